@@ -1,0 +1,186 @@
+// Loader for the system BLAS. On Linux, OpenBLAS is opened with dlopen only after
+// OPENBLAS_CORETYPE has been set from the CPU's features, because OpenBLAS reads that
+// variable once, when it is loaded, and Debian's 0.3.21 misdetects recent CPUs (it runs
+// its SSE3 "Prescott" kernels on AVX-512 Xeons). A user's own OPENBLAS_CORETYPE wins.
+// On macOS the calls go straight to Accelerate.
+#include "backprop_blas.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+
+#ifdef __APPLE__
+#include <Accelerate/Accelerate.h>
+
+int backprop_blas_load(void) { return 0; }
+const char *backprop_blas_error(void) { return ""; }
+const char *backprop_blas_library(void) { return "Accelerate"; }
+const char *backprop_blas_corename(void) { return "Accelerate"; }
+const char *backprop_blas_chosen_coretype(void) { return ""; }
+void backprop_blas_set_threads(int count) { (void)count; }
+int backprop_blas_get_threads(void) { return 0; }
+
+void backprop_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void backprop_dgemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
+                    const double *b, int ldb, double beta, double *c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+#else
+#include <dlfcn.h>
+#include <pthread.h>
+
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
+typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int,
+                         const double *, int, double, double *, int);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*corename_fn)(void);
+
+static struct {
+  int status;
+  char error[512];
+  const char *library;
+  char chosen[32];
+  sgemm_fn sgemm;
+  dgemm_fn dgemm;
+  set_threads_fn set_threads;
+  get_threads_fn get_threads;
+  corename_fn corename;
+} blas = {.status = -1, .library = "", .chosen = ""};
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+/// The OpenBLAS core type whose kernels this CPU runs, chosen by its features;
+/// NULL leaves the choice to OpenBLAS.
+static const char *coretype_for_this_cpu(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512cd")) {
+    return "SkylakeX";
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+  return NULL;
+}
+
+/// Checks once that a small product with both operands transposed agrees with a naive
+/// loop, in both precisions (23×19 by 19×17, values exact in binary).
+static int products_agree(void) {
+  enum { M = 23, N = 17, K = 19 };
+  float af[K * M], bf[N * K], cf[M * N];
+  double ad[K * M], bd[N * K], cd[M * N];
+  for (int i = 0; i < K * M; i++) ad[i] = af[i] = (float)((i * 7) % 13 - 6) / 8.0f;
+  for (int i = 0; i < N * K; i++) bd[i] = bf[i] = (float)((i * 5) % 11 - 5) / 4.0f;
+  // A is stored as Aᵀ (K×M), B as Bᵀ (N×K).
+  blas.sgemm(kRowMajor, kTrans, kTrans, M, N, K, 1.0f, af, M, bf, K, 0.0f, cf, N);
+  blas.dgemm(kRowMajor, kTrans, kTrans, M, N, K, 1.0, ad, M, bd, K, 0.0, cd, N);
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < N; j++) {
+      double reference = 0;
+      for (int p = 0; p < K; p++) reference += ad[p * M + i] * bd[j * K + p];
+      // Every partial sum is exact in both precisions, so the results must be too.
+      if (cf[i * N + j] != (float)reference || cd[i * N + j] != reference) return 0;
+    }
+  }
+  return 1;
+}
+
+static void load_library(void) {
+  const char *user = getenv("OPENBLAS_CORETYPE");
+  if (user == NULL || user[0] == '\0') {
+    const char *core = coretype_for_this_cpu();
+    if (core != NULL) {
+      setenv("OPENBLAS_CORETYPE", core, 1);
+      snprintf(blas.chosen, sizeof blas.chosen, "%s", core);
+    }
+  }
+  const char *threads = getenv("BACKPROP_THREADS");
+  if (threads != NULL && threads[0] != '\0' && getenv("OPENBLAS_NUM_THREADS") == NULL) {
+    setenv("OPENBLAS_NUM_THREADS", threads, 1);
+  }
+  static const char *candidates[] = {"libopenblas.so.0", "libopenblas.so", "libblas.so.3"};
+  void *handle = NULL;
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && handle == NULL; i++) {
+    handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+    if (handle != NULL) blas.library = candidates[i];
+  }
+  if (handle == NULL) {
+    snprintf(blas.error, sizeof blas.error,
+             "cannot load OpenBLAS (libopenblas.so.0): %s; install libopenblas-dev", dlerror());
+    blas.status = -2;
+    return;
+  }
+  blas.sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+  blas.dgemm = (dgemm_fn)dlsym(handle, "cblas_dgemm");
+  blas.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+  blas.get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
+  blas.corename = (corename_fn)dlsym(handle, "openblas_get_corename");
+  if (blas.sgemm == NULL || blas.dgemm == NULL) {
+    snprintf(blas.error, sizeof blas.error, "%s has no cblas_sgemm/cblas_dgemm", blas.library);
+    blas.status = -3;
+    return;
+  }
+  if (!products_agree()) {
+    snprintf(blas.error, sizeof blas.error,
+             "%s (core %s) computes wrong matrix products on this CPU; "
+             "set OPENBLAS_CORETYPE to a core it supports",
+             blas.library, blas.corename != NULL ? blas.corename() : "unknown");
+    blas.status = -4;
+    return;
+  }
+  blas.status = 0;
+}
+
+int backprop_blas_load(void) {
+  pthread_once(&load_once, load_library);
+  return blas.status;
+}
+
+static void require_blas(void) {
+  if (backprop_blas_load() != 0) {
+    fprintf(stderr, "backprop: %s\n", blas.error);
+    abort();
+  }
+}
+
+const char *backprop_blas_error(void) { return blas.error; }
+const char *backprop_blas_library(void) { backprop_blas_load(); return blas.library; }
+const char *backprop_blas_corename(void) {
+  if (backprop_blas_load() != 0 || blas.corename == NULL) return "unknown";
+  return blas.corename();
+}
+const char *backprop_blas_chosen_coretype(void) { backprop_blas_load(); return blas.chosen; }
+
+void backprop_blas_set_threads(int count) {
+  require_blas();
+  if (blas.set_threads != NULL) blas.set_threads(count);
+}
+int backprop_blas_get_threads(void) {
+  require_blas();
+  return blas.get_threads != NULL ? blas.get_threads() : 1;
+}
+
+void backprop_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc) {
+  require_blas();
+  blas.sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda,
+             b, ldb, beta, c, ldc);
+}
+void backprop_dgemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
+                    const double *b, int ldb, double beta, double *c, int ldc) {
+  require_blas();
+  blas.dgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda,
+             b, ldb, beta, c, ldc);
+}
+#endif

@@ -1,0 +1,39 @@
+// The BLAS binding: the handful of BLAS entry points Backprop uses, behind a loader that
+// picks OpenBLAS's fastest correct kernels for this CPU before the library initialises.
+#ifndef BACKPROP_BLAS_H
+#define BACKPROP_BLAS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Row-major GEMM: C = alpha * op(A) * op(B) + beta * C, op(X) = X or Xᵀ.
+/// `transA`/`transB` are 0 (no transpose) or 1 (transpose).
+void backprop_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb, float beta,
+                    float *c, int ldc);
+void backprop_dgemm(int transA, int transB, int m, int n, int k, double alpha,
+                    const double *a, int lda, const double *b, int ldb, double beta,
+                    double *c, int ldc);
+
+/// Loads the library (once). Returns 0 on success, otherwise a negative code; the
+/// message is then in backprop_blas_error().
+int backprop_blas_load(void);
+const char *backprop_blas_error(void);
+
+/// What was loaded: the library path or name, OpenBLAS's core name ("Haswell",
+/// "SkylakeX", …; "Accelerate" on macOS), and the OPENBLAS_CORETYPE this loader chose
+/// (empty when it left the choice to OpenBLAS or to the user).
+const char *backprop_blas_library(void);
+const char *backprop_blas_corename(void);
+const char *backprop_blas_chosen_coretype(void);
+
+void backprop_blas_set_threads(int count);
+int backprop_blas_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

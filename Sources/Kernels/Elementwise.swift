@@ -1,0 +1,228 @@
+/// One-input elementwise operations.
+public enum UnaryOp: Sendable, Hashable {
+    case negate, abs, square, sqrt, reciprocal
+    case exp, log, tanh, sigmoid, relu, softplus
+    /// `x ≥ 0 ? x : slope·x`.
+    case leakyReLU(slope: Double)
+}
+
+/// Two-input elementwise operations, including the fused derivative rules of the
+/// activations (so the backward pass of an activation is one pass over memory).
+public enum BinaryOp: Sendable, Hashable {
+    case add, subtract, multiply, divide, maximum, minimum, power
+    /// 1 where the relation holds, else 0.
+    case equal, greater, greaterOrEqual, less, lessOrEqual
+    /// `(y, g) ↦ g·y·(1 − y)`, with y = σ(z): σ'(z) = σ(z)(1 − σ(z)).
+    case sigmoidBackward
+    /// `(y, g) ↦ g·(1 − y²)`, with y = tanh(z).
+    case tanhBackward
+    /// `(z, g) ↦ z > 0 ? g : 0`.
+    case reluBackward
+    /// `(z, g) ↦ z ≥ 0 ? g : slope·g`.
+    case leakyReLUBackward(slope: Double)
+}
+
+/// Namespace of the kernels behind `KernelScalar`'s requirements.
+public enum Kernels {
+    // MARK: Unary
+
+    static func map<S: KernelScalar>(_ op: UnaryOp, _ x: [S]) -> [S] {
+        switch op {
+        case .negate: return mapVectors(x) { -$0 }
+        case .abs: return mapVectors(x) { $0.replacing(with: -$0, where: $0 .< 0) }
+        case .square: return mapVectors(x) { $0 * $0 }
+        case .sqrt: return mapVectors(x) { $0.squareRoot() }
+        case .reciprocal: return mapVectors(x) { 1 / $0 }
+        case .exp: return mapVectors(x, VectorMath<S>.exp)
+        case .log: return mapVectors(x, VectorMath<S>.log)
+        case .tanh: return mapVectors(x, VectorMath<S>.tanh)
+        case .sigmoid: return mapVectors(x, VectorMath<S>.sigmoid)
+        case .softplus: return mapVectors(x, VectorMath<S>.softplus)
+        case .relu: return mapVectors(x) { $0.replacing(with: 0, where: $0 .< 0) }
+        case .leakyReLU(let slope):
+            let a = S(slope)
+            return mapVectors(x) { $0.replacing(with: $0 * a, where: $0 .< 0) }
+        }
+    }
+
+    /// Applies `body` to whole SIMD vectors; the tail is padded with ones and only its
+    /// valid lanes are stored.
+    @inline(__always)
+    static func mapVectors<S: KernelScalar>(_ x: [S], _ body: (S.Vector) -> S.Vector) -> [S] {
+        let width = S.Vector.scalarCount
+        return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { source in
+                guard let src = source.baseAddress, let dst = out.baseAddress else { return }
+                let rawSource = UnsafeRawPointer(src), rawDestination = UnsafeMutableRawPointer(dst)
+                var i = 0
+                while i + width <= x.count {
+                    let v = rawSource.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.stride,
+                                                    as: S.Vector.self)
+                    rawDestination.storeBytes(of: body(v), toByteOffset: i * MemoryLayout<S>.stride,
+                                              as: S.Vector.self)
+                    i += width
+                }
+                if i < x.count {
+                    var v = S.Vector(repeating: 1)
+                    for lane in 0..<(x.count - i) { v[lane] = src[i + lane] }
+                    let r = body(v)
+                    for lane in 0..<(x.count - i) { dst[i + lane] = r[lane] }
+                }
+            }
+            initialized = x.count
+        }
+    }
+
+    // MARK: Binary, with broadcasting
+
+    static func zip<S: KernelScalar>(
+        _ op: BinaryOp, _ a: [S], _ aStrides: [Int], _ b: [S], _ bStrides: [Int], _ shape: [Int]
+    ) -> [S] {
+        let layout = StridedLayout(shape: shape, aStrides: aStrides, bStrides: bStrides,
+                                   aCount: a.count, bCount: b.count)
+        switch op {
+        case .add: return layout.apply(a, b) { $0 + $1 }
+        case .subtract: return layout.apply(a, b) { $0 - $1 }
+        case .multiply: return layout.apply(a, b) { $0 * $1 }
+        case .divide: return layout.apply(a, b) { $0 / $1 }
+        case .maximum: return layout.apply(a, b) { $0.isNaN || $0 > $1 ? $0 : $1 }
+        case .minimum: return layout.apply(a, b) { $0.isNaN || $0 < $1 ? $0 : $1 }
+        case .power: return power(layout, a, b)
+        case .equal: return layout.apply(a, b) { $0 == $1 ? 1 : 0 }
+        case .greater: return layout.apply(a, b) { $0 > $1 ? 1 : 0 }
+        case .greaterOrEqual: return layout.apply(a, b) { $0 >= $1 ? 1 : 0 }
+        case .less: return layout.apply(a, b) { $0 < $1 ? 1 : 0 }
+        case .lessOrEqual: return layout.apply(a, b) { $0 <= $1 ? 1 : 0 }
+        case .sigmoidBackward: return layout.apply(a, b) { y, g in g * y * (1 - y) }
+        case .tanhBackward: return layout.apply(a, b) { y, g in g * (1 - y * y) }
+        case .reluBackward: return layout.apply(a, b) { z, g in z > 0 ? g : 0 }
+        case .leakyReLUBackward(let slope):
+            let s = S(slope)
+            return layout.apply(a, b) { z, g in z >= 0 ? g : s * g }
+        }
+    }
+
+    /// xᵖ: exact products for small integral exponents, exp(p·log x) otherwise
+    /// (NaN for negative x with a non-integral p, as libm's pow).
+    static func power<S: KernelScalar>(_ layout: StridedLayout, _ x: [S], _ p: [S]) -> [S] {
+        if layout.bIsScalar, let exponent = p.first {
+            switch exponent {
+            case 1: return layout.apply(x, p) { x, _ in x }
+            case 2: return layout.apply(x, p) { x, _ in x * x }
+            case 3: return layout.apply(x, p) { x, _ in x * x * x }
+            case 0.5: return layout.apply(x, p) { x, _ in x.squareRoot() }
+            case -1: return layout.apply(x, p) { x, _ in 1 / x }
+            default: break
+            }
+        }
+        let base = layout.apply(x, p) { x, _ in x }
+        let exponent = layout.apply(x, p) { _, p in p }
+        let logMagnitude = map(.log, map(.abs, base))
+        let magnitude = map(.exp, zip(.multiply, exponent, [1], logMagnitude, [1], [base.count]))
+        return [S](unsafeUninitializedCapacity: base.count) { out, initialized in
+            for i in 0..<base.count {
+                let (x, p) = (base[i], exponent[i])
+                if x == 0 {
+                    out[i] = p > 0 ? 0 : (p == 0 ? 1 : .infinity)
+                } else if x > 0 || x.isNaN {
+                    out[i] = magnitude[i]
+                } else if p.rounded() != p {
+                    out[i] = .nan
+                } else {
+                    let isOdd = (p / 2).rounded(.down) * 2 != p
+                    out[i] = isOdd ? -magnitude[i] : magnitude[i]
+                }
+            }
+            initialized = base.count
+        }
+    }
+
+    /// For a GEMM with nothing to multiply: C = beta·C when k = 0 (BLAS semantics).
+    static func scaleEmptyProduct<S: KernelScalar>(_ c: inout [S], beta: S, k: Int) {
+        guard k == 0 else { return }
+        for i in c.indices { c[i] = beta == 0 ? 0 : beta * c[i] }
+    }
+}
+
+/// Two operands read through strides over one output shape, with adjacent dimensions
+/// merged wherever both operands allow, so that the inner loop is as long as possible.
+struct StridedLayout {
+    let shape: [Int]
+    let aStrides: [Int]
+    let bStrides: [Int]
+    let count: Int
+
+    var bIsScalar: Bool { bStrides.allSatisfy { $0 == 0 } }
+
+    init(shape: [Int], aStrides: [Int], bStrides: [Int], aCount: Int, bCount: Int) {
+        precondition(aStrides.count == shape.count && bStrides.count == shape.count,
+                     "zip: strides \(aStrides) and \(bStrides) do not match shape \(shape)")
+        var extent = (a: 0, b: 0)
+        for (d, n) in shape.enumerated() where n > 0 {
+            extent.a += (n - 1) * aStrides[d]
+            extent.b += (n - 1) * bStrides[d]
+        }
+        count = shape.reduce(1, *)
+        precondition(count == 0 || (extent.a < aCount && extent.b < bCount),
+                     "zip: strides reach past the operands (\(aCount) and \(bCount) elements)")
+        var s: [Int] = [], sa: [Int] = [], sb: [Int] = []
+        for d in shape.indices where shape[d] != 1 {
+            if let last = s.indices.last,
+               sa[last] == aStrides[d] * shape[d], sb[last] == bStrides[d] * shape[d] {
+                s[last] *= shape[d]
+                sa[last] = aStrides[d]
+                sb[last] = bStrides[d]
+            } else {
+                s.append(shape[d]); sa.append(aStrides[d]); sb.append(bStrides[d])
+            }
+        }
+        if s.isEmpty { s = [1]; sa = [0]; sb = [0] }
+        self.shape = s
+        self.aStrides = sa
+        self.bStrides = sb
+    }
+
+    @inline(__always)
+    func apply<S: KernelScalar>(_ a: [S], _ b: [S], _ f: (S, S) -> S) -> [S] {
+        let inner = shape[shape.count - 1]
+        let ia = aStrides[shape.count - 1], ib = bStrides[shape.count - 1]
+        let rows = inner == 0 ? 0 : count / inner
+        return [S](unsafeUninitializedCapacity: count) { out, initialized in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    guard let o = out.baseAddress else { return }
+                    var index = [Int](repeating: 0, count: shape.count)
+                    var offsetA = 0, offsetB = 0
+                    for row in 0..<rows {
+                        let x = pa.baseAddress! + offsetA, y = pb.baseAddress! + offsetB
+                        let z = o + row * inner
+                        if ia == 1 && ib == 1 {
+                            for j in 0..<inner { z[j] = f(x[j], y[j]) }
+                        } else if ia == 1 && ib == 0 {
+                            let yv = y[0]
+                            for j in 0..<inner { z[j] = f(x[j], yv) }
+                        } else if ia == 0 && ib == 1 {
+                            let xv = x[0]
+                            for j in 0..<inner { z[j] = f(xv, y[j]) }
+                        } else {
+                            for j in 0..<inner { z[j] = f(x[j * ia], y[j * ib]) }
+                        }
+                        // Advance the multi-index over the outer dimensions.
+                        var d = shape.count - 2
+                        while d >= 0 {
+                            index[d] += 1
+                            offsetA += aStrides[d]
+                            offsetB += bStrides[d]
+                            if index[d] < shape[d] { break }
+                            offsetA -= aStrides[d] * shape[d]
+                            offsetB -= bStrides[d] * shape[d]
+                            index[d] = 0
+                            d -= 1
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+}

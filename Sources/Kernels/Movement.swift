@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Data movement: copies of whole blocks, the same for every element type.
+extension Kernels {
+    /// The `[rows, columns]` matrix `x` transposed to `[columns, rows]`, in cache blocks.
+    public static func transpose<S: BitwiseCopyable>(_ x: [S], rows: Int, columns: Int) -> [S] {
+        precondition(x.count == rows * columns,
+                     "transpose: \(x.count) elements, expected [\(rows), \(columns)]")
+        let block = 32
+        return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { src in
+                for i0 in stride(from: 0, to: rows, by: block) {
+                    for j0 in stride(from: 0, to: columns, by: block) {
+                        for i in i0..<min(i0 + block, rows) {
+                            for j in j0..<min(j0 + block, columns) {
+                                out[j * rows + i] = src[i * columns + j]
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = x.count
+        }
+    }
+
+    /// Rows `indices` of `x`, seen as rows of `rowLength` elements.
+    public static func gatherRows<S: BitwiseCopyable>(
+        _ x: [S], rowLength: Int, indices: [Int]
+    ) -> [S] {
+        let rows = rowLength == 0 ? 0 : x.count / rowLength
+        for index in indices {
+            precondition(index >= 0 && index < rows, "gather: row \(index) outside 0..<\(rows)")
+        }
+        let count = indices.count * rowLength
+        let bytes = rowLength * MemoryLayout<S>.stride
+        return [S](unsafeUninitializedCapacity: count) { out, initialized in
+            x.withUnsafeBytes { src in
+                let dst = UnsafeMutableRawPointer(out.baseAddress)
+                for (r, index) in indices.enumerated() where bytes > 0 {
+                    memcpy(dst! + r * bytes, src.baseAddress! + index * bytes, bytes)
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Concatenation of `[outer, partsᵢ, inner]` arrays along their middle axis.
+    public static func concatenate<S: BitwiseCopyable>(
+        _ parts: [[S]], outer: Int, middles: [Int], inner: Int
+    ) -> [S] {
+        precondition(parts.count == middles.count, "concatenate: \(parts.count) parts, \(middles.count) sizes")
+        for (part, middle) in Swift.zip(parts, middles) {
+            precondition(part.count == outer * middle * inner,
+                         "concatenate: a part has \(part.count) elements, expected \(outer * middle * inner)")
+        }
+        let total = middles.reduce(0, +)
+        let count = outer * total * inner
+        let size = MemoryLayout<S>.stride
+        return [S](unsafeUninitializedCapacity: count) { out, initialized in
+            let dst = UnsafeMutableRawPointer(out.baseAddress)
+            var offset = 0
+            for (part, middle) in Swift.zip(parts, middles) {
+                let chunk = middle * inner * size
+                part.withUnsafeBytes { src in
+                    for o in 0..<outer where chunk > 0 {
+                        memcpy(dst! + (o * total * inner) * size + offset * inner * size,
+                               src.baseAddress! + o * chunk, chunk)
+                    }
+                }
+                offset += middle
+            }
+            initialized = count
+        }
+    }
+}

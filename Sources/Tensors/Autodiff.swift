@@ -1,0 +1,153 @@
+/// Define-by-run reverse-mode differentiation.
+///
+/// Each operation on tensors that need a gradient creates a node holding its parents'
+/// nodes and a pullback: given ∂L/∂output, it returns ∂L/∂input for each input that
+/// needs one. ``Tensor/backward()`` orders the nodes topologically and runs the pullbacks
+/// from the output back to the leaves, adding (`+=`) into each node's gradient, since a
+/// value may feed several consumers. Pullbacks capture inputs and saved values, never
+/// their own output node, so the graph holds no cycles and is freed with its result.
+
+/// Whether operations record how to differentiate them (on by default).
+public enum GradientMode {
+    @TaskLocal static var isRecording = true
+
+    /// Whether operations run now are recorded.
+    public static var isEnabled: Bool { isRecording }
+}
+
+/// Runs `body` without recording operations: for inference and parameter updates.
+public func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
+    try GradientMode.$isRecording.withValue(false, operation: body)
+}
+
+final class GradientNode<Scalar: TensorScalar> {
+    typealias Pullback = (_ outputGradient: Tensor<Scalar>, _ needed: [Bool]) -> [Tensor<Scalar>?]
+
+    /// One entry per input of the operation; nil where the input needs no gradient.
+    let parents: [GradientNode?]
+    let pullback: Pullback?
+    let shape: [Int]
+    var gradient: Tensor<Scalar>?
+    /// Intermediate gradients are freed once used, unless asked for.
+    var retainsGradient: Bool
+
+    var isLeaf: Bool { pullback == nil }
+
+    init(leafOfShape shape: [Int]) {
+        parents = []
+        pullback = nil
+        self.shape = shape
+        retainsGradient = true
+    }
+
+    init(parents: [GradientNode?], shape: [Int], pullback: @escaping Pullback) {
+        self.parents = parents
+        self.pullback = pullback
+        self.shape = shape
+        retainsGradient = false
+    }
+
+    func accumulate(_ incoming: Tensor<Scalar>) {
+        precondition(incoming.shape == shape,
+                     "backward: gradient of shape \(incoming.shape) for a value of shape \(shape)")
+        if let existing = gradient {
+            gradient = Tensor(shape: shape, scalars: Scalar.zip(
+                .add, existing.scalars, strides: [1], incoming.scalars, strides: [1],
+                shape: [existing.count]))
+        } else {
+            gradient = incoming.detached()
+        }
+    }
+}
+
+extension Tensor {
+    /// A leaf whose gradient is tracked: operations on it are recorded, and
+    /// ``backward()`` fills its ``gradient``.
+    public func requiringGradient() -> Tensor {
+        var leaf = detached()
+        leaf.node = GradientNode(leafOfShape: shape)
+        return leaf
+    }
+
+    /// Whether a gradient flows into this value.
+    public var requiresGradient: Bool { node != nil }
+
+    /// ∂L/∂self after ``backward()``: kept for leaves, and for intermediate values
+    /// marked with ``retainingGradient()``.
+    public var gradient: Tensor? { node?.gradient }
+
+    /// Marks an intermediate value so that ``backward()`` keeps its gradient (δ = ∂L/∂z
+    /// in the notes' recursion, say).
+    @discardableResult
+    public func retainingGradient() -> Tensor {
+        node?.retainsGradient = true
+        return self
+    }
+
+    /// Forgets the accumulated gradient.
+    public func zeroGradient() {
+        node?.gradient = nil
+    }
+
+    /// Records `result` as computed from `inputs`, when recording is on and an input
+    /// needs a gradient. `pullback` maps ∂L/∂result to ∂L/∂input for the inputs marked
+    /// as needed (it may return nil for the others).
+    static func record(
+        _ result: Tensor, from inputs: [Tensor],
+        pullback: @escaping GradientNode<Scalar>.Pullback
+    ) -> Tensor {
+        guard GradientMode.isRecording, inputs.contains(where: { $0.node != nil }) else {
+            return result
+        }
+        var tracked = result
+        tracked.node = GradientNode(parents: inputs.map(\.node), shape: result.shape,
+                                    pullback: pullback)
+        return tracked
+    }
+
+    /// Back-propagates from this scalar: ∂L/∂L = 1.
+    public func backward() {
+        precondition(count == 1, "backward: needs a scalar, got shape \(shape); pass a gradient")
+        backward(gradient: Tensor(repeating: 1, shape: shape))
+    }
+
+    /// Back-propagates `seed` = ∂L/∂self through the recorded operations.
+    public func backward(gradient seed: Tensor) {
+        precondition(seed.shape == shape,
+                     "backward: seed of shape \(seed.shape) for a value of shape \(shape)")
+        guard let root = node else {
+            preconditionFailure("backward: this value does not depend on any tensor requiring a gradient")
+        }
+        withoutGradients {
+            root.accumulate(seed)
+            for node in Self.topologicalOrder(from: root).reversed() {
+                guard let pullback = node.pullback, let gradient = node.gradient else { continue }
+                let needed = node.parents.map { $0 != nil }
+                let inputGradients = pullback(gradient, needed)
+                for (parent, inputGradient) in zip(node.parents, inputGradients) {
+                    if let parent, let inputGradient { parent.accumulate(inputGradient) }
+                }
+                if !node.retainsGradient { node.gradient = nil }
+            }
+        }
+    }
+
+    /// Nodes reachable from `root`, each after all of its parents (iterative DFS).
+    static func topologicalOrder(from root: GradientNode<Scalar>) -> [GradientNode<Scalar>] {
+        var order: [GradientNode<Scalar>] = []
+        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
+        var stack: [(node: GradientNode<Scalar>, nextParent: Int)] = [(root, 0)]
+        while let (node, next) = stack.last {
+            if next < node.parents.count {
+                stack[stack.count - 1].nextParent += 1
+                if let parent = node.parents[next], visited.insert(ObjectIdentifier(parent)).inserted {
+                    stack.append((parent, 0))
+                }
+            } else {
+                order.append(node)
+                stack.removeLast()
+            }
+        }
+        return order
+    }
+}

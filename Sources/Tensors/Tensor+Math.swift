@@ -1,0 +1,126 @@
+import Kernels
+
+/// Elementwise functions and softmax, each with its derivative rule beside it.
+extension Tensor {
+    func mapped(_ op: UnaryOp) -> Tensor {
+        Tensor(shape: shape, scalars: Scalar.map(op, scalars))
+    }
+
+    /// `op(self, other)` for same-shaped tensors, not recorded.
+    func zipped(_ op: BinaryOp, _ other: Tensor) -> Tensor {
+        Tensor.elementwise(op, self, other, name: "\(op)")
+    }
+
+    /// eˣ; d/dx = eˣ.
+    public func exp() -> Tensor {
+        let y = mapped(.exp)
+        return Tensor.record(y, from: [self]) { g, _ in [g * y] }
+    }
+
+    /// Natural logarithm; d/dx = 1/x.
+    public func log() -> Tensor {
+        let x = detached()
+        return Tensor.record(mapped(.log), from: [self]) { g, _ in [g / x] }
+    }
+
+    /// √x; d/dx = 1/(2√x).
+    public func sqrt() -> Tensor {
+        let y = mapped(.sqrt)
+        return Tensor.record(y, from: [self]) { g, _ in [g / (2 * y)] }
+    }
+
+    /// x²; d/dx = 2x.
+    public func squared() -> Tensor {
+        let x = detached()
+        return Tensor.record(mapped(.square), from: [self]) { g, _ in [2 * g * x] }
+    }
+
+    /// xᵖ elementwise; d/dx = p·xᵖ⁻¹.
+    public func pow(_ p: Scalar) -> Tensor {
+        let x = detached()
+        let y = zipped(.power, Tensor(p))
+        return Tensor.record(y, from: [self]) { g, _ in
+            [g * p * x.zipped(.power, Tensor(p - 1))]
+        }
+    }
+
+    /// tanh x; d/dx = 1 − tanh²x (eq. 1.6).
+    public func tanh() -> Tensor {
+        let y = mapped(.tanh)
+        return Tensor.record(y, from: [self]) { g, _ in [y.zipped(.tanhBackward, g)] }
+    }
+
+    /// σ(x) = 1/(1 + e⁻ˣ); σ' = σ(1 − σ) (eq. 1.4).
+    public func sigmoid() -> Tensor {
+        let y = mapped(.sigmoid)
+        return Tensor.record(y, from: [self]) { g, _ in [y.zipped(.sigmoidBackward, g)] }
+    }
+
+    /// max(x, 0); the derivative is 1 for x > 0 and 0 otherwise (eq. 1.5).
+    public func relu() -> Tensor {
+        let x = detached()
+        return Tensor.record(mapped(.relu), from: [self]) { g, _ in [x.zipped(.reluBackward, g)] }
+    }
+
+    /// x for x ≥ 0, slope·x otherwise.
+    public func leakyReLU(slope: Scalar = 0.01) -> Tensor {
+        let x = detached()
+        let s = Double(slope)
+        return Tensor.record(mapped(.leakyReLU(slope: s)), from: [self]) { g, _ in
+            [x.zipped(.leakyReLUBackward(slope: s), g)]
+        }
+    }
+
+    /// log(1 + eˣ), stable for large |x|; d/dx = σ(x).
+    public func softplus() -> Tensor {
+        let x = detached()
+        return Tensor.record(mapped(.softplus), from: [self]) { g, _ in [g * x.mapped(.sigmoid)] }
+    }
+
+    /// |x|; the derivative is sign(x) (0 at 0).
+    public func abs() -> Tensor {
+        let x = detached()
+        return Tensor.record(mapped(.abs), from: [self]) { g, _ in
+            [g * (x.zipped(.greater, Tensor(0)) - x.zipped(.less, Tensor(0)))]
+        }
+    }
+
+    /// softmax along `axis`: e^{xᵢ}/Σⱼ e^{xⱼ}, computed after subtracting the maximum so
+    /// that large inputs do not overflow. Backward: ∂L/∂x = y ∘ (g − Σⱼ gⱼyⱼ).
+    public func softmax(alongAxis axis: Int = -1) -> Tensor {
+        let axis = normalized(axis: axis)
+        let (outer, n, inner) = split(around: axis, operation: "softmax")
+        let y = Tensor(shape: shape, scalars: Scalar.softmax(
+            scalars, outer: outer, count: n, inner: inner, log: false))
+        return Tensor.record(y, from: [self]) { g, _ in
+            [y * (g - (g * y).sum(alongAxis: axis, keepingDimension: true))]
+        }
+    }
+
+    /// log-softmax along `axis`: xᵢ − log Σⱼ e^{xⱼ}, stable for large inputs.
+    /// Backward: ∂L/∂x = g − softmax(x)·Σⱼ gⱼ.
+    public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
+        let axis = normalized(axis: axis)
+        let (outer, n, inner) = split(around: axis, operation: "logSoftmax")
+        let y = Tensor(shape: shape, scalars: Scalar.softmax(
+            scalars, outer: outer, count: n, inner: inner, log: true))
+        return Tensor.record(y, from: [self]) { g, _ in
+            [g - y.mapped(.exp) * g.sum(alongAxis: axis, keepingDimension: true)]
+        }
+    }
+}
+
+/// Free-function spellings, as in the notes: `sigmoid(z)`, `relu(z)`, …
+public func exp<S>(_ x: Tensor<S>) -> Tensor<S> { x.exp() }
+public func log<S>(_ x: Tensor<S>) -> Tensor<S> { x.log() }
+public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> { x.sqrt() }
+public func pow<S>(_ x: Tensor<S>, _ p: S) -> Tensor<S> { x.pow(p) }
+public func tanh<S>(_ x: Tensor<S>) -> Tensor<S> { x.tanh() }
+public func sigmoid<S>(_ x: Tensor<S>) -> Tensor<S> { x.sigmoid() }
+public func relu<S>(_ x: Tensor<S>) -> Tensor<S> { x.relu() }
+public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
+    x.softmax(alongAxis: axis)
+}
+public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
+    x.logSoftmax(alongAxis: axis)
+}
