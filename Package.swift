@@ -4,7 +4,7 @@ import PackageDescription
 // MARK: - Public API
 
 let products: [Product] = [
-    .library(name: "Backprop", targets: ["Tensors", "NeuralNetworks"]),
+    .library(name: "Backprop", targets: ["Tensors", "NeuralNetworks", "Training", "Datasets"]),
     .executable(name: "backprop", targets: ["backprop"]),
 ]
 
@@ -20,13 +20,17 @@ let targets: [Target] = [
             .linkedLibrary("dl", .when(platforms: linuxOnly)),
         ]
     ),
-    .target(name: "Kernels", dependencies: ["CBLAS"]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "CKernels"),
+    .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"]),
     .target(name: "Tensors", dependencies: ["Kernels"]),
     .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
+    .target(name: "Training", dependencies: ["NeuralNetworks"]),
+    .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
     .executableTarget(
         name: "backprop",
         dependencies: [
-            "Kernels", "Tensors", "NeuralNetworks",
+            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
@@ -36,7 +40,9 @@ let targets: [Target] = [
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
-    .testTarget(name: "EndToEndTests", dependencies: []),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["backprop"]),
 ]
 
 let package = Package(

@@ -105,6 +105,9 @@ static void load_library(void) {
       snprintf(blas.chosen, sizeof blas.chosen, "%s", core);
     }
   }
+  // Idle OpenBLAS threads spin (sched_yield) for 2^28 cycles by default, taking a core
+  // from the elementwise work between products; 2^16 lets them sleep soon after.
+  if (getenv("OPENBLAS_THREAD_TIMEOUT") == NULL) setenv("OPENBLAS_THREAD_TIMEOUT", "16", 1);
   const char *threads = getenv("BACKPROP_THREADS");
   if (threads != NULL && threads[0] != '\0' && getenv("OPENBLAS_NUM_THREADS") == NULL) {
     setenv("OPENBLAS_NUM_THREADS", threads, 1);

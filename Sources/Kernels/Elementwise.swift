@@ -1,3 +1,5 @@
+import CKernels
+
 /// One-input elementwise operations.
 public enum UnaryOp: Sendable, Hashable {
     case negate, abs, square, sqrt, reciprocal
@@ -28,45 +30,39 @@ public enum Kernels {
 
     static func map<S: KernelScalar>(_ op: UnaryOp, _ x: [S]) -> [S] {
         switch op {
-        case .negate: return mapVectors(x) { -$0 }
-        case .abs: return mapVectors(x) { $0.replacing(with: -$0, where: $0 .< 0) }
-        case .square: return mapVectors(x) { $0 * $0 }
-        case .sqrt: return mapVectors(x) { $0.squareRoot() }
-        case .reciprocal: return mapVectors(x) { 1 / $0 }
-        case .exp: return mapVectors(x, VectorMath<S>.exp)
-        case .log: return mapVectors(x, VectorMath<S>.log)
-        case .tanh: return mapVectors(x, VectorMath<S>.tanh)
-        case .sigmoid: return mapVectors(x, VectorMath<S>.sigmoid)
-        case .softplus: return mapVectors(x, VectorMath<S>.softplus)
-        case .relu: return mapVectors(x) { $0.replacing(with: 0, where: $0 .< 0) }
+        case .negate: return mapScalars(x) { -$0 }
+        case .abs: return mapScalars(x) { Swift.abs($0) }
+        case .square: return mapScalars(x) { $0 * $0 }
+        case .sqrt: return mapScalars(x) { $0.squareRoot() }
+        case .reciprocal: return mapScalars(x) { 1 / $0 }
+        case .exp: return transcendental(BACKPROP_EXP, x)
+        case .log: return transcendental(BACKPROP_LOG, x)
+        case .tanh: return transcendental(BACKPROP_TANH, x)
+        case .sigmoid: return transcendental(BACKPROP_SIGMOID, x)
+        case .softplus: return transcendental(BACKPROP_SOFTPLUS, x)
+        case .relu: return mapScalars(x) { $0 < 0 ? 0 : $0 }
         case .leakyReLU(let slope):
             let a = S(slope)
-            return mapVectors(x) { $0.replacing(with: $0 * a, where: $0 .< 0) }
+            return mapScalars(x) { $0 < 0 ? $0 * a : $0 }
         }
     }
 
-    /// Applies `body` to whole SIMD vectors; the tail is padded with ones and only its
-    /// valid lanes are stored.
+    /// `body` applied to every element, in a loop the compiler can vectorise.
     @inline(__always)
-    static func mapVectors<S: KernelScalar>(_ x: [S], _ body: (S.Vector) -> S.Vector) -> [S] {
-        let width = S.Vector.scalarCount
-        return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+    static func mapScalars<S: KernelScalar>(_ x: [S], _ body: (S) -> S) -> [S] {
+        [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { source in
-                guard let src = source.baseAddress, let dst = out.baseAddress else { return }
-                let rawSource = UnsafeRawPointer(src), rawDestination = UnsafeMutableRawPointer(dst)
-                var i = 0
-                while i + width <= x.count {
-                    let v = rawSource.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.stride,
-                                                    as: S.Vector.self)
-                    rawDestination.storeBytes(of: body(v), toByteOffset: i * MemoryLayout<S>.stride,
-                                              as: S.Vector.self)
-                    i += width
-                }
-                if i < x.count {
-                    var v = S.Vector(repeating: 1)
-                    for lane in 0..<(x.count - i) { v[lane] = src[i + lane] }
-                    let r = body(v)
-                    for lane in 0..<(x.count - i) { dst[i + lane] = r[lane] }
+                for i in 0..<source.count { out[i] = body(source[i]) }
+            }
+            initialized = x.count
+        }
+    }
+
+    static func transcendental<S: KernelScalar>(_ f: backprop_function, _ x: [S]) -> [S] {
+        [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { source in
+                if let src = source.baseAddress, let dst = out.baseAddress {
+                    S.transcendental(f, src, dst, source.count)
                 }
             }
             initialized = x.count
@@ -135,6 +131,23 @@ public enum Kernels {
             }
             initialized = base.count
         }
+    }
+
+    static func scaledAdd<S: KernelScalar>(_ y: inout [S], _ a: S, _ x: [S], _ b: S) {
+        precondition(x.count == y.count, "scaledAdd: \(x.count) and \(y.count) elements")
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                for i in 0..<py.count { py[i] = a * px[i] + b * py[i] }
+            }
+        }
+    }
+
+    static func filled<S: KernelScalar>(_ value: S, _ count: Int) -> [S] {
+        [S](repeating: value, count: count)
+    }
+
+    static func firstNonFinite<S: KernelScalar>(_ x: [S]) -> Int? {
+        x.firstIndex { !$0.isFinite }
     }
 
     /// For a GEMM with nothing to multiply: C = beta·C when k = 0 (BLAS semantics).
@@ -226,3 +239,4 @@ struct StridedLayout {
         }
     }
 }
+

@@ -1,18 +1,18 @@
 import CBLAS
+public import CKernels
 
 /// A floating-point type the kernels compute in: `Float` or `Double`.
 ///
 /// Each requirement is one whole-array kernel, implemented once generically and
 /// specialised for each type in this module, so that code generic over the scalar pays
-/// one dynamic call per kernel, never one per element.
-public protocol KernelScalar: BinaryFloatingPoint, SIMDScalar, BitwiseCopyable, Sendable,
+/// one dynamic call per kernel, never one per element. Simple loops are written over
+/// scalars so that the compiler vectorises them; exp, log, tanh, sigmoid and softplus are
+/// in CKernels (C, vectorised by clang for AVX2 and for baseline x86-64). Generic Swift
+/// code over `SIMD` vectors binds to the protocol's lane-by-lane implementations and
+/// runs many times slower, which is why it is not used here.
+public protocol KernelScalar: BinaryFloatingPoint, BitwiseCopyable, Sendable,
     CustomStringConvertible, LosslessStringConvertible
 where RawSignificand: FixedWidthInteger {
-    /// The widest SIMD vector the kernels use for this type.
-    associatedtype Vector: SIMD where Vector.Scalar == Self
-    /// Integers with the same lane count and width, for bit manipulation.
-    associatedtype Bits: SIMD where Bits.Scalar: FixedWidthInteger & SignedInteger
-
     /// Row-major `C = alpha·op(A)·op(B) + beta·C`, with `op(A)` m×k and `op(B)` k×n.
     /// A stored transposed is read as such, without a copy. Costs 2·m·n·k flops.
     static func gemm(
@@ -21,6 +21,9 @@ where RawSignificand: FixedWidthInteger {
 
     /// `out[i] = op(x[i])`.
     static func map(_ op: UnaryOp, _ x: [Self]) -> [Self]
+
+    /// `y[i] = f(x[i])` for the transcendental functions of CKernels.
+    static func transcendental(_ f: backprop_function, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ count: Int)
 
     /// `out[i] = op(a[·], b[·])` over `shape`, each operand read through its own strides
     /// (0 along broadcast dimensions).
@@ -35,27 +38,21 @@ where RawSignificand: FixedWidthInteger {
     /// stable for large inputs (the maximum is subtracted first).
     static func softmax(_ x: [Self], outer: Int, count: Int, inner: Int, log: Bool) -> [Self]
 
-    // Bit-level pieces of the vector maths, per type.
-    static var mantissaBits: Int { get }
-    static var exponentBias: Int { get }
-    /// ln 2 = ln2High + ln2Low, with few enough bits in ln2High that n·ln2High is exact
-    /// for every exponent n of this type.
-    static var ln2High: Self { get }
-    static var ln2Low: Self { get }
-    /// Polynomial coefficients of (eʳ − 1 − r)/r², highest degree first, |r| ≤ ln2/2.
-    static var expm1Coefficients: [Self] { get }
-    /// Coefficients of the odd series 2·atanh(s) = 2(s + s³/3 + …), as c₁…, used by log.
-    static var atanhCoefficients: [Self] { get }
-    /// `x` scaled by 2ⁿ (n integral, within the normal exponent range).
-    static func scaleByPowerOfTwo(_ x: Vector, _ n: Vector) -> Vector
-    /// Splits positive normal `x` into `m·2ᵉ` with m in [1, 2).
-    static func decompose(_ x: Vector) -> (mantissa: Vector, exponent: Vector)
+    /// `count` copies of `value`.
+    static func filled(_ value: Self, count: Int) -> [Self]
+
+    /// The index of the first NaN or infinite element, if any.
+    static func firstNonFinite(_ x: [Self]) -> Int?
+
+    /// Index of the largest element along the middle axis of `[outer, count, inner]`
+    /// (the first one on ties; NaN is never chosen over a number).
+    static func argmax(_ x: [Self], outer: Int, count: Int, inner: Int) -> [Int]
+
+    /// In place: `y = a·x + b·y` (the optimisers' update step).
+    static func scaledAdd(_ y: inout [Self], _ a: Self, _ x: [Self], _ b: Self)
 }
 
 extension Float: KernelScalar {
-    public typealias Vector = SIMD16<Float>
-    public typealias Bits = SIMD16<Int32>
-
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: [Float], b: [Float], beta: Float, c: inout [Float]
@@ -69,6 +66,9 @@ extension Float: KernelScalar {
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Float]) -> [Float] { Kernels.map(op, x) }
+    public static func transcendental(
+        _ f: backprop_function, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int
+    ) { backprop_map_f32(f, x, y, count) }
     public static func zip(
         _ op: BinaryOp, _ a: [Float], strides aStrides: [Int], _ b: [Float],
         strides bStrides: [Int], shape: [Int]
@@ -77,31 +77,17 @@ extension Float: KernelScalar {
         -> [Float] { Kernels.reduce(op, x, outer, count, inner) }
     public static func softmax(_ x: [Float], outer: Int, count: Int, inner: Int, log: Bool)
         -> [Float] { Kernels.softmax(x, outer, count, inner, log) }
-
-    public static var mantissaBits: Int { 23 }
-    public static var exponentBias: Int { 127 }
-    public static var ln2High: Float { 0.693359375 }
-    public static var ln2Low: Float { -2.12194440e-4 }
-    public static let expm1Coefficients: [Float] = taylorExpCoefficients(degree: 8)
-    public static let atanhCoefficients: [Float] = atanhSeries(terms: 6)
-    @inline(__always)
-    public static func scaleByPowerOfTwo(_ x: Vector, _ n: Vector) -> Vector {
-        let shift = (Bits(n, rounding: .towardZero) &+ 127) &<< 23
-        return x * unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: shift), to: Vector.self)
+    public static func scaledAdd(_ y: inout [Float], _ a: Float, _ x: [Float], _ b: Float) {
+        Kernels.scaledAdd(&y, a, x, b)
     }
-    @inline(__always)
-    public static func decompose(_ x: Vector) -> (mantissa: Vector, exponent: Vector) {
-        let bits = unsafeBitCast(x, to: SIMD16<UInt32>.self)
-        let exponent = Bits(truncatingIfNeeded: bits &>> 23) &- 127
-        let mantissa = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: Vector.self)
-        return (mantissa, Vector(exponent))
+    public static func filled(_ value: Float, count: Int) -> [Float] { Kernels.filled(value, count) }
+    public static func firstNonFinite(_ x: [Float]) -> Int? { Kernels.firstNonFinite(x) }
+    public static func argmax(_ x: [Float], outer: Int, count: Int, inner: Int) -> [Int] {
+        Kernels.argmax(x, outer: outer, count: count, inner: inner)
     }
 }
 
 extension Double: KernelScalar {
-    public typealias Vector = SIMD8<Double>
-    public typealias Bits = SIMD8<Int64>
-
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: [Double], b: [Double], beta: Double, c: inout [Double]
@@ -115,6 +101,9 @@ extension Double: KernelScalar {
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Double]) -> [Double] { Kernels.map(op, x) }
+    public static func transcendental(
+        _ f: backprop_function, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int
+    ) { backprop_map_f64(f, x, y, count) }
     public static func zip(
         _ op: BinaryOp, _ a: [Double], strides aStrides: [Int], _ b: [Double],
         strides bStrides: [Int], shape: [Int]
@@ -123,41 +112,14 @@ extension Double: KernelScalar {
         -> [Double] { Kernels.reduce(op, x, outer, count, inner) }
     public static func softmax(_ x: [Double], outer: Int, count: Int, inner: Int, log: Bool)
         -> [Double] { Kernels.softmax(x, outer, count, inner, log) }
-
-    public static var mantissaBits: Int { 52 }
-    public static var exponentBias: Int { 1023 }
-    public static var ln2High: Double { 6.93147180369123816490e-01 }
-    public static var ln2Low: Double { 1.90821492927058770002e-10 }
-    public static let expm1Coefficients: [Double] = taylorExpCoefficients(degree: 14)
-    public static let atanhCoefficients: [Double] = atanhSeries(terms: 12)
-    @inline(__always)
-    public static func scaleByPowerOfTwo(_ x: Vector, _ n: Vector) -> Vector {
-        let shift = (Bits(n, rounding: .towardZero) &+ 1023) &<< 52
-        return x * unsafeBitCast(SIMD8<UInt64>(truncatingIfNeeded: shift), to: Vector.self)
+    public static func scaledAdd(_ y: inout [Double], _ a: Double, _ x: [Double], _ b: Double) {
+        Kernels.scaledAdd(&y, a, x, b)
     }
-    @inline(__always)
-    public static func decompose(_ x: Vector) -> (mantissa: Vector, exponent: Vector) {
-        let bits = unsafeBitCast(x, to: SIMD8<UInt64>.self)
-        let exponent = Bits(truncatingIfNeeded: bits &>> 52) &- 1023
-        let mantissa = unsafeBitCast((bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000, to: Vector.self)
-        return (mantissa, Vector(exponent))
+    public static func filled(_ value: Double, count: Int) -> [Double] { Kernels.filled(value, count) }
+    public static func firstNonFinite(_ x: [Double]) -> Int? { Kernels.firstNonFinite(x) }
+    public static func argmax(_ x: [Double], outer: Int, count: Int, inner: Int) -> [Int] {
+        Kernels.argmax(x, outer: outer, count: count, inner: inner)
     }
-}
-
-/// Taylor coefficients 1/j! for j = degree…2, highest first: (eʳ − 1 − r)/r² = Σ rʲ⁻²/j!.
-func taylorExpCoefficients<S: BinaryFloatingPoint>(degree: Int) -> [S] {
-    var factorial = 1.0
-    var coefficients: [Double] = []
-    for j in 1...degree {
-        factorial *= Double(j)
-        if j >= 2 { coefficients.append(1 / factorial) }
-    }
-    return coefficients.reversed().map { S($0) }
-}
-
-/// 2/(2j+1) for j = terms−1…0, highest first: 2·atanh(s) = s·Σ 2/(2j+1)·s²ʲ.
-func atanhSeries<S: BinaryFloatingPoint>(terms: Int) -> [S] {
-    (0..<terms).reversed().map { S(2.0 / Double(2 * $0 + 1)) }
 }
 
 /// Validated GEMM arguments: counts checked against the shape, leading dimensions of

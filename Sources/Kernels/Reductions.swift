@@ -14,63 +14,42 @@ extension Kernels {
         precondition(op == .sum || count > 0, "reduce: \(op) over an empty axis")
         switch op {
         case .sum: return reduce(x, outer, count, inner, identity: 0) { $0 + $1 }
-        case .maximum: return reduce(x, outer, count, inner, identity: -.infinity) {
-            $0.replacing(with: $1, where: ($1 .> $0) .| ($1 .!= $1))
-        }
-        case .minimum: return reduce(x, outer, count, inner, identity: .infinity) {
-            $0.replacing(with: $1, where: ($1 .< $0) .| ($1 .!= $1))
-        }
+        case .maximum: return reduce(x, outer, count, inner, identity: -.infinity) { $1 > $0 || $1.isNaN ? $1 : $0 }
+        case .minimum: return reduce(x, outer, count, inner, identity: .infinity) { $1 < $0 || $1.isNaN ? $1 : $0 }
         }
     }
 
+    /// Contiguous rows (inner = 1) are reduced with eight independent accumulators, so
+    /// that the additions pipeline; otherwise whole rows of `inner` elements are combined
+    /// one after another, a loop the compiler vectorises.
     @inline(__always)
     static func reduce<S: KernelScalar>(
-        _ x: [S], _ outer: Int, _ count: Int, _ inner: Int, identity: S,
-        _ combine: (S.Vector, S.Vector) -> S.Vector
+        _ x: [S], _ outer: Int, _ count: Int, _ inner: Int, identity: S, _ combine: (S, S) -> S
     ) -> [S] {
-        let width = S.Vector.scalarCount
-        @inline(__always) func combineScalar(_ a: S, _ b: S) -> S {
-            combine(S.Vector(repeating: a), S.Vector(repeating: b))[0]
-        }
-        return [S](unsafeUninitializedCapacity: outer * inner) { out, initialized in
-            x.withUnsafeBufferPointer { source in
-                let src = UnsafeRawPointer(source.baseAddress)
-                let stride = MemoryLayout<S>.stride
+        [S](unsafeUninitializedCapacity: outer * inner) { out, initialized in
+            x.withUnsafeBufferPointer { src in
                 for o in 0..<outer {
                     if inner == 1 {
-                        // A contiguous row: reduce in vector lanes, then across lanes.
                         let row = o * count
-                        var lanes = S.Vector(repeating: identity)
+                        var lanes = (identity, identity, identity, identity, identity, identity, identity, identity)
                         var i = 0
-                        while i + width <= count {
-                            lanes = combine(lanes, src!.loadUnaligned(
-                                fromByteOffset: (row + i) * stride, as: S.Vector.self))
-                            i += width
+                        while i + 8 <= count {
+                            lanes.0 = combine(lanes.0, src[row + i]); lanes.1 = combine(lanes.1, src[row + i + 1])
+                            lanes.2 = combine(lanes.2, src[row + i + 2]); lanes.3 = combine(lanes.3, src[row + i + 3])
+                            lanes.4 = combine(lanes.4, src[row + i + 4]); lanes.5 = combine(lanes.5, src[row + i + 5])
+                            lanes.6 = combine(lanes.6, src[row + i + 6]); lanes.7 = combine(lanes.7, src[row + i + 7])
+                            i += 8
                         }
-                        var total = identity
-                        for lane in 0..<width { total = combineScalar(total, lanes[lane]) }
-                        while i < count { total = combineScalar(total, source[row + i]); i += 1 }
+                        var total = combine(combine(combine(lanes.0, lanes.1), combine(lanes.2, lanes.3)),
+                                            combine(combine(lanes.4, lanes.5), combine(lanes.6, lanes.7)))
+                        while i < count { total = combine(total, src[row + i]); i += 1 }
                         out[o] = total
                     } else {
-                        // Rows of `inner` elements combined one after another, in vectors.
-                        let dst = UnsafeMutableRawPointer(out.baseAddress!)
-                        for j in 0..<inner { out[o * inner + j] = identity }
+                        let base = o * inner
+                        for j in 0..<inner { out[base + j] = identity }
                         for k in 0..<count {
-                            let base = (o * count + k) * inner
-                            var j = 0
-                            while j + width <= inner {
-                                let offset = (o * inner + j) * stride
-                                let sum = combine(
-                                    dst.loadUnaligned(fromByteOffset: offset, as: S.Vector.self),
-                                    src!.loadUnaligned(fromByteOffset: (base + j) * stride,
-                                                       as: S.Vector.self))
-                                dst.storeBytes(of: sum, toByteOffset: offset, as: S.Vector.self)
-                                j += width
-                            }
-                            while j < inner {
-                                out[o * inner + j] = combineScalar(out[o * inner + j], source[base + j])
-                                j += 1
-                            }
+                            let row = (o * count + k) * inner
+                            for j in 0..<inner { out[base + j] = combine(out[base + j], src[row + j]) }
                         }
                     }
                 }
@@ -79,51 +58,51 @@ extension Kernels {
         }
     }
 
+    /// softmax(x)ᵢ = e^{xᵢ − max}/Σⱼ e^{xⱼ − max}; log-softmax = xᵢ − max − log Σⱼ e^{xⱼ − max},
+    /// over the middle axis of `[outer, count, inner]`. The exponentials of the whole
+    /// array are taken in one vectorised pass.
     static func softmax<S: KernelScalar>(
         _ x: [S], _ outer: Int, _ count: Int, _ inner: Int, _ log: Bool
     ) -> [S] {
         precondition(x.count == outer * count * inner,
                      "softmax: \(x.count) elements, expected [\(outer), \(count), \(inner)]")
-        if inner == 1 {
-            var out = [S](repeating: 0, count: x.count)
+        guard count > 0 else { return x }
+        let largest = reduce(.maximum, x, outer, count, inner)
+        var shifted = [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             for o in 0..<outer {
-                let row = Array(x[(o * count)..<((o + 1) * count)])
-                let result = softmaxRow(row, log: log)
-                out.replaceSubrange((o * count)..<((o + 1) * count), with: result)
+                for k in 0..<count {
+                    let row = (o * count + k) * inner
+                    for j in 0..<inner {
+                        let m = largest[o * inner + j]
+                        out[row + j] = x[row + j] - (m.isFinite ? m : 0)
+                    }
+                }
             }
-            return out
+            initialized = x.count
         }
-        var out = [S](repeating: 0, count: x.count)
-        var column = [S](repeating: 0, count: count)
-        for o in 0..<outer {
-            for j in 0..<inner {
-                for k in 0..<count { column[k] = x[(o * count + k) * inner + j] }
-                let result = softmaxRow(column, log: log)
-                for k in 0..<count { out[(o * count + k) * inner + j] = result[k] }
-            }
-        }
-        return out
-    }
-
-    /// softmax(x)ᵢ = e^{xᵢ − max}/Σⱼ e^{xⱼ − max}; log-softmax = xᵢ − max − log Σⱼ e^{xⱼ − max}.
-    static func softmaxRow<S: KernelScalar>(_ row: [S], log: Bool) -> [S] {
-        guard !row.isEmpty else { return [] }
-        let largest = reduce(.maximum, row, 1, row.count, 1)[0]
-        let shift = largest.isFinite ? largest : 0
-        let shifted = mapVectors(row) { $0 - shift }
         let exponentials = map(.exp, shifted)
-        let total = reduce(.sum, exponentials, 1, row.count, 1)[0]
+        var totals = reduce(.sum, exponentials, outer, count, inner)
         if log {
-            let logTotal = map(.log, [total])[0]
-            return mapVectors(shifted) { $0 - logTotal }
+            totals = map(.log, totals)
+        } else {
+            totals = mapScalars(totals) { 1 / $0 }
+            shifted = exponentials
         }
-        let inverse = 1 / total
-        return mapVectors(exponentials) { $0 * inverse }
+        for o in 0..<outer {
+            for k in 0..<count {
+                let row = (o * count + k) * inner
+                for j in 0..<inner {
+                    let t = totals[o * inner + j]
+                    shifted[row + j] = log ? shifted[row + j] - t : shifted[row + j] * t
+                }
+            }
+        }
+        return shifted
     }
 
     /// Index of the largest element along the middle axis of `[outer, count, inner]`
     /// (the first one on ties).
-    public static func argmax<S: KernelScalar>(
+    static func argmax<S: KernelScalar>(
         _ x: [S], outer: Int, count: Int, inner: Int
     ) -> [Int] {
         precondition(count > 0 && x.count == outer * count * inner,

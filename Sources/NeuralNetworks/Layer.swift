@@ -1,1 +1,78 @@
 import Tensors
+
+/// A stage of a network: a function of a batch, with named parameters.
+///
+/// Layers are reference types, like PyTorch modules: an optimiser updates a layer's
+/// parameters in place, and a model switches all of its layers between training and
+/// evaluation. Parameter names are stable and PyTorch-like (`weight`, `bias`; inside a
+/// ``Sequential``, `0.weight`, `0.bias`, …); optimiser state and model files use them.
+public protocol Layer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+
+    /// The layer applied to a batch (the first dimension is the batch).
+    func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar>
+
+    /// A short name for summaries: `Dense(784 → 300)`.
+    var summaryName: String { get }
+
+    /// The shape of one example's output, for one example's input shape (no batch
+    /// dimension); stops with a message naming the layer if the input does not fit.
+    func outputShape(forInput shape: [Int]) -> [Int]
+
+    /// Visits each parameter with its name, in a fixed order; the visitor may update it.
+    func visitParameters(_ visit: (_ name: String, _ parameter: inout Tensor<Scalar>) -> Void)
+
+    /// Draws fresh parameters from `generator`.
+    func resetParameters(using generator: inout RandomSource)
+
+    /// Training mode (dropout active, batch statistics) or evaluation mode.
+    var isTraining: Bool { get set }
+}
+
+extension Layer {
+    public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {}
+    public func resetParameters(using generator: inout RandomSource) {}
+    public var isTraining: Bool {
+        get { false }
+        set {}
+    }
+
+    /// The parameters with their names, in the order of ``visitParameters(_:)``.
+    public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
+        var result: [(String, Tensor<Scalar>)] = []
+        visitParameters { name, tensor in result.append((name, tensor)) }
+        return result
+    }
+
+    /// The number of scalar parameters.
+    public var parameterCount: Int {
+        namedParameters.reduce(0) { $0 + $1.tensor.count }
+    }
+
+    /// Clears the gradients of all parameters.
+    public func zeroGradients() {
+        visitParameters { _, tensor in tensor.zeroGradient() }
+    }
+
+    /// Runs the layer on `input` without recording gradients, in evaluation mode,
+    /// `batchSize` examples at a time.
+    public func predict(_ input: Tensor<Scalar>, batchSize: Int = 1024) -> Tensor<Scalar> {
+        precondition(batchSize > 0, "predict: batch size must be positive, got \(batchSize)")
+        let wasTraining = isTraining
+        isTraining = false
+        defer { isTraining = wasTraining }
+        return withoutGradients {
+            let total = input.shape.first ?? 0
+            if total <= batchSize { return self(input) }
+            let parts = stride(from: 0, to: total, by: batchSize).map { start in
+                self(input.slice(alongAxis: 0, start..<min(start + batchSize, total)))
+            }
+            return Tensor.concatenate(parts, alongAxis: 0)
+        }
+    }
+}
+
+/// A shape check that names the layer and both shapes.
+func requireShape(_ condition: Bool, _ layer: String, expected: String, actual: [Int]) {
+    precondition(condition, "\(layer): expected input of shape \(expected), got \(actual)")
+}

@@ -119,15 +119,21 @@ extension Tensor {
             preconditionFailure("backward: this value does not depend on any tensor requiring a gradient")
         }
         withoutGradients {
-            root.accumulate(seed)
+            // This pass's gradients, apart from those retained from earlier passes, so
+            // that a retained node passes on only what reached it in this pass.
+            var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed.detached()]
             for node in Self.topologicalOrder(from: root).reversed() {
-                guard let pullback = node.pullback, let gradient = node.gradient else { continue }
-                let needed = node.parents.map { $0 != nil }
-                let inputGradients = pullback(gradient, needed)
+                guard let gradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                if node.retainsGradient { node.accumulate(gradient) }
+                guard let pullback = node.pullback else { continue }
+                let inputGradients = pullback(gradient, node.parents.map { $0 != nil })
                 for (parent, inputGradient) in zip(node.parents, inputGradients) {
-                    if let parent, let inputGradient { parent.accumulate(inputGradient) }
+                    guard let parent, let inputGradient else { continue }
+                    precondition(inputGradient.shape == parent.shape,
+                                 "backward: gradient of shape \(inputGradient.shape) for a value of shape \(parent.shape)")
+                    let key = ObjectIdentifier(parent)
+                    pending[key] = pending[key].map { $0 + inputGradient } ?? inputGradient.detached()
                 }
-                if !node.retainsGradient { node.gradient = nil }
             }
         }
     }

@@ -34,7 +34,7 @@ extension Tensor {
         precondition(
             k == k2,
             "matmul: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") do not chain (\(k) ≠ \(k2))")
-        var c = [Scalar](repeating: 0, count: m * n)
+        var c = Scalar.filled(0, count: m * n)
         Scalar.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     alpha: 1, a: a.scalars, b: b.scalars, beta: 0, c: &c)
         return Tensor(shape: [m, n], scalars: c)

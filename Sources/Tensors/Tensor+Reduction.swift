@@ -40,7 +40,7 @@ extension Tensor {
     }
 
     public func mean(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
-        let n = shape[normalized(axis: axis)]
+        let n = split(around: normalized(axis: axis), operation: "mean").count
         return sum(alongAxis: axis, keepingDimension: keepingDimension) / Scalar(Swift.max(n, 1))
     }
 
@@ -59,6 +59,6 @@ extension Tensor {
     public func argmax(alongAxis axis: Int = -1) -> [Int] {
         let axis = normalized(axis: axis)
         let (outer, n, inner) = split(around: axis, operation: "argmax")
-        return Kernels.argmax(scalars, outer: outer, count: n, inner: inner)
+        return Scalar.argmax(scalars, outer: outer, count: n, inner: inner)
     }
 }

@@ -55,7 +55,7 @@ extension Tensor {
     /// Zeros of `shape` with the rows of `rows` added at `indices` (repeats add up).
     static func scatterAddingRows(_ rows: Tensor, indices: [Int], into shape: [Int]) -> Tensor {
         let rowLength = shape.dropFirst().reduce(1, *)
-        var result = [Scalar](repeating: 0, count: shape.reduce(1, *))
+        var result = Scalar.filled(0, count: shape.reduce(1, *))
         for (r, index) in indices.enumerated() {
             for j in 0..<rowLength { result[index * rowLength + j] += rows.scalars[r * rowLength + j] }
         }

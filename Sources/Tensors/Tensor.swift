@@ -56,7 +56,7 @@ public struct Tensor<Scalar: TensorScalar> {
     }
 
     public init(repeating value: Scalar, shape: [Int]) {
-        self.init(shape: shape, scalars: [Scalar](repeating: value, count: shape.reduce(1, *)))
+        self.init(shape: shape, scalars: Scalar.filled(value, count: shape.reduce(1, *)))
     }
 
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }

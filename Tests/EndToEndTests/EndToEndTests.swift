@@ -1,1 +1,65 @@
+import Foundation
 import Testing
+
+/// Runs the built `backprop` binary (beside the test bundle) and captures its output.
+struct Run {
+    let status: Int32
+    let output: String
+    let error: String
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0])
+            .deletingLastPathComponent().appendingPathComponent("backprop")
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        output = String(decoding: outData, as: UTF8.self)
+        error = String(decoding: errData, as: UTF8.self)
+    }
+}
+
+@Suite("backprop bench")
+struct BenchCommandTests {
+    @Test("bench gemm prints one JSON line per size and thread count")
+    func gemmJSON() throws {
+        let run = try Run(["bench", "gemm", "--sizes", "64,96", "--threads", "1,2", "--repeats", "1",
+                           "--min-batch-seconds", "0.01", "--json"])
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.count == 4)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["workload"] as? String == "W0")
+            #expect((object?["gflops"] as? Double ?? 0) > 0)
+        }
+    }
+
+    @Test("the BLAS line names the core chosen, and a user's OPENBLAS_CORETYPE is left alone")
+    func coreChoice() throws {
+        let chosen = try Run(["bench", "gemm", "--sizes", "32", "--threads", "1", "--repeats", "1",
+                              "--min-batch-seconds", "0.01"])
+        #expect(chosen.status == 0)
+        #expect(chosen.output.contains("BLAS: "))
+        let forced = try Run(["bench", "gemm", "--sizes", "32", "--threads", "1", "--repeats", "1",
+                              "--min-batch-seconds", "0.01"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(forced.status == 0)
+        #expect(forced.output.contains("core Prescott,"), "\(forced.output)")
+        #expect(!forced.output.contains("chosen by Backprop"))
+    }
+
+    @Test("a bad flag value is one readable line and a non-zero exit")
+    func badFlag() throws {
+        let run = try Run(["bench", "gemm", "--sizes", "12,abc"])
+        #expect(run.status != 0)
+        #expect(run.error.contains("--sizes"))
+    }
+}

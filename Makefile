@@ -1,0 +1,43 @@
+# Backprop: the two commands of a fresh Debian machine are `make demo` and `make test`.
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev dataset-fashion-mnist zlib1g-dev
+RELEASE := -c release
+# Tests run optimised (training on real data is part of them), with @testable access.
+TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing
+DEMO_DIR ?= runs/demo
+
+.PHONY: all setup build test demo bench clean
+
+all: build
+
+# Installs the Debian packages that are missing (with sudo when not root).
+setup:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "backprop: missing packages:$$missing; this machine has no apt-get, install them (or their equivalents) by hand" >&2; exit 1; \
+	  fi; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  echo "Installing$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "backprop: Swift 6 is needed (https://swift.org/install)" >&2; exit 1; }
+
+build: setup
+	$(SWIFT) build $(RELEASE)
+
+test: setup
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
+
+demo: build
+	$$($(SWIFT) build $(RELEASE) --show-bin-path)/backprop train --out $(DEMO_DIR)
+
+bench: build
+	$$($(SWIFT) build $(RELEASE) --show-bin-path)/backprop bench gemm
+
+clean:
+	rm -rf .build runs

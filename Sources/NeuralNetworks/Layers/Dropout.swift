@@ -1,0 +1,34 @@
+import Tensors
+
+/// Inverted dropout: in training, each value is zeroed with probability p and the
+/// survivors are scaled by 1/(1 − p), so evaluation needs no change (identity).
+/// The mask comes from the layer's seeded generator (redrawn by ``Sequential``).
+public final class Dropout<Scalar: TensorScalar>: Layer {
+    public let probability: Double
+    public var isTraining = true
+    private var generator: RandomSource
+
+    public init(probability: Double, seed: UInt64 = 0) {
+        precondition(probability >= 0 && probability < 1,
+                     "Dropout: probability must be in [0, 1), got \(probability)")
+        self.probability = probability
+        generator = RandomSource(seed: seed)
+    }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard isTraining, probability > 0 else { return input }
+        let keep = 1 - probability
+        let scale = Scalar(1 / keep)
+        let mask = (0..<input.count).map { _ in
+            generator.nextUnitInterval() < keep ? scale : 0
+        }
+        return input * Tensor(shape: input.shape, scalars: mask)
+    }
+
+    public var summaryName: String { "Dropout(\(probability))" }
+    public func outputShape(forInput shape: [Int]) -> [Int] { shape }
+
+    public func resetParameters(using generator: inout RandomSource) {
+        self.generator = RandomSource(seed: generator.next())
+    }
+}

@@ -1,0 +1,91 @@
+import Tensors
+
+// Losses, each the mean over the batch of a per-example loss: J = (1/m) Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾)
+// (notes, eq. 3.31–3.32). Predictions and targets are `[m, k]` (or `[m]`).
+
+/// The notes' squared loss, ½‖ŷ − y‖² per example, averaged over the batch.
+public func squaredLoss<S>(predictions: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
+    requireSameShape(predictions, targets, "squaredLoss")
+    let batch = S(max(predictions.shape.first ?? 1, 1))
+    return (predictions - targets).squared().sum() * S(0.5) / batch
+}
+
+/// Mean squared error over every element (PyTorch's `MSELoss`).
+public func meanSquaredError<S>(predictions: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
+    requireSameShape(predictions, targets, "meanSquaredError")
+    return (predictions - targets).squared().mean()
+}
+
+/// Logistic loss on probabilities ŷ ∈ (0, 1): −(y log ŷ + (1 − y) log(1 − ŷ)) (eq. 3.9),
+/// averaged over every element. The logarithms are floored at −100, as in PyTorch, so a
+/// saturated probability gives a large finite loss instead of infinity.
+public func binaryCrossEntropy<S>(probabilities: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
+    requireSameShape(probabilities, targets, "binaryCrossEntropy")
+    let floor = Tensor<S>(S(-100))
+    let logP = Tensor.maximum(probabilities.log(), floor)
+    let logQ = Tensor.maximum((1 - probabilities).log(), floor)
+    return -(targets * logP + (1 - targets) * logQ).mean()
+}
+
+/// Logistic loss on logits z (ŷ = σ(z)), fused and stable for any |z|:
+/// L = log(1 + eᶻ) − y·z, whose gradient is σ(z) − y (eq. 3.21's a − y).
+public func binaryCrossEntropy<S>(logits: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
+    requireSameShape(logits, targets, "binaryCrossEntropy")
+    return (logits.softplus() - targets * logits).mean()
+}
+
+/// Softmax cross-entropy on logits with integer labels (fused; δ = ŷ − y).
+public func softmaxCrossEntropy<S>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
+    Tensor.softmaxCrossEntropy(logits: logits, labels: labels)
+}
+
+/// Softmax cross-entropy on logits with one-hot (or soft) targets `[m, k]`:
+/// −(1/m) Σᵢ Σⱼ yᵢⱼ log softmax(zᵢ)ⱼ.
+public func softmaxCrossEntropy<S>(logits: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
+    requireSameShape(logits, targets, "softmaxCrossEntropy")
+    let batch = S(max(logits.shape.first ?? 1, 1))
+    return -(targets * logits.logSoftmax(alongAxis: -1)).sum() / batch
+}
+
+/// Cross-entropy of probabilities (a softmax output) against integer labels:
+/// −(1/m) Σᵢ log ŷᵢ,yᵢ, with the logarithm floored at −100.
+public func crossEntropy<S>(probabilities: Tensor<S>, labels: [Int]) -> Tensor<S> {
+    precondition(probabilities.rank == 2 && labels.count == probabilities.shape[0],
+                 "crossEntropy: \(labels.count) labels for probabilities of shape \(probabilities.shape)")
+    let k = probabilities.shape[1]
+    if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
+        preconditionFailure("crossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
+    }
+    let picked = probabilities.reshaped(to: [-1, 1]).gatheringRows(
+        labels.enumerated().map { $0.offset * k + $0.element })
+    return -Tensor.maximum(picked.log(), Tensor(S(-100))).mean()
+}
+
+/// One-hot rows `[labels.count, classes]`.
+public func oneHot<S: TensorScalar>(_ labels: [Int], classes: Int) -> Tensor<S> {
+    var values = S.filled(0, count: labels.count * classes)
+    for (i, label) in labels.enumerated() {
+        precondition(label >= 0 && label < classes, "oneHot: label \(label) is outside the \(classes) classes")
+        values[i * classes + label] = 1
+    }
+    return Tensor(shape: [labels.count, classes], scalars: values)
+}
+
+private func requireSameShape<S>(_ a: Tensor<S>, _ b: Tensor<S>, _ name: String) {
+    precondition(a.shape == b.shape, "\(name): predictions \(a.shape) and targets \(b.shape) differ in shape")
+}
+
+/// The loss a training loop minimises, chosen by name.
+public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
+    /// ½‖ŷ − y‖² (the notes' form), averaged over the batch.
+    case squared
+    /// Mean squared error over every element.
+    case meanSquaredError
+    /// Logistic loss; fused with the model's final sigmoid when there is one.
+    case binaryCrossEntropy
+    /// Softmax cross-entropy; fused with the model's final softmax when there is one.
+    case crossEntropy
+
+    /// Whether targets are class labels rather than values.
+    public var usesLabels: Bool { self == .crossEntropy }
+}

@@ -1,0 +1,81 @@
+import Tensors
+
+/// A fully connected network written compactly: sizes joined by `-`, each hidden or
+/// output size optionally followed by `:activation`, e.g. `784-300:sigmoid-10:softmax`
+/// (the notes' network) or `4-3:relu-1` (the housing example). Presets name common ones.
+public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
+    public struct Stage: Sendable, Hashable, Codable {
+        public var size: Int
+        public var activation: Activation
+    }
+
+    public var inputSize: Int
+    public var stages: [Stage]
+    /// Weight initialiser for every dense layer; nil picks per activation
+    /// (``Initializer/recommended(for:)``).
+    public var initializer: Initializer?
+
+    public init(inputSize: Int, stages: [Stage], initializer: Initializer? = nil) {
+        self.inputSize = inputSize
+        self.stages = stages
+        self.initializer = initializer
+    }
+
+    /// The presets, for images of `inputSize` pixels and `classes` classes.
+    public static func preset(_ name: String, inputSize: Int = 784, classes: Int = 10) -> ModelSpec? {
+        func spec(_ hidden: [(Int, Activation)], _ initializer: Initializer? = nil) -> ModelSpec {
+            ModelSpec(inputSize: inputSize,
+                      stages: hidden.map { Stage(size: $0.0, activation: $0.1) }
+                          + [Stage(size: classes, activation: .softmax)],
+                      initializer: initializer)
+        }
+        switch name {
+        case "logistic": return spec([])
+        case "cs229": return spec([(300, .sigmoid)], .normal(standardDeviation: 1))
+        case "mlp": return spec([(256, .relu), (128, .relu)])
+        default: return nil
+        }
+    }
+
+    public static let presetNames = ["logistic", "cs229", "mlp"]
+
+    /// Parses a compact spec; throws a one-line error naming the bad part.
+    public init(parsing text: String) throws(ConfigurationError) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, let input = Int(parts[0]), input > 0 else {
+            throw ConfigurationError("model spec '\(text)' must look like 784-300:relu-10:softmax (input size first, then at least one layer)")
+        }
+        var stages: [Stage] = []
+        for part in parts.dropFirst() {
+            let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard pieces.count <= 2, let size = Int(pieces[0]), size > 0 else {
+                throw ConfigurationError("model spec '\(text)': '\(part)' is not SIZE or SIZE:ACTIVATION")
+            }
+            let name = pieces.count == 2 ? pieces[1] : "identity"
+            guard let activation = Activation(rawValue: name) ?? Activation.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
+                throw ConfigurationError("model spec '\(text)': unknown activation '\(name)' (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            stages.append(Stage(size: size, activation: activation))
+        }
+        self.init(inputSize: input, stages: stages)
+    }
+
+    public var description: String {
+        ([String(inputSize)] + stages.map { $0.activation == .identity ? "\($0.size)" : "\($0.size):\($0.activation.rawValue)" })
+            .joined(separator: "-")
+    }
+
+    /// The network: a Dense layer per stage, each followed by its activation layer
+    /// (none for identity), parameters drawn from one generator seeded with `seed`.
+    public func build<S: TensorScalar>(_: S.Type = S.self, seed: UInt64) -> Sequential<S> {
+        var layers: [any Layer<S>] = []
+        var width = inputSize
+        for stage in stages {
+            let weights = initializer ?? Initializer.recommended(for: stage.activation)
+            layers.append(Dense<S>(inputSize: width, outputSize: stage.size, weightInitializer: weights))
+            if stage.activation != .identity { layers.append(ActivationLayer<S>(stage.activation)) }
+            width = stage.size
+        }
+        return Sequential(seed: seed, layers: layers)
+    }
+}

@@ -1,0 +1,74 @@
+import Tensors
+
+/// A setting that cannot work, rejected when an optimiser or a training run is
+/// configured, before any step is taken.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Which parameters L2 regularisation (weight decay) applies to.
+public enum RegularizedParameters: String, Sendable, Hashable, Codable {
+    /// Parameters named `…weight` (the notes' W; biases are left alone).
+    case weightsOnly
+    case all
+
+    func includes(_ name: String) -> Bool {
+        self == .all || name == "weight" || name.hasSuffix(".weight")
+    }
+}
+
+/// A rule that updates each parameter from its gradient, with named per-parameter state.
+public protocol Optimizer<Scalar> {
+    associatedtype Scalar: TensorScalar
+
+    /// The step size α.
+    var learningRate: Double { get set }
+
+    /// Updates one parameter in place from its gradient.
+    mutating func update(_ name: String, _ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>)
+
+    /// Called once per step, before the parameters are updated.
+    mutating func beginStep()
+
+    /// The optimiser's state, by `parameter name.quantity` (`0.weight.velocity`).
+    var state: [String: Tensor<Scalar>] { get }
+
+    /// Restores state saved from ``state``.
+    mutating func restore(state: [String: Tensor<Scalar>]) throws
+}
+
+extension Optimizer {
+    public mutating func beginStep() {}
+
+    /// One update of every parameter of `model` that has a gradient; the gradients are
+    /// then cleared.
+    public mutating func step<L: Layer>(_ model: L) where L.Scalar == Scalar {
+        beginStep()
+        withoutGradients {
+            model.visitParameters { name, parameter in
+                guard let gradient = parameter.gradient else { return }
+                update(name, &parameter, gradient: gradient)
+                parameter.zeroGradient()
+            }
+        }
+    }
+}
+
+func validate(learningRate: Double) throws(ConfigurationError) {
+    guard learningRate.isFinite && learningRate >= 0 else {
+        throw ConfigurationError("learning rate must be a finite number ≥ 0, got \(learningRate)")
+    }
+}
+
+func validate(weightDecay: Double) throws(ConfigurationError) {
+    guard weightDecay.isFinite && weightDecay >= 0 else {
+        throw ConfigurationError("L2 strength λ must be a finite number ≥ 0, got \(weightDecay)")
+    }
+}
+
+func validate(beta: Double, name: String) throws(ConfigurationError) {
+    guard beta >= 0 && beta < 1 else {
+        throw ConfigurationError("\(name) must be in [0, 1), got \(beta)")
+    }
+}

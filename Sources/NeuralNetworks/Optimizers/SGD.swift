@@ -1,0 +1,81 @@
+import Tensors
+
+/// Gradient descent, the notes' section 3.2. Which regime it is — full batch, stochastic
+/// (batch 1) or mini-batch — is the batch size of the training loop that feeds it.
+///
+/// - Plain: W = W − α ∂J/∂W (eqs. 3.10–3.11, 3.31).
+/// - L2 (eqs. 3.34–3.38): J_L2 = J + (λ/2)‖W‖², so W = (1 − αλ)W − α ∂J/∂W.
+/// - Momentum, notes' form (eq. 3.33): v = βv + (1 − β)g, W = W − αv.
+/// - Momentum, classical (PyTorch): v = βv + g, W = W − αv.
+/// - Nesterov (PyTorch): v = βv + g, W = W − α(g + βv).
+/// With L2, g includes λW.
+public struct SGD<Scalar: TensorScalar>: Optimizer {
+    public enum MomentumForm: String, Sendable, Hashable, Codable {
+        case notes, classical, nesterov
+    }
+
+    public var learningRate: Double
+    public let momentum: Double
+    public let momentumForm: MomentumForm
+    public let weightDecay: Double
+    public let regularized: RegularizedParameters
+    private var velocities: [String: Tensor<Scalar>] = [:]
+
+    public init(
+        learningRate: Double, momentum: Double = 0, momentumForm: MomentumForm = .classical,
+        weightDecay: Double = 0, regularized: RegularizedParameters = .weightsOnly
+    ) throws(ConfigurationError) {
+        try validate(learningRate: learningRate)
+        try validate(beta: momentum, name: "momentum")
+        try validate(weightDecay: weightDecay)
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.momentumForm = momentumForm
+        self.weightDecay = weightDecay
+        self.regularized = regularized
+    }
+
+    public mutating func update(_ name: String, _ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>) {
+        let alpha = Scalar(learningRate)
+        let lambda = regularized.includes(name) ? Scalar(weightDecay) : 0
+        if momentum == 0 {
+            // W = (1 − αλ)W − αg: eq. 3.38, one pass.
+            parameter.updateScalars { Scalar.scaledAdd(&$0, -alpha, gradient.scalars, 1 - alpha * lambda) }
+            return
+        }
+        var g = gradient.scalars
+        if lambda != 0 { Scalar.scaledAdd(&g, lambda, parameter.scalars, 1) }
+        let beta = Scalar(momentum)
+        var v = velocities[name]?.scalars ?? Scalar.filled(0, count: g.count)
+        velocities[name] = nil  // the only reference: updated in place below
+        switch momentumForm {
+        case .notes: Scalar.scaledAdd(&v, 1 - beta, g, beta)
+        case .classical, .nesterov: Scalar.scaledAdd(&v, 1, g, beta)
+        }
+        parameter.updateScalars { w in
+            switch momentumForm {
+            case .notes, .classical:
+                Scalar.scaledAdd(&w, -alpha, v, 1)
+            case .nesterov:
+                Scalar.scaledAdd(&w, -alpha * beta, v, 1)
+                Scalar.scaledAdd(&w, -alpha, g, 1)
+            }
+        }
+        velocities[name] = Tensor(shape: parameter.shape, scalars: v)
+    }
+
+    public var state: [String: Tensor<Scalar>] {
+        Dictionary(uniqueKeysWithValues: velocities.map { ("\($0.key).velocity", $0.value) })
+    }
+
+    public mutating func restore(state: [String: Tensor<Scalar>]) throws {
+        var restored: [String: Tensor<Scalar>] = [:]
+        for (key, value) in state {
+            guard key.hasSuffix(".velocity") else {
+                throw ConfigurationError("SGD state has an unknown entry '\(key)'")
+            }
+            restored[String(key.dropLast(".velocity".count))] = value
+        }
+        velocities = restored
+    }
+}

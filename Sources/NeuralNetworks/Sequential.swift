@@ -1,0 +1,79 @@
+import Tensors
+
+/// Layers applied one after the other: a^[ℓ] = g^[ℓ](W^[ℓ]a^[ℓ−1] + b^[ℓ]) (notes,
+/// section 1). Parameters are named by position, as in PyTorch: `0.weight`, `0.bias`,
+/// `2.weight`, …
+///
+/// ```swift
+/// let model = Sequential<Float>(seed: 42) {
+///     Dense(inputSize: 784, outputSize: 300)
+///     Sigmoid()
+///     Dense(inputSize: 300, outputSize: 10)
+///     Softmax()
+/// }
+/// ```
+public final class Sequential<Scalar: TensorScalar>: Layer {
+    public let layers: [any Layer<Scalar>]
+
+    /// The layers, with every parameter drawn afresh from one generator seeded with
+    /// `seed`, in layer order: the same seed gives the same network.
+    public init(seed: UInt64 = 0, layers: [any Layer<Scalar>]) {
+        self.layers = layers
+        var generator = RandomSource(seed: seed)
+        resetParameters(using: &generator)
+    }
+
+    public convenience init(seed: UInt64 = 0, @LayerBuilder<Scalar> _ build: () -> [any Layer<Scalar>]) {
+        self.init(seed: seed, layers: build())
+    }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        layers.reduce(input) { activation, layer in layer(activation) }
+    }
+
+    public var summaryName: String { "Sequential(\(layers.count) layers)" }
+
+    public func outputShape(forInput shape: [Int]) -> [Int] {
+        layers.reduce(shape) { $1.outputShape(forInput: $0) }
+    }
+
+    public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
+        for (index, layer) in layers.enumerated() {
+            layer.visitParameters { name, tensor in visit("\(index).\(name)", &tensor) }
+        }
+    }
+
+    public func resetParameters(using generator: inout RandomSource) {
+        for layer in layers { layer.resetParameters(using: &generator) }
+    }
+
+    public var isTraining: Bool {
+        get { layers.contains { $0.isTraining } }
+        set { for layer in layers { layer.isTraining = newValue } }
+    }
+
+    /// Runs every layer but the last: the logits of a network that ends in softmax
+    /// (or sigmoid), for fused, stable losses.
+    public func forwardExceptLast(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        layers.dropLast().reduce(input) { activation, layer in layer(activation) }
+    }
+
+    /// The activation of the last layer, if it is an activation layer.
+    public var finalActivation: Activation? {
+        (layers.last as? ActivationLayer<Scalar>)?.activation
+    }
+}
+
+@resultBuilder
+public enum LayerBuilder<Scalar: TensorScalar> {
+    public static func buildExpression(_ layer: any Layer<Scalar>) -> [any Layer<Scalar>] { [layer] }
+    public static func buildBlock(_ parts: [any Layer<Scalar>]...) -> [any Layer<Scalar>] {
+        parts.flatMap { $0 }
+    }
+    public static func buildOptional(_ part: [any Layer<Scalar>]?) -> [any Layer<Scalar>] { part ?? [] }
+    public static func buildEither(first: [any Layer<Scalar>]) -> [any Layer<Scalar>] { first }
+    public static func buildEither(second: [any Layer<Scalar>]) -> [any Layer<Scalar>] { second }
+    public static func buildArray(_ parts: [[any Layer<Scalar>]]) -> [any Layer<Scalar>] {
+        parts.flatMap { $0 }
+    }
+}

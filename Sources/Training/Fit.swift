@@ -1,0 +1,103 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+/// How `fit` trains.
+public struct FitConfiguration: Sendable {
+    public enum BatchSize: Sendable, Hashable {
+        /// Mini-batches of this many examples (1: stochastic gradient descent); the last
+        /// batch of an epoch may be smaller.
+        case examples(Int)
+        /// The whole training set at once: (full-batch) gradient descent.
+        case full
+    }
+
+    public enum Validation: Sendable, Hashable {
+        case none
+        /// A seeded random fraction of the training data is held out.
+        case split(Double)
+    }
+
+    public var epochs: Int
+    public var batchSize: BatchSize
+    public var loss: Loss
+    /// Seeds the shuffling (and a validation split).
+    public var seed: UInt64
+    public var validation: Validation
+    public var schedule: LearningRateSchedule
+    /// Stop after this many epochs without improvement of the validation loss (or the
+    /// training loss, without validation), and restore the best weights.
+    public var earlyStoppingPatience: Int?
+
+    public init(
+        epochs: Int, batchSize: BatchSize, loss: Loss, seed: UInt64 = 0,
+        validation: Validation = .none, schedule: LearningRateSchedule = .constant,
+        earlyStoppingPatience: Int? = nil
+    ) throws(ConfigurationError) {
+        guard epochs >= 1 else { throw ConfigurationError("epochs must be at least 1, got \(epochs)") }
+        if case .examples(let n) = batchSize, n < 1 {
+            throw ConfigurationError("batch size must be at least 1, got \(n)")
+        }
+        if case .split(let f) = validation, !(f > 0 && f < 1) {
+            throw ConfigurationError("validation split must be in (0, 1), got \(f)")
+        }
+        if let patience = earlyStoppingPatience, patience < 1 {
+            throw ConfigurationError("early-stopping patience must be at least 1, got \(patience)")
+        }
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.loss = loss
+        self.seed = seed
+        self.validation = validation
+        self.schedule = schedule
+        self.earlyStoppingPatience = earlyStoppingPatience
+    }
+}
+
+/// Why training stopped early with an error.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+    case data(DataError)
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let epoch, let batch, let value):
+            return "the loss became \(value) at epoch \(epoch + 1), batch \(batch + 1); lower the learning rate or check the data"
+        case .data(let error): return error.description
+        case .mismatch(let message): return message
+        }
+    }
+}
+
+/// Trains `model` on `data` with `optimizer`: each epoch shuffles the examples with the
+/// seeded generator, runs mini-batches (forward, loss, backward, update), then measures
+/// the validation set. Returns the history, one record per epoch.
+public func fit<Model: Layer, Opt: Optimizer>(
+    _ model: Model, optimizer: inout Opt, data: LabeledData<Model.Scalar>,
+    configuration: FitConfiguration, validationData: LabeledData<Model.Scalar>? = nil,
+    callbacks: [any TrainingCallback] = []
+) throws(TrainingError) -> History where Opt.Scalar == Model.Scalar {
+    var trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
+    defer { optimizer = trainer.optimizer }
+    return try trainer.run(data: data, validationData: validationData)
+}
+
+/// Evaluates `model` on `data` in evaluation mode, without recording gradients.
+public func evaluate<Model: Layer>(
+    _ model: Model, on data: LabeledData<Model.Scalar>, loss: Loss, batchSize: Int = 1024
+) -> Metrics {
+    let wasTraining = model.isTraining
+    model.isTraining = false
+    defer { model.isTraining = wasTraining }
+    let objective = Objective<Model.Scalar>(loss: loss)
+    var accumulator = MetricAccumulator<Model.Scalar>()
+    withoutGradients {
+        for start in stride(from: 0, to: data.count, by: max(batchSize, 1)) {
+            let batch = data.subset(Array(start..<min(start + batchSize, data.count)))
+            let (value, output) = objective.evaluate(model, batch.features, batch.targets)
+            accumulator.add(loss: Double(value.scalar), output: output, targets: batch.targets, lossKind: loss)
+        }
+    }
+    return accumulator.metrics
+}

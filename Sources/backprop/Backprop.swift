@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Backprop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backprop",
+        abstract: "Neural networks trained with backpropagation, from the CS229 notes.",
+        subcommands: [Train.self, Bench.self]
+    )
+}
