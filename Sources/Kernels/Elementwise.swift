@@ -98,7 +98,7 @@ public enum Kernels {
         }
     }
 
-    /// xᵖ: exact products for small integral exponents, exp(p·log x) otherwise
+    /// xᵖ: products for integral exponents up to 16 in magnitude, exp(p·log x) otherwise
     /// (NaN for negative x with a non-integral p, as libm's pow).
     static func power<S: KernelScalar>(_ layout: StridedLayout, _ x: [S], _ p: [S]) -> [S] {
         if layout.bIsScalar, let exponent = p.first {
@@ -108,7 +108,11 @@ public enum Kernels {
             case 3: return layout.apply(x, p) { x, _ in x * x * x }
             case 0.5: return layout.apply(x, p) { x, _ in x.squareRoot() }
             case -1: return layout.apply(x, p) { x, _ in 1 / x }
-            default: break
+            default:
+                if exponent.rounded() == exponent && Swift.abs(exponent) <= 16 {
+                    let n = Int(exponent)
+                    return layout.apply(x, p) { x, _ in integerPower(x, n) }
+                }
             }
         }
         let base = layout.apply(x, p) { x, _ in x }
@@ -131,6 +135,20 @@ public enum Kernels {
             }
             initialized = base.count
         }
+    }
+
+    /// xⁿ by repeated squaring: within about log₂|n| + 1 roundings of the exact value.
+    @inline(__always)
+    static func integerPower<S: KernelScalar>(_ x: S, _ n: Int) -> S {
+        var base = n < 0 ? 1 / x : x
+        var exponent = n < 0 ? -n : n
+        var result: S = 1
+        while exponent > 0 {
+            if exponent & 1 == 1 { result *= base }
+            base *= base
+            exponent >>= 1
+        }
+        return result
     }
 
     static func scaledAdd<S: KernelScalar>(_ y: inout [S], _ a: S, _ x: [S], _ b: S) {

@@ -367,10 +367,10 @@ struct GEMMTests {
 
 // MARK: - Vector maths: accuracy in ulps
 
-/// VectorMath's documented accuracy against libm: exp, log, sigmoid within 4 ulp; tanh
+/// The documented accuracy of CKernels against libm: exp, log, sigmoid within 4 ulp; tanh
 /// and softplus within 6 ulp. The bound is asserted for normal results, and also for
 /// subnormal results measured in units of the subnormal spacing (gradual underflow).
-@Suite("Vector maths accuracy (VectorMath doc: exp, log, sigmoid ≤ 4 ulp; tanh, softplus ≤ 6 ulp)")
+@Suite("Vector maths accuracy (CKernels: exp, log, sigmoid ≤ 4 ulp; tanh, softplus ≤ 6 ulp)")
 struct VectorMathAccuracyTests {
     @Test("whole-range sweep within the documented ulp bound", arguments: mathCases)
     func sweepWithinBound(_ kernel: MathCase) {

@@ -2,6 +2,8 @@
 // softplus over arrays, in Float and Double, without a libm call per element. Written
 // as branch-free C so that clang vectorises the loops, and compiled twice (AVX2 + FMA
 // and baseline x86-64) with the version chosen when the library loads.
+// Accuracy against libm (KernelsTests): exp, log, sigmoid within 4 ulp; tanh, softplus
+// within 6 ulp; exp results in the subnormal range lose precision gradually.
 #ifndef BACKPROP_KERNELS_H
 #define BACKPROP_KERNELS_H
 
