@@ -4,7 +4,7 @@ import PackageDescription
 // MARK: - Public API
 
 let products: [Product] = [
-    .library(name: "Backprop", targets: ["Tensors", "NeuralNetworks", "Training", "Datasets"]),
+    .library(name: "Backprop", targets: ["Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
     .executable(name: "backprop", targets: ["backprop"]),
 ]
 
@@ -27,10 +27,11 @@ let targets: [Target] = [
     .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
     .target(name: "Training", dependencies: ["NeuralNetworks"]),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
+    .target(name: "ModelFiles", dependencies: ["NeuralNetworks"]),
     .executableTarget(
         name: "backprop",
         dependencies: [
-            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets",
+            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
@@ -42,6 +43,7 @@ let targets: [Target] = [
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EndToEndTests", dependencies: ["backprop"]),
 ]
 
