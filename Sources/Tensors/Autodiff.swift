@@ -100,7 +100,7 @@ extension Tensor {
             return result
         }
         var tracked = result
-        tracked.node = GradientNode(parents: inputs.map(\.node), shape: result.shape,
+        tracked.node = GradientNode(parents: inputs.map { $0.node }, shape: result.shape,
                                     pullback: pullback)
         return tracked
     }

@@ -6,7 +6,7 @@ extension Tensor {
     public func reshaped(to newShape: [Int]) -> Tensor {
         var target = newShape
         if let hole = target.firstIndex(of: -1) {
-            let known = target.enumerated().filter { $0.offset != hole }.map(\.element).reduce(1, *)
+            let known = target.enumerated().filter { $0.offset != hole }.map { $0.element }.reduce(1, *)
             precondition(known > 0 && count % known == 0,
                          "reshape: cannot infer -1 in \(newShape) for \(count) values of shape \(shape)")
             target[hole] = count / known
@@ -79,7 +79,7 @@ extension Tensor {
         let middles = parts.map { $0.shape[axis] }
         var shape = first.shape
         shape[axis] = middles.reduce(0, +)
-        let values = Kernels.concatenate(parts.map(\.scalars), outer: outer, middles: middles, inner: inner)
+        let values = Kernels.concatenate(parts.map { $0.scalars }, outer: outer, middles: middles, inner: inner)
         return record(Tensor(shape: shape, scalars: values), from: parts) { g, needed in
             var start = 0
             return zip(middles, needed).map { middle, isNeeded in

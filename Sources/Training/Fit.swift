@@ -91,7 +91,7 @@ public func evaluate<Model: Layer>(
     model.isTraining = false
     defer { model.isTraining = wasTraining }
     let objective = Objective<Model.Scalar>(loss: loss)
-    var accumulator = MetricAccumulator<Model.Scalar>()
+    var accumulator = MetricAccumulator()
     withoutGradients {
         for start in stride(from: 0, to: data.count, by: max(batchSize, 1)) {
             let batch = data.subset(Array(start..<min(start + batchSize, data.count)))

@@ -41,9 +41,10 @@ struct Objective<Scalar: TensorScalar> {
     }
 }
 
-/// Running sums of the metrics over the batches of an epoch.
-struct MetricAccumulator<Scalar: TensorScalar> {
-    private(set) var examples = 0
+/// Running sums of the metrics over the batches of an epoch (saved in checkpoints, so
+/// that a resumed epoch reports the same figures).
+public struct MetricAccumulator: Sendable, Equatable, Codable {
+    public private(set) var examples = 0
     private var lossSum = 0.0
     private var correct = 0
     private var squaredErrorSum = 0.0
@@ -51,7 +52,9 @@ struct MetricAccumulator<Scalar: TensorScalar> {
     private var valueCount = 0
     private var isClassification = false
 
-    mutating func add(loss: Double, output: Tensor<Scalar>, targets: Targets<Scalar>, lossKind: Loss) {
+    public init() {}
+
+    mutating func add<Scalar>(loss: Double, output: Tensor<Scalar>, targets: Targets<Scalar>, lossKind: Loss) {
         let m = targets.count
         examples += m
         lossSum += loss * Double(m)
@@ -79,7 +82,7 @@ struct MetricAccumulator<Scalar: TensorScalar> {
         }
     }
 
-    var metrics: Metrics {
+    public var metrics: Metrics {
         let n = Double(max(examples, 1))
         let binaryTotal = Double(max(valueCount, 1))
         return Metrics(
@@ -98,4 +101,12 @@ public struct Metrics: Sendable, Equatable, Codable {
     /// Regression only.
     public var meanSquaredError: Double?
     public var meanAbsoluteError: Double?
+
+    public init(loss: Double, accuracy: Double? = nil, meanSquaredError: Double? = nil,
+                meanAbsoluteError: Double? = nil) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.meanSquaredError = meanSquaredError
+        self.meanAbsoluteError = meanAbsoluteError
+    }
 }

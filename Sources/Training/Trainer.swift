@@ -19,6 +19,8 @@ public struct History: Sendable, Equatable, Codable {
     /// The epoch whose weights the model holds after early stopping.
     public var bestEpoch: Int?
     public var stoppedEarly = false
+    /// True when a stop was requested mid-run (Ctrl-C); ``Trainer/progress`` resumes it.
+    public var isInterrupted = false
 }
 
 /// Progress within an epoch.
@@ -49,6 +51,23 @@ extension TrainingCallback {
     public func epochEnded(_ record: EpochRecord) -> CallbackDecision { .proceed }
 }
 
+/// Where a run stands, at a batch boundary: with the model's weights and the optimiser's
+/// state it resumes the run exactly (the same weights as a run never interrupted).
+public struct TrainingProgress: Sendable, Equatable, Codable {
+    /// The epoch under way (or next), counted from 0.
+    public var epoch = 0
+    /// The first batch of `epoch` not yet run.
+    public var nextBatch = 0
+    /// The shuffling generator's state when `epoch` began (it re-creates the epoch's order).
+    public var epochStartGenerator: [UInt64]
+    public var accumulator = MetricAccumulator()
+    public var secondsInEpoch = 0.0
+    public var history = History()
+    /// Early stopping: the best monitored value and its epoch (its weights travel apart).
+    public var bestValue: Double?
+    public var bestEpoch: Int?
+}
+
 /// The fit loop, as a value that can be stopped between batches and resumed.
 public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Scalar {
     public typealias Scalar = Model.Scalar
@@ -57,11 +76,14 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     public var optimizer: Opt
     public let configuration: FitConfiguration
     public var callbacks: [any TrainingCallback]
-    /// The shuffling generator; its state at an epoch boundary resumes a run exactly.
-    public var generator: RandomSource
-    public private(set) var history = History()
+    /// Checked after every batch: when it returns true the run stops at that batch
+    /// boundary, with ``progress`` ready to resume.
+    public var stopRequested: @Sendable () -> Bool = { false }
+    public private(set) var progress: TrainingProgress
+    /// Early stopping's best weights so far, by parameter name.
+    public private(set) var bestWeights: [String: Tensor<Scalar>] = [:]
+    private var generator: RandomSource
     private let baseLearningRate: Double
-    private var best: (value: Double, epoch: Int, weights: [String: Tensor<Scalar>])?
 
     public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
                 callbacks: [any TrainingCallback] = []) {
@@ -70,10 +92,30 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.configuration = configuration
         self.callbacks = callbacks
         self.generator = RandomSource(seed: configuration.seed)
+        self.progress = TrainingProgress(epochStartGenerator: generator.state)
         self.baseLearningRate = optimizer.learningRate
     }
 
-    /// Runs the remaining epochs (all of them, on a new trainer).
+    /// A trainer that continues from saved progress; `model` and `optimizer` must hold the
+    /// weights and state saved with it.
+    public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
+                callbacks: [any TrainingCallback] = [], resumingFrom progress: TrainingProgress,
+                bestWeights: [String: Tensor<Scalar>] = [:], baseLearningRate: Double) {
+        self.model = model
+        self.optimizer = optimizer
+        self.configuration = configuration
+        self.callbacks = callbacks
+        self.progress = progress
+        self.progress.history.isInterrupted = false
+        self.generator = RandomSource(state: progress.epochStartGenerator)
+        self.bestWeights = bestWeights
+        self.baseLearningRate = baseLearningRate
+    }
+
+    /// The learning rate the schedule starts from (saved with a checkpoint).
+    public var initialLearningRate: Double { baseLearningRate }
+
+    /// Runs the remaining epochs.
     public mutating func run(data: LabeledData<Scalar>, validationData: LabeledData<Scalar>? = nil)
         throws(TrainingError) -> History
     {
@@ -90,27 +132,41 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         if case .labels = training.targets, !configuration.loss.usesLabels {
             throw .mismatch("loss \(configuration.loss.rawValue) needs target values, but the data has class labels")
         }
-        while history.epochs.count < configuration.epochs && !history.stoppedEarly {
-            let record = try runEpoch(training, validation: validation)
-            history.epochs.append(record)
+        while progress.epoch < configuration.epochs && !progress.history.stoppedEarly {
+            if progress.epoch > 0 && progress.nextBatch == 0 && stopRequested() {
+                progress.history.isInterrupted = true
+                return progress.history
+            }
+            guard let record = try runEpoch(training, validation: validation) else {
+                progress.history.isInterrupted = true
+                return progress.history
+            }
+            progress.history.epochs.append(record)
             var decision = callbacks.map { $0.epochEnded(record) }.contains { $0 == .stop } ? CallbackDecision.stop : .proceed
             if updateEarlyStopping(record) == .stop { decision = .stop }
-            if decision == .stop { history.stoppedEarly = true }
+            if decision == .stop { progress.history.stoppedEarly = true }
+            progress.epoch += 1
+            progress.nextBatch = 0
+            progress.accumulator = MetricAccumulator()
+            progress.secondsInEpoch = 0
+            progress.epochStartGenerator = generator.state
         }
-        if let best {
-            restore(best.weights)
-            history.bestEpoch = best.epoch
+        if let bestEpoch = progress.bestEpoch {
+            restore(bestWeights)
+            progress.history.bestEpoch = bestEpoch
         }
-        return history
+        return progress.history
     }
 
+    /// Runs (the rest of) the current epoch; nil when a stop was requested first.
     private mutating func runEpoch(_ data: LabeledData<Scalar>, validation: LabeledData<Scalar>?)
-        throws(TrainingError) -> EpochRecord
+        throws(TrainingError) -> EpochRecord?
     {
-        let epoch = history.epochs.count
-        let start = Date()
+        let epoch = progress.epoch
+        let start = Date().addingTimeInterval(-progress.secondsInEpoch)
         optimizer.learningRate = configuration.schedule.rate(base: baseLearningRate, epoch: epoch)
         model.isTraining = true
+        generator = RandomSource(state: progress.epochStartGenerator)
         let order = generator.permutation(data.count)
         let batchSize: Int
         switch configuration.batchSize {
@@ -119,8 +175,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         }
         let batchCount = (data.count + batchSize - 1) / batchSize
         let objective = Objective<Scalar>(loss: configuration.loss)
-        var accumulator = MetricAccumulator<Scalar>()
-        for batch in 0..<batchCount {
+        while progress.nextBatch < batchCount {
+            let batch = progress.nextBatch
             let indices = Array(order[(batch * batchSize)..<min((batch + 1) * batchSize, data.count)])
             let examples = data.subset(indices)
             let (loss, output) = objective.evaluate(model, examples.features, examples.targets)
@@ -131,19 +187,22 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             }
             loss.backward()
             optimizer.step(model)
-            accumulator.add(loss: value, output: output, targets: examples.targets, lossKind: configuration.loss)
+            progress.accumulator.add(loss: value, output: output, targets: examples.targets, lossKind: configuration.loss)
+            progress.nextBatch += 1
+            progress.secondsInEpoch = Date().timeIntervalSince(start)
             let event = BatchEvent(
-                epoch: epoch, batch: batch, batchCount: batchCount, examplesSeen: accumulator.examples,
-                exampleCount: data.count, runningLoss: accumulator.metrics.loss,
-                elapsed: Date().timeIntervalSince(start))
+                epoch: epoch, batch: batch, batchCount: batchCount, examplesSeen: progress.accumulator.examples,
+                exampleCount: data.count, runningLoss: progress.accumulator.metrics.loss,
+                elapsed: progress.secondsInEpoch)
             for callback in callbacks { _ = callback.batchEnded(event) }
+            if progress.nextBatch < batchCount && stopRequested() { return nil }
         }
         model.isTraining = false
         let validationMetrics = validation.map {
             evaluate(model, on: $0, loss: configuration.loss, batchSize: max(batchSize, 256))
         }
         return EpochRecord(
-            epoch: epoch, learningRate: optimizer.learningRate, training: accumulator.metrics,
+            epoch: epoch, learningRate: optimizer.learningRate, training: progress.accumulator.metrics,
             validation: validationMetrics, seconds: Date().timeIntervalSince(start))
     }
 
@@ -151,14 +210,12 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     private mutating func updateEarlyStopping(_ record: EpochRecord) -> CallbackDecision {
         guard let patience = configuration.earlyStoppingPatience else { return .proceed }
         let monitored = record.validation?.loss ?? record.training.loss
-        if best == nil || monitored < best!.value {
-            best = (monitored, record.epoch, snapshot())
+        if progress.bestValue == nil || monitored < progress.bestValue! {
+            progress.bestValue = monitored
+            progress.bestEpoch = record.epoch
+            bestWeights = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.tensor.detached()) })
         }
-        return record.epoch - best!.epoch >= patience ? .stop : .proceed
-    }
-
-    private func snapshot() -> [String: Tensor<Scalar>] {
-        Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.tensor.detached()) })
+        return record.epoch - progress.bestEpoch! >= patience ? .stop : .proceed
     }
 
     private func restore(_ weights: [String: Tensor<Scalar>]) {

@@ -5,7 +5,7 @@ import Kernels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Backprop's speed on the benchmark workloads.",
-        subcommands: [GEMMBenchmark.self, ElementwiseBenchmark.self]
+        subcommands: [GEMMBenchmark.self, WorkloadBenchmark.self, ElementwiseBenchmark.self]
     )
 }
 

@@ -6,14 +6,39 @@ import NeuralNetworks
 import Tensors
 import Training
 
+/// What `backprop train` was asked to do; saved in the run directory so that
+/// `--resume` finishes the same run.
+struct TrainingSettings: Codable, Equatable {
+    var data: String
+    var target: String?
+    var model: String
+    var loss: String?
+    var optimizer: String
+    var learningRate: Double
+    var momentum: Double
+    var l2: Double
+    var batchSize: String
+    var epochs: Int
+    var initializer: String?
+    var seed: UInt64
+    var validationSplit: Double
+    var earlyStopping: Int?
+}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a network on real data (Fashion-MNIST by default).",
+        abstract: "Train a network on real data (Fashion-MNIST by default) and write a run directory.",
         discussion: """
+            The run directory (--out) receives model.safetensors, model.json, history.csv \
+            and report.html. Ctrl-C stops at the next batch boundary and writes a checkpoint; \
+            --resume DIR finishes that run with the same weights as an uninterrupted one.
+
             Examples:
               backprop train
-              backprop train --model cs229 --lr 5 --batch-size 1000 --epochs 10
-              backprop train --model 784-300:relu-10:softmax --optimizer momentum --lr 0.05
+              backprop train --model cs229 --optimizer sgd --lr 5 --batch-size 1000 --epochs 10
+              backprop train --model 784-300:relu-10:softmax --optimizer adam --lr 0.001
+              backprop train --model logistic --batch-size full --epochs 50 --lr 0.5
+              backprop train --resume runs/demo
             """
     )
 
@@ -23,80 +48,109 @@ struct Train: ParsableCommand {
     @Option(help: "Model: a preset (\(ModelSpec.presetNames.joined(separator: ", "))) or a spec such as 784-300:relu-10:softmax.")
     var model: String = "mlp"
 
-    @Option(help: "Optimizer: sgd, momentum, nesterov, adam, adamw.")
+    @Option(help: "Loss: cross-entropy (class labels), binary-cross-entropy, squared, mse. Default: cross-entropy.")
+    var loss: String?
+
+    @Option(help: "Optimizer: \(AnyOptimizer<Float>.names.joined(separator: ", ")).")
     var optimizer: String = "momentum"
 
-    @Option(help: "Learning rate α.")
-    var lr: Double = 0.05
+    @Option(name: .customLong("lr"), help: "Learning rate α.")
+    var learningRate: Double = 0.05
 
-    @Option(help: "Momentum β (momentum and nesterov).")
+    @Option(help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov).")
     var momentum: Double = 0.9
 
     @Option(help: "L2 regularisation λ on the weights (eq. 3.34).")
     var l2: Double = 0
 
-    @Option(help: "Examples per mini-batch; 1 is stochastic gradient descent, 'full' is gradient descent.")
+    @Option(help: "Examples per mini-batch: 1 is stochastic gradient descent, 'full' is (full-batch) gradient descent.")
     var batchSize: String = "64"
 
-    @Option(help: "Number of passes over the training data.")
+    @Option(help: "Passes over the training data.")
     var epochs: Int = 10
 
-    @Option(help: "Seed of every random choice (initialisation, shuffling).")
+    @Option(help: "Weight initialiser of dense layers: normal:SIGMA, uniform:A:B, xavier-normal, xavier-uniform, he-normal, he-uniform, zeros (default: by activation).")
+    var `init`: String?
+
+    @Option(help: "Seed of every random choice (initialisation, shuffling, validation split).")
     var seed: UInt64 = 42
 
-    @Option(help: "BLAS threads (default: BACKPROP_THREADS, or all cores).")
+    @Option(help: "BLAS threads (default: BACKPROP_THREADS, or the machine's cores).")
     var threads: Int?
 
-    @Option(help: "Fraction of the training data held out for validation (0 for none).")
+    @Option(help: "Fraction of the training data held out for validation, in [0, 1).")
     var validationSplit: Double = 0
 
-    @Option(help: "Stop after this many epochs without improvement, restoring the best weights.")
+    @Option(help: "Stop after PATIENCE epochs without improvement, keeping the best weights.")
     var earlyStopping: Int?
+
+    @Option(help: "Run directory (default: runs/<date-time>).")
+    var out: String?
+
+    @Option(help: "Finish the interrupted run in this directory.")
+    var resume: String?
+
+    @Flag(help: "Print one JSON object per epoch.")
+    var json = false
+
+    @Flag(help: "Print only the final result.")
+    var quiet = false
+
+    var settings: TrainingSettings {
+        TrainingSettings(
+            data: data, target: nil, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
+            momentum: momentum, l2: l2, batchSize: batchSize, epochs: epochs, initializer: `init`, seed: seed,
+            validationSplit: validationSplit, earlyStopping: earlyStopping)
+    }
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard batchSize == "full" || (Int(batchSize) ?? 0) >= 1 else {
+            throw ValidationError("--batch-size must be a positive integer or 'full', got '\(batchSize)'")
+        }
+        guard learningRate.isFinite && learningRate > 0 else {
+            throw ValidationError("--lr must be a positive number, got \(learningRate)")
+        }
+        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
+        guard validationSplit >= 0 && validationSplit < 1 else {
+            throw ValidationError("--validation-split must be in [0, 1), got \(validationSplit)")
+        }
+        if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if json && quiet { throw ValidationError("--json and --quiet exclude each other") }
+    }
 
     func run() throws {
         if let threads { BLAS.setThreadCount(threads) }
-        let directory = data == "fashion-mnist" ? MNISTFormat.fashionMNISTDirectory : data
-        let train = try MNISTFormat.load(.training, from: directory, as: Float.self)
-        let test = try MNISTFormat.load(.test, from: directory, as: Float.self)
-        let spec = try ModelSpec.preset(model) ?? ModelSpec(parsing: model)
-        let network = spec.build(Float.self, seed: seed)
-        let batch: FitConfiguration.BatchSize = batchSize == "full" ? .full : .examples(Int(batchSize) ?? 0)
-        let configuration = try FitConfiguration(
-            epochs: epochs, batchSize: batch, loss: .crossEntropy, seed: seed,
-            validation: validationSplit > 0 ? .split(validationSplit) : .none,
-            earlyStoppingPatience: earlyStopping)
-        let trainingData = try LabeledData(features: train.flattenedImages, targets: .labels(train.labels, classes: 10))
-        let testData = try LabeledData(features: test.flattenedImages, targets: .labels(test.labels, classes: 10))
-        print("BLAS: \(BLAS.info)")
-        print(network.summary(inputShape: [spec.inputSize]))
-        let printer = EpochPrinter()
-        switch optimizer {
-        case "sgd":
-            var sgd = try SGD<Float>(learningRate: lr, weightDecay: l2)
-            _ = try fit(network, optimizer: &sgd, data: trainingData, configuration: configuration, callbacks: [printer])
-        case "momentum", "nesterov":
-            var sgd = try SGD<Float>(learningRate: lr, momentum: momentum,
-                                     momentumForm: optimizer == "nesterov" ? .nesterov : .classical, weightDecay: l2)
-            _ = try fit(network, optimizer: &sgd, data: trainingData, configuration: configuration, callbacks: [printer])
-        case "adam", "adamw":
-            var adam = try Adam<Float>(learningRate: lr, weightDecay: l2, decoupled: optimizer == "adamw")
-            _ = try fit(network, optimizer: &adam, data: trainingData, configuration: configuration, callbacks: [printer])
-        default:
-            throw ValidationError("unknown optimizer '\(optimizer)' (sgd, momentum, nesterov, adam, adamw)")
+        try CommandFailure.reporting {
+            var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
+            try job.run(style: .detect(json: json, quiet: quiet))
         }
-        let metrics = evaluate(network, on: testData, loss: .crossEntropy)
-        print(String(format: "test: loss %.4f, accuracy %.4f", metrics.loss, metrics.accuracy ?? 0))
+    }
+
+    private func defaultRunDirectory() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/\(formatter.string(from: Date()))"
     }
 }
 
-final class EpochPrinter: TrainingCallback {
-    func epochEnded(_ record: EpochRecord) -> CallbackDecision {
-        var line = String(format: "epoch %d: loss %.4f, accuracy %.4f, %.2f s",
-                          record.epoch + 1, record.training.loss, record.training.accuracy ?? 0, record.seconds)
-        if let v = record.validation {
-            line += String(format: "; validation loss %.4f, accuracy %.4f", v.loss, v.accuracy ?? 0)
+/// A failure of the user's input: one line on standard error and exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    /// Runs `body`, turning the library's thrown errors into one readable line.
+    static func reporting(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("backprop: \(error)\n".utf8))
+            throw ExitCode.failure
         }
-        print(line)
-        return .proceed
     }
 }

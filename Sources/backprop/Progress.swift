@@ -1,0 +1,89 @@
+import Foundation
+import Training
+
+/// How training reports itself: a live bar on a terminal, one line per epoch on a pipe,
+/// JSON objects for machines, or nothing until the end.
+enum ProgressStyle {
+    case bar, lines, json, quiet
+
+    static func detect(json: Bool, quiet: Bool) -> ProgressStyle {
+        if quiet { return .quiet }
+        if json { return .json }
+        return isatty(STDOUT_FILENO) == 1 ? .bar : .lines
+    }
+}
+
+final class ProgressPrinter: TrainingCallback {
+    let style: ProgressStyle
+    let epochs: Int
+    private var lastDraw = Date.distantPast
+
+    init(style: ProgressStyle, epochs: Int) {
+        self.style = style
+        self.epochs = epochs
+    }
+
+    func batchEnded(_ event: BatchEvent) -> CallbackDecision {
+        guard style == .bar else { return .proceed }
+        let now = Date()
+        guard event.batch + 1 == event.batchCount || now.timeIntervalSince(lastDraw) > 0.1 else { return .proceed }
+        lastDraw = now
+        let fraction = Double(event.batch + 1) / Double(event.batchCount)
+        let width = 28
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let rate = Double(event.examplesSeen) / max(event.elapsed, 1e-9)
+        let eta = event.elapsed / fraction - event.elapsed
+        let line = String(format: "epoch %d/%d %@ %d/%d  loss %.4f  %.0f samples/s  ETA %.0fs",
+                          event.epoch + 1, epochs, bar, event.batch + 1, event.batchCount,
+                          event.runningLoss, rate, eta)
+        FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8))
+        return .proceed
+    }
+
+    func epochEnded(_ record: EpochRecord) -> CallbackDecision {
+        switch style {
+        case .quiet: break
+        case .json:
+            var object: [String: Any] = [
+                "epoch": record.epoch + 1, "seconds": record.seconds, "learning_rate": record.learningRate,
+                "loss": record.training.loss,
+            ]
+            object["accuracy"] = record.training.accuracy
+            object["mse"] = record.training.meanSquaredError
+            object["validation_loss"] = record.validation?.loss
+            object["validation_accuracy"] = record.validation?.accuracy
+            if let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }, options: [.sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+        case .bar, .lines:
+            if style == .bar { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)) }
+            print(Self.describe(record, epochs: epochs))
+        }
+        fflush(nil)
+        return .proceed
+    }
+
+    static func describe(_ record: EpochRecord, epochs: Int) -> String {
+        var line = String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, epochs, record.training.loss)
+        if let accuracy = record.training.accuracy { line += String(format: "  accuracy %.4f", accuracy) }
+        if let mse = record.training.meanSquaredError { line += String(format: "  mse %.4f", mse) }
+        if let v = record.validation {
+            line += String(format: "  validation loss %.4f", v.loss)
+            if let accuracy = v.accuracy { line += String(format: "  accuracy %.4f", accuracy) }
+        }
+        return line + String(format: "  (%.1f s)", record.seconds)
+    }
+}
+
+/// history.csv: one row per epoch.
+func historyCSV(_ history: History) -> String {
+    var lines = ["epoch,learning_rate,seconds,loss,accuracy,mse,mae,validation_loss,validation_accuracy"]
+    func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
+    for r in history.epochs {
+        lines.append([String(r.epoch + 1), f(r.learningRate), f(r.seconds), f(r.training.loss), f(r.training.accuracy),
+                      f(r.training.meanSquaredError), f(r.training.meanAbsoluteError), f(r.validation?.loss),
+                      f(r.validation?.accuracy)].joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Training
+
+/// The training report: one self-contained HTML file (inline SVG and images as data
+/// URIs, nothing fetched from the network).
+struct Report {
+    struct Example {
+        /// Grey levels in [0, 1], row-major.
+        var pixels: [Float]
+        var width: Int
+        var height: Int
+        var predicted: Int
+        var actual: Int
+    }
+
+    var title: String
+    var history: History
+    var classNames: [String]
+    /// confusion[actual][predicted]
+    var confusion: [[Int]]
+    var testMetrics: Metrics
+    var misclassified: [Example]
+    /// First-layer filters as images (normalised to [0, 1]), when the input is an image.
+    var filters: [(pixels: [Float], width: Int, height: Int)]
+    var summary: String
+    var settings: [(String, String)]
+
+    func html() -> String {
+        let totalSeconds = history.epochs.map(\.seconds).reduce(0, +)
+        let accuracy = testMetrics.accuracy.map { String(format: "%.2f %%", $0 * 100) } ?? "–"
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+        h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+        .cards { display: flex; gap: 1em; flex-wrap: wrap; }
+        .card { background: #f5f7fa; border-radius: 8px; padding: .8em 1.2em; }
+        .card b { display: block; font-size: 1.5em; }
+        .charts { display: flex; gap: 1.5em; flex-wrap: wrap; }
+        table { border-collapse: collapse; font-size: .9em; }
+        td, th { padding: .25em .6em; border: 1px solid #e3e3e3; text-align: right; }
+        th { background: #f5f7fa; } td.l, th.l { text-align: left; }
+        pre { background: #f5f7fa; padding: 1em; overflow-x: auto; }
+        .grid { display: flex; flex-wrap: wrap; gap: .6em; }
+        .grid figure { margin: 0; text-align: center; font-size: .75em; width: 84px; }
+        .grid img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
+        .filters img { width: 56px; height: 56px; image-rendering: pixelated; border: 1px solid #ccc; }
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+        <div class="cards">
+          <div class="card">Test accuracy<b>\(accuracy)</b></div>
+          <div class="card">Test loss<b>\(String(format: "%.4f", testMetrics.loss))</b></div>
+          <div class="card">Epochs<b>\(history.epochs.count)</b></div>
+          <div class="card">Training time<b>\(String(format: "%.1f s", totalSeconds))</b></div>
+        </div>
+        <h2>Learning curves</h2>
+        <div class="charts">
+        \(lineChart(title: "Loss", series: curves { $0.loss }))
+        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }))
+        </div>
+        \(confusionTable())
+        \(misclassifiedGrid())
+        \(filterGrid())
+        <h2>Model</h2>
+        <pre>\(escape(summary))</pre>
+        <h2>Settings</h2>
+        <table>\(settings.map { "<tr><th class=\"l\">\(escape($0.0))</th><td class=\"l\">\(escape($0.1))</td></tr>" }.joined())</table>
+        </body></html>
+        """
+    }
+
+    private func curves(_ value: (Metrics) -> Double?) -> [(String, String, [Double])] {
+        var series: [(String, String, [Double])] = []
+        let training = history.epochs.compactMap { value($0.training) }
+        if !training.isEmpty { series.append(("training", "#1f77b4", training)) }
+        let validation = history.epochs.compactMap { $0.validation.flatMap(value) }
+        if !validation.isEmpty { series.append(("validation", "#ff7f0e", validation)) }
+        return series
+    }
+
+    /// An SVG line chart of per-epoch series, with axes, ticks and a legend.
+    private func lineChart(title: String, series: [(name: String, color: String, values: [Double])]) -> String {
+        let width = 480.0, height = 300.0, left = 56.0, right = 16.0, top = 28.0, bottom = 40.0
+        let all = series.flatMap(\.values).filter(\.isFinite)
+        guard !all.isEmpty else { return "" }
+        var low = all.min()!, high = all.max()!
+        if high - low < 1e-12 { low -= 0.5; high += 0.5 }
+        let pad = (high - low) * 0.05
+        low -= pad; high += pad
+        let count = max(series.map(\.values.count).max() ?? 1, 2)
+        func x(_ i: Int) -> Double { left + Double(i) / Double(count - 1) * (width - left - right) }
+        func y(_ v: Double) -> Double { top + (high - v) / (high - low) * (height - top - bottom) }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
+        svg += "<text x=\"\(width / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
+        for k in 0...4 {
+            let v = low + (high - low) * Double(k) / 4
+            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(y(v))\" y2=\"\(y(v))\" stroke=\"#eee\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(String(format: "%.3g", v))</text>"
+        }
+        let step = max(1, count / 10)
+        for i in stride(from: 0, to: count, by: step) {
+            svg += "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(i + 1)</text>"
+        }
+        svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
+        svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
+        svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
+        for (index, s) in series.enumerated() {
+            let points = s.values.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(points)\"/>"
+            for (i, v) in s.values.enumerated() {
+                svg += "<circle cx=\"\(x(i))\" cy=\"\(y(v))\" r=\"2.5\" fill=\"\(s.color)\"><title>epoch \(i + 1): \(String(format: "%.4f", v))</title></circle>"
+            }
+            let ly = top + 6 + Double(index) * 16
+            svg += "<rect x=\"\(width - right - 110)\" y=\"\(ly)\" width=\"12\" height=\"3\" fill=\"\(s.color)\"/>"
+            svg += "<text x=\"\(width - right - 94)\" y=\"\(ly + 5)\" font-size=\"11\">\(s.name)</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    private func confusionTable() -> String {
+        guard !confusion.isEmpty else { return "" }
+        let maximum = max(confusion.flatMap { $0 }.max() ?? 1, 1)
+        var rows = "<tr><th class=\"l\">actual \\ predicted</th>" + classNames.map { "<th>\(escape($0))</th>" }.joined() + "<th>recall</th></tr>"
+        for (i, row) in confusion.enumerated() {
+            let total = max(row.reduce(0, +), 1)
+            rows += "<tr><th class=\"l\">\(escape(classNames[i]))</th>"
+            for (j, n) in row.enumerated() {
+                let strength = Double(n) / Double(maximum)
+                let color = i == j ? "rgba(31,119,180,\(0.1 + 0.8 * strength))" : "rgba(214,39,40,\(n == 0 ? 0 : 0.1 + 0.8 * strength))"
+                rows += "<td style=\"background:\(color)\">\(n)</td>"
+            }
+            rows += "<td>\(String(format: "%.1f %%", Double(row[i]) / Double(total) * 100))</td></tr>"
+        }
+        return "<h2>Confusion matrix (test set)</h2><table>\(rows)</table>"
+    }
+
+    private func misclassifiedGrid() -> String {
+        guard !misclassified.isEmpty else { return "" }
+        let figures = misclassified.map { e in
+            "<figure><img alt=\"\(escape(classNames[e.actual]))\" src=\"\(bitmapDataURI(e.pixels, width: e.width, height: e.height))\"><figcaption>predicted <b>\(escape(classNames[e.predicted]))</b><br>true \(escape(classNames[e.actual]))</figcaption></figure>"
+        }
+        return "<h2>Misclassified test images</h2><div class=\"grid\">\(figures.joined())</div>"
+    }
+
+    private func filterGrid() -> String {
+        guard !filters.isEmpty else { return "" }
+        let images = filters.map { "<img alt=\"filter\" src=\"\(bitmapDataURI($0.pixels, width: $0.width, height: $0.height))\">" }
+        return "<h2>First-layer weights</h2><div class=\"grid filters\">\(images.joined())</div>"
+    }
+}
+
+func escape(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+/// A greyscale image as an 8-bit BMP data URI (every browser shows BMP; no encoder needed).
+func bitmapDataURI(_ pixels: [Float], width: Int, height: Int) -> String {
+    let rowSize = (width + 3) / 4 * 4
+    let paletteSize = 256 * 4
+    let offset = 14 + 40 + paletteSize
+    let fileSize = offset + rowSize * height
+    var bytes: [UInt8] = []
+    func le32(_ v: Int) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)] }
+    func le16(_ v: Int) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+    bytes += [0x42, 0x4D]; le32(fileSize); le32(0); le32(offset)
+    le32(40); le32(width); le32(height); le16(1); le16(8); le32(0); le32(rowSize * height); le32(2835); le32(2835); le32(256); le32(0)
+    for level in 0..<256 { bytes += [UInt8(level), UInt8(level), UInt8(level), 0] }
+    for row in (0..<height).reversed() {  // BMP rows run bottom-up
+        for column in 0..<width {
+            let v = pixels[row * width + column]
+            bytes.append(UInt8(max(0, min(255, (v.isFinite ? v : 0) * 255)).rounded()))
+        }
+        bytes += [UInt8](repeating: 0, count: rowSize - width)
+    }
+    return "data:image/bmp;base64," + Data(bytes).base64EncodedString()
+}
