@@ -42,7 +42,7 @@ let targets: [Target] = [
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets"]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
     .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
     .testTarget(name: "EndToEndTests", dependencies: ["backprop"]),
 ]

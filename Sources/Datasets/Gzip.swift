@@ -19,21 +19,21 @@ enum Gzip {
             throw .corrupt(file: file, reason: "zlib could not start")
         }
         defer { inflateEnd(&stream) }
-        var output = Data()
+        var output = [UInt8]()
+        output.reserveCapacity(expectedSize(data))
         let chunk = 1 << 20
         var buffer = [UInt8](repeating: 0, count: chunk)
         var status: Int32 = Z_OK
-        var input = [UInt8](data)
-        let inputCount = input.count
-        input.withUnsafeMutableBufferPointer { source in
-            stream.next_in = source.baseAddress
-            stream.avail_in = uInt(inputCount)
+        data.withUnsafeBytes { source in
+            // zlib reads `next_in` only; its type is mutable for historical reasons.
+            stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
+            stream.avail_in = uInt(source.count)
             repeat {
                 buffer.withUnsafeMutableBufferPointer { out in
                     stream.next_out = out.baseAddress
                     stream.avail_out = uInt(chunk)
                     status = inflate(&stream, Z_NO_FLUSH)
-                    output.append(out.baseAddress!, count: chunk - Int(stream.avail_out))
+                    output.append(contentsOf: out.prefix(chunk - Int(stream.avail_out)))
                 }
             } while status == Z_OK
         }
@@ -41,6 +41,15 @@ enum Gzip {
             let reason = status == Z_BUF_ERROR ? "the gzip stream is truncated" : "the gzip data is corrupt (zlib status \(status))"
             throw .corrupt(file: file, reason: reason)
         }
-        return output
+        return Data(output)
+    }
+
+    /// The uncompressed size from the gzip trailer (modulo 2³²), bounded by deflate's
+    /// largest ratio so that a damaged trailer cannot reserve much memory.
+    private static func expectedSize(_ data: Data) -> Int {
+        guard data.count >= 18 else { return 0 }
+        let trailer = data.suffix(4)
+        let size = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
+        return min(size, data.count * 1032)
     }
 }

@@ -25,12 +25,7 @@ public struct IDXArray: Sendable, Equatable {
 
     /// Reads an IDX file (gzip or raw).
     public init(contentsOf path: String) throws(DatasetError) {
-        guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path) }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(file: path, reason: error.localizedDescription)
-        }
-        try self.init(data: Gzip.decompressIfNeeded(data, file: path), file: path)
+        try self.init(data: FileContents.read(path), file: path)
     }
 
     /// Parses the bytes of an (uncompressed) IDX file.
@@ -77,16 +72,19 @@ public struct IDXArray: Sendable, Equatable {
 
     /// The values scaled by `scale`, in Float or Double.
     public func scalars<S: TensorScalar>(_: S.Type = S.self, scale: Double = 1) -> [S] {
-        if S.self == Float.self, type == .uint8 {
-            let s = Float(scale)
-            return unsafeBitCast(payload.map { Float($0) * s }, to: [S].self)
-        }
+        ScalarArrays.make(S.self, floats: { floats(scale: Float(scale)) }, doubles: { doubles(scale: scale) })
+    }
+
+    private func floats(scale: Float) -> [Float] {
+        type == .uint8 ? payload.map { Float($0) * scale } : doubles(scale: Double(scale)).map { Float($0) }
+    }
+
+    private func doubles(scale: Double) -> [Double] {
         switch type {
-        case .uint8: return payload.map { S(Double($0) * scale) }
-        case .int8: return payload.map { S(Double(Int8(bitPattern: $0)) * scale) }
-        case .int16, .int32: return integers!.map { S(Double($0) * scale) }
-        case .float32: return (0..<count).map { S(Double(Float(bitPattern: UInt32(word($0, 4)))) * scale) }
-        case .float64: return (0..<count).map { S(Double(bitPattern: word($0, 8)) * scale) }
+        case .uint8: return payload.map { Double($0) * scale }
+        case .int8, .int16, .int32: return integers!.map { Double($0) * scale }
+        case .float32: return (0..<count).map { Double(Float(bitPattern: UInt32(word($0, 4)))) * scale }
+        case .float64: return (0..<count).map { Double(bitPattern: word($0, 8)) * scale }
         }
     }
 

@@ -1,0 +1,242 @@
+import Foundation
+import Tensors
+
+/// The header and rows of a CSV file (RFC 4180: fields separated by commas, quoted with
+/// `"` when they hold a separator, a quote (`""`) or a line break; CRLF or LF line ends;
+/// raw or gzip-compressed). Unquoted fields are trimmed of spaces and tabs; blank lines
+/// are skipped; every row must have as many fields as the header.
+public struct CSVTable: Sendable {
+    public let file: String
+    public let header: [String]
+    /// The data rows, each as many fields as ``header``.
+    public let rows: [[String]]
+    /// The line of the file where each row starts (the header is row 1).
+    public let rowNumbers: [Int]
+
+    public init(contentsOf path: String, separator: UInt8 = UInt8(ascii: ",")) throws(DatasetError) {
+        try self.init(data: FileContents.read(path), file: path, separator: separator)
+    }
+
+    public init(data: Data, file: String = "CSV data", separator: UInt8 = UInt8(ascii: ",")) throws(DatasetError) {
+        let records = try CSVParser(bytes: [UInt8](data), separator: separator).records(file: file)
+        guard let first = records.first else { throw .emptyFile(file: file) }
+        for record in records.dropFirst() where record.fields.count != first.fields.count {
+            throw .raggedRow(file: file, row: record.line, found: record.fields.count, expected: first.fields.count)
+        }
+        self.file = file
+        header = first.fields
+        rows = records.dropFirst().map(\.fields)
+        rowNumbers = records.dropFirst().map(\.line)
+    }
+
+    /// The column chosen by name or index.
+    public func column(_ selector: CSVOptions.Column) throws(DatasetError) -> CSVColumn {
+        switch selector {
+        case .name(let name):
+            guard let index = header.firstIndex(of: name) else {
+                throw .missingColumn(file: file, column: "'\(name)'", available: header)
+            }
+            return CSVColumn(index: index, name: name)
+        case .index(let requested):
+            let index = requested < 0 ? header.count + requested : requested
+            guard header.indices.contains(index) else {
+                throw .missingColumn(file: file, column: "at index \(requested) of \(header.count)", available: header)
+            }
+            return CSVColumn(index: index, name: header[index])
+        }
+    }
+}
+
+/// How a CSV file becomes a ``Dataset``.
+public struct CSVOptions: Sendable {
+    /// A column by header name, or by index from 0 (negative: from the end, -1 is the last).
+    public enum Column: Sendable, Hashable, Codable {
+        case name(String)
+        case index(Int)
+    }
+
+    public enum TargetKind: String, Sendable, Hashable, Codable {
+        /// Class labels when any value of the target column is not a number, else values.
+        case automatic
+        /// Class labels (strings or numbers), mapped to indices by ``ClassLabels``.
+        case classes
+        /// Numeric target values (regression).
+        case values
+    }
+
+    public enum Preprocessing: Sendable, Hashable {
+        case none
+        /// Fit a standardisation to this file (the training set) and apply it.
+        case fit(Standardization.Scope)
+        /// Apply a standardisation fitted before (to the training set).
+        case apply(Standardization)
+    }
+
+    /// The target column; nil when the file holds only features (new data to predict).
+    public var target: Column?
+    public var targetKind: TargetKind
+    /// The class mapping to use (the training file's); a label outside it is an error.
+    /// nil: derived from this file's labels, sorted.
+    public var classes: ClassLabels?
+    public var preprocessing: Preprocessing
+    public var separator: UInt8
+
+    public init(
+        target: Column? = nil, targetKind: TargetKind = .automatic, classes: ClassLabels? = nil,
+        preprocessing: Preprocessing = .none, separator: UInt8 = UInt8(ascii: ",")
+    ) {
+        self.target = target
+        self.targetKind = targetKind
+        self.classes = classes
+        self.preprocessing = preprocessing
+        self.separator = separator
+    }
+}
+
+/// CSV files with a header row, numeric features and a target column.
+public enum CSVFormat {
+    /// Reads a CSV file into features `[N, columns − 1]` (all columns but the target, in
+    /// file order) and targets: class indices with their ``ClassLabels``, or values `[N, 1]`.
+    public static func load<S: TensorScalar>(
+        _ path: String, options: CSVOptions = CSVOptions(), as _: S.Type = S.self
+    ) throws(DatasetError) -> Dataset<S> {
+        try dataset(from: CSVTable(contentsOf: path, separator: options.separator), options: options)
+    }
+
+    /// A parsed table as a data set (see ``load(_:options:as:)``).
+    public static func dataset<S: TensorScalar>(
+        from table: CSVTable, options: CSVOptions, as _: S.Type = S.self
+    ) throws(DatasetError) -> Dataset<S> {
+        guard !table.rows.isEmpty else { throw .corrupt(file: table.file, reason: "the header is followed by no data rows") }
+        let target = try options.target.map { selector throws(DatasetError) in try table.column(selector) }
+        let featureColumns = table.header.indices.filter { $0 != target?.index }
+            .map { CSVColumn(index: $0, name: table.header[$0]) }
+        guard !featureColumns.isEmpty else { throw .mismatch("\(table.file): no feature columns besides the target") }
+        let values = try numbers(table, featureColumns)
+        let features = Tensor<S>(
+            shape: [table.rows.count, featureColumns.count],
+            scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
+        var dataset = Dataset(features: features, targets: try target.map { column throws(DatasetError) in
+            try targets(table, column, options)
+        }, featureNames: featureColumns.map(\.name))
+        switch options.preprocessing {
+        case .none: break
+        case .fit(let scope): dataset = try dataset.standardized(with: Standardization(fittedTo: features, scope: scope))
+        case .apply(let standardization): dataset = try dataset.standardized(with: standardization)
+        }
+        return dataset
+    }
+
+    /// The values of `columns`, row by row, as finite numbers.
+    static func numbers(_ table: CSVTable, _ columns: [CSVColumn]) throws(DatasetError) -> [Double] {
+        var values: [Double] = []
+        values.reserveCapacity(table.rows.count * columns.count)
+        for (row, fields) in zip(table.rowNumbers, table.rows) {
+            for column in columns {
+                values.append(try number(fields[column.index], table.file, row, column))
+            }
+        }
+        return values
+    }
+
+    static func number(_ text: String, _ file: String, _ row: Int, _ column: CSVColumn) throws(DatasetError) -> Double {
+        guard let value = Double(text) else { throw .nonNumeric(file: file, row: row, column: column, value: text) }
+        guard value.isFinite else { throw .nonFinite(file: file, row: row, column: column, value: text) }
+        return value
+    }
+
+    static func targets<S: TensorScalar>(
+        _ table: CSVTable, _ column: CSVColumn, _ options: CSVOptions
+    ) throws(DatasetError) -> DatasetTargets<S> {
+        let texts = table.rows.map { $0[column.index] }
+        var kind = options.classes == nil ? options.targetKind : .classes
+        if kind == .automatic { kind = texts.allSatisfy { Double($0) != nil } ? .values : .classes }
+        if kind == .values {
+            let values = try numbers(table, [column])
+            return .values(Tensor(shape: [values.count, 1],
+                                  scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values })))
+        }
+        let classes = options.classes ?? ClassLabels(sorting: texts)
+        let lookup = classes.indices
+        var labels: [Int] = []
+        labels.reserveCapacity(texts.count)
+        for (row, text) in zip(table.rowNumbers, texts) {
+            guard let label = lookup[text] else {
+                throw .unknownClass(file: table.file, row: row, label: text, known: classes.names)
+            }
+            labels.append(label)
+        }
+        return .classes(labels, classes)
+    }
+}
+
+/// A byte-level CSV reader: records with the line where each starts.
+struct CSVParser {
+    let bytes: [UInt8]
+    let separator: UInt8
+
+    init(bytes: [UInt8], separator: UInt8) {
+        // A UTF-8 byte-order mark is not part of the first header name.
+        self.bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        self.separator = separator
+    }
+
+    func records(file: String) throws(DatasetError) -> [(fields: [String], line: Int)] {
+        let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+        var records: [(fields: [String], line: Int)] = []
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var isQuoted = false, inQuotes = false, lastWasQuoted = false
+        var line = 1, recordLine = 1
+        func endField() {
+            if !isQuoted { while let last = field.last, last == 0x20 || last == 0x09 { field.removeLast() } }
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            lastWasQuoted = isQuoted
+            isQuoted = false
+        }
+        func endRecord() {
+            let isBlankLine = fields.count == 1 && fields[0].isEmpty && !lastWasQuoted
+            if !isBlankLine { records.append((fields, recordLine)) }
+            fields.removeAll()
+        }
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            i += 1
+            if inQuotes {
+                if byte == quote {
+                    if i < bytes.count && bytes[i] == quote { field.append(quote); i += 1 } else { inQuotes = false }
+                } else {
+                    if byte == newline { line += 1 }
+                    field.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case quote where field.isEmpty && !isQuoted:
+                inQuotes = true
+                isQuoted = true
+            case separator:
+                endField()
+            case newline, carriageReturn:
+                endField()
+                endRecord()
+                if byte == carriageReturn, i < bytes.count, bytes[i] == newline { i += 1 }
+                line += 1
+                recordLine = line
+            case 0x20, 0x09:
+                // Spaces around a field are dropped; spaces inside are kept.
+                if !field.isEmpty && !isQuoted { field.append(byte) }
+            default:
+                field.append(byte)
+            }
+        }
+        if inQuotes { throw .corrupt(file: file, reason: "row \(recordLine): a quoted field is never closed") }
+        if !field.isEmpty || !fields.isEmpty || isQuoted {
+            endField()
+            endRecord()
+        }
+        return records
+    }
+}

@@ -1,0 +1,101 @@
+import Tensors
+
+/// Standardisation with a training set's statistics: x ↦ (x − μ)/σ, per feature or with
+/// one μ and σ for all values. Fit it on the training data only, store it with the
+/// model (it is `Codable`), and apply the same values to validation, test and new data.
+///
+/// σ is the population standard deviation (divided by N, as scikit-learn's
+/// `StandardScaler`); a feature with σ = 0 (a constant pixel) is only centred.
+public struct Standardization: Sendable, Hashable, Codable {
+    public enum Scope: String, Sendable, Hashable, Codable {
+        /// One μ and σ per feature (each position after the batch dimension).
+        case perFeature
+        /// One μ and σ over every value (images: all pixels alike).
+        case global
+    }
+
+    public let scope: Scope
+    /// μ: one value per feature, or one value for ``Scope/global``.
+    public let mean: [Double]
+    /// σ, as ``mean``.
+    public let standardDeviation: [Double]
+
+    public init(scope: Scope, mean: [Double], standardDeviation: [Double]) {
+        precondition(mean.count == standardDeviation.count && (scope == .perFeature || mean.count == 1),
+                     "Standardization: \(mean.count) means and \(standardDeviation.count) deviations")
+        self.scope = scope
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+    }
+
+    /// The statistics of `features` `[N, …]` (N ≥ 1), computed in Double.
+    public init<S: TensorScalar>(fittedTo features: Tensor<S>, scope: Scope = .perFeature) {
+        precondition(features.rank >= 1 && features.shape[0] > 0,
+                     "Standardization: needs at least one example, got shape \(features.shape)")
+        let columns = scope == .global ? 1 : features.count / features.shape[0]
+        let (mean, deviation): ([Double], [Double])
+        if S.self == Float.self {
+            (mean, deviation) = columnStatistics(unsafeBitCast(features.scalars, to: [Float].self), columns: columns)
+        } else {
+            (mean, deviation) = columnStatistics(ScalarArrays.doubles(features.scalars), columns: columns)
+        }
+        self.init(scope: scope, mean: mean, standardDeviation: deviation)
+    }
+
+    /// The number of features these statistics were fitted on (nil for global scope).
+    public var featureCount: Int? { scope == .global ? nil : mean.count }
+
+    /// `(features − μ)/σ`, same shape, no gradient history; throws if the number of
+    /// features per example differs from the fitted one.
+    public func applied<S: TensorScalar>(to features: Tensor<S>) throws(DatasetError) -> Tensor<S> {
+        if let expected = featureCount, features.rank == 0 || features.shape.dropFirst().reduce(1, *) != expected {
+            throw .mismatch("standardisation was fitted on \(expected) features per example, the data has shape \(features.shape)")
+        }
+        let columns = mean.count
+        let scale = standardDeviation.map { $0 > 0 ? 1 / $0 : 1 }
+        let values = ScalarArrays.transform(
+            features.scalars,
+            float: { standardize($0, mean: mean.map { Float($0) }, scale: scale.map { Float($0) }, columns: columns) },
+            double: { standardize($0, mean: mean, scale: scale, columns: columns) })
+        return Tensor(shape: features.shape, scalars: values)
+    }
+}
+
+/// Per-column mean and population standard deviation of a row-major `[rows, columns]`
+/// array, accumulated in Double (two passes, for accuracy).
+private func columnStatistics<T: BinaryFloatingPoint>(_ x: [T], columns: Int) -> ([Double], [Double]) {
+    guard columns > 0 else { return ([], []) }
+    let rows = x.count / columns
+    var sum = [Double](repeating: 0, count: columns)
+    x.withUnsafeBufferPointer { p in
+        for r in 0..<rows {
+            for c in 0..<columns { sum[c] += Double(p[r * columns + c]) }
+        }
+    }
+    let mean = sum.map { $0 / Double(rows) }
+    var squares = [Double](repeating: 0, count: columns)
+    x.withUnsafeBufferPointer { p in
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let d = Double(p[r * columns + c]) - mean[c]
+                squares[c] += d * d
+            }
+        }
+    }
+    return (mean, squares.map { ($0 / Double(rows)).squareRoot() })
+}
+
+/// `(x − mean[c]) · scale[c]` for each column c of a row-major array.
+private func standardize<T: BinaryFloatingPoint>(_ x: [T], mean: [T], scale: [T], columns: Int) -> [T] {
+    guard columns > 0 else { return x }
+    return [T](unsafeUninitializedCapacity: x.count) { out, initialized in
+        x.withUnsafeBufferPointer { p in
+            for r in 0..<(x.count / columns) {
+                for c in 0..<columns {
+                    out[r * columns + c] = (p[r * columns + c] - mean[c]) * scale[c]
+                }
+            }
+        }
+        initialized = x.count
+    }
+}

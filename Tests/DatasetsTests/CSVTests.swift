@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import Datasets
+
+private func table(_ text: String) throws -> CSVTable {
+    try CSVTable(data: Data(text.utf8), file: "t.csv")
+}
+
+private func load(_ text: String, _ options: CSVOptions) throws -> Dataset<Double> {
+    try CSVFormat.dataset(from: table(text), options: options)
+}
+
+@Suite("CSV")
+struct CSVTests {
+    static let iris = """
+        sepal_length,sepal_width,species
+        5.1,3.5,setosa
+        7.0,3.2,versicolor
+        6.3,3.3,virginica
+        4.9,3.0,setosa
+
+        """
+
+    @Test("header, numeric features, string classes mapped to sorted indices")
+    func classes() throws {
+        let data = try load(Self.iris, CSVOptions(target: .name("species")))
+        #expect(data.featureNames == ["sepal_length", "sepal_width"])
+        #expect(data.features.shape == [4, 2])
+        #expect(data.features.scalars == [5.1, 3.5, 7.0, 3.2, 6.3, 3.3, 4.9, 3.0])
+        guard case .classes(let labels, let classes) = data.targets else { Issue.record("no classes"); return }
+        #expect(classes.names == ["setosa", "versicolor", "virginica"])
+        #expect(labels == [0, 1, 2, 0])
+    }
+
+    @Test("the target chosen by index, also from the end; the mapping round-trips through JSON")
+    func targetByIndex() throws {
+        let data = try load(Self.iris, CSVOptions(target: .index(-1)))
+        guard case .classes(_, let classes) = data.targets else { Issue.record("no classes"); return }
+        let decoded = try JSONDecoder().decode(ClassLabels.self, from: JSONEncoder().encode(classes))
+        #expect(decoded == classes)
+        let first = try load("y,a,b\n1,2,3\n", CSVOptions(target: .index(0)))
+        #expect(first.featureNames == ["a", "b"])
+        #expect(first.features.scalars == [2, 3])
+    }
+
+    @Test("a numeric target column is a regression target [N, 1]; numeric classes sort as numbers")
+    func values() throws {
+        let text = "x,y\n1,10\n2,2\n3,30\n"
+        let data = try load(text, CSVOptions(target: .name("y")))
+        guard case .values(let values) = data.targets else { Issue.record("not values"); return }
+        #expect(values.shape == [3, 1])
+        #expect(values.scalars == [10, 2, 30])
+        let classes = try load(text, CSVOptions(target: .name("y"), targetKind: .classes))
+        guard case .classes(let labels, let names) = classes.targets else { Issue.record("no classes"); return }
+        #expect(names.names == ["2", "10", "30"])
+        #expect(labels == [1, 0, 2])
+    }
+
+    @Test("a test file maps its labels with the training file's classes")
+    func givenClasses() throws {
+        let known = ClassLabels(names: ["virginica", "setosa", "versicolor"])
+        let data = try load(Self.iris, CSVOptions(target: .name("species"), classes: known))
+        guard case .classes(let labels, _) = data.targets else { Issue.record("no classes"); return }
+        #expect(labels == [1, 2, 0, 1])
+        let error = #expect(throws: DatasetError.self) {
+            try load(Self.iris, CSVOptions(target: .name("species"), classes: ClassLabels(names: ["setosa"])))
+        }
+        #expect(error?.description == "t.csv: row 3: class 'versicolor' is not one of the 1 known classes")
+    }
+
+    @Test("quoted fields, CRLF, spaces, a byte-order mark, blank lines, no final newline")
+    func quoting() throws {
+        let text = "\u{FEFF}a, \"b, c\" ,label\r\n 1 ,\"2\",\"say \"\"hi\"\"\"\r\n\r\n3,4,\"two\nlines\""
+        let parsed = try table(text)
+        #expect(parsed.header == ["a", "b, c", "label"])
+        #expect(parsed.rows == [["1", "2", "say \"hi\""], ["3", "4", "two\nlines"]])
+        #expect(parsed.rowNumbers == [2, 4])
+    }
+
+    @Test("features only: no target column")
+    func featuresOnly() throws {
+        let data = try load("a,b\n1,2\n", CSVOptions())
+        #expect(data.targets == nil)
+        #expect(data.features.shape == [1, 2])
+    }
+
+    @Test("standardisation fitted on the file, then applied to another with the same values")
+    func standardisation() throws {
+        let train = try load("a,b,y\n1,10,0\n3,10,1\n", CSVOptions(target: .name("y"), preprocessing: .fit(.perFeature)))
+        let fitted = try #require(train.standardization)
+        #expect(fitted.mean == [2, 10])
+        #expect(fitted.standardDeviation == [1, 0])
+        #expect(train.features.scalars == [-1, 0, 1, 0])
+        let test = try load("a,b,y\n5,11,0\n", CSVOptions(target: .name("y"), preprocessing: .apply(fitted)))
+        #expect(test.features.scalars == [3, 1])
+    }
+
+    // MARK: - Bad input: each a typed error with one line naming row and column
+
+    @Test("ragged rows name the row and both counts")
+    func ragged() {
+        let error = #expect(throws: DatasetError.raggedRow(file: "t.csv", row: 3, found: 2, expected: 3)) {
+            try table("a,b,c\n1,2,3\n4,5\n")
+        }
+        #expect(error?.description == "t.csv: row 3 has 2 fields, the header has 3")
+    }
+
+    @Test("a non-numeric feature names row and column")
+    func nonNumeric() {
+        let error = #expect(throws: DatasetError.self) {
+            try load("a,b,y\n1,2,x\n3,oops,y\n", CSVOptions(target: .name("y")))
+        }
+        #expect(error == .nonNumeric(file: "t.csv", row: 3, column: CSVColumn(index: 1, name: "b"), value: "oops"))
+        #expect(error?.description == "t.csv: row 3, column 'b' (index 1): 'oops' is not a number")
+        #expect(throws: DatasetError.nonNumeric(file: "t.csv", row: 2, column: CSVColumn(index: 0, name: "a"), value: "")) {
+            try load("a,y\n,1\n", CSVOptions(target: .name("y")))
+        }
+    }
+
+    @Test("NaN and infinity, in features and in regression targets")
+    func notANumber() {
+        let error = #expect(throws: DatasetError.self) { try load("a,b\n1,2\n3,NaN\n", CSVOptions()) }
+        #expect(error == .nonFinite(file: "t.csv", row: 3, column: CSVColumn(index: 1, name: "b"), value: "NaN"))
+        #expect(error?.description == "t.csv: row 3, column 'b' (index 1): 'NaN' is not a finite number")
+        #expect(throws: DatasetError.nonFinite(file: "t.csv", row: 2, column: CSVColumn(index: 1, name: "y"), value: "inf")) {
+            try load("a,y\n1,inf\n", CSVOptions(target: .name("y"), targetKind: .values))
+        }
+    }
+
+    @Test("an empty file, a header without rows, an unclosed quote")
+    func empty() {
+        for text in ["", "\n\n", "  \r\n"] {
+            let error = #expect(throws: DatasetError.emptyFile(file: "t.csv")) { try table(text) }
+            #expect(error?.description == "t.csv: the file is empty")
+        }
+        #expect(throws: DatasetError.corrupt(file: "t.csv", reason: "the header is followed by no data rows")) {
+            try load("a,b\n", CSVOptions())
+        }
+        #expect(throws: DatasetError.corrupt(file: "t.csv", reason: "row 2: a quoted field is never closed")) {
+            try table("a\n\"open\n")
+        }
+    }
+
+    @Test("a missing target column, by name and by index, lists the columns")
+    func missingTarget() {
+        let error = #expect(throws: DatasetError.self) { try load(Self.iris, CSVOptions(target: .name("label"))) }
+        #expect(error?.description == "t.csv: no column 'label' (columns: sepal_length, sepal_width, species)")
+        #expect(throws: DatasetError.missingColumn(file: "t.csv", column: "at index 3 of 3",
+                                                   available: ["sepal_length", "sepal_width", "species"])) {
+            try load(Self.iris, CSVOptions(target: .index(3)))
+        }
+    }
+
+    @Test("a file on disk; a missing file is named")
+    func files() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("iris.csv").path
+        try Data(Self.iris.utf8).write(to: URL(fileURLWithPath: path))
+        let data = try CSVFormat.load(path, options: CSVOptions(target: .name("species")), as: Float.self)
+        #expect(data.features.shape == [4, 2])
+        #expect(throws: DatasetError.missingFile(directory.appendingPathComponent("none.csv").path)) {
+            try CSVFormat.load(directory.appendingPathComponent("none.csv").path, as: Float.self)
+        }
+    }
+}

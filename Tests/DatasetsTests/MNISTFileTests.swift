@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import Tensors
+@testable import Datasets
+
+/// A directory holding MNIST-format files written from the given arrays.
+private func mnistDirectory(images: Data, labels: Data, split: String = "t10k") throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mnist-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try images.write(to: directory.appendingPathComponent("\(split)-images-idx3-ubyte"))
+    try labels.write(to: directory.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+    return directory
+}
+
+@Suite("MNIST-format directories")
+struct MNISTFileTests {
+    @Test("raw (uncompressed) files load as images [N, 1, H, W] with their labels")
+    func rawFiles() throws {
+        let directory = try mnistDirectory(
+            images: idxBytes(type: 0x08, shape: [2, 2, 2], payload: [0, 255, 51, 102, 0, 0, 0, 255]),
+            labels: idxBytes(type: 0x08, shape: [2], payload: [3, 1]))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = try MNISTFormat.load(.test, from: directory.path, classNames: ["a", "b", "c", "d"], as: Double.self)
+        #expect(data.images == Tensor(shape: [2, 1, 2, 2], scalars: [0, 1, 0.2, 0.4, 0, 0, 0, 1]))
+        let dataset = data.dataset(flattened: true)
+        #expect(dataset.features.shape == [2, 4])
+        guard case .classes(let labels, let classes) = dataset.targets else { Issue.record("no classes"); return }
+        #expect(labels == [3, 1] && classes.names == ["a", "b", "c", "d"])
+    }
+
+    @Test("label count ≠ image count is a typed error naming both files")
+    func countMismatch() throws {
+        let directory = try mnistDirectory(
+            images: idxBytes(type: 0x08, shape: [2, 1, 1], payload: [0, 0]),
+            labels: idxBytes(type: 0x08, shape: [3], payload: [0, 1, 2]))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = #expect(throws: DatasetError.self) { try MNISTFormat.load(.test, from: directory.path, as: Float.self) }
+        #expect(error?.description.contains("has 3 labels but") == true)
+        #expect(error?.description.contains("t10k-images-idx3-ubyte has 2 images") == true)
+    }
+
+    @Test("a label outside the classes is a typed error naming the image")
+    func labelOutOfRange() throws {
+        let directory = try mnistDirectory(
+            images: idxBytes(type: 0x08, shape: [2, 1, 1], payload: [0, 0]),
+            labels: idxBytes(type: 0x08, shape: [2], payload: [9, 10]))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = #expect(throws: DatasetError.self) { try MNISTFormat.load(.test, from: directory.path, as: Float.self) }
+        #expect(error?.description.hasSuffix("label 10 of image 1 is outside the 10 classes") == true)
+    }
+
+    @Test("images of the wrong type or rank, and a wrong magic number in a file, are typed errors")
+    func wrongArrays() throws {
+        let floats = try mnistDirectory(
+            images: idxBytes(type: 0x0D, shape: [1, 1, 1], payload: [0, 0, 0, 0]),
+            labels: idxBytes(type: 0x08, shape: [1], payload: [0]))
+        defer { try? FileManager.default.removeItem(at: floats) }
+        #expect(throws: DatasetError.self) { try MNISTFormat.load(.test, from: floats.path, as: Float.self) }
+        let badMagic = try mnistDirectory(images: Data([0, 1, 8, 3, 0, 0, 0, 0]), labels: Data())
+        defer { try? FileManager.default.removeItem(at: badMagic) }
+        let error = #expect(throws: DatasetError.self) { try MNISTFormat.load(.test, from: badMagic.path, as: Float.self) }
+        #expect(error == .badMagic(file: badMagic.appendingPathComponent("t10k-images-idx3-ubyte").path, found: 0x0001_0803))
+    }
+
+    @Test("loading the 60 000 training images (figure printed; not a timed assertion)")
+    func trainingLoadTime() throws {
+        let start = Date()
+        let train = try MNISTFormat.load(.training, as: Float.self)
+        let seconds = Date().timeIntervalSince(start)
+        #expect(train.images.shape == [60_000, 1, 28, 28])
+        print("Fashion-MNIST training set (60 000 images, gzip) loaded in \(String(format: "%.3f", seconds)) s")
+    }
+}

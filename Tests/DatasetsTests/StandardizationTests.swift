@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import Tensors
+@testable import Datasets
+
+@Suite("Standardisation")
+struct StandardizationTests {
+    @Test("per feature: μ and population σ of each column; σ = 0 only centres")
+    func perFeature() throws {
+        let x = Tensor<Float>([[1, 5, 2], [3, 5, 4], [5, 5, 9]])
+        let s = Standardization(fittedTo: x)
+        #expect(s.scope == .perFeature)
+        #expect(s.mean == [3, 5, 5])
+        // σ of (1, 3, 5) = √(8/3); of (2, 4, 9) = √(26/3).
+        #expect(abs(s.standardDeviation[0] - (8.0 / 3).squareRoot()) < 1e-12)
+        #expect(s.standardDeviation[1] == 0)
+        let y = try s.applied(to: x)
+        #expect(y.shape == [3, 3])
+        #expect(abs(Double(y[0, 0]) + 2 / (8.0 / 3).squareRoot()) < 1e-6)
+        #expect([y[0, 1], y[1, 1], y[2, 1]] == [0, 0, 0])
+        let column2 = [y[0, 2], y[1, 2], y[2, 2]].map(Double.init)
+        #expect(abs(column2.reduce(0, +)) < 1e-6)
+        #expect(abs(column2.map { $0 * $0 }.reduce(0, +) / 3 - 1) < 1e-6)
+    }
+
+    @Test("global: one μ and σ over all values, for images [N, 1, H, W]")
+    func global() throws {
+        let images = Tensor<Double>(shape: [2, 1, 1, 2], scalars: [0, 2, 4, 6])
+        let s = Standardization(fittedTo: images, scope: .global)
+        #expect(s.mean == [3] && s.standardDeviation == [Double(5).squareRoot()])
+        let y = try s.applied(to: images)
+        #expect(y.shape == [2, 1, 1, 2])
+        #expect(abs(y.scalars[0] + 3 / Double(5).squareRoot()) < 1e-12)
+        // Any shape works with global statistics.
+        #expect(try s.applied(to: Tensor<Double>([3])).scalars == [0])
+    }
+
+    @Test("stored with a model as JSON, restored equal; wrong feature count is a typed error")
+    func codable() throws {
+        let s = Standardization(fittedTo: Tensor<Float>([[1, 2], [3, 4]]))
+        let json = try JSONEncoder().encode(s)
+        #expect(try JSONDecoder().decode(Standardization.self, from: json) == s)
+        let error = #expect(throws: DatasetError.self) { try s.applied(to: Tensor<Float>([[1, 2, 3]])) }
+        #expect(error?.description == "standardisation was fitted on 2 features per example, the data has shape [1, 3]")
+    }
+
+    @Test("Fashion-MNIST test split: global and per-pixel statistics agree with NumPy's")
+    func fashionMNIST() throws {
+        let test = try MNISTFormat.load(.test, as: Float.self)
+        // NumPy, on the same images / 255: mean 0.28684928…, std 0.35244415…; pixel 400:
+        // mean 0.40888157, std 0.35067377.
+        let global = Standardization(fittedTo: test.images, scope: .global)
+        #expect(abs(global.mean[0] - 0.2868492807122849) < 1e-7)
+        #expect(abs(global.standardDeviation[0] - 0.35244415324744) < 1e-7)
+        let perPixel = Standardization(fittedTo: test.dataset(flattened: true).features)
+        #expect(perPixel.mean.count == 784)
+        #expect(abs(perPixel.mean[400] - 0.40888156862745406) < 1e-7)
+        #expect(abs(perPixel.standardDeviation[400] - 0.35067376859326155) < 1e-7)
+        let standardized = try perPixel.applied(to: test.flattenedImages)
+        #expect(standardized.shape == [10_000, 784])
+        let column = (0..<10_000).map { Double(standardized.scalars[$0 * 784 + 400]) }
+        #expect(abs(column.reduce(0, +) / 10_000) < 1e-5)
+    }
+}
