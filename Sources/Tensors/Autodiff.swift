@@ -92,6 +92,8 @@ extension Tensor {
     /// Records `result` as computed from `inputs`, when recording is on and an input
     /// needs a gradient. `pullback` maps ∂L/∂result to ∂L/∂input for the inputs marked
     /// as needed (it may return nil for the others).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func record(
         _ result: Tensor, from inputs: [Tensor],
         pullback: @escaping GradientNode<Scalar>.Pullback
@@ -112,6 +114,8 @@ extension Tensor {
     }
 
     /// Back-propagates `seed` = ∂L/∂self through the recorded operations.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(gradient seed: Tensor) {
         precondition(seed.shape == shape,
                      "backward: seed of shape \(seed.shape) for a value of shape \(shape)")
@@ -139,6 +143,8 @@ extension Tensor {
     }
 
     /// Nodes reachable from `root`, each after all of its parents (iterative DFS).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func topologicalOrder(from root: GradientNode<Scalar>) -> [GradientNode<Scalar>] {
         var order: [GradientNode<Scalar>] = []
         var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]

@@ -28,6 +28,8 @@ extension Tensor {
     }
 
     /// `op` applied elementwise after broadcasting, not recorded.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func elementwise(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, name: String) -> Tensor {
         let shape = broadcastShape(a.shape, b.shape, operation: name)
         let values = Scalar.zip(
@@ -46,6 +48,8 @@ extension Tensor {
 
     /// The sum of a broadcast gradient back down to `target`: over the leading
     /// dimensions it gained and over the dimensions where `target` has size 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         var result = self
@@ -63,6 +67,8 @@ extension Tensor {
         return result
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         let result = elementwise(.add, lhs, rhs, name: "add")
         let (shapeA, shapeB) = (lhs.shape, rhs.shape)
@@ -71,6 +77,8 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         let result = elementwise(.subtract, lhs, rhs, name: "subtract")
         let (shapeA, shapeB) = (lhs.shape, rhs.shape)
@@ -79,6 +87,8 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         let result = elementwise(.multiply, lhs, rhs, name: "multiply")
         let (a, b) = (lhs.detached(), rhs.detached())
@@ -88,6 +98,8 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         let result = elementwise(.divide, lhs, rhs, name: "divide")
         let (a, b) = (lhs.detached(), rhs.detached())

@@ -9,6 +9,8 @@ extension Tensor {
     ///
     /// Backward (notes, section 2, step 3, over a batch): ∂L/∂X = G·W, ∂L/∂W = Gᵀ·X,
     /// ∂L/∂b = Σ over the batch of G, where G = ∂L/∂Z holds the δ^[ℓ] of each example.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         precondition(input.rank == 2 && weight.rank == 2,
                      "linear: input \(input.shape) and weight \(weight.shape) must be matrices")
@@ -37,6 +39,8 @@ extension Tensor {
     /// Mean softmax cross-entropy of `logits` `[m, k]` against integer labels in 0..<k:
     /// J = −(1/m) Σᵢ log softmax(zᵢ)_{yᵢ}, computed with log-softmax (stable for large
     /// logits). Backward: ∂J/∂z = (softmax(z) − onehot(y))/m — the notes' δ = ŷ − y.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func softmaxCrossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
         precondition(logits.rank == 2, "softmaxCrossEntropy: logits must be [batch, classes], got \(logits.shape)")
         let (m, k) = (logits.shape[0], logits.shape[1])

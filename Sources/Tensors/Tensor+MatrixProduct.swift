@@ -8,6 +8,8 @@ extension Tensor {
     ///
     /// Gradients, for C = op(A)·op(B): ∂L/∂op(A) = ∂L/∂C · op(B)ᵀ and
     /// ∂L/∂op(B) = op(A)ᵀ · ∂L/∂C, each computed as one GEMM with the right transposes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func matmul(
         _ a: Tensor, transposed transposeA: Bool = false,
         _ b: Tensor, transposed transposeB: Bool = false
@@ -26,6 +28,8 @@ extension Tensor {
     }
 
     /// `op(a)·op(b)` computed by BLAS, not recorded.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func product(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool) -> Tensor {
         precondition(a.rank == 2 && b.rank == 2,
                      "matmul: needs two matrices, got shapes \(a.shape) and \(b.shape)")

@@ -11,6 +11,8 @@ extension Tensor {
     func normalized(axis: Int) -> Int { axis < 0 ? axis + rank : axis }
 
     /// The sum of all elements, as a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
         let total = Scalar.reduce(.sum, scalars, outer: 1, count: count, inner: 1)
         let original = shape
@@ -25,6 +27,8 @@ extension Tensor {
     }
 
     /// Sums along `axis`; the axis is kept with size 1 when `keepingDimension` is true.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let axis = normalized(axis: axis)
         let (outer, n, inner) = split(around: axis, operation: "sum")
