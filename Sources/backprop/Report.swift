@@ -24,6 +24,7 @@ struct Report {
     var filters: [(pixels: [Float], width: Int, height: Int)]
     var summary: String
     var settings: [(String, String)]
+    var evaluationName = "test set"
 
     func html() -> String {
         let totalSeconds = history.epochs.map(\.seconds).reduce(0, +)
@@ -49,8 +50,8 @@ struct Report {
         </style></head><body>
         <h1>\(escape(title))</h1>
         <div class="cards">
-          <div class="card">Test accuracy<b>\(accuracy)</b></div>
-          <div class="card">Test loss<b>\(String(format: "%.4f", testMetrics.loss))</b></div>
+          <div class="card">Accuracy (\(evaluationName))<b>\(accuracy)</b></div>
+          <div class="card">Loss (\(evaluationName))<b>\(String(format: "%.4f", testMetrics.loss))</b></div>
           <div class="card">Epochs<b>\(history.epochs.count)</b></div>
           <div class="card">Training time<b>\(String(format: "%.1f s", totalSeconds))</b></div>
         </div>
@@ -132,7 +133,7 @@ struct Report {
             }
             rows += "<td>\(String(format: "%.1f %%", Double(row[i]) / Double(total) * 100))</td></tr>"
         }
-        return "<h2>Confusion matrix (test set)</h2><table>\(rows)</table>"
+        return "<h2>Confusion matrix (\(evaluationName))</h2><table>\(rows)</table>"
     }
 
     private func misclassifiedGrid() -> String {
@@ -140,7 +141,7 @@ struct Report {
         let figures = misclassified.map { e in
             "<figure><img alt=\"\(escape(classNames[e.actual]))\" src=\"\(bitmapDataURI(e.pixels, width: e.width, height: e.height))\"><figcaption>predicted <b>\(escape(classNames[e.predicted]))</b><br>true \(escape(classNames[e.actual]))</figcaption></figure>"
         }
-        return "<h2>Misclassified test images</h2><div class=\"grid\">\(figures.joined())</div>"
+        return "<h2>Misclassified images (\(evaluationName))</h2><div class=\"grid\">\(figures.joined())</div>"
     }
 
     private func filterGrid() -> String {

@@ -23,6 +23,7 @@ struct TrainingSettings: Codable, Equatable {
     var seed: UInt64
     var validationSplit: Double
     var earlyStopping: Int?
+    var standardize: Bool
 }
 
 struct Train: ParsableCommand {
@@ -42,8 +43,14 @@ struct Train: ParsableCommand {
             """
     )
 
-    @Option(help: "Data: 'fashion-mnist' or a directory of MNIST-format files.")
+    @Option(help: "Data: 'fashion-mnist', a directory of MNIST-format files, csv:PATH (with --target) or npy:X.npy,y.npy.")
     var data: String = "fashion-mnist"
+
+    @Option(help: "The target column of a CSV file, by name or index (negative counts from the end).")
+    var target: String?
+
+    @Flag(help: "Standardise CSV or NPY features with the training data's mean and standard deviation.")
+    var standardize = false
 
     @Option(help: "Model: a preset (\(ModelSpec.presetNames.joined(separator: ", "))) or a spec such as 784-300:relu-10:softmax.")
     var model: String = "mlp"
@@ -98,9 +105,9 @@ struct Train: ParsableCommand {
 
     var settings: TrainingSettings {
         TrainingSettings(
-            data: data, target: nil, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
+            data: data, target: target, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
             momentum: momentum, l2: l2, batchSize: batchSize, epochs: epochs, initializer: `init`, seed: seed,
-            validationSplit: validationSplit, earlyStopping: earlyStopping)
+            validationSplit: validationSplit, earlyStopping: earlyStopping, standardize: standardize)
     }
 
     func validate() throws {

@@ -20,14 +20,92 @@ private func installInterruptHandler() {
     }
 }
 
-/// Data ready for training: features, labels, class names, and the test split.
+/// Data ready for training: features, labels, class names, and a held-out split.
 struct PreparedData {
     var training: LabeledData<Float>
+    /// The test split (MNIST-format data) or nothing; the report evaluates on it.
     var test: LabeledData<Float>?
     var classNames: [String]
     /// Width and height when the examples are images.
     var imageSize: (width: Int, height: Int)?
+    /// One example's shape.
     var inputShape: [Int]
+    var standardization: Standardization?
+
+    var classCount: Int? {
+        if case .labels(_, let classes) = training.targets { return classes }
+        return nil
+    }
+}
+
+/// Where the data comes from: `fashion-mnist`, a directory of MNIST-format files,
+/// `csv:PATH` (with a target column) or `npy:FEATURES.npy,TARGETS.npy`.
+enum DataSource {
+    case mnist(directory: String)
+    case csv(path: String)
+    case npy(features: String, targets: String)
+
+    init(_ text: String) throws {
+        if text == "fashion-mnist" {
+            self = .mnist(directory: MNISTFormat.fashionMNISTDirectory)
+        } else if text.hasPrefix("csv:") {
+            self = .csv(path: String(text.dropFirst(4)))
+        } else if text.hasPrefix("npy:") {
+            let files = text.dropFirst(4).split(separator: ",").map(String.init)
+            guard files.count == 2 else {
+                throw ValidationError("--data: npy: takes two files, features and targets: npy:X.npy,y.npy (got '\(text)')")
+            }
+            self = .npy(features: files[0], targets: files[1])
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--data: '\(text)' is not 'fashion-mnist', a directory of MNIST-format files, csv:PATH or npy:X.npy,y.npy")
+            }
+            self = .mnist(directory: text)
+        }
+    }
+
+    /// Loads the data; images are flattened for fully connected networks.
+    func load(flatten: Bool, target: String?, standardize: Bool) throws -> PreparedData {
+        switch self {
+        case .mnist(let directory):
+            let train = try MNISTFormat.load(.training, from: directory, as: Float.self)
+            let test = try MNISTFormat.load(.test, from: directory, as: Float.self)
+            let (h, w) = (train.images.shape[2], train.images.shape[3])
+            return PreparedData(
+                training: try labeled(train.dataset(flattened: flatten)), test: try labeled(test.dataset(flattened: flatten)),
+                classNames: train.classNames, imageSize: (w, h), inputShape: flatten ? [w * h] : [1, h, w])
+        case .csv(let path):
+            guard let target else { throw ValidationError("--data csv:\(path) needs --target COLUMN (a name or an index)") }
+            let column: CSVOptions.Column = Int(target).map { .index($0) } ?? .name(target)
+            let data = try CSVFormat.load(path, options: CSVOptions(
+                target: column, preprocessing: standardize ? .fit(.perFeature) : .none), as: Float.self)
+            return try tabular(data)
+        case .npy(let features, let targets):
+            var data = try Dataset<Float>(features: NPYArray(contentsOf: features), targets: NPYArray(contentsOf: targets),
+                                          file: features)
+            if flatten && data.features.rank > 2 { data.features = data.features.flattenedBatch() }
+            if standardize {
+                data = try data.standardized(with: Standardization(fittedTo: data.features, scope: .perFeature))
+            }
+            return try tabular(data)
+        }
+    }
+
+    private func tabular(_ data: Dataset<Float>) throws -> PreparedData {
+        var classNames: [String] = []
+        if case .classes(_, let classes) = data.targets { classNames = classes.names }
+        return PreparedData(training: try labeled(data), test: nil, classNames: classNames, imageSize: nil,
+                            inputShape: Array(data.features.shape.dropFirst()), standardization: data.standardization)
+    }
+
+    private func labeled(_ data: Dataset<Float>) throws -> LabeledData<Float> {
+        switch data.targets {
+        case .classes(let labels, let classes)?: return try LabeledData(features: data.features, targets: .labels(labels, classes: classes.count))
+        case .values(let values)?: return try LabeledData(features: data.features, targets: .values(values))
+        case nil: throw ValidationError("--data: the data has no targets to train on")
+        }
+    }
 }
 
 /// One `backprop train` run: data, model, optimiser, the fit loop, and the run directory.
@@ -38,23 +116,6 @@ struct TrainingJob {
     init(settings: TrainingSettings, runDirectory: String) throws {
         self.settings = settings
         self.directory = URL(fileURLWithPath: runDirectory)
-    }
-
-    func loadData(flatten: Bool) throws -> PreparedData {
-        let source = settings.data == "fashion-mnist" ? MNISTFormat.fashionMNISTDirectory : settings.data
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--data: '\(settings.data)' is neither 'fashion-mnist' nor a directory of MNIST-format files")
-        }
-        let train = try MNISTFormat.load(.training, from: source, as: Float.self)
-        let test = try MNISTFormat.load(.test, from: source, as: Float.self)
-        let classes = train.classNames.count
-        let (h, w) = (train.images.shape[2], train.images.shape[3])
-        let features = { (d: ImageDataset<Float>) in flatten ? d.flattenedImages : d.images }
-        return PreparedData(
-            training: try LabeledData(features: features(train), targets: .labels(train.labels, classes: classes)),
-            test: try LabeledData(features: features(test), targets: .labels(test.labels, classes: classes)),
-            classNames: train.classNames, imageSize: (w, h), inputShape: flatten ? [w * h] : [1, h, w])
     }
 
     func buildModel(inputSize: Int, classes: Int) throws -> (Sequential<Float>, ModelSpec) {
@@ -72,7 +133,7 @@ struct TrainingJob {
     }
 
     func lossKind() throws -> Loss {
-        switch settings.loss ?? "cross-entropy" {
+        switch settings.loss ?? defaultLoss {
         case "cross-entropy", "crossentropy", "ce": return .crossEntropy
         case "binary-cross-entropy", "bce", "logistic": return .binaryCrossEntropy
         case "squared": return .squared
@@ -90,10 +151,18 @@ struct TrainingJob {
             earlyStoppingPatience: settings.earlyStopping)
     }
 
+    /// Cross-entropy for class labels, mean squared error for values.
+    var defaultLoss = "cross-entropy"
+
     mutating func run(style: ProgressStyle) throws {
-        let data = try loadData(flatten: true)
-        guard case .labels(_, let classes) = data.training.targets else { throw ValidationError("--data: no labels") }
-        let (model, _) = try buildModel(inputSize: data.inputShape.reduce(1, *), classes: classes)
+        let data = try DataSource(settings.data).load(flatten: true, target: settings.target, standardize: settings.standardize)
+        if data.classCount == nil { defaultLoss = "mse" }
+        let outputs: Int
+        switch data.training.targets {
+        case .labels(_, let classes): outputs = classes
+        case .values(let values): outputs = values.count / max(values.shape.first ?? 1, 1)
+        }
+        let (model, _) = try buildModel(inputSize: data.inputShape.reduce(1, *), classes: outputs)
         let optimizer = try AnyOptimizer<Float>(
             name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.l2)
@@ -126,8 +195,11 @@ struct TrainingJob {
             title: "Backprop: \(settings.model) on \(settings.data)", history: history, classNames: data.classNames,
             confusion: [], testMetrics: testMetrics, misclassified: [], filters: [],
             summary: model.summary(inputShape: data.inputShape), settings: settingsTable(seconds: seconds))
-        if let test = data.test, case .labels(let labels, let classes) = test.targets {
-            testMetrics = evaluate(model, on: test, loss: loss)
+        let test = data.test ?? data.training
+        report.evaluationName = data.test == nil ? "training set" : "test set"
+        testMetrics = evaluate(model, on: test, loss: loss)
+        report.testMetrics = testMetrics
+        if case .labels(let labels, let classes) = test.targets {
             let predicted = model.predict(test.features, batchSize: 2048).argmax(alongAxis: -1)
             var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
             for (p, a) in zip(predicted, labels) { confusion[a][p] += 1 }
@@ -144,10 +216,16 @@ struct TrainingJob {
             }
         }
         try report.html().write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
-        let summary = String(format: "test loss %.4f", testMetrics.loss)
-            + (testMetrics.accuracy.map { String(format: ", test accuracy %.4f", $0) } ?? "")
+        let name = data.test == nil ? "training" : "test"
+        let summary = String(format: "\(name) loss %.4f", testMetrics.loss)
+            + (testMetrics.accuracy.map { String(format: ", \(name) accuracy %.4f", $0) } ?? "")
+            + (testMetrics.meanSquaredError.map { String(format: ", \(name) MSE %.4f", $0) } ?? "")
         if style == .json {
-            print(#"{"test_loss":\#(testMetrics.loss),"test_accuracy":\#(testMetrics.accuracy ?? .nan),"run_directory":"\#(directory.path)"}"#)
+            var object: [String: Any] = ["\(name)_loss": testMetrics.loss, "run_directory": directory.path]
+            object["\(name)_accuracy"] = testMetrics.accuracy
+            object["\(name)_mse"] = testMetrics.meanSquaredError
+            let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: json, as: UTF8.self))
         } else {
             print("\(summary); run directory \(directory.path)")
         }
