@@ -19,6 +19,11 @@ where RawSignificand: FixedWidthInteger {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: [Self], b: [Self], beta: Self, c: inout [Self])
 
+    /// `op(A)·op(B)` as a new row-major `[m, n]` array: a GEMM with beta = 0, which
+    /// writes every element, so the result is not zero-filled first.
+    static func product(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: [Self], b: [Self]) -> [Self]
+
     /// `out[i] = op(x[i])`.
     static func map(_ op: UnaryOp, _ x: [Self]) -> [Self]
 
@@ -50,6 +55,54 @@ where RawSignificand: FixedWidthInteger {
 
     /// In place: `y = a·x + b·y` (the optimisers' update step).
     static func scaledAdd(_ y: inout [Self], _ a: Self, _ x: [Self], _ b: Self)
+
+    // MARK: Convolutional networks (Convolution.swift, Normalization.swift)
+
+    /// NCHW images unfolded into the columns of a `[patchSize, batch·positions]` matrix,
+    /// zeros where a window reads padding: convolution as one GEMM.
+    static func im2col(_ x: [Self], _ geometry: WindowGeometry) -> [Self]
+
+    /// The adjoint of ``im2col(_:_:)``: columns added back into NCHW images.
+    static func col2im(_ columns: [Self], _ geometry: WindowGeometry) -> [Self]
+
+    /// 2-D convolution of NCHW images `x` by `weight` `[outputChannels, channels, kh, kw]`
+    /// plus `bias`, lowered to GEMM (im2col, then one GEMM per chunk of images).
+    static func convolution(
+        _ x: [Self], weight: [Self], bias: [Self]?, _ geometry: WindowGeometry, outputChannels: Int
+    ) -> [Self]
+
+    /// The gradients of ``convolution(_:weight:bias:_:outputChannels:)`` with respect to
+    /// its input, weight and bias, given `gradient` = ∂L/∂Y; nil where not asked for.
+    static func convolutionBackward(
+        _ x: [Self], weight: [Self], gradient: [Self], _ geometry: WindowGeometry, outputChannels: Int,
+        needs: (input: Bool, weight: Bool, bias: Bool)
+    ) -> (input: [Self]?, weight: [Self]?, bias: [Self]?)
+
+    /// Max pooling of each plane: values and the in-plane index of each maximum (the
+    /// first maximum in row-major window order on ties).
+    static func maxPool(_ x: [Self], _ geometry: WindowGeometry) -> (values: [Self], indices: [Int32])
+
+    /// Each output gradient added to the input element that was its window's maximum.
+    static func maxPoolBackward(_ gradient: [Self], indices: [Int32], _ geometry: WindowGeometry) -> [Self]
+
+    /// Average pooling of each plane (no padding).
+    static func averagePool(_ x: [Self], _ geometry: WindowGeometry) -> [Self]
+
+    /// Each output gradient spread evenly over its window.
+    static func averagePoolBackward(_ gradient: [Self], _ geometry: WindowGeometry) -> [Self]
+
+    /// Training-mode batch normalisation over the channels of `[batch, channels, size]`:
+    /// y, the batch mean, 1/√(σ² + ε) and the biased variance σ² of each channel.
+    static func batchNormalize(
+        _ x: [Self], scale: [Self], shift: [Self], batch: Int, channels: Int, size: Int, epsilon: Self
+    ) -> (output: [Self], mean: [Self], inverseDeviation: [Self], variance: [Self])
+
+    /// The backward pass of ``batchNormalize(_:scale:shift:batch:channels:size:epsilon:)``:
+    /// ∂L/∂x, ∂L/∂γ and ∂L/∂β.
+    static func batchNormalizeBackward(
+        _ x: [Self], gradient: [Self], mean: [Self], inverseDeviation: [Self], scale: [Self],
+        batch: Int, channels: Int, size: Int
+    ) -> (input: [Self], scale: [Self], shift: [Self])
 }
 
 extension Float: KernelScalar {
@@ -63,6 +116,18 @@ extension Float: KernelScalar {
         c.withUnsafeMutableBufferPointer { cp in
             backprop_sgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, alpha, a, shape.lda,
                            b, shape.ldb, beta, cp.baseAddress, shape.ldc)
+        }
+    }
+    public static func product(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: [Float], b: [Float]
+    ) -> [Float] {
+        let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                              aCount: a.count, bCount: b.count, cCount: m * n)
+        guard shape.hasWork else { return filled(0, count: m * n) }
+        return [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
+            backprop_sgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, 1, a, shape.lda, b, shape.ldb, 0,
+                           c.baseAddress, shape.ldc)
+            initialized = m * n
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Float]) -> [Float] { Kernels.map(op, x) }
@@ -85,6 +150,43 @@ extension Float: KernelScalar {
     public static func argmax(_ x: [Float], outer: Int, count: Int, inner: Int) -> [Int] {
         Kernels.argmax(x, outer: outer, count: count, inner: inner)
     }
+    public static func im2col(_ x: [Float], _ g: WindowGeometry) -> [Float] { Kernels.im2col(x, g) }
+    public static func col2im(_ c: [Float], _ g: WindowGeometry) -> [Float] { Kernels.col2im(c, g) }
+    public static func convolution(
+        _ x: [Float], weight: [Float], bias: [Float]?, _ g: WindowGeometry, outputChannels: Int
+    ) -> [Float] {
+        Kernels.convolution(x, weight: weight, bias: bias, g, outputChannels: outputChannels) {
+            backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        }
+    }
+    public static func convolutionBackward(
+        _ x: [Float], weight: [Float], gradient: [Float], _ g: WindowGeometry, outputChannels: Int,
+        needs: (input: Bool, weight: Bool, bias: Bool)
+    ) -> (input: [Float]?, weight: [Float]?, bias: [Float]?) {
+        Kernels.convolutionBackward(x, weight: weight, gradient: gradient, g, outputChannels: outputChannels,
+                                    needs: needs) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
+    public static func maxPool(_ x: [Float], _ g: WindowGeometry) -> (values: [Float], indices: [Int32]) {
+        Kernels.maxPool(x, g) { backprop_maxpool2x2_f32($0, $1, $2, $3, $4, $5) }
+    }
+    public static func maxPoolBackward(_ gradient: [Float], indices: [Int32], _ g: WindowGeometry) -> [Float] {
+        Kernels.maxPoolBackward(gradient, indices: indices, g)
+    }
+    public static func averagePool(_ x: [Float], _ g: WindowGeometry) -> [Float] { Kernels.averagePool(x, g) }
+    public static func averagePoolBackward(_ gradient: [Float], _ g: WindowGeometry) -> [Float] {
+        Kernels.averagePoolBackward(gradient, g)
+    }
+    public static func batchNormalize(
+        _ x: [Float], scale: [Float], shift: [Float], batch: Int, channels: Int, size: Int, epsilon: Float
+    ) -> (output: [Float], mean: [Float], inverseDeviation: [Float], variance: [Float]) {
+        Kernels.batchNormalize(x, scale: scale, shift: shift, batch: batch, channels: channels, size: size, epsilon: epsilon)
+    }
+    public static func batchNormalizeBackward(
+        _ x: [Float], gradient: [Float], mean: [Float], inverseDeviation: [Float], scale: [Float], batch: Int, channels: Int, size: Int
+    ) -> (input: [Float], scale: [Float], shift: [Float]) {
+        Kernels.batchNormalizeBackward(x, gradient: gradient, mean: mean, inverseDeviation: inverseDeviation,
+                                       scale: scale, batch: batch, channels: channels, size: size)
+    }
 }
 
 extension Double: KernelScalar {
@@ -98,6 +200,18 @@ extension Double: KernelScalar {
         c.withUnsafeMutableBufferPointer { cp in
             backprop_dgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, alpha, a, shape.lda,
                            b, shape.ldb, beta, cp.baseAddress, shape.ldc)
+        }
+    }
+    public static func product(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: [Double], b: [Double]
+    ) -> [Double] {
+        let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                              aCount: a.count, bCount: b.count, cCount: m * n)
+        guard shape.hasWork else { return filled(0, count: m * n) }
+        return [Double](unsafeUninitializedCapacity: m * n) { c, initialized in
+            backprop_dgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, 1, a, shape.lda, b, shape.ldb, 0,
+                           c.baseAddress, shape.ldc)
+            initialized = m * n
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Double]) -> [Double] { Kernels.map(op, x) }
@@ -119,6 +233,43 @@ extension Double: KernelScalar {
     public static func firstNonFinite(_ x: [Double]) -> Int? { Kernels.firstNonFinite(x) }
     public static func argmax(_ x: [Double], outer: Int, count: Int, inner: Int) -> [Int] {
         Kernels.argmax(x, outer: outer, count: count, inner: inner)
+    }
+    public static func im2col(_ x: [Double], _ g: WindowGeometry) -> [Double] { Kernels.im2col(x, g) }
+    public static func col2im(_ c: [Double], _ g: WindowGeometry) -> [Double] { Kernels.col2im(c, g) }
+    public static func convolution(
+        _ x: [Double], weight: [Double], bias: [Double]?, _ g: WindowGeometry, outputChannels: Int
+    ) -> [Double] {
+        Kernels.convolution(x, weight: weight, bias: bias, g, outputChannels: outputChannels) {
+            backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        }
+    }
+    public static func convolutionBackward(
+        _ x: [Double], weight: [Double], gradient: [Double], _ g: WindowGeometry, outputChannels: Int,
+        needs: (input: Bool, weight: Bool, bias: Bool)
+    ) -> (input: [Double]?, weight: [Double]?, bias: [Double]?) {
+        Kernels.convolutionBackward(x, weight: weight, gradient: gradient, g, outputChannels: outputChannels,
+                                    needs: needs) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
+    public static func maxPool(_ x: [Double], _ g: WindowGeometry) -> (values: [Double], indices: [Int32]) {
+        Kernels.maxPool(x, g) { backprop_maxpool2x2_f64($0, $1, $2, $3, $4, $5) }
+    }
+    public static func maxPoolBackward(_ gradient: [Double], indices: [Int32], _ g: WindowGeometry) -> [Double] {
+        Kernels.maxPoolBackward(gradient, indices: indices, g)
+    }
+    public static func averagePool(_ x: [Double], _ g: WindowGeometry) -> [Double] { Kernels.averagePool(x, g) }
+    public static func averagePoolBackward(_ gradient: [Double], _ g: WindowGeometry) -> [Double] {
+        Kernels.averagePoolBackward(gradient, g)
+    }
+    public static func batchNormalize(
+        _ x: [Double], scale: [Double], shift: [Double], batch: Int, channels: Int, size: Int, epsilon: Double
+    ) -> (output: [Double], mean: [Double], inverseDeviation: [Double], variance: [Double]) {
+        Kernels.batchNormalize(x, scale: scale, shift: shift, batch: batch, channels: channels, size: size, epsilon: epsilon)
+    }
+    public static func batchNormalizeBackward(
+        _ x: [Double], gradient: [Double], mean: [Double], inverseDeviation: [Double], scale: [Double], batch: Int, channels: Int, size: Int
+    ) -> (input: [Double], scale: [Double], shift: [Double]) {
+        Kernels.batchNormalizeBackward(x, gradient: gradient, mean: mean, inverseDeviation: inverseDeviation,
+                                       scale: scale, batch: batch, channels: channels, size: size)
     }
 }
 

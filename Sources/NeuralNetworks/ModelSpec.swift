@@ -79,3 +79,39 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         return Sequential(seed: seed, layers: layers)
     }
 }
+
+// MARK: - Convolutional presets
+
+extension ModelSpec {
+    /// Presets that are not stacks of dense layers; ``network(preset:classes:as:seed:)``
+    /// builds them. "cnn" is workload W3 of bench/WORKLOADS.md for `[1, 28, 28]` images:
+    /// conv 1→32 3×3 pad 1, ReLU, max-pool 2, conv 32→64 3×3 pad 1, ReLU, max-pool 2,
+    /// flatten, dense 3136→128, ReLU, dense 128→classes, softmax.
+    public static let networkPresetNames = ["cnn"]
+
+    /// The per-example input shape a network preset expects (`[1, 28, 28]` for "cnn").
+    public static func networkInputShape(preset name: String) -> [Int]? {
+        name == "cnn" ? [1, 28, 28] : nil
+    }
+
+    /// The network preset `name`, parameters drawn from one generator seeded with `seed`;
+    /// nil for an unknown name.
+    public static func network<S: TensorScalar>(
+        preset name: String, classes: Int = 10, as _: S.Type = S.self, seed: UInt64
+    ) -> Sequential<S>? {
+        guard name == "cnn" else { return nil }
+        return Sequential<S>(seed: seed) {
+            Conv2D(inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: 1)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Conv2D(inputChannels: 32, outputChannels: 64, kernelSize: 3, padding: 1)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Flatten()
+            Dense(inputSize: 64 * 7 * 7, outputSize: 128, weightInitializer: .heUniform)
+            ReLU()
+            Dense(inputSize: 128, outputSize: classes)
+            Softmax()
+        }
+    }
+}

@@ -1,0 +1,434 @@
+/// The kernels of convolutional networks over NCHW images: im2col/col2im (convolution
+/// lowered to GEMM), max and average pooling, and batch normalisation, each with its
+/// backward pass.
+
+/// A 2-D sliding window over a batch of NCHW images `[batch, channels, height, width]`:
+/// the window's size, stride, zero padding and dilation (as PyTorch's `conv2d`).
+///
+/// The window has `outputHeight × outputWidth` positions, with
+/// `outputHeight = ⌊(height + 2·paddingHeight − dilationHeight·(kernelHeight − 1) − 1) / strideHeight⌋ + 1`
+/// (and likewise across). At position (oy, ox), tap (ky, kx) reads input row
+/// `oy·strideHeight − paddingHeight + ky·dilationHeight` (zero outside the image).
+public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
+    public var batch: Int
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideHeight: Int
+    public var strideWidth: Int
+    public var paddingHeight: Int
+    public var paddingWidth: Int
+    public var dilationHeight: Int
+    public var dilationWidth: Int
+
+    public init(
+        batch: Int, channels: Int, height: Int, width: Int,
+        kernel: (height: Int, width: Int), stride: (height: Int, width: Int) = (1, 1),
+        padding: (height: Int, width: Int) = (0, 0), dilation: (height: Int, width: Int) = (1, 1)
+    ) {
+        self.batch = batch
+        self.channels = channels
+        self.height = height
+        self.width = width
+        (kernelHeight, kernelWidth) = kernel
+        (strideHeight, strideWidth) = stride
+        (paddingHeight, paddingWidth) = padding
+        (dilationHeight, dilationWidth) = dilation
+    }
+
+    /// The extent the window covers in the (padded) input: `dilation·(kernel − 1) + 1`.
+    public var effectiveKernelHeight: Int { dilationHeight * (kernelHeight - 1) + 1 }
+    public var effectiveKernelWidth: Int { dilationWidth * (kernelWidth - 1) + 1 }
+    public var paddedHeight: Int { height + 2 * paddingHeight }
+    public var paddedWidth: Int { width + 2 * paddingWidth }
+
+    public var outputHeight: Int { (paddedHeight - effectiveKernelHeight) / strideHeight + 1 }
+    public var outputWidth: Int { (paddedWidth - effectiveKernelWidth) / strideWidth + 1 }
+
+    /// Window positions per image: `outputHeight · outputWidth`.
+    public var positions: Int { outputHeight * outputWidth }
+    /// Stride 1 and an output as wide as the input ("same" padding across): consecutive
+    /// window positions read consecutive inputs, across row ends too.
+    var isFlat: Bool { strideHeight == 1 && strideWidth == 1 && outputWidth == width }
+
+    /// Values under one window across all channels: `channels · kernelHeight · kernelWidth`.
+    public var patchSize: Int { channels * kernelHeight * kernelWidth }
+    public var inputCount: Int { batch * channels * height * width }
+    /// Elements of a `[batch, channels, outputHeight, outputWidth]` result.
+    public var outputCount: Int { batch * channels * positions }
+
+    /// Why this geometry cannot be used, or nil when it can: sizes must be positive
+    /// (padding non-negative) and the window must fit in the padded input.
+    public var problem: String? {
+        if [batch, channels, height, width].contains(where: { $0 < 0 }) { return "negative input size" }
+        if min(kernelHeight, kernelWidth) < 1 { return "kernel \(kernelHeight)×\(kernelWidth) is empty" }
+        if min(strideHeight, strideWidth) < 1 { return "stride \(strideHeight)×\(strideWidth) must be positive" }
+        if min(paddingHeight, paddingWidth) < 0 { return "padding \(paddingHeight)×\(paddingWidth) is negative" }
+        if min(dilationHeight, dilationWidth) < 1 { return "dilation \(dilationHeight)×\(dilationWidth) must be positive" }
+        if effectiveKernelHeight > paddedHeight || effectiveKernelWidth > paddedWidth {
+            return "kernel \(effectiveKernelHeight)×\(effectiveKernelWidth) is larger than the padded input \(paddedHeight)×\(paddedWidth)"
+        }
+        return nil
+    }
+
+    public var description: String {
+        "window \(kernelHeight)×\(kernelWidth), stride \(strideHeight)×\(strideWidth), padding \(paddingHeight)×\(paddingWidth), dilation \(dilationHeight)×\(dilationWidth) over [\(batch), \(channels), \(height), \(width)]"
+    }
+
+    func check(_ operation: String, input: Int, _ what: String = "input") {
+        if let problem { preconditionFailure("\(operation): \(problem) (\(self))") }
+        precondition(input == inputCount, "\(operation): \(what) has \(input) elements, \(self) needs \(inputCount)")
+    }
+
+    /// Tap `row` = (c, ky, kx) of the window: where it reads, and the output rows and
+    /// columns at which it falls inside the image (elsewhere it reads padding).
+    @inline(__always)
+    func tap(_ row: Int) -> Tap {
+        let (ky, kx) = ((row / kernelWidth) % kernelHeight, row % kernelWidth)
+        let offsetY = ky * dilationHeight - paddingHeight, offsetX = kx * dilationWidth - paddingWidth
+        return Tap(channel: row / (kernelHeight * kernelWidth), offsetY: offsetY, offsetX: offsetX,
+                   rows: insideRange(offset: offsetY, stride: strideHeight, size: height, count: outputHeight),
+                   columns: insideRange(offset: offsetX, stride: strideWidth, size: width, count: outputWidth))
+    }
+
+    /// The outputs o in 0..<count with 0 ≤ o·stride + offset < size.
+    @inline(__always)
+    private func insideRange(offset: Int, stride: Int, size: Int, count: Int) -> Range<Int> {
+        let lower = Swift.max(0, ceilingDivision(-offset, stride))
+        let upper = Swift.min(count, floorDivision(size - 1 - offset, stride) + 1)
+        return lower..<Swift.max(lower, upper)
+    }
+}
+
+/// One tap of a window, seen from the output: position (oy, ox) reads input
+/// (oy·strideHeight + offsetY, ox·strideWidth + offsetX) of `channel`.
+struct Tap {
+    let channel: Int
+    let offsetY: Int
+    let offsetX: Int
+    let rows: Range<Int>
+    let columns: Range<Int>
+}
+
+@inline(__always)
+func floorDivision(_ a: Int, _ b: Int) -> Int {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+@inline(__always)
+func ceilingDivision(_ a: Int, _ b: Int) -> Int { -floorDivision(-a, b) }
+
+extension Kernels {
+    // MARK: im2col / col2im
+
+    /// Unfolds the images into the columns of a `[patchSize, batch·positions]` matrix
+    /// (row `(c, ky, kx)`, column `(n, oy, ox)`), zeros where the window reads padding,
+    /// so that a convolution becomes one GEMM: `W[out, patchSize] · columns`.
+    static func im2col<S: KernelScalar>(_ x: [S], _ g: WindowGeometry) -> [S] {
+        g.check("im2col", input: x.count)
+        let count = g.patchSize * g.batch * g.positions
+        return [S](unsafeUninitializedCapacity: count) { out, initialized in
+            x.withUnsafeBufferPointer { source in
+                guard let src = source.baseAddress, let dst = out.baseAddress else { return }
+                unfold(src, images: 0..<g.batch, into: dst, g)
+            }
+            initialized = count
+        }
+    }
+
+    /// The adjoint of ``im2col(_:_:)``: each column entry is added back to the input
+    /// element it was read from (overlapping windows add up); padding is dropped.
+    /// `columns` is `[patchSize, batch·positions]`; the result is `[batch, channels, height, width]`.
+    static func col2im<S: KernelScalar>(_ columns: [S], _ g: WindowGeometry) -> [S] {
+        if let problem = g.problem { preconditionFailure("col2im: \(problem) (\(g))") }
+        precondition(columns.count == g.patchSize * g.batch * g.positions,
+                     "col2im: \(columns.count) elements, expected [\(g.patchSize), \(g.batch * g.positions)] for \(g)")
+        return [S](unsafeUninitializedCapacity: g.inputCount) { out, initialized in
+            columns.withUnsafeBufferPointer { source in
+                guard let src = source.baseAddress, let dst = out.baseAddress else { return }
+                fold(src, images: 0..<g.batch, into: dst, g)
+            }
+            initialized = g.inputCount
+        }
+    }
+
+    /// im2col of `images` (a range of the batch in `x`) into `columns`, which is
+    /// `[patchSize, images.count·positions]`; threads take rows of the result.
+    static func unfold<S: KernelScalar>(
+        _ x: UnsafePointer<S>, images: Range<Int>, into columns: UnsafeMutablePointer<S>, _ g: WindowGeometry
+    ) {
+        let width = images.count * g.positions
+        let planeSize = g.height * g.width
+        parallelFor(g.patchSize, work: width) { rows in
+            for row in rows {
+                let tap = g.tap(row)
+                for (i, n) in images.enumerated() {
+                    unfoldTap(x + (n * g.channels + tap.channel) * planeSize,
+                              into: columns + row * width + i * g.positions, tap, g)
+                }
+            }
+        }
+    }
+
+    /// col2im of `columns` (`[patchSize, images.count·positions]`) into the images
+    /// `images` of the batch at `x`, which are overwritten; threads take whole images,
+    /// so that no two write the same element.
+    static func fold<S: KernelScalar>(
+        _ columns: UnsafePointer<S>, images: Range<Int>, into x: UnsafeMutablePointer<S>, _ g: WindowGeometry
+    ) {
+        let width = images.count * g.positions
+        let (planeSize, imageSize) = (g.height * g.width, g.channels * g.height * g.width)
+        parallelFor(images.count, work: g.patchSize * g.positions) { part in
+            (x + (images.lowerBound + part.lowerBound) * imageSize).update(repeating: 0, count: part.count * imageSize)
+            for row in 0..<g.patchSize {
+                let tap = g.tap(row)
+                for i in part {
+                    foldTap(columns + row * width + i * g.positions,
+                            into: x + (images.lowerBound + i) * imageSize + tap.channel * planeSize, tap, g)
+                }
+            }
+        }
+    }
+
+    /// One tap of one image: `out[oy, ox] = plane[oy·sh + offsetY, ox·sw + offsetX]`, 0 in
+    /// the padding.
+    @inline(__always)
+    static func unfoldTap<S: KernelScalar>(
+        _ plane: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, _ tap: Tap, _ g: WindowGeometry
+    ) {
+        let (oh, ow, w) = (g.outputHeight, g.outputWidth, g.width)
+        let (rows, lower, upper) = (tap.rows, tap.columns.lowerBound, tap.columns.upperBound)
+        out.update(repeating: 0, count: rows.lowerBound * ow)
+        (out + rows.upperBound * ow).update(repeating: 0, count: (oh - rows.upperBound) * ow)
+        guard !rows.isEmpty else { return }
+        if g.isFlat {
+            // Consecutive outputs read consecutive inputs, from one row to the next too:
+            // one long copy, then the columns that read padding (and so wrapped around to
+            // a neighbouring row, or were skipped at the ends) are zeroed.
+            let (start, count) = (rows.lowerBound * ow, rows.count * ow)
+            let source = (rows.lowerBound + tap.offsetY) * w + tap.offsetX
+            let front = Swift.max(0, -source), back = Swift.max(0, source + count - g.height * w)
+            let (to, from) = (out + start + front, plane + source + front)
+            for j in 0..<(count - front - back) { to[j] = from[j] }
+            for oy in rows {
+                let line = out + oy * ow
+                for ox in 0..<lower { line[ox] = 0 }
+                for ox in upper..<ow { line[ox] = 0 }
+            }
+            return
+        }
+        let (sh, sw) = (g.strideHeight, g.strideWidth)
+        for oy in rows {
+            let from = plane + (oy * sh + tap.offsetY) * w + tap.offsetX
+            let to = out + oy * ow
+            for ox in 0..<lower { to[ox] = 0 }
+            if sw == 1 {
+                for ox in lower..<upper { to[ox] = from[ox] }
+            } else {
+                for ox in lower..<upper { to[ox] = from[ox * sw] }
+            }
+            for ox in upper..<ow { to[ox] = 0 }
+        }
+    }
+
+    /// The adjoint of ``unfoldTap``: `plane[oy·sh + offsetY, ox·sw + offsetX] += column[oy, ox]`
+    /// wherever that is inside the image.
+    @inline(__always)
+    static func foldTap<S: KernelScalar>(
+        _ column: UnsafePointer<S>, into plane: UnsafeMutablePointer<S>, _ tap: Tap, _ g: WindowGeometry
+    ) {
+        let (ow, w) = (g.outputWidth, g.width)
+        let (rows, lower, upper) = (tap.rows, tap.columns.lowerBound, tap.columns.upperBound)
+        guard !rows.isEmpty && lower < upper else { return }
+        if g.isFlat {
+            // One long addition. The columns that read padding would land on a
+            // neighbouring row's edge, which this tap does not otherwise touch: those
+            // elements are saved first and restored after.
+            let (start, count) = (rows.lowerBound * ow, rows.count * ow)
+            let source = (rows.lowerBound + tap.offsetY) * w + tap.offsetX
+            let front = Swift.max(0, -source), back = Swift.max(0, source + count - g.height * w)
+            let border = ow - (upper - lower)
+            withUnsafeTemporaryAllocation(of: S.self, capacity: Swift.max(1, rows.count * border)) { saved in
+                /// Calls `body` with the in-plane index of every padding column of the tap.
+                func forEachBorder(_ body: (Int) -> Void) {
+                    for oy in rows {
+                        let base = (oy + tap.offsetY) * w + tap.offsetX
+                        for ox in 0..<lower where base + ox >= 0 { body(base + ox) }
+                        for ox in upper..<ow where base + ox < g.height * w { body(base + ox) }
+                    }
+                }
+                var k = 0
+                forEachBorder { saved[k] = plane[$0]; k += 1 }
+                let (to, from) = (plane + source + front, column + start + front)
+                for j in 0..<(count - front - back) { to[j] += from[j] }
+                k = 0
+                forEachBorder { plane[$0] = saved[k]; k += 1 }
+            }
+            return
+        }
+        let (sh, sw) = (g.strideHeight, g.strideWidth)
+        for oy in rows {
+            let to = plane + (oy * sh + tap.offsetY) * w + tap.offsetX
+            let from = column + oy * ow
+            if sw == 1 {
+                for ox in lower..<upper { to[ox] += from[ox] }
+            } else {
+                for ox in lower..<upper { to[ox * sw] += from[ox] }
+            }
+        }
+    }
+}
+
+// MARK: - Convolution as GEMM
+
+/// A row-major GEMM on raw pointers for one precision (`backprop_sgemm` or `backprop_dgemm`):
+/// (transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc).
+typealias PointerGEMM<S> = (Int32, Int32, Int32, Int32, Int32, S, UnsafePointer<S>?, Int32,
+                            UnsafePointer<S>?, Int32, S, UnsafeMutablePointer<S>?, Int32) -> Void
+
+extension Kernels {
+    /// Images per GEMM: enough that the product is large, few enough that the column
+    /// matrix of a chunk (about 2 MB at most) stays in cache between im2col, the GEMM and,
+    /// in the backward pass, col2im.
+    static func convolutionChunk(_ g: WindowGeometry) -> Int {
+        Swift.max(1, Swift.min(g.batch, (1 << 19) / Swift.max(1, g.patchSize * g.positions)))
+    }
+
+    /// `Y = W ⊛ X + b` over NCHW images, as one GEMM `W[out, patchSize] · im2col(X)` per
+    /// chunk of images; `weight` is `[out, channels, kh, kw]`, the result `[batch, out,
+    /// outputHeight, outputWidth]`.
+    static func convolution<S: KernelScalar>(
+        _ x: [S], weight: [S], bias: [S]?, _ g: WindowGeometry, outputChannels: Int, gemm: PointerGEMM<S>
+    ) -> [S] {
+        g.check("conv2D", input: x.count)
+        precondition(weight.count == outputChannels * g.patchSize,
+                     "conv2D: weight has \(weight.count) elements, expected [\(outputChannels), \(g.channels), \(g.kernelHeight), \(g.kernelWidth)]")
+        precondition(bias.map { $0.count == outputChannels } ?? true,
+                     "conv2D: bias has \(bias?.count ?? 0) elements for \(outputChannels) channels")
+        BLAS.ensureReady()
+        let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)
+        let count = g.batch * outputChannels * positions
+        return [S](unsafeUninitializedCapacity: count) { out, initialized in
+            defer { initialized = count }
+            guard count > 0, let y = out.baseAddress else { return }
+            let columns = UnsafeMutablePointer<S>.allocate(capacity: patch * chunk * positions)
+            let product = UnsafeMutablePointer<S>.allocate(capacity: outputChannels * chunk * positions)
+            defer { columns.deallocate(); product.deallocate() }
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
+                    for first in stride(from: 0, to: g.batch, by: chunk) {
+                        let images = first..<Swift.min(first + chunk, g.batch)
+                        let n = images.count * positions
+                        unfold(px.baseAddress!, images: images, into: columns, g)
+                        gemm(0, 0, Int32(outputChannels), Int32(n), Int32(patch), 1, pw.baseAddress, Int32(patch),
+                             columns, Int32(n), 0, product, Int32(n))
+                        scatterChannels(product, into: y + first * outputChannels * positions, bias: bias,
+                                        channels: outputChannels, images: images.count, positions: positions)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backward pass of ``convolution(_:weight:bias:_:outputChannels:gemm:)``, chunk
+    /// by chunk, with G = ∂L/∂Y of a chunk as `[out, images·positions]` and C = im2col(X)
+    /// recomputed: ∂L/∂W = Σ G·Cᵀ, ∂L/∂b = Σ row sums of G, ∂L/∂X = col2im(Wᵀ·G).
+    /// Only the gradients asked for are computed.
+    static func convolutionBackward<S: KernelScalar>(
+        _ x: [S], weight: [S], gradient: [S], _ g: WindowGeometry, outputChannels: Int,
+        needs: (input: Bool, weight: Bool, bias: Bool), gemm: PointerGEMM<S>
+    ) -> (input: [S]?, weight: [S]?, bias: [S]?) {
+        g.check("conv2D backward", input: x.count)
+        precondition(weight.count == outputChannels * g.patchSize && gradient.count == g.batch * outputChannels * g.positions,
+                     "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
+        BLAS.ensureReady()
+        let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)
+        var gradientInput = needs.input ? [S](repeating: 0, count: g.inputCount) : nil
+        var gradientWeight = needs.weight ? [S](repeating: 0, count: weight.count) : nil
+        var gradientBias = needs.bias ? [S](repeating: 0, count: outputChannels) : nil
+        let columns = UnsafeMutablePointer<S>.allocate(capacity: patch * chunk * positions)
+        let gathered = UnsafeMutablePointer<S>.allocate(capacity: outputChannels * chunk * positions)
+        defer { columns.deallocate(); gathered.deallocate() }
+        x.withUnsafeBufferPointer { px in
+            weight.withUnsafeBufferPointer { pw in
+                gradient.withUnsafeBufferPointer { pg in
+                    for first in stride(from: 0, to: g.batch, by: chunk) {
+                        let images = first..<Swift.min(first + chunk, g.batch)
+                        let n = images.count * positions
+                        gatherChannels(pg.baseAddress! + first * outputChannels * positions, into: gathered,
+                                       channels: outputChannels, images: images.count, positions: positions)
+                        if needs.bias {
+                            gradientBias!.withUnsafeMutableBufferPointer { db in
+                                for c in 0..<outputChannels { db[c] += sum(gathered + c * n, count: n) }
+                            }
+                        }
+                        if needs.weight {
+                            unfold(px.baseAddress!, images: images, into: columns, g)
+                            gradientWeight!.withUnsafeMutableBufferPointer { dw in
+                                gemm(0, 1, Int32(outputChannels), Int32(patch), Int32(n), 1, gathered, Int32(n),
+                                     columns, Int32(n), first == 0 ? 0 : 1, dw.baseAddress, Int32(patch))
+                            }
+                        }
+                        if needs.input {
+                            gemm(1, 0, Int32(patch), Int32(n), Int32(outputChannels), 1, pw.baseAddress, Int32(patch),
+                                 gathered, Int32(n), 0, columns, Int32(n))
+                            gradientInput!.withUnsafeMutableBufferPointer { dx in
+                                fold(columns, images: images, into: dx.baseAddress!, g)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gradientInput, gradientWeight, gradientBias)
+    }
+
+    /// A chunk's product `[channels, images, positions]` into NCHW `[images, channels,
+    /// positions]`, adding `bias[c]` to channel c when given.
+    static func scatterChannels<S: KernelScalar>(
+        _ product: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, bias: [S]?,
+        channels: Int, images: Int, positions: Int
+    ) {
+        parallelFor(images, work: channels * positions) { part in
+            for n in part {
+                for c in 0..<channels {
+                    let (from, to) = (product + (c * images + n) * positions, y + (n * channels + c) * positions)
+                    let b = bias?[c] ?? 0
+                    for i in 0..<positions { to[i] = from[i] + b }
+                }
+            }
+        }
+    }
+
+    /// NCHW `[images, channels, positions]` into `[channels, images·positions]`, the
+    /// layout of the GEMMs.
+    static func gatherChannels<S: KernelScalar>(
+        _ g: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, channels: Int, images: Int, positions: Int
+    ) {
+        parallelFor(channels, work: images * positions) { part in
+            for c in part {
+                for n in 0..<images {
+                    (out + (c * images + n) * positions).update(from: g + (n * channels + c) * positions, count: positions)
+                }
+            }
+        }
+    }
+
+    /// Σ x[i] with eight independent accumulators, so that the additions pipeline.
+    @inline(__always)
+    static func sum<S: KernelScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
+        var lanes = (S.zero, S.zero, S.zero, S.zero, S.zero, S.zero, S.zero, S.zero)
+        var i = 0
+        while i + 8 <= count {
+            lanes.0 += x[i]; lanes.1 += x[i + 1]; lanes.2 += x[i + 2]; lanes.3 += x[i + 3]
+            lanes.4 += x[i + 4]; lanes.5 += x[i + 5]; lanes.6 += x[i + 6]; lanes.7 += x[i + 7]
+            i += 8
+        }
+        var total = ((lanes.0 + lanes.1) + (lanes.2 + lanes.3)) + ((lanes.4 + lanes.5) + (lanes.6 + lanes.7))
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+}

@@ -1,0 +1,34 @@
+import CBLAS
+import Dispatch
+
+extension Kernels {
+    /// Work (in elements touched) below which a loop stays on the calling thread: a
+    /// fork and join costs a few microseconds.
+    static let parallelWorkThreshold = 1 << 16
+
+    /// Runs `body` over `0..<count` split into contiguous ranges, on as many threads as
+    /// BLAS uses (``BLAS/setThreadCount(_:)``), when the loop is large enough to gain from
+    /// it; ranges never overlap, so bodies that write only their own items need no locks.
+    /// `work` is the cost of one item, in elements.
+    @inline(__always)
+    static func parallelFor(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        let threads = min(count, Int(backprop_blas_get_threads()))
+        guard threads > 1, count * work >= parallelWorkThreshold else {
+            return body(0..<count)
+        }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                let lower = count * part / threads, upper = count * (part + 1) / threads
+                shared.value(lower..<upper)
+            }
+        }
+    }
+}
+
+/// A value handed to the threads of ``Kernels/parallelFor(_:work:_:)``, whose ranges
+/// never overlap.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

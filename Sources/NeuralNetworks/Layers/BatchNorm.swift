@@ -1,0 +1,130 @@
+import Tensors
+
+/// A layer with buffers: values saved with the model but not trained by gradient
+/// descent, such as batch normalisation's running statistics (PyTorch's buffers, which
+/// appear in its `state_dict` beside the parameters).
+public protocol BufferedLayer<Scalar>: Layer {
+    /// Visits each buffer with its name (`running_mean`, …), in a fixed order; the
+    /// visitor may replace it (loading a model).
+    func visitBuffers(_ visit: (_ name: String, _ buffer: inout Tensor<Scalar>) -> Void)
+}
+
+extension BufferedLayer {
+    /// The buffers with their names, in the order of ``visitBuffers(_:)``.
+    public var namedBuffers: [(name: String, tensor: Tensor<Scalar>)] {
+        var result: [(String, Tensor<Scalar>)] = []
+        visitBuffers { name, tensor in result.append((name, tensor)) }
+        return result
+    }
+}
+
+extension Sequential: BufferedLayer {
+    /// The buffers of the layers that have some, named by position as the parameters
+    /// are (`1.running_mean`).
+    public func visitBuffers(_ visit: (String, inout Tensor<Scalar>) -> Void) {
+        for (index, layer) in layers.enumerated() {
+            (layer as? any BufferedLayer<Scalar>)?.visitBuffers { name, tensor in visit("\(index).\(name)", &tensor) }
+        }
+    }
+}
+
+/// Batch normalisation over the channels of `[batch, channels, …]` (Ioffe and Szegedy,
+/// 2015), shared by ``BatchNorm1D`` and ``BatchNorm2D``.
+///
+/// In training, each channel is standardised with the batch's mean and (biased)
+/// variance, then scaled by `weight` (γ, starting at 1) and shifted by `bias` (β, starting
+/// at 0); the running averages move as r = (1 − momentum)·r + momentum·batch value, with
+/// the unbiased variance, as in PyTorch. In evaluation, the running averages are used.
+public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
+    public var weight: Tensor<Scalar>
+    public var bias: Tensor<Scalar>
+    public var runningMean: Tensor<Scalar>
+    public var runningVariance: Tensor<Scalar>
+    public let channels: Int
+    public let momentum: Double
+    public let epsilon: Double
+    public var isTraining = true
+    let name: String
+    /// The per-example ranks accepted: 1 (features) and 2 for BatchNorm1D, 3 for BatchNorm2D.
+    let exampleRanks: Set<Int>
+    let layout: String
+
+    init(name: String, channels: Int, momentum: Double, epsilon: Double, exampleRanks: Set<Int>, layout: String) {
+        precondition(channels > 0, "\(name): channel count must be positive, got \(channels)")
+        precondition(momentum >= 0 && momentum <= 1, "\(name): momentum must be in [0, 1], got \(momentum)")
+        precondition(epsilon > 0, "\(name): epsilon must be positive, got \(epsilon)")
+        self.name = name
+        self.channels = channels
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.exampleRanks = exampleRanks
+        self.layout = layout
+        weight = Tensor<Scalar>.ones([channels]).requiringGradient()
+        bias = Tensor<Scalar>.zeros([channels]).requiringGradient()
+        runningMean = .zeros([channels])
+        runningVariance = .ones([channels])
+    }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        requireShape(input.rank >= 2 && exampleRanks.contains(input.rank - 1) && input.shape[1] == channels,
+                     summaryName, expected: "[batch, \(layout)]", actual: input.shape)
+        guard isTraining else {
+            return Tensor.normalized(input, mean: runningMean, variance: runningVariance, scale: weight,
+                                     shift: bias, epsilon: Scalar(epsilon))
+        }
+        let (output, mean, variance) = Tensor.batchNormalized(input, scale: weight, shift: bias,
+                                                               epsilon: Scalar(epsilon))
+        let m = input.count / channels
+        let unbiased = m > 1 ? Scalar(Double(m) / Double(m - 1)) : 1
+        let (keep, take) = (Scalar(1 - momentum), Scalar(momentum))
+        runningMean.updateScalars { Scalar.scaledAdd(&$0, take, mean.scalars, keep) }
+        runningVariance.updateScalars { Scalar.scaledAdd(&$0, take * unbiased, variance.scalars, keep) }
+        return output
+    }
+
+    public var summaryName: String { "\(name)(\(channels))" }
+
+    public func outputShape(forInput shape: [Int]) -> [Int] {
+        requireShape(exampleRanks.contains(shape.count) && shape.first == channels, summaryName,
+                     expected: "[\(layout)] per example", actual: shape)
+        return shape
+    }
+
+    public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
+        visit("weight", &weight)
+        visit("bias", &bias)
+    }
+
+    /// `running_mean` and `running_var`, PyTorch's names. (PyTorch also keeps an integer
+    /// `num_batches_tracked`, used only when momentum is None; it is not kept here.)
+    public func visitBuffers(_ visit: (String, inout Tensor<Scalar>) -> Void) {
+        visit("running_mean", &runningMean)
+        visit("running_var", &runningVariance)
+    }
+
+    /// γ = 1, β = 0 and fresh running statistics (mean 0, variance 1), as PyTorch.
+    public func resetParameters(using generator: inout RandomSource) {
+        weight = Tensor<Scalar>.ones([channels]).requiringGradient()
+        bias = Tensor<Scalar>.zeros([channels]).requiringGradient()
+        runningMean = .zeros([channels])
+        runningVariance = .ones([channels])
+    }
+}
+
+/// Batch normalisation of feature vectors `[batch, features]` (or sequences `[batch,
+/// features, length]`), per feature; PyTorch's `BatchNorm1d`.
+public final class BatchNorm1D<Scalar: TensorScalar>: BatchNormalization<Scalar> {
+    public init(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
+        super.init(name: "BatchNorm1D", channels: features, momentum: momentum, epsilon: epsilon,
+                   exampleRanks: [1, 2], layout: "\(features)] or [batch, \(features), length")
+    }
+}
+
+/// Batch normalisation of NCHW images `[batch, channels, height, width]`, per channel
+/// over the batch and every position; PyTorch's `BatchNorm2d`.
+public final class BatchNorm2D<Scalar: TensorScalar>: BatchNormalization<Scalar> {
+    public init(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
+        super.init(name: "BatchNorm2D", channels: channels, momentum: momentum, epsilon: epsilon,
+                   exampleRanks: [3], layout: "\(channels), height, width")
+    }
+}

@@ -1,0 +1,120 @@
+import Tensors
+
+/// A 2-D convolutional layer over NCHW images (notes, section 3.3: one small weight
+/// tensor shared by every window position, eq. 3.39's sliding window): input `[batch,
+/// inputChannels, height, width]`, output `[batch, outputChannels, outputHeight,
+/// outputWidth]` with `outputHeight = ⌊(height + 2·padding − dilation·(kernelHeight − 1) − 1)
+/// / stride⌋ + 1` (likewise across).
+///
+/// `weight` is `[outputChannels, inputChannels, kernelHeight, kernelWidth]` and `bias`
+/// `[outputChannels]`, as PyTorch's `Conv2d`, so weights move between the two unchanged.
+/// Computed as one GEMM over the batch (`Tensor.convolution2D`).
+public final class Conv2D<Scalar: TensorScalar>: Layer {
+    public var weight: Tensor<Scalar>
+    public var bias: Tensor<Scalar>?
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: (height: Int, width: Int)
+    public let stride: (height: Int, width: Int)
+    public let padding: (height: Int, width: Int)
+    public let dilation: (height: Int, width: Int)
+    public let weightInitializer: Initializer
+    public let biasInitializer: Initializer
+
+    /// A convolution with a `kernelSize.height × kernelSize.width` window; parameters are
+    /// drawn with fan-in = inputChannels·kernelHeight·kernelWidth from a generator seeded
+    /// with `seed` (a ``Sequential`` redraws them from its own generator).
+    public init(
+        inputChannels: Int, outputChannels: Int, kernelSize: (height: Int, width: Int),
+        stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0),
+        dilation: (height: Int, width: Int) = (1, 1), useBias: Bool = true,
+        weightInitializer: Initializer = .heUniform, biasInitializer: Initializer = .zeros,
+        seed: UInt64 = 0
+    ) {
+        let name = "Conv2D(\(inputChannels) → \(outputChannels))"
+        precondition(inputChannels > 0 && outputChannels > 0, "\(name): channel counts must be positive")
+        precondition(kernelSize.height > 0 && kernelSize.width > 0,
+                     "\(name): kernel \(kernelSize.height)×\(kernelSize.width) must be positive")
+        precondition(stride.height > 0 && stride.width > 0, "\(name): stride must be positive")
+        precondition(padding.height >= 0 && padding.width >= 0, "\(name): padding must not be negative")
+        precondition(dilation.height > 0 && dilation.width > 0, "\(name): dilation must be positive")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.weightInitializer = weightInitializer
+        self.biasInitializer = biasInitializer
+        weight = .zeros([outputChannels, inputChannels, kernelSize.height, kernelSize.width])
+        bias = useBias ? .zeros([outputChannels]) : nil
+        var generator = RandomSource(seed: seed)
+        resetParameters(using: &generator)
+    }
+
+    /// A convolution with a square `kernelSize × kernelSize` window and the same stride,
+    /// padding and dilation along both axes.
+    public convenience init(
+        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        dilation: Int = 1, useBias: Bool = true, weightInitializer: Initializer = .heUniform,
+        biasInitializer: Initializer = .zeros, seed: UInt64 = 0
+    ) {
+        self.init(inputChannels: inputChannels, outputChannels: outputChannels,
+                  kernelSize: (kernelSize, kernelSize), stride: (stride, stride), padding: (padding, padding),
+                  dilation: (dilation, dilation), useBias: useBias, weightInitializer: weightInitializer,
+                  biasInitializer: biasInitializer, seed: seed)
+    }
+
+    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        _ = outputShape(forInput: Array(input.shape.dropFirst()), fullShape: input.shape)
+        return Tensor.convolution2D(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                    dilation: dilation)
+    }
+
+    public var summaryName: String {
+        var parts = ["\(inputChannels) → \(outputChannels)", "\(kernelSize.height)×\(kernelSize.width)"]
+        if stride != (1, 1) { parts.append("stride \(pairText(stride))") }
+        if padding != (0, 0) { parts.append("padding \(pairText(padding))") }
+        if dilation != (1, 1) { parts.append("dilation \(pairText(dilation))") }
+        return "Conv2D(\(parts.joined(separator: ", ")))"
+    }
+
+    public func outputShape(forInput shape: [Int]) -> [Int] {
+        outputShape(forInput: shape, fullShape: shape)
+    }
+
+    /// The per-example output shape; `fullShape` (with the batch, when called on a batch)
+    /// is what the messages show.
+    private func outputShape(forInput shape: [Int], fullShape: [Int]) -> [Int] {
+        let weightText = "weight \(weight.shape)"
+        let perExample = fullShape.count == shape.count ? "" : "batch, "
+        requireShape(shape.count == 3 && shape[0] == inputChannels, summaryName,
+                     expected: "[\(perExample)\(inputChannels), height, width] (\(weightText))", actual: fullShape)
+        let padded = (shape[1] + 2 * padding.height, shape[2] + 2 * padding.width)
+        let extent = (dilation.height * (kernelSize.height - 1) + 1, dilation.width * (kernelSize.width - 1) + 1)
+        precondition(extent.0 <= padded.0 && extent.1 <= padded.1,
+                     "\(summaryName): kernel \(extent.0)×\(extent.1) is larger than the padded input \(padded.0)×\(padded.1); input \(fullShape), \(weightText)")
+        return [outputChannels, (padded.0 - extent.0) / stride.height + 1, (padded.1 - extent.1) / stride.width + 1]
+    }
+
+    public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
+        visit("weight", &weight)
+        if bias != nil { visit("bias", &bias!) }
+    }
+
+    public func resetParameters(using generator: inout RandomSource) {
+        let fanIn = inputChannels * kernelSize.height * kernelSize.width
+        let fanOut = outputChannels * kernelSize.height * kernelSize.width
+        weight = weightInitializer.make(weight.shape, fanIn: fanIn, fanOut: fanOut, using: &generator)
+            .requiringGradient()
+        if bias != nil {
+            bias = biasInitializer.make([outputChannels], fanIn: fanIn, fanOut: fanOut, using: &generator)
+                .requiringGradient()
+        }
+    }
+}
+
+/// `3` for a square pair, `3×5` otherwise.
+func pairText(_ pair: (Int, Int)) -> String {
+    pair.0 == pair.1 ? "\(pair.0)" : "\(pair.0)×\(pair.1)"
+}

@@ -1,0 +1,56 @@
+import Kernels
+
+/// Batch normalisation over axis 1 of `[batch, channels]` or `[batch, channels, …]`
+/// (Ioffe and Szegedy, 2015): each channel is standardised, then scaled and shifted by
+/// learned γ (`scale`) and β (`shift`), both `[channels]`.
+extension Tensor {
+    /// Training mode: y = γ·(x − μ)/√(σ² + ε) + β with μ and σ² (biased) the mean and
+    /// variance of each channel over the batch and all positions. Returns y (recorded) and
+    /// the batch's μ and σ² (not recorded), for running averages.
+    ///
+    /// Backward, over the M values of a channel: ∂L/∂β = Σg, ∂L/∂γ = Σg·x̂, and
+    /// ∂L/∂x = γ/√(σ² + ε) · (g − Σg/M − x̂·Σ(g·x̂)/M), where x̂ = (x − μ)/√(σ² + ε); the
+    /// last two terms are the paths through μ and σ².
+    public static func batchNormalized(
+        _ input: Tensor, scale: Tensor, shift: Tensor, epsilon: Scalar
+    ) -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let (batch, channels, size) = normalizationLayout(input.shape, scale.shape, shift.shape)
+        let forward = Scalar.batchNormalize(input.scalars, scale: scale.scalars, shift: shift.scalars,
+                                            batch: batch, channels: channels, size: size, epsilon: epsilon)
+        let output = Tensor(shape: input.shape, scalars: forward.output)
+        let (x, gamma) = (input.detached(), scale.detached())
+        let recorded = record(output, from: [input, scale, shift]) { g, _ in
+            let backward = Scalar.batchNormalizeBackward(
+                x.scalars, gradient: g.scalars, mean: forward.mean, inverseDeviation: forward.inverseDeviation,
+                scale: gamma.scalars, batch: batch, channels: channels, size: size)
+            return [Tensor(shape: x.shape, scalars: backward.input),
+                    Tensor(shape: [channels], scalars: backward.scale),
+                    Tensor(shape: [channels], scalars: backward.shift)]
+        }
+        return (recorded, Tensor(shape: [channels], scalars: forward.mean),
+                Tensor(shape: [channels], scalars: forward.variance))
+    }
+
+    /// Evaluation mode: y = γ·(x − mean)/√(variance + ε) + β with given statistics (the
+    /// running averages), as one affine map per channel; differentiable in x, γ and β.
+    public static func normalized(
+        _ input: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor, epsilon: Scalar
+    ) -> Tensor {
+        let (_, channels, _) = normalizationLayout(input.shape, scale.shape, shift.shape)
+        precondition(mean.shape == [channels] && variance.shape == [channels],
+                     "batchNorm: mean \(mean.shape) and variance \(variance.shape) do not match input \(input.shape)")
+        var perChannel = [Int](repeating: 1, count: input.rank)
+        perChannel[1] = channels
+        let a = scale / (variance.detached() + epsilon).sqrt()
+        let b = shift - mean.detached() * a
+        return input * a.reshaped(to: perChannel) + b.reshaped(to: perChannel)
+    }
+
+    /// `[batch, channels, size]` of an input normalised along axis 1.
+    static func normalizationLayout(_ input: [Int], _ scale: [Int], _ shift: [Int]) -> (Int, Int, Int) {
+        precondition(input.count >= 2, "batchNorm: input must be [batch, channels, …], got \(input)")
+        precondition(scale == [input[1]] && shift == [input[1]],
+                     "batchNorm: scale \(scale) and shift \(shift) do not match the channels of input \(input)")
+        return (input[0], input[1], input.dropFirst(2).reduce(1, *))
+    }
+}
