@@ -43,7 +43,9 @@ let targets: [Target] = [
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
-    .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
+    .testTarget(
+        name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],
+        resources: [.copy("Fixtures")]),
     .testTarget(name: "EndToEndTests", dependencies: ["backprop"]),
 ]
 

@@ -25,6 +25,13 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
         return input * Tensor(shape: input.shape, scalars: mask)
     }
 
+    /// The generator of the masks; checkpoints save and restore it, so that a resumed
+    /// run draws the masks an uninterrupted one would.
+    public var maskGenerator: RandomSource {
+        get { generator }
+        set { generator = newValue }
+    }
+
     public var summaryName: String { "Dropout(\(probability))" }
     public func outputShape(forInput shape: [Int]) -> [Int] { shape }
 

@@ -1,0 +1,94 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+/// The JSON architecture file: what the network is (its layers as
+/// ``LayerConfiguration``s) and how to feed it (input shape, preprocessing, class names).
+/// The weights are in a safetensors file beside it, named like a PyTorch `state_dict`.
+public struct ModelArchitecture: Sendable, Hashable, Codable {
+    public static let formatName = "backprop-model"
+    public static let currentVersion = 1
+
+    public var format: String
+    public var version: Int
+    /// "float32" or "float64": the type of the weights.
+    public var scalarType: String
+    /// One example's shape (no batch dimension): `[784]`, `[1, 28, 28]`.
+    public var inputShape: [Int]?
+    /// The layers of the top-level ``Sequential``.
+    public var layers: [LayerConfiguration]
+    /// The names of the output classes, in index order.
+    public var classNames: [String]?
+    /// How raw inputs become the network's inputs (a standardisation, a pixel scale),
+    /// as the program that trained the model defined it.
+    public var preprocessing: JSONValue?
+
+    public init(
+        layers: [LayerConfiguration], scalarType: String, inputShape: [Int]? = nil,
+        classNames: [String]? = nil, preprocessing: JSONValue? = nil
+    ) {
+        self.format = Self.formatName
+        self.version = Self.currentVersion
+        self.scalarType = scalarType
+        self.layers = layers
+        self.inputShape = inputShape
+        self.classNames = classNames
+        self.preprocessing = preprocessing
+    }
+
+    /// The architecture of `model`; throws if a layer has no ``LayerConfiguration``.
+    public init<S: TensorScalar>(
+        describing model: Sequential<S>, inputShape: [Int]? = nil, classNames: [String]? = nil,
+        preprocessing: JSONValue? = nil
+    ) throws(ModelFileError) {
+        let layers: [LayerConfiguration]
+        do { layers = try model.layerConfigurations() } catch {
+            throw .badArchitecture(file: "model", reason: error.description)
+        }
+        self.init(layers: layers, scalarType: Self.scalarName(S.self), inputShape: inputShape,
+                  classNames: classNames, preprocessing: preprocessing)
+    }
+
+    static func scalarName<S: TensorScalar>(_: S.Type) -> String {
+        S.self == Float.self ? "float32" : "float64"
+    }
+
+    /// A new network of this architecture (parameters freshly drawn from `seed`), after
+    /// checking every layer's settings; `file` names the source in errors.
+    public func makeModel<S: TensorScalar>(_: S.Type = S.self, seed: UInt64 = 0, file: String = "architecture") throws(ModelFileError) -> Sequential<S> {
+        guard format == Self.formatName else {
+            throw .badArchitecture(file: file, reason: "format '\(format.prefix(40))' is not '\(Self.formatName)'")
+        }
+        guard version <= Self.currentVersion else {
+            throw .badArchitecture(file: file, reason: "format version \(version) is newer than this library's (\(Self.currentVersion))")
+        }
+        for layer in layers {
+            do { try layer.validate() } catch { throw .badArchitecture(file: file, reason: error.description) }
+        }
+        return Sequential<S>(configurations: layers, seed: seed)
+    }
+
+    /// Reads an architecture JSON file.
+    public init(contentsOf path: String) throws(ModelFileError) {
+        try self.init(json: readFile(path), file: path)
+    }
+
+    public init(json: Data, file: String = "architecture") throws(ModelFileError) {
+        do { self = try JSONDecoder().decode(ModelArchitecture.self, from: json) } catch {
+            throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(String("\(error)".prefix(160)).replacingOccurrences(of: "\n", with: " ")))")
+        }
+    }
+
+    /// The JSON text, keys sorted, indented for reading.
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain values cannot fail.
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    /// Writes the JSON file atomically.
+    public func write(to path: String) throws(ModelFileError) {
+        try AtomicFile.write(json(), to: path)
+    }
+}

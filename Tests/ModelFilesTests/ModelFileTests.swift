@@ -1,0 +1,112 @@
+import Datasets
+import Foundation
+import NeuralNetworks
+import Tensors
+import Testing
+@testable import ModelFiles
+
+@Suite("Model files: architecture JSON + safetensors weights")
+struct ModelFileTests {
+    @Test("save and load: same architecture, same weights, same outputs; class names and preprocessing kept")
+    func roundTrip() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let model = smallNetwork(Double.self)
+        let standardization = Standardization(fittedTo: Tensor<Double>([[1, 2, 3, 4], [3, 2, 1, 0]]))
+        try ModelFile.save(model, to: directory.path, inputShape: [4], classNames: ["a", "b", "c"],
+                           preprocessing: JSONValue(encoding: standardization))
+        #expect(try directory.contents() == ["model.json", "model.safetensors"])
+        let loaded = try ModelFile.load(Double.self, from: directory.path)
+        #expect(loaded.architecture.classNames == ["a", "b", "c"])
+        #expect(loaded.architecture.inputShape == [4])
+        #expect(loaded.architecture.scalarType == "float64")
+        #expect(try loaded.architecture.preprocessing?.decoded(as: Standardization.self) == standardization)
+        #expect(loaded.model.namedParameters.map(\.name) == model.namedParameters.map(\.name))
+        for (a, b) in zip(loaded.model.namedParameters, model.namedParameters) { #expect(a.tensor == b.tensor, "\(a.name)") }
+        let input = Tensor<Double>([[0.1, -2, 3, 0.5], [1, 1, 1, 1]])
+        #expect(loaded.model.predict(input) == model.predict(input))
+    }
+
+    @Test("the weights are a PyTorch state_dict: names, F32, shapes [out, in]")
+    func stateDictionary() throws {
+        let file = StateDictionary.safeTensors(of: smallNetwork(Float.self))
+        #expect(file.tensors.keys.sorted() == ["0.bias", "0.weight", "3.weight"])
+        #expect(file.tensors["0.weight"]?.shape == [6, 4] && file.tensors["0.weight"]?.dataType == .float32)
+        #expect(file.metadata == ["format": "pt"])
+    }
+
+    // MARK: - Bad files: each a typed error with one line
+
+    /// Saves the small network, lets `damage` change the weights, and loads.
+    private func loadDamaged(_ damage: (inout SafeTensors) -> Void) throws -> ModelFileError? {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        try ModelFile.save(smallNetwork(Float.self), to: directory.path)
+        let weightsPath = directory.file(ModelFile.weightsFileName)
+        var weights = try SafeTensors(contentsOf: weightsPath)
+        damage(&weights)
+        try weights.write(to: weightsPath)
+        let error = #expect(throws: ModelFileError.self) { try ModelFile.load(Float.self, from: directory.path) }
+        return error.map { error in
+            guard case .tensorsMismatch(let file, let missing, let unexpected) = error else { return error }
+            #expect(file == weightsPath)
+            return .tensorsMismatch(file: "w", missing: missing, unexpected: unexpected)
+        }
+    }
+
+    @Test("a missing tensor and an unexpected one are both reported")
+    func missingTensor() throws {
+        let error = try loadDamaged { weights in
+            weights.tensors["3.weight"] = nil
+            weights.tensors["4.weight"] = .init(Tensor<Float>([1]))
+        }
+        #expect(error == .tensorsMismatch(file: "w", missing: ["3.weight"], unexpected: ["4.weight"]))
+        #expect(error?.description == "w does not match the architecture: missing '3.weight'; unexpected '4.weight'")
+    }
+
+    @Test("a tensor of the wrong type or shape names the tensor and both")
+    func wrongTensor() throws {
+        let type = try loadDamaged { $0.tensors["0.bias"] = .init(Tensor<Double>.zeros([6])) }
+        #expect(type?.description.hasSuffix("model.safetensors: tensor '0.bias' is F64, the model needs F32") == true)
+        let shape = try loadDamaged { $0.tensors["0.weight"] = .init(Tensor<Float>.zeros([4, 6])) }
+        #expect(shape?.description.hasSuffix("model.safetensors: tensor '0.weight' has shape [4, 6], the architecture needs [6, 4]") == true)
+    }
+
+    @Test("an architecture that is not JSON, names an unknown layer, or has impossible sizes")
+    func badArchitecture() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        try ModelFile.save(smallNetwork(Float.self), to: directory.path)
+        let path = directory.file(ModelFile.architectureFileName)
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let damaged = [
+            "{ not json",
+            original.replacingOccurrences(of: "\"dense\"", with: "\"transformer\""),
+            original.replacingOccurrences(of: "\"inputSize\" : 4", with: "\"inputSize\" : -4"),
+            original.replacingOccurrences(of: "\"backprop-model\"", with: "\"other-model\""),
+            original.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 99"),
+        ]
+        for text in damaged {
+            #expect(text != original)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: ModelFileError.self) { try ModelFile.load(Float.self, from: directory.path) }
+            #expect(error?.description.hasPrefix("\(path): bad architecture:") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("\n") == false)
+        }
+        #expect(throws: ModelFileError.missingFile(directory.file("none/model.json"))) {
+            try ModelFile.load(Float.self, from: directory.file("none"))
+        }
+    }
+
+    @Test("saving over a model replaces both files and leaves no temporary file")
+    func overwrite() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        try ModelFile.save(smallNetwork(Float.self, seed: 1), to: directory.path)
+        let second = smallNetwork(Float.self, seed: 2)
+        try ModelFile.save(second, to: directory.path)
+        #expect(try directory.contents() == ["model.json", "model.safetensors"])
+        let loaded = try ModelFile.load(Float.self, from: directory.path)
+        #expect(loaded.model.namedParameters.map(\.tensor) == second.namedParameters.map(\.tensor))
+    }
+}
