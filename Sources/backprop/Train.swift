@@ -126,6 +126,20 @@ struct Train: ParsableCommand {
         if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if json && quiet { throw ValidationError("--json and --quiet exclude each other") }
+        // Everything else that can be checked without the data, before any work.
+        _ = try resolveSpec(model)
+        _ = try DataSource(data)
+        if let name = `init` { _ = try parseInitializer(name) }
+        do {
+            _ = try AnyOptimizer<Float>(name: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: l2)
+        } catch {
+            throw ValidationError("--optimizer: \(error)")
+        }
+        let job = try TrainingJob(settings: settings, runDirectory: out ?? "runs")
+        _ = try job.lossKind()
+        if data.hasPrefix("csv:") && target == nil {
+            throw ValidationError("--data \(data) needs --target COLUMN (a name or an index)")
+        }
     }
 
     func run() throws {

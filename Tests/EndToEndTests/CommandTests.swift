@@ -82,7 +82,7 @@ struct TrainCommandTests {
     @Test("bad flags are one readable line and a non-zero exit, before any training")
     func badFlags() throws {
         let cases: [([String], String)] = [
-            (["--lr", "-1"], "--lr"), (["--momentum", "1"], "--momentum"), (["--batch-size", "0"], "--batch-size"),
+            (["--lr=-1"], "--lr"), (["--momentum", "1"], "--momentum"), (["--batch-size", "0"], "--batch-size"),
             (["--optimizer", "rmsprop"], "optimizer"), (["--data", "/nonexistent"], "--data"),
             (["--model", "784-10:softmaxx"], "--model"), (["--init", "gaussian"], "--init"),
             (["--data", "csv:/tmp/x.csv"], "--target"), (["--loss", "hinge"], "--loss"),
