@@ -18,13 +18,11 @@ public func meanSquaredError<S>(predictions: Tensor<S>, targets: Tensor<S>) -> T
 
 /// Logistic loss on probabilities ŷ ∈ (0, 1): −(y log ŷ + (1 − y) log(1 − ŷ)) (eq. 3.9),
 /// averaged over every element. The logarithms are floored at −100, as in PyTorch, so a
-/// saturated probability gives a large finite loss instead of infinity.
+/// saturated probability gives a large finite loss instead of infinity, and the gradient
+/// stays finite where p is exactly 0 or 1.
 public func binaryCrossEntropy<S>(probabilities: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
     requireSameShape(probabilities, targets, "binaryCrossEntropy")
-    let floor = Tensor<S>(S(-100))
-    let logP = Tensor.maximum(probabilities.log(), floor)
-    let logQ = Tensor.maximum((1 - probabilities).log(), floor)
-    return -(targets * logP + (1 - targets) * logQ).mean()
+    return Tensor.binaryCrossEntropy(probabilities: probabilities, targets: targets)
 }
 
 /// Logistic loss on logits z (ŷ = σ(z)), fused and stable for any |z|:
@@ -50,15 +48,7 @@ public func softmaxCrossEntropy<S>(logits: Tensor<S>, targets: Tensor<S>) -> Ten
 /// Cross-entropy of probabilities (a softmax output) against integer labels:
 /// −(1/m) Σᵢ log ŷᵢ,yᵢ, with the logarithm floored at −100.
 public func crossEntropy<S>(probabilities: Tensor<S>, labels: [Int]) -> Tensor<S> {
-    precondition(probabilities.rank == 2 && labels.count == probabilities.shape[0],
-                 "crossEntropy: \(labels.count) labels for probabilities of shape \(probabilities.shape)")
-    let k = probabilities.shape[1]
-    if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
-        preconditionFailure("crossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
-    }
-    let picked = probabilities.reshaped(to: [-1, 1]).gatheringRows(
-        labels.enumerated().map { $0.offset * k + $0.element })
-    return -Tensor.maximum(picked.log(), Tensor(S(-100))).mean()
+    Tensor.negativeLogLikelihood(probabilities: probabilities, labels: labels)
 }
 
 /// One-hot rows `[labels.count, classes]`.

@@ -61,3 +61,50 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Mean logistic loss of probabilities `p` against targets `y` (same shape):
+    /// −(y·log p + (1 − y)·log(1 − p)), each logarithm floored at −100 as in PyTorch's
+    /// `BCELoss`. Backward, also as PyTorch: ∂J/∂p = (p − y)/max(p(1 − p), 10⁻¹²)/n, finite
+    /// even where p is exactly 0 or 1.
+    public static func binaryCrossEntropy(probabilities p: Tensor, targets y: Tensor) -> Tensor {
+        precondition(p.shape == y.shape,
+                     "binaryCrossEntropy: probabilities \(p.shape) and targets \(y.shape) differ in shape")
+        let (probabilities, targets) = (p.detached(), y.detached())
+        let n = Scalar(Swift.max(p.count, 1))
+        let floor = Tensor(Scalar(-100))
+        let logP = Tensor.elementwise(.maximum, probabilities.mapped(.log), floor, name: "binaryCrossEntropy")
+        let logQ = Tensor.elementwise(.maximum, (1 - probabilities).mapped(.log), floor, name: "binaryCrossEntropy")
+        let total = (targets * logP + (1 - targets) * logQ).sum()
+        return record(Tensor(-total.scalar / n), from: [p, y]) { g, needed in
+            let variance = Tensor.elementwise(.maximum, probabilities * (1 - probabilities), Tensor(Scalar(1e-12)),
+                                              name: "binaryCrossEntropy")
+            return [needed[0] ? (probabilities - targets) / variance * (g.scalar / n) : nil,
+                    needed[1] ? (logQ - logP) * (g.scalar / n) : nil]
+        }
+    }
+
+    /// Mean negative log-likelihood of class probabilities `[m, k]` (a softmax output) at
+    /// integer labels: −(1/m) Σᵢ log pᵢ,yᵢ, the logarithm floored at −100. Backward:
+    /// −1/(m·pᵢ,yᵢ) at the labels where the floor is not reached, 0 elsewhere.
+    public static func negativeLogLikelihood(probabilities p: Tensor, labels: [Int]) -> Tensor {
+        precondition(p.rank == 2 && labels.count == p.shape[0],
+                     "crossEntropy: \(labels.count) labels for probabilities of shape \(p.shape)")
+        let (m, k) = (p.shape[0], p.shape[1])
+        if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
+            preconditionFailure("crossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
+        }
+        let picked = labels.enumerated().map { p.scalars[$0.offset * k + $0.element] }
+        let logs = Scalar.map(.log, picked).map { Swift.max($0, -100) }
+        let total = logs.reduce(0, +)
+        let probabilities = p.detached()
+        return record(Tensor(-total / Scalar(Swift.max(m, 1))), from: [p]) { g, _ in
+            var gradient = Scalar.filled(0, count: m * k)
+            let scale = g.scalar / Scalar(Swift.max(m, 1))
+            for (i, label) in labels.enumerated() where logs[i] > -100 {
+                gradient[i * k + label] = -scale / probabilities.scalars[i * k + label]
+            }
+            return [Tensor(shape: [m, k], scalars: gradient)]
+        }
+    }
+}

@@ -87,13 +87,14 @@ public func fit<Model: Layer, Opt: Optimizer>(
 public func evaluate<Model: Layer>(
     _ model: Model, on data: LabeledData<Model.Scalar>, loss: Loss, batchSize: Int = 1024
 ) -> Metrics {
+    precondition(batchSize > 0, "evaluate: batch size must be positive, got \(batchSize)")
     let wasTraining = model.isTraining
     model.isTraining = false
     defer { model.isTraining = wasTraining }
     let objective = Objective<Model.Scalar>(loss: loss)
     var accumulator = MetricAccumulator()
     withoutGradients {
-        for start in stride(from: 0, to: data.count, by: max(batchSize, 1)) {
+        for start in stride(from: 0, to: data.count, by: batchSize) {
             let batch = data.subset(Array(start..<min(start + batchSize, data.count)))
             let (value, output) = objective.evaluate(model, batch.features, batch.targets)
             accumulator.add(loss: Double(value.scalar), output: output, targets: batch.targets, lossKind: loss)

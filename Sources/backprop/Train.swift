@@ -24,6 +24,7 @@ struct TrainingSettings: Codable, Equatable {
     var validationSplit: Double
     var earlyStopping: Int?
     var standardize: Bool
+    var schedule: String
 }
 
 struct Train: ParsableCommand {
@@ -76,6 +77,9 @@ struct Train: ParsableCommand {
     @Option(help: "Passes over the training data.")
     var epochs: Int = 10
 
+    @Option(help: "Learning-rate schedule: constant, cosine (to 0 over the run), step:EPOCHS:FACTOR, exponential:GAMMA.")
+    var schedule: String = "cosine"
+
     @Option(help: "Weight initialiser of dense layers: normal:SIGMA, uniform:A:B, xavier-normal, xavier-uniform, he-normal, he-uniform, zeros (default: by activation).")
     var `init`: String?
 
@@ -107,7 +111,8 @@ struct Train: ParsableCommand {
         TrainingSettings(
             data: data, target: target, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
             momentum: momentum, l2: l2, batchSize: batchSize, epochs: epochs, initializer: `init`, seed: seed,
-            validationSplit: validationSplit, earlyStopping: earlyStopping, standardize: standardize)
+            validationSplit: validationSplit, earlyStopping: earlyStopping, standardize: standardize,
+            schedule: schedule)
     }
 
     func validate() throws {
@@ -137,6 +142,7 @@ struct Train: ParsableCommand {
         }
         let job = try TrainingJob(settings: settings, runDirectory: out ?? "runs")
         _ = try job.lossKind()
+        _ = try job.learningRateSchedule()
         if data.hasPrefix("csv:") && target == nil {
             throw ValidationError("--data \(data) needs --target COLUMN (a name or an index)")
         }

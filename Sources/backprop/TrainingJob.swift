@@ -148,7 +148,23 @@ struct TrainingJob {
             batchSize: settings.batchSize == "full" ? .full : .examples(Int(settings.batchSize) ?? 0),
             loss: lossKind(), seed: settings.seed,
             validation: settings.validationSplit > 0 ? .split(settings.validationSplit) : .none,
-            earlyStoppingPatience: settings.earlyStopping)
+            schedule: learningRateSchedule(), earlyStoppingPatience: settings.earlyStopping)
+    }
+
+    func learningRateSchedule() throws -> LearningRateSchedule {
+        let parts = settings.schedule.split(separator: ":").map(String.init)
+        switch (parts.first ?? "", parts.count) {
+        case ("constant", 1): return .constant
+        case ("cosine", 1): return .cosine(epochs: settings.epochs, minimum: 0)
+        case ("step", 3):
+            if let every = Int(parts[1]), every > 0, let factor = Double(parts[2]), factor > 0 {
+                return .step(epochs: every, factor: factor)
+            }
+        case ("exponential", 2):
+            if let gamma = Double(parts[1]), gamma > 0 { return .exponential(gamma: gamma) }
+        default: break
+        }
+        throw ValidationError("--schedule: '\(settings.schedule)' is not constant, cosine, step:EPOCHS:FACTOR or exponential:GAMMA")
     }
 
     /// Cross-entropy for class labels, mean squared error for values.
@@ -244,7 +260,7 @@ struct TrainingJob {
 
     func settingsTable(seconds: Double) -> [(String, String)] {
         [("data", settings.data), ("model", settings.model), ("loss", settings.loss ?? "cross-entropy"),
-         ("optimizer", settings.optimizer), ("learning rate", "\(settings.learningRate)"),
+         ("optimizer", settings.optimizer), ("learning rate", "\(settings.learningRate) (\(settings.schedule))"),
          ("momentum", "\(settings.momentum)"), ("L2 λ", "\(settings.l2)"), ("batch size", settings.batchSize),
          ("epochs", "\(settings.epochs)"), ("initialiser", settings.initializer ?? "by activation"),
          ("seed", "\(settings.seed)"), ("validation split", "\(settings.validationSplit)"),

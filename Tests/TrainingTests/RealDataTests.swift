@@ -1,0 +1,50 @@
+import Datasets
+import NeuralNetworks
+import Tensors
+import Testing
+import Training
+
+/// Training on the real Fashion-MNIST files (Debian's dataset-fashion-mnist), with the
+/// settings of bench/WORKLOADS.md. PyTorch's figures for the same settings are in the
+/// notes on the issue; these tests hold the floor that the notes' claims need.
+@Suite("Fashion-MNIST end to end", .serialized)
+struct RealDataTests {
+    static func data() throws -> (train: LabeledData<Float>, test: LabeledData<Float>) {
+        let train = try MNISTFormat.load(.training, as: Float.self)
+        let test = try MNISTFormat.load(.test, as: Float.self)
+        return (try LabeledData(features: train.flattenedImages, targets: .labels(train.labels, classes: 10)),
+                try LabeledData(features: test.flattenedImages, targets: .labels(test.labels, classes: 10)))
+    }
+
+    /// W1: the notes' network 784 → 300 sigmoid → 10 softmax, W ~ N(0, 1), plain
+    /// mini-batch SGD, α = 5, batch 1000, 10 epochs. PyTorch reaches 0.789–0.793 test
+    /// accuracy with these settings; we must be within 1.5 points of it.
+    @Test("W1, the notes' MLP with plain SGD, reaches PyTorch's accuracy (≥ 0.775)")
+    func notesNetwork() throws {
+        let (train, test) = try Self.data()
+        let model = ModelSpec.preset("cs229")!.build(Float.self, seed: 42)
+        var optimizer = try SGD<Float>(learningRate: 5)
+        let history = try fit(model, optimizer: &optimizer, data: train, configuration: FitConfiguration(
+            epochs: 10, batchSize: .examples(1000), loss: .crossEntropy, seed: 42))
+        let metrics = evaluate(model, on: test, loss: .crossEntropy)
+        print("W1 test accuracy \(metrics.accuracy!), training loss per epoch \(history.epochs.map(\.training.loss))")
+        #expect(metrics.accuracy! >= 0.775, "seed 42")
+        #expect(history.epochs.last!.training.loss < history.epochs.first!.training.loss)
+    }
+
+    /// A ReLU MLP 784 → 256 → 128 → 10 with classical momentum (W2's settings, plus a
+    /// cosine learning-rate schedule — the constant rate ends near 0.87) reaches at least
+    /// 88 % test accuracy within 10 epochs: `backprop train`'s default model.
+    @Test("ReLU MLP with momentum reaches 88 % within 10 epochs")
+    func reluNetwork() throws {
+        let (train, test) = try Self.data()
+        let model = ModelSpec.preset("mlp")!.build(Float.self, seed: 42)
+        var optimizer = try SGD<Float>(learningRate: 0.05, momentum: 0.9)
+        _ = try fit(model, optimizer: &optimizer, data: train, configuration: FitConfiguration(
+            epochs: 10, batchSize: .examples(64), loss: .crossEntropy, seed: 42,
+            schedule: .cosine(epochs: 10, minimum: 0)))
+        let metrics = evaluate(model, on: test, loss: .crossEntropy)
+        print("ReLU MLP test accuracy \(metrics.accuracy!)")
+        #expect(metrics.accuracy! >= 0.88, "seed 42")
+    }
+}
