@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Standardise CSV or NPY features with the training data's mean and standard deviation.")
     var standardize = false
 
-    @Option(help: "Model: a preset (\(ModelSpec.presetNames.joined(separator: ", "))) or a spec such as 784-300:relu-10:softmax.")
+    @Option(help: "Model: a preset (\((ModelSpec.presetNames + ModelSpec.networkPresetNames).joined(separator: ", "))), a spec such as 784-300:relu-10:softmax, or a model.json architecture file.")
     var model: String = "mlp"
 
     @Option(help: "Loss: cross-entropy (class labels), binary-cross-entropy, squared, mse. Default: cross-entropy.")
@@ -132,7 +132,9 @@ struct Train: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if json && quiet { throw ValidationError("--json and --quiet exclude each other") }
         // Everything else that can be checked without the data, before any work.
-        _ = try resolveSpec(model)
+        if ModelSpec.networkInputShape(preset: model) == nil && !model.hasSuffix(".json") {
+            _ = try resolveSpec(model)
+        }
         _ = try DataSource(data)
         if let name = `init` { _ = try parseInitializer(name) }
         do {
@@ -151,8 +153,18 @@ struct Train: ParsableCommand {
     func run() throws {
         if let threads { BLAS.setThreadCount(threads) }
         try CommandFailure.reporting {
-            var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
-            try job.run(style: .detect(json: json, quiet: quiet))
+            if let resume {
+                let path = URL(fileURLWithPath: resume).appendingPathComponent(TrainingJob.settingsFileName)
+                guard let data = try? Data(contentsOf: path),
+                      let saved = try? JSONDecoder().decode(TrainingSettings.self, from: data) else {
+                    throw ValidationError("--resume: \(resume) holds no run (\(TrainingJob.settingsFileName) is missing or unreadable)")
+                }
+                var job = try TrainingJob(settings: saved, runDirectory: resume)
+                try job.run(style: .detect(json: json, quiet: quiet), resuming: true)
+            } else {
+                var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
+                try job.run(style: .detect(json: json, quiet: quiet))
+            }
         }
     }
 

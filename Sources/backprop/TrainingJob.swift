@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Kernels
+import ModelFiles
 import NeuralNetworks
 import Tensors
 import Training
@@ -14,6 +15,11 @@ import Glibc
 nonisolated(unsafe) private var interruptCount: Int32 = 0
 
 private func installInterruptHandler() {
+    // A parent may have started us with SIGINT blocked; Ctrl-C must reach the handler.
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    sigaddset(&mask, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &mask, nil)
     signal(SIGINT) { _ in
         interruptCount += 1
         if interruptCount >= 2 { _exit(130) }
@@ -118,7 +124,34 @@ struct TrainingJob {
         self.directory = URL(fileURLWithPath: runDirectory)
     }
 
-    func buildModel(inputSize: Int, classes: Int) throws -> (Sequential<Float>, ModelSpec) {
+    /// Whether the model takes images `[1, height, width]` rather than flat vectors.
+    var modelTakesImages: Bool {
+        get throws {
+            if ModelSpec.networkInputShape(preset: settings.model) != nil { return true }
+            if settings.model.hasSuffix(".json") {
+                return try (ModelArchitecture(contentsOf: settings.model).inputShape?.count ?? 1) > 1
+            }
+            return false
+        }
+    }
+
+    /// The network: a preset, a compact spec or a JSON architecture file (model.json).
+    func buildModel(inputShape: [Int], classes: Int) throws -> Sequential<Float> {
+        let inputSize = inputShape.reduce(1, *)
+        if settings.model.hasSuffix(".json") {
+            let architecture = try ModelArchitecture(contentsOf: settings.model)
+            if let expected = architecture.inputShape, expected != inputShape {
+                throw ValidationError("--model: \(settings.model) takes inputs of shape \(expected), the data has \(inputShape)")
+            }
+            return try architecture.makeModel(Float.self, seed: settings.seed, file: settings.model)
+        }
+        if let network = ModelSpec.network(preset: settings.model, classes: classes, as: Float.self, seed: settings.seed) {
+            let expected = ModelSpec.networkInputShape(preset: settings.model)!
+            guard expected == inputShape else {
+                throw ValidationError("--model: \(settings.model) takes inputs of shape \(expected), the data has \(inputShape)")
+            }
+            return network
+        }
         var spec: ModelSpec
         if let preset = ModelSpec.preset(settings.model, inputSize: inputSize, classes: classes) {
             spec = preset
@@ -129,7 +162,7 @@ struct TrainingJob {
             throw ValidationError("--model: the spec takes \(spec.inputSize) inputs but the data has \(inputSize) features")
         }
         if let name = settings.initializer { spec.initializer = try parseInitializer(name) }
-        return (spec.build(Float.self, seed: settings.seed), spec)
+        return spec.build(Float.self, seed: settings.seed)
     }
 
     func lossKind() throws -> Loss {
@@ -170,35 +203,74 @@ struct TrainingJob {
     /// Cross-entropy for class labels, mean squared error for values.
     var defaultLoss = "cross-entropy"
 
-    mutating func run(style: ProgressStyle) throws {
-        let data = try DataSource(settings.data).load(flatten: true, target: settings.target, standardize: settings.standardize)
+    static let settingsFileName = "run.json"
+    static let checkpointFileName = "checkpoint.safetensors"
+
+    /// Trains from the start, or from the checkpoint in the run directory when `resuming`.
+    mutating func run(style: ProgressStyle, resuming: Bool = false) throws {
+        let data = try DataSource(settings.data).load(
+            flatten: !(try modelTakesImages), target: settings.target, standardize: settings.standardize)
         if data.classCount == nil { defaultLoss = "mse" }
         let outputs: Int
         switch data.training.targets {
         case .labels(_, let classes): outputs = classes
         case .values(let values): outputs = values.count / max(values.shape.first ?? 1, 1)
         }
-        let (model, _) = try buildModel(inputSize: data.inputShape.reduce(1, *), classes: outputs)
-        let optimizer = try AnyOptimizer<Float>(
+        let model = try buildModel(inputShape: data.inputShape, classes: outputs)
+        var optimizer = try AnyOptimizer<Float>(
             name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.l2)
         let configuration = try fitConfiguration()
-        if style != .quiet && style != .json {
-            print("BLAS: \(BLAS.info)")
-            print(model.summary(inputShape: data.inputShape))
+        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs)]
+        var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
+        if resuming {
+            let checkpoint = try Checkpoint<Float>(contentsOf: file(Self.checkpointFileName))
+            try checkpoint.restore(into: model, optimizer: &optimizer)
+            guard let state = checkpoint.trainingState,
+                  let progress = try? state.decoded(as: TrainingProgress.self) else {
+                throw ValidationError("--resume: \(file(Self.checkpointFileName)) holds no training progress")
+            }
+            trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks,
+                              resumingFrom: progress, baseLearningRate: settings.learningRate)
+            if style != .quiet && style != .json {
+                print("resuming at epoch \(progress.epoch + 1), batch \(progress.nextBatch + 1)")
+            }
+        } else {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
+            trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
+            if style != .quiet && style != .json {
+                print("BLAS: \(BLAS.info)")
+                print(model.summary(inputShape: data.inputShape))
+            }
         }
         installInterruptHandler()
-        var trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration,
-                              callbacks: [ProgressPrinter(style: style, epochs: settings.epochs)])
         trainer.stopRequested = { interruptCount > 0 }
         let started = Date()
         let history = try trainer.run(data: data.training)
         if history.isInterrupted {
-            print("interrupted at epoch \(trainer.progress.epoch + 1), batch \(trainer.progress.nextBatch)")
+            let progress = trainer.progress
+            try Checkpoint(
+                model: model, optimizer: trainer.optimizer, epoch: progress.epoch,
+                generator: RandomSource(state: progress.epochStartGenerator),
+                trainingState: JSONValue(encoding: progress), inputShape: data.inputShape,
+                classNames: data.classNames.isEmpty ? nil : data.classNames
+            ).write(to: file(Self.checkpointFileName))
+            FileHandle.standardError.write(Data("""
+                interrupted at epoch \(progress.epoch + 1), batch \(progress.nextBatch); checkpoint written to \(file(Self.checkpointFileName))
+                resume with: backprop train --resume \(directory.path)
+
+                """.utf8))
             throw ExitCode(130)
         }
+        try ModelFile.save(model, to: directory.path, inputShape: data.inputShape,
+                           classNames: data.classNames.isEmpty ? nil : data.classNames,
+                           preprocessing: data.standardization.map { try JSONValue(encoding: $0) })
+        try? FileManager.default.removeItem(atPath: file(Self.checkpointFileName))
         try finish(model: model, history: history, data: data, seconds: Date().timeIntervalSince(started), style: style)
     }
+
+    func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Evaluates on the test set, writes history.csv and report.html, prints the result.
     func finish(model: Sequential<Float>, history: History, data: PreparedData, seconds: Double,
@@ -249,6 +321,15 @@ struct TrainingJob {
 
     /// The first dense layer's weight rows as images, each scaled to [0, 1].
     func firstLayerFilters(_ model: Sequential<Float>, size: (width: Int, height: Int)) -> [(pixels: [Float], width: Int, height: Int)] {
+        if let conv = model.layers.first as? Conv2D<Float> {
+            let (kh, kw) = (conv.weight.shape[2], conv.weight.shape[3])
+            let n = kh * kw * conv.weight.shape[1]
+            return (0..<conv.weight.shape[0]).map { f in
+                let w = Array(conv.weight.scalars[(f * n)..<(f * n + kh * kw)])
+                let low = w.min() ?? 0, high = w.max() ?? 1
+                return (w.map { ($0 - low) / max(high - low, 1e-12) }, kw, kh)
+            }
+        }
         guard let dense = model.layers.first as? Dense<Float>, dense.inputSize == size.width * size.height else { return [] }
         let n = dense.inputSize
         return (0..<min(dense.outputSize, 48)).map { row in
@@ -289,4 +370,10 @@ func parseInitializer(_ text: String) throws -> Initializer {
     case ("he-uniform", 0): return .heUniform
     default: throw fail()
     }
+}
+
+/// Writes `data` to `path` through a temporary file and a rename, so that a crash never
+/// leaves a half-written file.
+func writeAtomically(_ data: Data, to path: String) throws {
+    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
 }

@@ -109,3 +109,64 @@ struct TrainCommandTests {
         #expect(run.error.split(separator: "\n").count == 1, "\(run.error)")
     }
 }
+
+@Suite("backprop train: interrupt and resume")
+struct ResumeTests {
+    /// Starts `backprop train` and sends SIGINT once the first epoch line appears.
+    static func interruptedRun(_ arguments: [String]) throws -> (status: Int32, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            .deletingLastPathComponent().appendingPathComponent("backprop")
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("epoch 1/") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        kill(process.processIdentifier, SIGINT)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: error, as: UTF8.self))
+    }
+
+    @Test("Ctrl-C writes a checkpoint; --resume ends with the weights of an uninterrupted run")
+    func resumeMatchesUninterrupted() throws {
+        let interrupted = TrainCommandTests.temporaryDirectory(), straight = TrainCommandTests.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: interrupted)
+            try? FileManager.default.removeItem(at: straight)
+        }
+        let flags = ["train", "--model", "784-32:relu-10:softmax", "--epochs", "3", "--batch-size", "16", "--lr", "0.01"]
+        let stopped = try Self.interruptedRun(flags + ["--out", interrupted.path])
+        #expect(stopped.status == 130, "\(stopped.error)")
+        #expect(stopped.error.contains("resume with: backprop train --resume \(interrupted.path)"), "\(stopped.error)")
+        #expect(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("checkpoint.safetensors").path))
+        #expect(!FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("model.safetensors").path))
+
+        let resumed = try Run(["train", "--resume", interrupted.path])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.contains("resuming at epoch"))
+        let full = try Run(flags + ["--out", straight.path])
+        #expect(full.status == 0, "\(full.error)")
+        let a = try Data(contentsOf: interrupted.appendingPathComponent("model.safetensors"))
+        let b = try Data(contentsOf: straight.appendingPathComponent("model.safetensors"))
+        #expect(a == b, "resumed weights differ from the uninterrupted run's")
+        for name in ["model.json", "history.csv", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent(name).path), "\(name)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("checkpoint.safetensors").path))
+    }
+
+    @Test("--resume of a directory without a run is one line and a non-zero exit")
+    func resumeNothing() throws {
+        let run = try Run(["train", "--resume", "/nonexistent-run"])
+        #expect(run.status != 0)
+        #expect(run.error.contains("--resume"))
+    }
+}
