@@ -10,18 +10,18 @@
 /// (and likewise across). At position (oy, ox), tap (ky, kx) reads input row
 /// `oy·strideHeight − paddingHeight + ky·dilationHeight` (zero outside the image).
 public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
-    public var batch: Int
-    public var channels: Int
-    public var height: Int
-    public var width: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var strideHeight: Int
-    public var strideWidth: Int
-    public var paddingHeight: Int
-    public var paddingWidth: Int
-    public var dilationHeight: Int
-    public var dilationWidth: Int
+    public let batch: Int
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let kernelHeight: Int
+    public let kernelWidth: Int
+    public let strideHeight: Int
+    public let strideWidth: Int
+    public let paddingHeight: Int
+    public let paddingWidth: Int
+    public let dilationHeight: Int
+    public let dilationWidth: Int
 
     public init(
         batch: Int, channels: Int, height: Int, width: Int,
@@ -36,6 +36,8 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
         (strideHeight, strideWidth) = stride
         (paddingHeight, paddingWidth) = padding
         (dilationHeight, dilationWidth) = dilation
+        outputHeight = (height + 2 * paddingHeight - dilationHeight * (kernelHeight - 1) - 1) / Swift.max(1, strideHeight) + 1
+        outputWidth = (width + 2 * paddingWidth - dilationWidth * (kernelWidth - 1) - 1) / Swift.max(1, strideWidth) + 1
     }
 
     /// The extent the window covers in the (padded) input: `dilation·(kernel − 1) + 1`.
@@ -44,8 +46,9 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     public var paddedHeight: Int { height + 2 * paddingHeight }
     public var paddedWidth: Int { width + 2 * paddingWidth }
 
-    public var outputHeight: Int { (paddedHeight - effectiveKernelHeight) / strideHeight + 1 }
-    public var outputWidth: Int { (paddedWidth - effectiveKernelWidth) / strideWidth + 1 }
+    /// Window positions down and across (meaningful when ``problem`` is nil).
+    public let outputHeight: Int
+    public let outputWidth: Int
 
     /// Window positions per image: `outputHeight · outputWidth`.
     public var positions: Int { outputHeight * outputWidth }
@@ -201,8 +204,8 @@ extension Kernels {
     ) {
         let (oh, ow, w) = (g.outputHeight, g.outputWidth, g.width)
         let (rows, lower, upper) = (tap.rows, tap.columns.lowerBound, tap.columns.upperBound)
-        out.update(repeating: 0, count: rows.lowerBound * ow)
-        (out + rows.upperBound * ow).update(repeating: 0, count: (oh - rows.upperBound) * ow)
+        for i in 0..<(rows.lowerBound * ow) { out[i] = 0 }
+        for i in (rows.upperBound * ow)..<(oh * ow) { out[i] = 0 }
         guard !rows.isEmpty else { return }
         if g.isFlat {
             // Consecutive outputs read consecutive inputs, from one row to the next too:
@@ -293,8 +296,9 @@ extension Kernels {
     /// Images per GEMM: enough that the product is large, few enough that the column
     /// matrix of a chunk (about 2 MB at most) stays in cache between im2col, the GEMM and,
     /// in the backward pass, col2im.
+    nonisolated(unsafe) static var chunkElements = 1 << 19
     static func convolutionChunk(_ g: WindowGeometry) -> Int {
-        Swift.max(1, Swift.min(g.batch, (1 << 19) / Swift.max(1, g.patchSize * g.positions)))
+        Swift.max(1, Swift.min(g.batch, chunkElements / Swift.max(1, g.patchSize * g.positions)))
     }
 
     /// `Y = W ⊛ X + b` over NCHW images, as one GEMM `W[out, patchSize] · im2col(X)` per
@@ -346,7 +350,8 @@ extension Kernels {
                      "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
         BLAS.ensureReady()
         let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)
-        var gradientInput = needs.input ? [S](repeating: 0, count: g.inputCount) : nil
+        // col2im overwrites every image, chunk by chunk, so the input gradient starts uninitialised.
+        var gradientInput = needs.input ? [S](unsafeUninitializedCapacity: g.inputCount) { $1 = g.inputCount } : nil
         var gradientWeight = needs.weight ? [S](repeating: 0, count: weight.count) : nil
         var gradientBias = needs.bias ? [S](repeating: 0, count: outputChannels) : nil
         let columns = UnsafeMutablePointer<S>.allocate(capacity: patch * chunk * positions)

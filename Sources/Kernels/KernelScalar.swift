@@ -170,7 +170,7 @@ extension Float: KernelScalar {
         Kernels.maxPool(x, g) { backprop_maxpool2x2_f32($0, $1, $2, $3, $4, $5) }
     }
     public static func maxPoolBackward(_ gradient: [Float], indices: [Int32], _ g: WindowGeometry) -> [Float] {
-        Kernels.maxPoolBackward(gradient, indices: indices, g)
+        Kernels.maxPoolBackward(gradient, indices: indices, g) { backprop_maxpool2x2_backward_f32($0, $1, $2, $3, $4, $5) }
     }
     public static func averagePool(_ x: [Float], _ g: WindowGeometry) -> [Float] { Kernels.averagePool(x, g) }
     public static func averagePoolBackward(_ gradient: [Float], _ g: WindowGeometry) -> [Float] {
@@ -254,7 +254,7 @@ extension Double: KernelScalar {
         Kernels.maxPool(x, g) { backprop_maxpool2x2_f64($0, $1, $2, $3, $4, $5) }
     }
     public static func maxPoolBackward(_ gradient: [Double], indices: [Int32], _ g: WindowGeometry) -> [Double] {
-        Kernels.maxPoolBackward(gradient, indices: indices, g)
+        Kernels.maxPoolBackward(gradient, indices: indices, g) { backprop_maxpool2x2_backward_f64($0, $1, $2, $3, $4, $5) }
     }
     public static func averagePool(_ x: [Double], _ g: WindowGeometry) -> [Double] { Kernels.averagePool(x, g) }
     public static func averagePoolBackward(_ gradient: [Double], _ g: WindowGeometry) -> [Double] {

@@ -2,6 +2,16 @@
 
 /// The C kernel of 2×2/2 max pooling for one precision: (x, y, index, planes, height, width).
 typealias TwoByTwoMaxPool<S> = (UnsafePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<Int32>, Int, Int, Int) -> Void
+/// Its backward pass: (gradient, index, input gradient, planes, height, width).
+typealias TwoByTwoMaxPoolBackward<S> = (UnsafePointer<S>, UnsafePointer<Int32>, UnsafeMutablePointer<S>, Int, Int, Int) -> Void
+
+extension WindowGeometry {
+    /// A 2×2 window at stride 2 without dilation or padding: the C kernels' case.
+    var isTwoByTwo: Bool {
+        kernelHeight == 2 && kernelWidth == 2 && strideHeight == 2 && strideWidth == 2
+            && dilationHeight == 1 && dilationWidth == 1 && paddingHeight == 0 && paddingWidth == 0
+    }
+}
 
 extension Kernels {
     /// Max pooling of each `height × width` plane: the largest value under each window,
@@ -15,17 +25,15 @@ extension Kernels {
         precondition(g.paddingHeight == 0 && g.paddingWidth == 0, "maxPool: padding is not supported (\(g))")
         precondition(g.height * g.width <= Int(Int32.max), "maxPool: planes over 2³¹ elements")
         let planes = g.batch * g.channels, planeSize = g.height * g.width
-        let isTwoByTwo = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
-            && g.dilationHeight == 1 && g.dilationWidth == 1
-        var indices = [Int32](repeating: 0, count: g.outputCount)
-        let values = [S](unsafeUninitializedCapacity: g.outputCount) { out, initialized in
-            x.withUnsafeBufferPointer { source in
-                indices.withUnsafeMutableBufferPointer { idx in
+        var values: [S] = []
+        let indices = [Int32](unsafeUninitializedCapacity: g.outputCount) { idx, initializedIndices in
+            values = [S](unsafeUninitializedCapacity: g.outputCount) { out, initialized in
+                x.withUnsafeBufferPointer { source in
                     guard let src = source.baseAddress, let dst = out.baseAddress, let ind = idx.baseAddress else { return }
                     parallelFor(planes, work: planeSize) { range in
                         let (x, y, i) = (src + range.lowerBound * planeSize, dst + range.lowerBound * g.positions,
                                          ind + range.lowerBound * g.positions)
-                        if isTwoByTwo {
+                        if g.isTwoByTwo {
                             twoByTwo(x, y, i, range.count, g.height, g.width)
                         } else {
                             for p in 0..<range.count {
@@ -34,8 +42,9 @@ extension Kernels {
                         }
                     }
                 }
+                initialized = g.outputCount
             }
-            initialized = g.outputCount
+            initializedIndices = g.outputCount
         }
         return (values, indices)
     }
@@ -66,7 +75,9 @@ extension Kernels {
 
     /// The backward pass of max pooling: each output gradient goes, whole, to the input
     /// element that was the window's maximum (adding up where windows overlap).
-    static func maxPoolBackward<S: KernelScalar>(_ gradient: [S], indices: [Int32], _ g: WindowGeometry) -> [S] {
+    static func maxPoolBackward<S: KernelScalar>(
+        _ gradient: [S], indices: [Int32], _ g: WindowGeometry, twoByTwo: TwoByTwoMaxPoolBackward<S>
+    ) -> [S] {
         if let problem = g.problem { preconditionFailure("maxPoolBackward: \(problem) (\(g))") }
         precondition(gradient.count == g.outputCount && indices.count == g.outputCount,
                      "maxPoolBackward: \(gradient.count) gradients and \(indices.count) indices for \(g.outputCount) outputs")
@@ -76,6 +87,10 @@ extension Kernels {
                 indices.withUnsafeBufferPointer { idx in
                     guard let src = source.baseAddress, let dst = out.baseAddress, let ind = idx.baseAddress else { return }
                     parallelFor(planes, work: planeSize) { range in
+                        if g.isTwoByTwo {
+                            return twoByTwo(src + range.lowerBound * g.positions, ind + range.lowerBound * g.positions,
+                                            dst + range.lowerBound * planeSize, range.count, g.height, g.width)
+                        }
                         for p in range {
                             let plane = dst + p * planeSize
                             plane.update(repeating: 0, count: planeSize)

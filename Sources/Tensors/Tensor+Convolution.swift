@@ -16,6 +16,8 @@ extension Tensor {
     /// Backward, with G = ∂L/∂Y laid out as `[out, images·positions]` and C recomputed:
     /// ∂L/∂W = Σ G·Cᵀ (GEMM), ∂L/∂b = the row sums of G, and ∂L/∂X = col2im(Wᵀ·G), the
     /// adjoint of the unfolding (overlapping windows add up).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func convolution2D(
         _ input: Tensor, weight: Tensor, bias: Tensor?,
         stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0),

@@ -11,6 +11,8 @@ extension Tensor {
     /// Backward, over the M values of a channel: ∂L/∂β = Σg, ∂L/∂γ = Σg·x̂, and
     /// ∂L/∂x = γ/√(σ² + ε) · (g − Σg/M − x̂·Σ(g·x̂)/M), where x̂ = (x − μ)/√(σ² + ε); the
     /// last two terms are the paths through μ and σ².
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func batchNormalized(
         _ input: Tensor, scale: Tensor, shift: Tensor, epsilon: Scalar
     ) -> (output: Tensor, mean: Tensor, variance: Tensor) {

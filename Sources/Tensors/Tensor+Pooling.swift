@@ -11,6 +11,8 @@ extension Tensor {
     /// window's maximum. On ties the first maximum in row-major window order (top row
     /// first, then leftmost) takes it, so results do not depend on threads; a window
     /// holding NaN yields NaN.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maxPooled2D(
         kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)
     ) -> Tensor {
@@ -25,6 +27,8 @@ extension Tensor {
 
     /// The mean of each `kernelSize` window, moved by `stride` (no padding).
     /// Backward: each output's gradient is shared equally by the kh·kw elements of its window.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func averagePooled2D(
         kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)
     ) -> Tensor {

@@ -20,6 +20,13 @@ void backprop_maxpool2x2_f32(const float *x, float *y, int32_t *index, size_t pl
 void backprop_maxpool2x2_f64(const double *x, double *y, int32_t *index, size_t planes,
                              size_t height, size_t width);
 
+/// The backward pass of backprop_maxpool2x2: writes every element of `x` (the input
+/// gradient, planes of height×width): g at each window's recorded maximum, 0 elsewhere.
+void backprop_maxpool2x2_backward_f32(const float *g, const int32_t *index, float *x,
+                                      size_t planes, size_t height, size_t width);
+void backprop_maxpool2x2_backward_f64(const double *g, const int32_t *index, double *x,
+                                      size_t planes, size_t height, size_t width);
+
 #ifdef __cplusplus
 }
 #endif
