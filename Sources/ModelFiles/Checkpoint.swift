@@ -108,6 +108,14 @@ public struct Checkpoint<Scalar: TensorScalar> {
     /// `optimizer` (which must be of the kind that was saved).
     public func restore(into model: Sequential<Scalar>, optimizer: inout some Optimizer<Scalar>) throws(ModelFileError) {
         try restore(into: model)
+        // Per-parameter state (`0.weight.velocity`) must have its parameter's shape.
+        let shapes = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.tensor.shape) })
+        for (key, tensor) in optimizerState {
+            guard let dot = key.lastIndex(of: "."), let shape = shapes[String(key[..<dot])] else { continue }
+            guard tensor.shape == shape else {
+                throw .shapeMismatch(file: "checkpoint", tensor: Self.optimizerPrefix + key, expected: shape, found: tensor.shape)
+            }
+        }
         do { try optimizer.restore(state: optimizerState) } catch {
             throw .badArchitecture(file: "checkpoint", reason: "optimizer state does not fit: \(error)")
         }

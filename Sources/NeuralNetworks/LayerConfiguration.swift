@@ -12,6 +12,15 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
     case dropout(probability: Double)
     /// Layers applied in order; their parameters are named `0.weight`, `0.bias`, ….
     case sequential(layers: [LayerConfiguration])
+    /// Sizes along (height, width) are pairs `[h, w]`, as PyTorch's tuples.
+    case conv2D(inputChannels: Int, outputChannels: Int, kernelSize: [Int], stride: [Int], padding: [Int],
+                dilation: [Int], useBias: Bool)
+    case maxPool2D(kernelSize: [Int], stride: [Int])
+    case avgPool2D(kernelSize: [Int], stride: [Int])
+    case globalAveragePool2D
+    case flatten
+    case batchNorm1D(features: Int, momentum: Double, epsilon: Double)
+    case batchNorm2D(channels: Int, momentum: Double, epsilon: Double)
 
     /// A new layer of this configuration, with parameters drawn from a fixed seed (a
     /// ``Sequential`` redraws them from its own generator; loading replaces them).
@@ -23,20 +32,90 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
         case .activation(let function): return ActivationLayer<S>(function)
         case .dropout(let probability): return Dropout<S>(probability: probability)
         case .sequential(let layers): return Sequential<S>(configurations: layers)
+        case .conv2D(let input, let output, let kernel, let stride, let padding, let dilation, let useBias):
+            return Conv2D<S>(inputChannels: input, outputChannels: output, kernelSize: pair(kernel), stride: pair(stride),
+                             padding: pair(padding), dilation: pair(dilation), useBias: useBias)
+        case .maxPool2D(let kernel, let stride): return MaxPool2D<S>(kernelSize: pair(kernel), stride: pair(stride))
+        case .avgPool2D(let kernel, let stride): return AvgPool2D<S>(kernelSize: pair(kernel), stride: pair(stride))
+        case .globalAveragePool2D: return GlobalAveragePool2D<S>()
+        case .flatten: return Flatten<S>()
+        case .batchNorm1D(let features, let momentum, let epsilon):
+            return BatchNorm1D<S>(features: features, momentum: momentum, epsilon: epsilon)
+        case .batchNorm2D(let channels, let momentum, let epsilon):
+            return BatchNorm2D<S>(channels: channels, momentum: momentum, epsilon: epsilon)
         }
     }
 
-    /// Checks the settings that ``makeLayer(_:)`` would stop on, so that a configuration
-    /// read from a file is rejected with a message instead.
+    /// Checks the settings that ``makeLayer(_:)`` would stop on, and that no tensor would
+    /// exceed 2³¹ values, so that a configuration read from a file is rejected with a
+    /// message instead.
     public func validate() throws(ConfigurationError) {
+        if let sizes = parameterSizes {
+            for size in sizes {
+                let (count, overflow) = size.reduce((1, false)) { acc, n in
+                    let (p, o) = acc.0.multipliedReportingOverflow(by: max(n, 0))
+                    return (p, acc.1 || o)
+                }
+                guard !overflow && count <= 1 << 31 else {
+                    throw ConfigurationError("a tensor of shape \(size) is larger than 2³¹ values")
+                }
+            }
+        }
         switch self {
         case .dense(let input, let output, _):
             guard input > 0 && output > 0 else { throw ConfigurationError("dense layer sizes must be positive, got \(input) → \(output)") }
-        case .activation: break
+        case .activation, .globalAveragePool2D, .flatten: break
         case .dropout(let probability):
             guard probability >= 0 && probability < 1 else { throw ConfigurationError("dropout probability must be in [0, 1), got \(probability)") }
         case .sequential(let layers):
             for layer in layers { try layer.validate() }
+        case .conv2D(let input, let output, let kernel, let stride, let padding, let dilation, _):
+            guard input > 0 && output > 0 else { throw ConfigurationError("conv2D channel counts must be positive, got \(input) → \(output)") }
+            try validatePair(kernel, "conv2D kernel size", minimum: 1)
+            try validatePair(stride, "conv2D stride", minimum: 1)
+            try validatePair(padding, "conv2D padding", minimum: 0)
+            try validatePair(dilation, "conv2D dilation", minimum: 1)
+        case .maxPool2D(let kernel, let stride), .avgPool2D(let kernel, let stride):
+            try validatePair(kernel, "pooling kernel size", minimum: 1)
+            try validatePair(stride, "pooling stride", minimum: 1)
+        case .batchNorm1D(let channels, let momentum, let epsilon), .batchNorm2D(let channels, let momentum, let epsilon):
+            guard channels > 0, momentum >= 0 && momentum <= 1, epsilon > 0 else {
+                throw ConfigurationError("batch norm needs channels > 0, momentum in [0, 1], epsilon > 0; got \(channels), \(momentum), \(epsilon)")
+            }
+        }
+    }
+
+    /// The shapes of the layer's weight tensors (not of nested layers'); nil for none.
+    private var parameterSizes: [[Int]]? {
+        switch self {
+        case .dense(let input, let output, _): return [[output, input]]
+        case .conv2D(let input, let output, let kernel, _, _, _, _): return [[output, input] + kernel]
+        default: return nil
+        }
+    }
+
+    /// The number of trainable values the layer (with nested layers) will hold, saturating
+    /// at `Int.max`: what building it costs, known before building.
+    public var parameterCount: Int {
+        func product(_ values: [Int]) -> Int {
+            values.reduce(1) { acc, n in
+                let (p, overflow) = acc.multipliedReportingOverflow(by: max(n, 0))
+                return overflow ? .max : p
+            }
+        }
+        func sum(_ values: [Int]) -> Int {
+            values.reduce(0) { acc, n in
+                let (s, overflow) = acc.addingReportingOverflow(n)
+                return overflow ? .max : s
+            }
+        }
+        switch self {
+        case .dense(let input, let output, let useBias): return sum([product([output, input]), useBias ? output : 0])
+        case .conv2D(let input, let output, let kernel, _, _, _, let useBias):
+            return sum([product([output, input] + kernel), useBias ? output : 0])
+        case .batchNorm1D(let channels, _, _), .batchNorm2D(let channels, _, _): return product([2, channels])
+        case .sequential(let layers): return sum(layers.map(\.parameterCount))
+        case .activation, .dropout, .maxPool2D, .avgPool2D, .globalAveragePool2D, .flatten: return 0
         }
     }
 
@@ -70,6 +149,54 @@ extension ActivationLayer: ConfigurableLayer {
 
 extension Dropout: ConfigurableLayer {
     public var configuration: LayerConfiguration { .dropout(probability: probability) }
+}
+
+extension Conv2D: ConfigurableLayer {
+    public var configuration: LayerConfiguration {
+        .conv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: [kernelSize.height, kernelSize.width],
+                stride: [stride.height, stride.width], padding: [padding.height, padding.width],
+                dilation: [dilation.height, dilation.width], useBias: bias != nil)
+    }
+}
+
+extension MaxPool2D: ConfigurableLayer {
+    public var configuration: LayerConfiguration {
+        .maxPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width])
+    }
+}
+
+extension AvgPool2D: ConfigurableLayer {
+    public var configuration: LayerConfiguration {
+        .avgPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width])
+    }
+}
+
+extension GlobalAveragePool2D: ConfigurableLayer {
+    public var configuration: LayerConfiguration { .globalAveragePool2D }
+}
+
+extension Flatten: ConfigurableLayer {
+    public var configuration: LayerConfiguration { .flatten }
+}
+
+extension BatchNorm1D: ConfigurableLayer {
+    public var configuration: LayerConfiguration { .batchNorm1D(features: channels, momentum: momentum, epsilon: epsilon) }
+}
+
+extension BatchNorm2D: ConfigurableLayer {
+    public var configuration: LayerConfiguration { .batchNorm2D(channels: channels, momentum: momentum, epsilon: epsilon) }
+}
+
+/// `[height, width]` as a tuple (validated to have two entries).
+private func pair(_ values: [Int]) -> (height: Int, width: Int) {
+    precondition(values.count == 2, "LayerConfiguration: expected [height, width], got \(values)")
+    return (values[0], values[1])
+}
+
+private func validatePair(_ values: [Int], _ what: String, minimum: Int) throws(ConfigurationError) {
+    guard values.count == 2, values.allSatisfy({ $0 >= minimum }) else {
+        throw ConfigurationError("\(what) must be [height, width], each ≥ \(minimum); got \(values)")
+    }
 }
 
 extension Sequential {

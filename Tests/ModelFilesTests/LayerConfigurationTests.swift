@@ -20,6 +20,36 @@ struct LayerConfigurationTests {
         #expect(try rebuilt.layerConfigurations() == configurations)
     }
 
+    @Test("the convolutional preset round-trips, batch-norm buffers included in its files")
+    func convolutional() throws {
+        let model = Sequential<Float>(seed: 4) {
+            Conv2D(inputChannels: 1, outputChannels: 2, kernelSize: (3, 2), stride: (1, 2), padding: (1, 0), dilation: (2, 1))
+            BatchNorm2D(channels: 2, momentum: 0.2)
+            ReLU()
+            AvgPool2D(kernelSize: 2)
+            MaxPool2D(kernelSize: (1, 1), stride: (1, 1))
+            GlobalAveragePool2D()
+            Flatten()
+            BatchNorm1D(features: 2, epsilon: 1e-3)
+            Dense(inputSize: 2, outputSize: 2)
+        }
+        let configurations = try model.layerConfigurations()
+        #expect(configurations[0] == .conv2D(inputChannels: 1, outputChannels: 2, kernelSize: [3, 2], stride: [1, 2],
+                                             padding: [1, 0], dilation: [2, 1], useBias: true))
+        #expect(configurations[1] == .batchNorm2D(channels: 2, momentum: 0.2, epsilon: 1e-5))
+        let json = try JSONEncoder().encode(configurations)
+        #expect(try JSONDecoder().decode([LayerConfiguration].self, from: json) == configurations)
+        #expect(try Sequential<Float>(configurations: configurations).layerConfigurations() == configurations)
+        #expect(try model.layerConfigurations().map(\.parameterCount).reduce(0, +) == model.parameterCount)
+        let cnn = try #require(ModelSpec.network(preset: "cnn", as: Float.self, seed: 1))
+        #expect(try LayerConfiguration(describing: cnn).parameterCount == cnn.parameterCount)
+        #expect(try Sequential<Float>(configurations: cnn.layerConfigurations()).parameterCount == cnn.parameterCount)
+        #expect(throws: ConfigurationError.self) {
+            try LayerConfiguration.conv2D(inputChannels: 1, outputChannels: 1, kernelSize: [3], stride: [1, 1],
+                                          padding: [0, 0], dilation: [1, 1], useBias: true).validate()
+        }
+    }
+
     @Test("JSON: one object per layer, named by case; nested Sequential")
     func json() throws {
         let configuration = LayerConfiguration.sequential(layers: [

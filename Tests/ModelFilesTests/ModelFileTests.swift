@@ -27,6 +27,29 @@ struct ModelFileTests {
         #expect(loaded.model.predict(input) == model.predict(input))
     }
 
+    @Test("a trained CNN with batch norm saves and loads: running statistics kept, same outputs")
+    func convolutional() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let model = Sequential<Float>(seed: 2) {
+            Conv2D(inputChannels: 1, outputChannels: 3, kernelSize: 3, padding: 1)
+            BatchNorm2D(channels: 3)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Flatten()
+            Dense(inputSize: 12, outputSize: 2)
+        }
+        var generator = RandomSource(seed: 3)
+        let input = Tensor<Float>.randomNormal([4, 1, 4, 4], mean: 1, standardDeviation: 2, using: &generator)
+        _ = model(input)  // training mode: moves the running statistics
+        try ModelFile.save(model, to: directory.path, inputShape: [1, 4, 4])
+        let weights = try SafeTensors(contentsOf: directory.file(ModelFile.weightsFileName))
+        #expect(weights.tensors.keys.sorted() == ["0.bias", "0.weight", "1.bias", "1.running_mean", "1.running_var",
+                                                  "1.weight", "5.bias", "5.weight"])
+        let loaded = try ModelFile.load(Float.self, from: directory.path)
+        #expect(loaded.model.predict(input) == model.predict(input))
+    }
+
     @Test("the weights are a PyTorch state_dict: names, F32, shapes [out, in]")
     func stateDictionary() throws {
         let file = StateDictionary.safeTensors(of: smallNetwork(Float.self))

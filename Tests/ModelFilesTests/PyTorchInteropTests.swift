@@ -34,37 +34,80 @@ struct PyTorchInteropTests {
         #expect(throws: ModelFileError.self) { try ModelFile.load(Float.self, from: fixture("mlp_f64")) }
     }
 
-    /// Trains a small network on a toy problem, saves it and writes a batch and the
-    /// model's output beside it, for check_backprop_model.py. The directory is
-    /// `BACKPROP_INTEROP_DIR` when set (to run the script on it), else a temporary one.
-    @Test("a trained Backprop model is written for PyTorch (check_backprop_model.py compares outputs)")
-    func trainedModelForPyTorch() throws {
+    @Test("CNN conv 3×3 → batch norm (running statistics) → ReLU → max-pool → flatten → dense (float32): within 1e-5")
+    func cnn() throws {
+        #expect(try fixtureError("cnn", as: Float.self) < 1e-5)
+        // PyTorch's own state_dict also holds num_batches_tracked (I64): accepted, ignored.
+        let loaded = try ModelFile.load(Float.self, from: fixture("cnn"))
+        var weights = try SafeTensors(contentsOf: fixture("cnn", "model.safetensors"))
+        weights.tensors["1.num_batches_tracked"] = .init(integers: [5], shape: [])
+        try StateDictionary.load(weights, into: loaded.model)
+        weights.tensors["0.num_batches_tracked"] = .init(integers: [5], shape: [])
+        #expect(throws: ModelFileError.tensorsMismatch(file: "weights", missing: [], unexpected: ["0.num_batches_tracked"])) {
+            try StateDictionary.load(weights, into: loaded.model)
+        }
+    }
+
+    /// Trains a small MLP and a small CNN on toy problems, saves each with a batch and
+    /// the model's output beside it, for check_backprop_model.py: into
+    /// `$BACKPROP_INTEROP_DIR/mlp` and `…/cnn` when that is set, else a temporary directory.
+    @Test("trained Backprop models are written for PyTorch (check_backprop_model.py compares outputs)")
+    func trainedModelsForPyTorch() throws {
         let keep = ProcessInfo.processInfo.environment["BACKPROP_INTEROP_DIR"]
         let temporary = try TemporaryDirectory()
         defer { temporary.cleanUp() }
-        let directory = keep ?? temporary.path
+        let root = keep ?? temporary.path
         var generator = RandomSource(seed: 11)
+
         let features = Tensor<Float>.randomNormal([200, 6], using: &generator)
         // Class = which of the first three features is largest.
         let labels = (0..<200).map { i in (0..<3).max { features[i, $0] < features[i, $1] }! }
-        let model = Sequential<Float>(seed: 3) {
+        let mlp = Sequential<Float>(seed: 3) {
             Dense(inputSize: 6, outputSize: 16)
             ReLU()
             Dropout(probability: 0.1)
             Dense(inputSize: 16, outputSize: 3)
             Softmax()
         }
+        let accuracy = try train(mlp, features, labels, epochs: 30)
+        #expect(accuracy > 0.8)
+        try save(mlp, batch: features.slice(alongAxis: 0, 0..<10), to: ModelFile.path(root, "mlp"))
+
+        let images = Tensor<Float>.randomNormal([64, 1, 6, 6], using: &generator)
+        // Class = whether the left half of the image is brighter than the right.
+        let sides = (0..<64).map { n in
+            (0..<36).reduce(Float(0)) { $0 + ($1 % 6 < 3 ? 1 : -1) * images[n, 0, $1 / 6, $1 % 6] } > 0 ? 1 : 0
+        }
+        let cnn = Sequential<Float>(seed: 4) {
+            Conv2D(inputChannels: 1, outputChannels: 4, kernelSize: 3, padding: 1)
+            BatchNorm2D(channels: 4)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Flatten()
+            Dense(inputSize: 36, outputSize: 2)
+            Softmax()
+        }
+        _ = try train(cnn, images, sides, epochs: 5)
+        try save(cnn, batch: images.slice(alongAxis: 0, 0..<8), to: ModelFile.path(root, "cnn"))
+        if keep != nil { print("wrote trained models for check_backprop_model.py to \(root)/mlp and \(root)/cnn") }
+    }
+
+    private func train(_ model: Sequential<Float>, _ features: Tensor<Float>, _ labels: [Int], epochs: Int) throws -> Double {
         var optimizer = try Adam<Float>(learningRate: 0.01)
+        let classes = labels.max()! + 1
         let history = try fit(model, optimizer: &optimizer,
-                              data: LabeledData(features: features, targets: .labels(labels, classes: 3)),
-                              configuration: FitConfiguration(epochs: 30, batchSize: .examples(20), loss: .crossEntropy, seed: 5))
-        #expect(history.epochs.last!.training.accuracy! > 0.8)
-        try ModelFile.save(model, to: directory, inputShape: [6], classNames: ["first", "second", "third"])
-        let batch = features.slice(alongAxis: 0, 0..<10)
+                              data: LabeledData(features: features, targets: .labels(labels, classes: classes)),
+                              configuration: FitConfiguration(epochs: epochs, batchSize: .examples(16), loss: .crossEntropy, seed: 5))
+        return history.epochs.last!.training.accuracy!
+    }
+
+    /// Saves `model`, `batch` as input.npy and the model's output as output.npy, and
+    /// checks that the saved model gives the same output.
+    private func save(_ model: Sequential<Float>, batch: Tensor<Float>, to directory: String) throws {
+        try ModelFile.save(model, to: directory, inputShape: Array(batch.shape.dropFirst()))
         try NPYArray(batch).write(to: ModelFile.path(directory, "input.npy"))
         try NPYArray(model.predict(batch)).write(to: ModelFile.path(directory, "output.npy"))
         let reloaded = try ModelFile.load(Float.self, from: directory)
         #expect(reloaded.model.predict(batch) == model.predict(batch))
-        if keep != nil { print("wrote a trained model for check_backprop_model.py to \(directory)") }
     }
 }

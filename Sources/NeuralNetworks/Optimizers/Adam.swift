@@ -76,14 +76,16 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     public mutating func restore(state: [String: Tensor<Scalar>]) throws {
-        guard let saved = state["step"] else { throw ConfigurationError("Adam state has no 'step' entry") }
+        guard let saved = state["step"], saved.count == 1, let savedStep = Int(exactly: Double(saved.scalars[0])), savedStep >= 0 else {
+            throw ConfigurationError("Adam state has no 'step' entry holding a count")
+        }
         var restored: [String: (Tensor<Scalar>, Tensor<Scalar>)] = [:]
         for (key, m) in state where key.hasSuffix(".m") {
             let name = String(key.dropLast(2))
             guard let v = state["\(name).v"] else { throw ConfigurationError("Adam state has '\(key)' but no '\(name).v'") }
             restored[name] = (m, v)
         }
-        step = Int(saved.scalar)
+        step = savedStep
         moments = restored
     }
 }

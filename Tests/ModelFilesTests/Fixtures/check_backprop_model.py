@@ -3,11 +3,15 @@ compares outputs: the reverse of make_fixtures.py.
 
     python3 check_backprop_model.py DIRECTORY [TOLERANCE]
 
-DIRECTORY holds Backprop's model.json and model.safetensors and, written beside them by
-the Swift test "a trained Backprop model runs the same in PyTorch" (set
-BACKPROP_INTEROP_DIR to keep them), input.npy and output.npy: a batch and Backprop's
-output for it. Prints the largest absolute difference; exits 1 above the tolerance
-(default 1e-5).
+DIRECTORY holds Backprop's model.json and model.safetensors and, beside them, input.npy
+and output.npy: a batch and Backprop's output for it. The Swift test "trained Backprop
+models are written for PyTorch" writes two such directories, mlp and cnn:
+
+    BACKPROP_INTEROP_DIR=/tmp/interop swift test --filter trainedModelsForPyTorch
+    python3 check_backprop_model.py /tmp/interop/mlp
+    python3 check_backprop_model.py /tmp/interop/cnn
+
+Prints the largest absolute difference; exits 1 above the tolerance (default 1e-5).
 """
 
 import json
