@@ -170,3 +170,83 @@ struct ResumeTests {
         #expect(run.error.contains("--resume"))
     }
 }
+
+@Suite("backprop evaluate and predict")
+struct UseCommandTests {
+    /// A small, separable CSV: two numeric features, string class labels.
+    static func writeCSV(_ url: URL, rows: Int, seed: Int) throws {
+        var lines = ["width,height,kind"]
+        var state = UInt64(seed)
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for i in 0..<rows {
+            let isWide = i % 2 == 0
+            let (w, h) = isWide ? (3 + next(), 1 + next()) : (1 + next(), 3 + next())
+            lines.append("\(w),\(h),\(isWide ? "wide" : "tall")")
+        }
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    @Test("train on CSV with string labels, then evaluate and predict with the saved model")
+    func csvRoundTrip() throws {
+        let directory = TrainCommandTests.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        try Self.writeCSV(train, rows: 200, seed: 1)
+        try Self.writeCSV(test, rows: 50, seed: 2)
+        let run = directory.appendingPathComponent("run")
+        let trained = try Run(["train", "--data", "csv:\(train.path)", "--target", "kind", "--standardize",
+                               "--model", "2-8:tanh-2:softmax", "--epochs", "20", "--batch-size", "16",
+                               "--lr", "0.1", "--out", run.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        let evaluated = try Run(["evaluate", "--model", run.path, "--data", "csv:\(test.path)", "--target", "kind"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let accuracyLine = evaluated.output.split(separator: "\n").first { $0.hasPrefix("accuracy") }
+        let accuracy = accuracyLine.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(accuracy >= 0.95, "\(evaluated.output)")
+        #expect(evaluated.output.contains("tall") && evaluated.output.contains("wide"))
+
+        let predicted = try Run(["predict", "--model", run.path, "--data", "csv:\(test.path)", "--target", "kind",
+                                 "--format", "json"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let rows = try JSONSerialization.jsonObject(with: Data(predicted.output.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 50)
+        #expect(rows?.first?["label"] as? String == "wide")
+        #expect((rows?.first?["probabilities"] as? [Double])?.count == 2)
+    }
+
+    @Test("predict on an IDX images file writes CSV with a class and ten probabilities per image")
+    func predictIDX() throws {
+        let run = TrainCommandTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let trained = try Run(["train", "--model", "logistic", "--epochs", "1", "--batch-size", "1000",
+                               "--optimizer", "sgd", "--lr", "0.5", "--quiet", "--out", run.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        let predicted = try Run(["predict", "--model", run.path, "--data",
+                                 "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let lines = predicted.output.split(separator: "\n")
+        #expect(lines.count == 10_001)
+        #expect(lines[0].hasPrefix("index,class,label,p_T-shirt/top"))
+        let probabilities = lines[1].split(separator: ",").dropFirst(3).compactMap { Double($0) }
+        #expect(probabilities.count == 10)
+        #expect(abs(probabilities.reduce(0, +) - 1) < 1e-3)
+    }
+
+    @Test("a missing or corrupt model file is one line and a non-zero exit")
+    func badModel() throws {
+        let directory = TrainCommandTests.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = try Run(["evaluate", "--model", directory.path])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("model.json"), "\(missing.error)")
+        try Data("{\"format\": \"backprop-model\", \"version\": 1".utf8).write(to: directory.appendingPathComponent("model.json"))
+        let corrupt = try Run(["predict", "--model", directory.path, "--data", "fashion-mnist"])
+        #expect(corrupt.status == 1)
+        #expect(corrupt.error.split(separator: "\n").count == 1, "\(corrupt.error)")
+    }
+}
