@@ -14,11 +14,15 @@ public struct CSVTable: Sendable {
     public let rowNumbers: [Int]
 
     public init(contentsOf path: String, separator: UInt8 = UInt8(ascii: ",")) throws(DatasetError) {
-        try self.init(data: FileContents.read(path), file: path, separator: separator)
+        try self.init(bytes: FileContents.read(path), file: path, separator: separator)
     }
 
     public init(data: Data, file: String = "CSV data", separator: UInt8 = UInt8(ascii: ",")) throws(DatasetError) {
-        let records = try CSVParser(bytes: [UInt8](data), separator: separator).records(file: file)
+        try self.init(bytes: [UInt8](data), file: file, separator: separator)
+    }
+
+    init(bytes: [UInt8], file: String, separator: UInt8) throws(DatasetError) {
+        let records = try CSVParser(bytes: bytes, separator: separator).records(file: file)
         guard let first = records.first else { throw .emptyFile(file: file) }
         for record in records.dropFirst() where record.fields.count != first.fields.count {
             throw .raggedRow(file: file, row: record.line, found: record.fields.count, expected: first.fields.count)

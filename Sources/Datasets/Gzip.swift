@@ -8,11 +8,11 @@ enum Gzip {
         data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B
     }
 
-    static func decompressIfNeeded(_ data: Data, file: String) throws(DatasetError) -> Data {
-        isCompressed(data) ? try decompress(data, file: file) : data
+    static func decompressIfNeeded(_ data: Data, file: String) throws(DatasetError) -> [UInt8] {
+        isCompressed(data) ? try decompress(data, file: file) : [UInt8](data)
     }
 
-    static func decompress(_ data: Data, file: String) throws(DatasetError) -> Data {
+    static func decompress(_ data: Data, file: String) throws(DatasetError) -> [UInt8] {
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -41,7 +41,7 @@ enum Gzip {
             let reason = status == Z_BUF_ERROR ? "the gzip stream is truncated" : "the gzip data is corrupt (zlib status \(status))"
             throw .corrupt(file: file, reason: reason)
         }
-        return Data(output)
+        return output
     }
 
     /// The uncompressed size from the gzip trailer (modulo 2³²), bounded by deflate's

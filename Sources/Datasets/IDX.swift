@@ -21,16 +21,19 @@ public struct IDXArray: Sendable, Equatable {
     public let shape: [Int]
     public let type: ElementType
     /// The data bytes after the header, as stored (big-endian).
-    let payload: [UInt8]
+    let payload: ArraySlice<UInt8>
 
     /// Reads an IDX file (gzip or raw).
     public init(contentsOf path: String) throws(DatasetError) {
-        try self.init(data: FileContents.read(path), file: path)
+        try self.init(bytes: FileContents.read(path), file: path)
     }
 
     /// Parses the bytes of an (uncompressed) IDX file.
     public init(data: Data, file: String = "IDX data") throws(DatasetError) {
-        let bytes = [UInt8](data)
+        try self.init(bytes: [UInt8](data), file: file)
+    }
+
+    init(bytes: [UInt8], file: String) throws(DatasetError) {
         guard bytes.count >= 4 else { throw .corrupt(file: file, reason: "file is shorter than an IDX header") }
         let magic = UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3])
         guard bytes[0] == 0, bytes[1] == 0, let type = ElementType(rawValue: bytes[2]), bytes[3] >= 1 else {
@@ -54,7 +57,7 @@ public struct IDXArray: Sendable, Equatable {
         }
         self.shape = shape
         self.type = type
-        self.payload = Array(bytes[headerSize...])
+        self.payload = bytes[headerSize...]
     }
 
     public var count: Int { shape.reduce(1, *) }
@@ -89,6 +92,6 @@ public struct IDXArray: Sendable, Equatable {
     }
 
     private func word(_ i: Int, _ size: Int) -> UInt64 {
-        (0..<size).reduce(0) { $0 << 8 | UInt64(payload[i * size + $1]) }
+        (0..<size).reduce(0) { $0 << 8 | UInt64(payload[payload.startIndex + i * size + $1]) }
     }
 }

@@ -33,12 +33,15 @@ public struct NPYArray: Sendable, Equatable {
 
     /// Reads a `.npy` file (raw or gzip-compressed).
     public init(contentsOf path: String) throws(DatasetError) {
-        try self.init(data: FileContents.read(path), file: path)
+        try self.init(bytes: FileContents.read(path), file: path)
     }
 
     /// Parses the bytes of a `.npy` file.
     public init(data: Data, file: String = "NumPy data") throws(DatasetError) {
-        let bytes = [UInt8](data)
+        try self.init(bytes: [UInt8](data), file: file)
+    }
+
+    init(bytes: [UInt8], file: String) throws(DatasetError) {
         guard bytes.count >= 10, bytes.starts(with: Self.magic) else {
             throw .badHeader(file: file, reason: "not a .npy file (no \\x93NUMPY magic)")
         }

@@ -76,7 +76,7 @@ struct ReaderFuzzTests {
         let path = MNISTFormat.fashionMNISTDirectory + "/t10k-labels-idx1-ubyte.gz"
         let valid = try Data(contentsOf: URL(fileURLWithPath: path))
         let (_, rejected) = fuzz(valid, seed: seed, iterations: 300) { data throws(DatasetError) in
-            _ = try IDXArray(data: Gzip.decompressIfNeeded(data, file: "labels.gz"))
+            _ = try IDXArray(bytes: Gzip.decompressIfNeeded(data, file: "labels.gz"), file: "labels.gz")
         }
         #expect(rejected > 0, "seed \(seed)")
     }
