@@ -79,15 +79,25 @@ public struct IDXArray: Sendable, Equatable {
     }
 
     private func floats(scale: Float) -> [Float] {
-        type == .uint8 ? payload.map { Float($0) * scale } : doubles(scale: Double(scale)).map { Float($0) }
+        type == .uint8 ? scaledBytes(scale) : doubles(scale: Double(scale)).map { Float($0) }
     }
 
     private func doubles(scale: Double) -> [Double] {
         switch type {
-        case .uint8: return payload.map { Double($0) * scale }
+        case .uint8: return scaledBytes(scale)
         case .int8, .int16, .int32: return integers!.map { Double($0) * scale }
         case .float32: return (0..<count).map { Double(Float(bitPattern: UInt32(word($0, 4)))) * scale }
         case .float64: return (0..<count).map { Double(bitPattern: word($0, 8)) * scale }
+        }
+    }
+
+    /// Unsigned bytes times `scale`, in one vectorisable pass.
+    private func scaledBytes<T: BinaryFloatingPoint>(_ scale: T) -> [T] {
+        [T](unsafeUninitializedCapacity: payload.count) { out, initialized in
+            payload.withUnsafeBufferPointer { bytes in
+                for i in bytes.indices { out[i] = T(bytes[i]) * scale }
+            }
+            initialized = payload.count
         }
     }
 
