@@ -32,7 +32,8 @@ extension Dataset {
         }
         self.init(features: features.tensor(), targets: datasetTargets)
         if let bad = Scalar.firstNonFinite(self.features.scalars) {
-            throw .mismatch("\(file): feature \(bad) is NaN or infinite")
+            let perExample = max(self.features.count / max(count, 1), 1)
+            throw .mismatch("\(file): the features of example \(bad / perExample) contain NaN or infinity")
         }
     }
 }

@@ -133,10 +133,11 @@ public struct NPYArray: Sendable, Equatable {
         return Data(bytes + header + payload)
     }
 
-    /// Writes the array as a `.npy` file, replacing the file at `path` atomically.
+    /// Writes the array as a `.npy` file, replacing the file at `path` atomically (a
+    /// temporary file renamed into place).
     public func write(to path: String) throws(DatasetError) {
         do { try encoded().write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw .unreadable(file: path, reason: "cannot write: \(error.localizedDescription)")
+            throw .cannotWrite(file: path, reason: error.localizedDescription)
         }
     }
 
