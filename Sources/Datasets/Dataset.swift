@@ -27,9 +27,9 @@ public struct Dataset<Scalar: TensorScalar> {
         features: Tensor<Scalar>, targets: DatasetTargets<Scalar>? = nil, featureNames: [String] = [],
         standardization: Standardization? = nil
     ) {
-        precondition(features.rank >= 1, "Dataset: features need a batch dimension, got shape \(features.shape)")
+        checkPrecondition(features.rank >= 1, "Dataset: features need a batch dimension, got shape \(features.shape)")
         if let targets {
-            precondition(targets.count == features.shape[0],
+            checkPrecondition(targets.count == features.shape[0],
                          "Dataset: \(features.shape[0]) examples but \(targets.count) targets")
         }
         self.features = features
@@ -71,7 +71,7 @@ public struct ClassLabels: Sendable, Hashable, Codable {
     public let names: [String]
 
     public init(names: [String]) {
-        precondition(Set(names).count == names.count, "ClassLabels: duplicate names in \(names)")
+        checkPrecondition(Set(names).count == names.count, "ClassLabels: duplicate names in \(names)")
         self.names = names
     }
 

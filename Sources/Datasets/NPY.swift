@@ -83,8 +83,8 @@ public struct NPYArray: Sendable, Equatable {
     /// An integer array (labels): int64 by default, or int32 or uint8 when every value fits.
     public init(integers: [Int], shape: [Int]? = nil, dataType: DataType = .int64) throws(DatasetError) {
         let shape = shape ?? [integers.count]
-        precondition(dataType.isInteger, "NPYArray(integers:): \(dataType) is not an integer type")
-        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == integers.count,
+        checkPrecondition(dataType.isInteger, "NPYArray(integers:): \(dataType) is not an integer type")
+        checkPrecondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == integers.count,
                      "NPYArray: \(integers.count) values do not fill shape \(shape)")
         let range: ClosedRange<Int> = switch dataType {
         case .uint8: 0...255

@@ -21,7 +21,7 @@ public struct Standardization: Sendable, Hashable, Codable {
     public let standardDeviation: [Double]
 
     public init(scope: Scope, mean: [Double], standardDeviation: [Double]) {
-        precondition(mean.count == standardDeviation.count && (scope == .perFeature || mean.count == 1),
+        checkPrecondition(mean.count == standardDeviation.count && (scope == .perFeature || mean.count == 1),
                      "Standardization: \(mean.count) means and \(standardDeviation.count) deviations")
         self.scope = scope
         self.mean = mean
@@ -30,7 +30,7 @@ public struct Standardization: Sendable, Hashable, Codable {
 
     /// The statistics of `features` `[N, …]` (N ≥ 1), computed in Double.
     public init<S: TensorScalar>(fittedTo features: Tensor<S>, scope: Scope = .perFeature) {
-        precondition(features.rank >= 1 && features.shape[0] > 0,
+        checkPrecondition(features.rank >= 1 && features.shape[0] > 0,
                      "Standardization: needs at least one example, got shape \(features.shape)")
         let columns = scope == .global ? 1 : features.count / features.shape[0]
         let (mean, deviation): ([Double], [Double])

@@ -41,7 +41,7 @@ public enum BLAS {
     }
 
     public static func setThreadCount(_ count: Int) {
-        precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
+        checkPrecondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
         ensureReady()
         backprop_blas_set_threads(Int32(count))
     }
@@ -54,7 +54,7 @@ public enum BLAS {
 
     private static let readiness: Bool = {
         let status = backprop_blas_load()
-        precondition(status == 0, "backprop: \(String(cString: backprop_blas_error()))")
+        checkPrecondition(status == 0, "backprop: \(String(cString: backprop_blas_error()))")
         return true
     }()
 }

@@ -81,8 +81,8 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     }
 
     func check(_ operation: String, input: Int, _ what: String = "input") {
-        if let problem { preconditionFailure("\(operation): \(problem) (\(self))") }
-        precondition(input == inputCount, "\(operation): \(what) has \(input) elements, \(self) needs \(inputCount)")
+        if let problem { fatalError("\(operation): \(problem) (\(self))") }
+        checkPrecondition(input == inputCount, "\(operation): \(what) has \(input) elements, \(self) needs \(inputCount)")
     }
 
     /// Tap `row` = (c, ky, kx) of the window: where it reads, and the output rows and
@@ -146,8 +146,8 @@ extension Kernels {
     /// element it was read from (overlapping windows add up); padding is dropped.
     /// `columns` is `[patchSize, batch·positions]`; the result is `[batch, channels, height, width]`.
     static func col2im<S: KernelScalar>(_ columns: [S], _ g: WindowGeometry) -> [S] {
-        if let problem = g.problem { preconditionFailure("col2im: \(problem) (\(g))") }
-        precondition(columns.count == g.patchSize * g.batch * g.positions,
+        if let problem = g.problem { fatalError("col2im: \(problem) (\(g))") }
+        checkPrecondition(columns.count == g.patchSize * g.batch * g.positions,
                      "col2im: \(columns.count) elements, expected [\(g.patchSize), \(g.batch * g.positions)] for \(g)")
         return [S](unsafeUninitializedCapacity: g.inputCount) { out, initialized in
             columns.withUnsafeBufferPointer { source in
@@ -308,9 +308,9 @@ extension Kernels {
         _ x: [S], weight: [S], bias: [S]?, _ g: WindowGeometry, outputChannels: Int, gemm: PointerGEMM<S>
     ) -> [S] {
         g.check("conv2D", input: x.count)
-        precondition(weight.count == outputChannels * g.patchSize,
+        checkPrecondition(weight.count == outputChannels * g.patchSize,
                      "conv2D: weight has \(weight.count) elements, expected [\(outputChannels), \(g.channels), \(g.kernelHeight), \(g.kernelWidth)]")
-        precondition(bias.map { $0.count == outputChannels } ?? true,
+        checkPrecondition(bias.map { $0.count == outputChannels } ?? true,
                      "conv2D: bias has \(bias?.count ?? 0) elements for \(outputChannels) channels")
         BLAS.ensureReady()
         let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)
@@ -346,7 +346,7 @@ extension Kernels {
         needs: (input: Bool, weight: Bool, bias: Bool), gemm: PointerGEMM<S>
     ) -> (input: [S]?, weight: [S]?, bias: [S]?) {
         g.check("conv2D backward", input: x.count)
-        precondition(weight.count == outputChannels * g.patchSize && gradient.count == g.batch * outputChannels * g.positions,
+        checkPrecondition(weight.count == outputChannels * g.patchSize && gradient.count == g.batch * outputChannels * g.positions,
                      "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
         BLAS.ensureReady()
         let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)

@@ -152,7 +152,7 @@ public enum Kernels {
     }
 
     static func scaledAdd<S: KernelScalar>(_ y: inout [S], _ a: S, _ x: [S], _ b: S) {
-        precondition(x.count == y.count, "scaledAdd: \(x.count) and \(y.count) elements")
+        checkPrecondition(x.count == y.count, "scaledAdd: \(x.count) and \(y.count) elements")
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 for i in 0..<py.count { py[i] = a * px[i] + b * py[i] }
@@ -186,7 +186,7 @@ struct StridedLayout {
     var bIsScalar: Bool { bStrides.allSatisfy { $0 == 0 } }
 
     init(shape: [Int], aStrides: [Int], bStrides: [Int], aCount: Int, bCount: Int) {
-        precondition(aStrides.count == shape.count && bStrides.count == shape.count,
+        checkPrecondition(aStrides.count == shape.count && bStrides.count == shape.count,
                      "zip: strides \(aStrides) and \(bStrides) do not match shape \(shape)")
         var extent = (a: 0, b: 0)
         for (d, n) in shape.enumerated() where n > 0 {
@@ -194,7 +194,7 @@ struct StridedLayout {
             extent.b += (n - 1) * bStrides[d]
         }
         count = shape.reduce(1, *)
-        precondition(count == 0 || (extent.a < aCount && extent.b < bCount),
+        checkPrecondition(count == 0 || (extent.a < aCount && extent.b < bCount),
                      "zip: strides reach past the operands (\(aCount) and \(bCount) elements)")
         var s: [Int] = [], sa: [Int] = [], sb: [Int] = []
         for d in shape.indices where shape[d] != 1 {

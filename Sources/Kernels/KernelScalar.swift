@@ -282,11 +282,11 @@ struct GEMMShape {
 
     init(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
          aCount: Int, bCount: Int, cCount: Int) {
-        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
-        precondition(aCount == m * k, "gemm: A has \(aCount) elements, op(A) is [\(m), \(k)]")
-        precondition(bCount == k * n, "gemm: B has \(bCount) elements, op(B) is [\(k), \(n)]")
-        precondition(cCount == m * n, "gemm: C has \(cCount) elements, C is [\(m), \(n)]")
-        precondition(max(m, n, k) <= Int(Int32.max), "gemm: size exceeds the BLAS integer range")
+        checkPrecondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+        checkPrecondition(aCount == m * k, "gemm: A has \(aCount) elements, op(A) is [\(m), \(k)]")
+        checkPrecondition(bCount == k * n, "gemm: B has \(bCount) elements, op(B) is [\(k), \(n)]")
+        checkPrecondition(cCount == m * n, "gemm: C has \(cCount) elements, C is [\(m), \(n)]")
+        checkPrecondition(max(m, n, k) <= Int(Int32.max), "gemm: size exceeds the BLAS integer range")
         BLAS.ensureReady()
         ta = transposeA ? 1 : 0
         tb = transposeB ? 1 : 0

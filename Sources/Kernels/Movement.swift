@@ -8,7 +8,7 @@ import Darwin
 extension Kernels {
     /// The `[rows, columns]` matrix `x` transposed to `[columns, rows]`, in cache blocks.
     public static func transpose<S: BitwiseCopyable>(_ x: [S], rows: Int, columns: Int) -> [S] {
-        precondition(x.count == rows * columns,
+        checkPrecondition(x.count == rows * columns,
                      "transpose: \(x.count) elements, expected [\(rows), \(columns)]")
         let block = 32
         return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
@@ -33,7 +33,7 @@ extension Kernels {
     ) -> [S] {
         let rows = rowLength == 0 ? 0 : x.count / rowLength
         for index in indices {
-            precondition(index >= 0 && index < rows, "gather: row \(index) outside 0..<\(rows)")
+            checkPrecondition(index >= 0 && index < rows, "gather: row \(index) outside 0..<\(rows)")
         }
         let count = indices.count * rowLength
         let bytes = rowLength * MemoryLayout<S>.stride
@@ -52,9 +52,9 @@ extension Kernels {
     public static func concatenate<S: BitwiseCopyable>(
         _ parts: [[S]], outer: Int, middles: [Int], inner: Int
     ) -> [S] {
-        precondition(parts.count == middles.count, "concatenate: \(parts.count) parts, \(middles.count) sizes")
+        checkPrecondition(parts.count == middles.count, "concatenate: \(parts.count) parts, \(middles.count) sizes")
         for (part, middle) in Swift.zip(parts, middles) {
-            precondition(part.count == outer * middle * inner,
+            checkPrecondition(part.count == outer * middle * inner,
                          "concatenate: a part has \(part.count) elements, expected \(outer * middle * inner)")
         }
         let total = middles.reduce(0, +)

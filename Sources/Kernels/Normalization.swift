@@ -7,11 +7,11 @@ extension Kernels {
     static func batchNormalize<S: KernelScalar>(
         _ x: [S], scale: [S], shift: [S], batch: Int, channels: Int, size: Int, epsilon: S
     ) -> (output: [S], mean: [S], inverseDeviation: [S], variance: [S]) {
-        precondition(x.count == batch * channels * size,
+        checkPrecondition(x.count == batch * channels * size,
                      "batchNorm: \(x.count) elements, expected [\(batch), \(channels), \(size)]")
-        precondition(scale.count == channels && shift.count == channels,
+        checkPrecondition(scale.count == channels && shift.count == channels,
                      "batchNorm: \(scale.count) scales and \(shift.count) shifts for \(channels) channels")
-        precondition(batch * size > 0, "batchNorm: no values per channel in [\(batch), \(channels), \(size)]")
+        checkPrecondition(batch * size > 0, "batchNorm: no values per channel in [\(batch), \(channels), \(size)]")
         let m = S(batch * size)
         var mean = [S](repeating: 0, count: channels)
         var variance = [S](repeating: 0, count: channels)
@@ -52,9 +52,9 @@ extension Kernels {
         _ x: [S], gradient g: [S], mean: [S], inverseDeviation: [S], scale: [S],
         batch: Int, channels: Int, size: Int
     ) -> (input: [S], scale: [S], shift: [S]) {
-        precondition(x.count == batch * channels * size && g.count == x.count,
+        checkPrecondition(x.count == batch * channels * size && g.count == x.count,
                      "batchNormBackward: \(x.count) values and \(g.count) gradients for [\(batch), \(channels), \(size)]")
-        precondition(mean.count == channels && inverseDeviation.count == channels && scale.count == channels,
+        checkPrecondition(mean.count == channels && inverseDeviation.count == channels && scale.count == channels,
                      "batchNormBackward: statistics do not match \(channels) channels")
         let m = S(batch * size)
         var gradientScale = [S](repeating: 0, count: channels)

@@ -22,8 +22,8 @@ extension Kernels {
         _ x: [S], _ g: WindowGeometry, twoByTwo: TwoByTwoMaxPool<S>
     ) -> (values: [S], indices: [Int32]) {
         g.check("maxPool", input: x.count)
-        precondition(g.paddingHeight == 0 && g.paddingWidth == 0, "maxPool: padding is not supported (\(g))")
-        precondition(g.height * g.width <= Int(Int32.max), "maxPool: planes over 2³¹ elements")
+        checkPrecondition(g.paddingHeight == 0 && g.paddingWidth == 0, "maxPool: padding is not supported (\(g))")
+        checkPrecondition(g.height * g.width <= Int(Int32.max), "maxPool: planes over 2³¹ elements")
         let planes = g.batch * g.channels, planeSize = g.height * g.width
         var values: [S] = []
         let indices = [Int32](unsafeUninitializedCapacity: g.outputCount) { idx, initializedIndices in
@@ -78,8 +78,8 @@ extension Kernels {
     static func maxPoolBackward<S: KernelScalar>(
         _ gradient: [S], indices: [Int32], _ g: WindowGeometry, twoByTwo: TwoByTwoMaxPoolBackward<S>
     ) -> [S] {
-        if let problem = g.problem { preconditionFailure("maxPoolBackward: \(problem) (\(g))") }
-        precondition(gradient.count == g.outputCount && indices.count == g.outputCount,
+        if let problem = g.problem { fatalError("maxPoolBackward: \(problem) (\(g))") }
+        checkPrecondition(gradient.count == g.outputCount && indices.count == g.outputCount,
                      "maxPoolBackward: \(gradient.count) gradients and \(indices.count) indices for \(g.outputCount) outputs")
         let planes = g.batch * g.channels, planeSize = g.height * g.width
         return [S](unsafeUninitializedCapacity: g.inputCount) { out, initialized in
@@ -97,7 +97,7 @@ extension Kernels {
                             let (s, i) = (src + p * g.positions, ind + p * g.positions)
                             for o in 0..<g.positions {
                                 let at = Int(i[o])
-                                precondition(at >= 0 && at < planeSize, "maxPoolBackward: index \(at) outside the plane")
+                                checkPrecondition(at >= 0 && at < planeSize, "maxPoolBackward: index \(at) outside the plane")
                                 plane[at] += s[o]
                             }
                         }
@@ -112,7 +112,7 @@ extension Kernels {
     /// under each window (no padding).
     static func averagePool<S: KernelScalar>(_ x: [S], _ g: WindowGeometry) -> [S] {
         g.check("averagePool", input: x.count)
-        precondition(g.paddingHeight == 0 && g.paddingWidth == 0, "averagePool: padding is not supported (\(g))")
+        checkPrecondition(g.paddingHeight == 0 && g.paddingWidth == 0, "averagePool: padding is not supported (\(g))")
         let planes = g.batch * g.channels, planeSize = g.height * g.width
         let scale = 1 / S(g.kernelHeight * g.kernelWidth)
         let (oh, ow, w) = (g.outputHeight, g.outputWidth, g.width)
@@ -143,8 +143,8 @@ extension Kernels {
     /// The backward pass of average pooling: each output gradient, divided by the window
     /// size, is added to every input element under its window.
     static func averagePoolBackward<S: KernelScalar>(_ gradient: [S], _ g: WindowGeometry) -> [S] {
-        if let problem = g.problem { preconditionFailure("averagePoolBackward: \(problem) (\(g))") }
-        precondition(gradient.count == g.outputCount,
+        if let problem = g.problem { fatalError("averagePoolBackward: \(problem) (\(g))") }
+        checkPrecondition(gradient.count == g.outputCount,
                      "averagePoolBackward: \(gradient.count) gradients for \(g.outputCount) outputs")
         let planes = g.batch * g.channels, planeSize = g.height * g.width
         let scale = 1 / S(g.kernelHeight * g.kernelWidth)

@@ -9,9 +9,9 @@ extension Kernels {
     static func reduce<S: KernelScalar>(
         _ op: ReduceOp, _ x: [S], _ outer: Int, _ count: Int, _ inner: Int
     ) -> [S] {
-        precondition(x.count == outer * count * inner,
+        checkPrecondition(x.count == outer * count * inner,
                      "reduce: \(x.count) elements, expected [\(outer), \(count), \(inner)]")
-        precondition(op == .sum || count > 0, "reduce: \(op) over an empty axis")
+        checkPrecondition(op == .sum || count > 0, "reduce: \(op) over an empty axis")
         switch op {
         case .sum: return reduce(x, outer, count, inner, identity: 0) { $0 + $1 }
         case .maximum: return reduce(x, outer, count, inner, identity: -.infinity) { $1 > $0 || $1.isNaN ? $1 : $0 }
@@ -64,7 +64,7 @@ extension Kernels {
     static func softmax<S: KernelScalar>(
         _ x: [S], _ outer: Int, _ count: Int, _ inner: Int, _ log: Bool
     ) -> [S] {
-        precondition(x.count == outer * count * inner,
+        checkPrecondition(x.count == outer * count * inner,
                      "softmax: \(x.count) elements, expected [\(outer), \(count), \(inner)]")
         guard count > 0 else { return x }
         let largest = reduce(.maximum, x, outer, count, inner)
@@ -105,7 +105,7 @@ extension Kernels {
     static func argmax<S: KernelScalar>(
         _ x: [S], outer: Int, count: Int, inner: Int
     ) -> [Int] {
-        precondition(count > 0 && x.count == outer * count * inner,
+        checkPrecondition(count > 0 && x.count == outer * count * inner,
                      "argmax: \(x.count) elements, expected [\(outer), \(count), \(inner)]")
         var result = [Int](repeating: 0, count: outer * inner)
         for o in 0..<outer {

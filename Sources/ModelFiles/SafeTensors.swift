@@ -41,7 +41,7 @@ public struct SafeTensors: Sendable, Equatable {
 
         /// Integers stored as I64.
         public init(integers: [Int], shape: [Int]) {
-            precondition(shape.reduce(1, *) == integers.count, "SafeTensors: \(integers.count) integers for shape \(shape)")
+            checkPrecondition(shape.reduce(1, *) == integers.count, "SafeTensors: \(integers.count) integers for shape \(shape)")
             dataType = .int64
             self.shape = shape
             bytes = integers.map { Int64($0).littleEndian }.withUnsafeBytes { Array($0) }
@@ -76,7 +76,7 @@ public struct SafeTensors: Sendable, Equatable {
 
         /// The bytes reinterpreted as `count` values of `T` (one copy).
         private func copied<T: BitwiseCopyable>(as _: T.Type) -> [T] {
-            precondition(bytes.count == count * MemoryLayout<T>.size, "SafeTensors: \(bytes.count) bytes for \(count) values")
+            checkPrecondition(bytes.count == count * MemoryLayout<T>.size, "SafeTensors: \(bytes.count) bytes for \(count) values")
             return [T](unsafeUninitializedCapacity: count) { out, initialized in
                 bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(out).copyMemory(from: $0) }
                 initialized = count

@@ -57,7 +57,7 @@ extension Layer {
     /// Runs the layer on `input` without recording gradients, in evaluation mode,
     /// `batchSize` examples at a time.
     public func predict(_ input: Tensor<Scalar>, batchSize: Int = 1024) -> Tensor<Scalar> {
-        precondition(batchSize > 0, "predict: batch size must be positive, got \(batchSize)")
+        checkPrecondition(batchSize > 0, "predict: batch size must be positive, got \(batchSize)")
         let wasTraining = isTraining
         isTraining = false
         defer { isTraining = wasTraining }
@@ -74,5 +74,5 @@ extension Layer {
 
 /// A shape check that names the layer and both shapes.
 func requireShape(_ condition: Bool, _ layer: String, expected: String, actual: [Int]) {
-    precondition(condition, "\(layer): expected input of shape \(expected), got \(actual)")
+    checkPrecondition(condition, "\(layer): expected input of shape \(expected), got \(actual)")
 }

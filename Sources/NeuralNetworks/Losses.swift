@@ -55,14 +55,14 @@ public func crossEntropy<S>(probabilities: Tensor<S>, labels: [Int]) -> Tensor<S
 public func oneHot<S: TensorScalar>(_ labels: [Int], classes: Int) -> Tensor<S> {
     var values = S.filled(0, count: labels.count * classes)
     for (i, label) in labels.enumerated() {
-        precondition(label >= 0 && label < classes, "oneHot: label \(label) is outside the \(classes) classes")
+        checkPrecondition(label >= 0 && label < classes, "oneHot: label \(label) is outside the \(classes) classes")
         values[i * classes + label] = 1
     }
     return Tensor(shape: [labels.count, classes], scalars: values)
 }
 
 private func requireSameShape<S>(_ a: Tensor<S>, _ b: Tensor<S>, _ name: String) {
-    precondition(a.shape == b.shape, "\(name): predictions \(a.shape) and targets \(b.shape) differ in shape")
+    checkPrecondition(a.shape == b.shape, "\(name): predictions \(a.shape) and targets \(b.shape) differ in shape")
 }
 
 /// The loss a training loop minimises, chosen by name.

@@ -48,7 +48,7 @@ final class GradientNode<Scalar: TensorScalar> {
     }
 
     func accumulate(_ incoming: Tensor<Scalar>) {
-        precondition(incoming.shape == shape,
+        checkPrecondition(incoming.shape == shape,
                      "backward: gradient of shape \(incoming.shape) for a value of shape \(shape)")
         if let existing = gradient {
             gradient = Tensor(shape: shape, scalars: Scalar.zip(
@@ -109,7 +109,7 @@ extension Tensor {
 
     /// Back-propagates from this scalar: ∂L/∂L = 1.
     public func backward() {
-        precondition(count == 1, "backward: needs a scalar, got shape \(shape); pass a gradient")
+        checkPrecondition(count == 1, "backward: needs a scalar, got shape \(shape); pass a gradient")
         backward(gradient: Tensor(repeating: 1, shape: shape))
     }
 
@@ -117,10 +117,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(gradient seed: Tensor) {
-        precondition(seed.shape == shape,
+        checkPrecondition(seed.shape == shape,
                      "backward: seed of shape \(seed.shape) for a value of shape \(shape)")
         guard let root = node else {
-            preconditionFailure("backward: this value does not depend on any tensor requiring a gradient")
+            fatalError("backward: this value does not depend on any tensor requiring a gradient")
         }
         withoutGradients {
             // This pass's gradients, apart from those retained from earlier passes, so
@@ -133,7 +133,7 @@ extension Tensor {
                 let inputGradients = pullback(gradient, node.parents.map { $0 != nil })
                 for (parent, inputGradient) in zip(node.parents, inputGradients) {
                     guard let parent, let inputGradient else { continue }
-                    precondition(inputGradient.shape == parent.shape,
+                    checkPrecondition(inputGradient.shape == parent.shape,
                                  "backward: gradient of shape \(inputGradient.shape) for a value of shape \(parent.shape)")
                     let key = ObjectIdentifier(parent)
                     pending[key] = pending[key].map { $0 + inputGradient } ?? inputGradient.detached()

@@ -24,8 +24,8 @@ public enum GradientCheck {
     ) -> Result {
         let tracked = inputs.map { $0.requiringGradient() }
         let output = function(tracked)
-        precondition(output.count == 1, "gradient check: the function must return a scalar, got \(output.shape)")
-        precondition(output.requiresGradient, "gradient check: the output does not depend on the inputs")
+        checkPrecondition(output.count == 1, "gradient check: the function must return a scalar, got \(output.shape)")
+        checkPrecondition(output.requiresGradient, "gradient check: the output does not depend on the inputs")
         output.backward()
         var errors: [Double] = []
         for (i, input) in inputs.enumerated() {

@@ -17,7 +17,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable, Equatable {
 
     /// Restores a generator from a saved ``state``.
     public init(state: [UInt64]) {
-        precondition(state.count == 4 && state.contains { $0 != 0 },
+        checkPrecondition(state.count == 4 && state.contains { $0 != 0 },
                      "RandomSource: a state is four words, not all zero")
         self.state = state
     }

@@ -11,7 +11,7 @@ extension Tensor {
         for d in 0..<rank {
             let x = d < rank - a.count ? 1 : a[d - (rank - a.count)]
             let y = d < rank - b.count ? 1 : b[d - (rank - b.count)]
-            precondition(x == y || x == 1 || y == 1,
+            checkPrecondition(x == y || x == 1 || y == 1,
                          "\(operation): shapes \(a) and \(b) cannot be broadcast together")
             result[d] = x == 1 ? y : x
         }
@@ -41,7 +41,7 @@ extension Tensor {
     /// This tensor stretched to `shape` by broadcasting (a copy).
     public func broadcast(to target: [Int]) -> Tensor {
         let result = Tensor.elementwise(.add, self, Tensor.zeros(target), name: "broadcast")
-        precondition(result.shape == target, "broadcast: shape \(shape) cannot grow to \(target)")
+        checkPrecondition(result.shape == target, "broadcast: shape \(shape) cannot grow to \(target)")
         let original = shape
         return Tensor.record(result, from: [self]) { g, _ in [g.summed(toShape: original)] }
     }
@@ -54,7 +54,7 @@ extension Tensor {
         if shape == target { return self }
         var result = self
         let extra = rank - target.count
-        precondition(extra >= 0, "sum to shape: \(shape) has lower rank than \(target)")
+        checkPrecondition(extra >= 0, "sum to shape: \(shape) has lower rank than \(target)")
         if extra > 0 {
             let lead = shape[..<extra].reduce(1, *)
             result = Tensor(shape: Array(shape[extra...]), scalars: Scalar.reduce(
@@ -63,7 +63,7 @@ extension Tensor {
         for d in target.indices where target[d] == 1 && result.shape[d] != 1 {
             result = result.sum(alongAxis: d, keepingDimension: true)
         }
-        precondition(result.shape == target, "sum to shape: \(shape) does not reduce to \(target)")
+        checkPrecondition(result.shape == target, "sum to shape: \(shape) does not reduce to \(target)")
         return result
     }
 

@@ -48,18 +48,18 @@ extension Tensor {
         _ padding: (height: Int, width: Int), _ dilation: (height: Int, width: Int)
     ) -> WindowGeometry {
         let shapes = "input \(input), weight \(weight)"
-        precondition(input.count == 4, "conv2D: input must be [batch, channels, height, width]; \(shapes)")
-        precondition(weight.count == 4,
+        checkPrecondition(input.count == 4, "conv2D: input must be [batch, channels, height, width]; \(shapes)")
+        checkPrecondition(weight.count == 4,
                      "conv2D: weight must be [outChannels, inChannels, kernelHeight, kernelWidth]; \(shapes)")
-        precondition(input[1] == weight[1],
+        checkPrecondition(input[1] == weight[1],
                      "conv2D: input has \(input[1]) channels, weight expects \(weight[1]); \(shapes)")
         if let bias {
-            precondition(bias == [weight[0]], "conv2D: bias \(bias) does not match weight \(weight)")
+            checkPrecondition(bias == [weight[0]], "conv2D: bias \(bias) does not match weight \(weight)")
         }
         let geometry = WindowGeometry(
             batch: input[0], channels: input[1], height: input[2], width: input[3],
             kernel: (weight[2], weight[3]), stride: stride, padding: padding, dilation: dilation)
-        if let problem = geometry.problem { preconditionFailure("conv2D: \(problem); \(shapes)") }
+        if let problem = geometry.problem { fatalError("conv2D: \(problem); \(shapes)") }
         return geometry
     }
 }

@@ -12,14 +12,14 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-        precondition(input.rank == 2 && weight.rank == 2,
+        checkPrecondition(input.rank == 2 && weight.rank == 2,
                      "linear: input \(input.shape) and weight \(weight.shape) must be matrices")
-        precondition(input.shape[1] == weight.shape[1],
+        checkPrecondition(input.shape[1] == weight.shape[1],
                      "linear: input \(input.shape) does not match weight \(weight.shape) (expects [batch, \(weight.shape[1])])")
         let (m, k, n) = (input.shape[0], input.shape[1], weight.shape[0])
         var z: [Scalar]
         if let bias {
-            precondition(bias.shape == [n], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
+            checkPrecondition(bias.shape == [n], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
             z = Scalar.zip(.add, bias.scalars, strides: [0, 1], [0], strides: [0, 0], shape: [m, n])
         } else {
             z = Scalar.filled(0, count: m * n)
@@ -42,12 +42,12 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func softmaxCrossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
-        precondition(logits.rank == 2, "softmaxCrossEntropy: logits must be [batch, classes], got \(logits.shape)")
+        checkPrecondition(logits.rank == 2, "softmaxCrossEntropy: logits must be [batch, classes], got \(logits.shape)")
         let (m, k) = (logits.shape[0], logits.shape[1])
-        precondition(labels.count == m,
+        checkPrecondition(labels.count == m,
                      "softmaxCrossEntropy: \(labels.count) labels for logits of shape \(logits.shape)")
         if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
-            preconditionFailure("softmaxCrossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
+            fatalError("softmaxCrossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
         }
         let logProbabilities = Scalar.softmax(logits.scalars, outer: m, count: k, inner: 1, log: true)
         var total = 0.0
@@ -68,7 +68,7 @@ extension Tensor {
     /// `BCELoss`. Backward, also as PyTorch: ∂J/∂p = (p − y)/max(p(1 − p), 10⁻¹²)/n, finite
     /// even where p is exactly 0 or 1.
     public static func binaryCrossEntropy(probabilities p: Tensor, targets y: Tensor) -> Tensor {
-        precondition(p.shape == y.shape,
+        checkPrecondition(p.shape == y.shape,
                      "binaryCrossEntropy: probabilities \(p.shape) and targets \(y.shape) differ in shape")
         let (probabilities, targets) = (p.detached(), y.detached())
         let n = Scalar(Swift.max(p.count, 1))
@@ -88,11 +88,11 @@ extension Tensor {
     /// integer labels: −(1/m) Σᵢ log pᵢ,yᵢ, the logarithm floored at −100. Backward:
     /// −1/(m·pᵢ,yᵢ) at the labels where the floor is not reached, 0 elsewhere.
     public static func negativeLogLikelihood(probabilities p: Tensor, labels: [Int]) -> Tensor {
-        precondition(p.rank == 2 && labels.count == p.shape[0],
+        checkPrecondition(p.rank == 2 && labels.count == p.shape[0],
                      "crossEntropy: \(labels.count) labels for probabilities of shape \(p.shape)")
         let (m, k) = (p.shape[0], p.shape[1])
         if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
-            preconditionFailure("crossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
+            fatalError("crossEntropy: label \(bad) is outside the \(k) classes 0..<\(k)")
         }
         let picked = labels.enumerated().map { p.scalars[$0.offset * k + $0.element] }
         let logs = Scalar.map(.log, picked).map { Swift.max($0, -100) }

@@ -31,11 +31,11 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func product(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool) -> Tensor {
-        precondition(a.rank == 2 && b.rank == 2,
+        checkPrecondition(a.rank == 2 && b.rank == 2,
                      "matmul: needs two matrices, got shapes \(a.shape) and \(b.shape)")
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        precondition(
+        checkPrecondition(
             k == k2,
             "matmul: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") do not chain (\(k) ≠ \(k2))")
         var c = Scalar.filled(0, count: m * n)

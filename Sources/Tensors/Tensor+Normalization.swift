@@ -39,7 +39,7 @@ extension Tensor {
         _ input: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor, epsilon: Scalar
     ) -> Tensor {
         let (_, channels, _) = normalizationLayout(input.shape, scale.shape, shift.shape)
-        precondition(mean.shape == [channels] && variance.shape == [channels],
+        checkPrecondition(mean.shape == [channels] && variance.shape == [channels],
                      "batchNorm: mean \(mean.shape) and variance \(variance.shape) do not match input \(input.shape)")
         var perChannel = [Int](repeating: 1, count: input.rank)
         perChannel[1] = channels
@@ -50,8 +50,8 @@ extension Tensor {
 
     /// `[batch, channels, size]` of an input normalised along axis 1.
     static func normalizationLayout(_ input: [Int], _ scale: [Int], _ shift: [Int]) -> (Int, Int, Int) {
-        precondition(input.count >= 2, "batchNorm: input must be [batch, channels, …], got \(input)")
-        precondition(scale == [input[1]] && shift == [input[1]],
+        checkPrecondition(input.count >= 2, "batchNorm: input must be [batch, channels, …], got \(input)")
+        checkPrecondition(scale == [input[1]] && shift == [input[1]],
                      "batchNorm: scale \(scale) and shift \(shift) do not match the channels of input \(input)")
         return (input[0], input[1], input.dropFirst(2).reduce(1, *))
     }

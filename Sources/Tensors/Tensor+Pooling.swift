@@ -42,17 +42,17 @@ extension Tensor {
 
     /// The mean of each plane: `[batch, channels, height, width]` → `[batch, channels]`.
     public func globalAveragePooled2D() -> Tensor {
-        precondition(rank == 4, "globalAveragePool2D: input must be [batch, channels, height, width], got \(shape)")
+        checkPrecondition(rank == 4, "globalAveragePool2D: input must be [batch, channels, height, width], got \(shape)")
         return reshaped(to: [shape[0], shape[1], shape[2] * shape[3]]).mean(alongAxis: 2)
     }
 
     private func poolingGeometry(
         _ operation: String, _ kernel: (height: Int, width: Int), _ stride: (height: Int, width: Int)
     ) -> WindowGeometry {
-        precondition(rank == 4, "\(operation): input must be [batch, channels, height, width], got \(shape)")
+        checkPrecondition(rank == 4, "\(operation): input must be [batch, channels, height, width], got \(shape)")
         let geometry = WindowGeometry(batch: shape[0], channels: shape[1], height: shape[2], width: shape[3],
                                       kernel: kernel, stride: stride)
-        if let problem = geometry.problem { preconditionFailure("\(operation): \(problem); input \(shape)") }
+        if let problem = geometry.problem { fatalError("\(operation): \(problem); input \(shape)") }
         return geometry
     }
 

@@ -3,7 +3,7 @@ import Kernels
 extension Tensor {
     /// `[outer, count, inner]`: the shape around `axis`, for the axis kernels.
     func split(around axis: Int, operation: String) -> (outer: Int, count: Int, inner: Int) {
-        precondition(axis >= 0 && axis < rank, "\(operation): axis \(axis) out of range for shape \(shape)")
+        checkPrecondition(axis >= 0 && axis < rank, "\(operation): axis \(axis) out of range for shape \(shape)")
         return (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
     }
 

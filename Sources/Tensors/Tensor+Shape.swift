@@ -7,11 +7,11 @@ extension Tensor {
         var target = newShape
         if let hole = target.firstIndex(of: -1) {
             let known = target.enumerated().filter { $0.offset != hole }.map { $0.element }.reduce(1, *)
-            precondition(known > 0 && count % known == 0,
+            checkPrecondition(known > 0 && count % known == 0,
                          "reshape: cannot infer -1 in \(newShape) for \(count) values of shape \(shape)")
             target[hole] = count / known
         }
-        precondition(target.reduce(1, *) == count && target.allSatisfy { $0 >= 0 },
+        checkPrecondition(target.reduce(1, *) == count && target.allSatisfy { $0 >= 0 },
                      "reshape: shape \(shape) (\(count) values) cannot become \(newShape)")
         let original = shape
         return Tensor.record(Tensor(shape: target, scalars: scalars), from: [self]) { g, _ in
@@ -21,14 +21,14 @@ extension Tensor {
 
     /// `[batch, …]` flattened to `[batch, features]`.
     public func flattenedBatch() -> Tensor {
-        precondition(rank >= 1, "flatten: needs a batch dimension, got shape \(shape)")
+        checkPrecondition(rank >= 1, "flatten: needs a batch dimension, got shape \(shape)")
         return reshaped(to: [shape[0], shape.dropFirst().reduce(1, *)])
     }
 
     /// The transpose of a matrix (a copy). For products, prefer
     /// `Tensor.matmul(_:transposed:_:transposed:)`, which reads transposes in place.
     public func transposed() -> Tensor {
-        precondition(rank == 2, "transpose: needs a matrix, got shape \(shape)")
+        checkPrecondition(rank == 2, "transpose: needs a matrix, got shape \(shape)")
         let values = Kernels.transpose(scalars, rows: shape[0], columns: shape[1])
         return Tensor.record(Tensor(shape: [shape[1], shape[0]], scalars: values), from: [self]) { g, _ in
             [g.transposed()]
@@ -37,10 +37,10 @@ extension Tensor {
 
     /// Rows (entries of the first dimension) `indices`, in that order: a mini-batch.
     public func gatheringRows(_ indices: [Int]) -> Tensor {
-        precondition(rank >= 1, "gather: needs at least one dimension, got a scalar")
+        checkPrecondition(rank >= 1, "gather: needs at least one dimension, got a scalar")
         let rowLength = shape.dropFirst().reduce(1, *)
         for index in indices {
-            precondition(index >= 0 && index < shape[0],
+            checkPrecondition(index >= 0 && index < shape[0],
                          "gather: row \(index) outside 0..<\(shape[0]) of shape \(shape)")
         }
         let values = Kernels.gatherRows(scalars, rowLength: rowLength, indices: indices)
@@ -64,15 +64,15 @@ extension Tensor {
 
     /// Tensors joined along `axis`; all other dimensions must agree.
     public static func concatenate(_ parts: [Tensor], alongAxis axis: Int = 0) -> Tensor {
-        precondition(!parts.isEmpty, "concatenate: no tensors")
+        checkPrecondition(!parts.isEmpty, "concatenate: no tensors")
         let first = parts[0]
         let axis = first.normalized(axis: axis)
-        precondition(axis >= 0 && axis < first.rank, "concatenate: axis \(axis) out of range for \(first.shape)")
+        checkPrecondition(axis >= 0 && axis < first.rank, "concatenate: axis \(axis) out of range for \(first.shape)")
         for part in parts {
             var a = part.shape, b = first.shape
-            precondition(a.count == b.count, "concatenate: shapes \(b) and \(a) differ in rank")
+            checkPrecondition(a.count == b.count, "concatenate: shapes \(b) and \(a) differ in rank")
             a[axis] = 0; b[axis] = 0
-            precondition(a == b, "concatenate: shapes \(first.shape) and \(part.shape) differ off axis \(axis)")
+            checkPrecondition(a == b, "concatenate: shapes \(first.shape) and \(part.shape) differ off axis \(axis)")
         }
         let outer = first.shape[..<axis].reduce(1, *)
         let inner = first.shape[(axis + 1)...].reduce(1, *)
@@ -93,7 +93,7 @@ extension Tensor {
     public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = normalized(axis: axis)
         let (outer, n, inner) = split(around: axis, operation: "slice")
-        precondition(range.lowerBound >= 0 && range.upperBound <= n,
+        checkPrecondition(range.lowerBound >= 0 && range.upperBound <= n,
                      "slice: range \(range) outside 0..<\(n) along axis \(axis) of \(shape)")
         let rows = (0..<outer).flatMap { o in range.map { o * n + $0 } }
         let values = Kernels.gatherRows(scalars, rowLength: inner, indices: rows)

@@ -26,9 +26,9 @@ public struct Tensor<Scalar: TensorScalar> {
 
     /// A tensor of the given shape holding `scalars` in row-major order.
     public init(shape: [Int], scalars: [Scalar]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
+        checkPrecondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         let count = shape.reduce(1, *)
-        precondition(
+        checkPrecondition(
             scalars.count == count,
             "Tensor: \(scalars.count) values do not fill shape \(shape), which holds \(count)")
         self.shape = shape
@@ -49,7 +49,7 @@ public struct Tensor<Scalar: TensorScalar> {
     public init(_ rows: [[Scalar]]) {
         let width = rows.first?.count ?? 0
         for (i, row) in rows.enumerated() {
-            precondition(row.count == width,
+            checkPrecondition(row.count == width,
                          "Tensor: row \(i) has \(row.count) values, row 0 has \(width)")
         }
         self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
@@ -67,7 +67,7 @@ public struct Tensor<Scalar: TensorScalar> {
 
     /// The single value of a one-element tensor.
     public var scalar: Scalar {
-        precondition(scalars.count == 1, "scalar: tensor of shape \(shape) has \(scalars.count) values")
+        checkPrecondition(scalars.count == 1, "scalar: tensor of shape \(shape) has \(scalars.count) values")
         return scalars[0]
     }
 
@@ -77,10 +77,10 @@ public struct Tensor<Scalar: TensorScalar> {
     }
 
     func flatIndex(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "index \(index) has rank \(index.count), tensor \(shape)")
+        checkPrecondition(index.count == rank, "index \(index) has rank \(index.count), tensor \(shape)")
         var flat = 0
         for (d, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[d], "index \(index) out of range for shape \(shape)")
+            checkPrecondition(i >= 0 && i < shape[d], "index \(index) out of range for shape \(shape)")
             flat = flat * shape[d] + i
         }
         return flat
@@ -100,19 +100,19 @@ public struct Tensor<Scalar: TensorScalar> {
     /// leaf (its gradient). Optimisers use it; it must not be called on the result of a
     /// recorded operation.
     public mutating func assign(_ newScalars: [Scalar]) {
-        precondition(newScalars.count == scalars.count,
+        checkPrecondition(newScalars.count == scalars.count,
                      "assign: \(newScalars.count) values for shape \(shape)")
-        precondition(node?.isLeaf ?? true, "assign: only leaves and untracked tensors can be assigned")
+        checkPrecondition(node?.isLeaf ?? true, "assign: only leaves and untracked tensors can be assigned")
         scalars = newScalars
     }
 
     /// Mutates the values in place (see ``assign(_:)``), without a copy when this tensor
     /// holds the only reference to its storage.
     public mutating func updateScalars(_ body: (inout [Scalar]) -> Void) {
-        precondition(node?.isLeaf ?? true, "update: only leaves and untracked tensors can be updated")
+        checkPrecondition(node?.isLeaf ?? true, "update: only leaves and untracked tensors can be updated")
         let count = scalars.count
         body(&scalars)
-        precondition(scalars.count == count, "update: the number of values changed")
+        checkPrecondition(scalars.count == count, "update: the number of values changed")
     }
 }
 

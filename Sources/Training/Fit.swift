@@ -87,7 +87,7 @@ public func fit<Model: Layer, Opt: Optimizer>(
 public func evaluate<Model: Layer>(
     _ model: Model, on data: LabeledData<Model.Scalar>, loss: Loss, batchSize: Int = 1024
 ) -> Metrics {
-    precondition(batchSize > 0, "evaluate: batch size must be positive, got \(batchSize)")
+    checkPrecondition(batchSize > 0, "evaluate: batch size must be positive, got \(batchSize)")
     let wasTraining = model.isTraining
     model.isTraining = false
     defer { model.isTraining = wasTraining }

@@ -36,7 +36,7 @@ struct Objective<Scalar: TensorScalar> {
             let output = model(x)
             return (meanSquaredError(predictions: output, targets: y.reshaped(to: output.shape)), output.detached())
         case (_, .labels):
-            preconditionFailure("loss \(loss) needs target values, not class labels")
+            fatalError("loss \(loss) needs target values, not class labels")
         }
     }
 }

@@ -50,9 +50,9 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
     let layout: String
 
     init(name: String, channels: Int, momentum: Double, epsilon: Double, exampleRanks: Set<Int>, layout: String) {
-        precondition(channels > 0, "\(name): channel count must be positive, got \(channels)")
-        precondition(momentum >= 0 && momentum <= 1, "\(name): momentum must be in [0, 1], got \(momentum)")
-        precondition(epsilon > 0, "\(name): epsilon must be positive, got \(epsilon)")
+        checkPrecondition(channels > 0, "\(name): channel count must be positive, got \(channels)")
+        checkPrecondition(momentum >= 0 && momentum <= 1, "\(name): momentum must be in [0, 1], got \(momentum)")
+        checkPrecondition(epsilon > 0, "\(name): epsilon must be positive, got \(epsilon)")
         self.name = name
         self.channels = channels
         self.momentum = momentum

@@ -32,12 +32,12 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         seed: UInt64 = 0
     ) {
         let name = "Conv2D(\(inputChannels) → \(outputChannels))"
-        precondition(inputChannels > 0 && outputChannels > 0, "\(name): channel counts must be positive")
-        precondition(kernelSize.height > 0 && kernelSize.width > 0,
+        checkPrecondition(inputChannels > 0 && outputChannels > 0, "\(name): channel counts must be positive")
+        checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0,
                      "\(name): kernel \(kernelSize.height)×\(kernelSize.width) must be positive")
-        precondition(stride.height > 0 && stride.width > 0, "\(name): stride must be positive")
-        precondition(padding.height >= 0 && padding.width >= 0, "\(name): padding must not be negative")
-        precondition(dilation.height > 0 && dilation.width > 0, "\(name): dilation must be positive")
+        checkPrecondition(stride.height > 0 && stride.width > 0, "\(name): stride must be positive")
+        checkPrecondition(padding.height >= 0 && padding.width >= 0, "\(name): padding must not be negative")
+        checkPrecondition(dilation.height > 0 && dilation.width > 0, "\(name): dilation must be positive")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -92,7 +92,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
                      expected: "[\(perExample)\(inputChannels), height, width] (\(weightText))", actual: fullShape)
         let padded = (shape[1] + 2 * padding.height, shape[2] + 2 * padding.width)
         let extent = (dilation.height * (kernelSize.height - 1) + 1, dilation.width * (kernelSize.width - 1) + 1)
-        precondition(extent.0 <= padded.0 && extent.1 <= padded.1,
+        checkPrecondition(extent.0 <= padded.0 && extent.1 <= padded.1,
                      "\(summaryName): kernel \(extent.0)×\(extent.1) is larger than the padded input \(padded.0)×\(padded.1); input \(fullShape), \(weightText)")
         return [outputChannels, (padded.0 - extent.0) / stride.height + 1, (padded.1 - extent.1) / stride.width + 1]
     }

@@ -18,7 +18,7 @@ public final class Dense<Scalar: TensorScalar>: Layer {
         weightInitializer: Initializer = .xavierUniform, biasInitializer: Initializer = .zeros,
         seed: UInt64 = 0
     ) {
-        precondition(inputSize > 0 && outputSize > 0,
+        checkPrecondition(inputSize > 0 && outputSize > 0,
                      "Dense: sizes must be positive, got \(inputSize) → \(outputSize)")
         self.inputSize = inputSize
         self.outputSize = outputSize

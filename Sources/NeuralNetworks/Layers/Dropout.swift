@@ -9,7 +9,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     private var generator: RandomSource
 
     public init(probability: Double, seed: UInt64 = 0) {
-        precondition(probability >= 0 && probability < 1,
+        checkPrecondition(probability >= 0 && probability < 1,
                      "Dropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         generator = RandomSource(seed: seed)

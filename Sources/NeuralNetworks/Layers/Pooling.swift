@@ -8,8 +8,8 @@ public final class MaxPool2D<Scalar: TensorScalar>: Layer {
     public let stride: (height: Int, width: Int)
 
     public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
-        precondition(kernelSize.height > 0 && kernelSize.width > 0, "MaxPool2D: kernel size must be positive")
-        precondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "MaxPool2D: stride must be positive")
+        checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0, "MaxPool2D: kernel size must be positive")
+        checkPrecondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "MaxPool2D: stride must be positive")
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
     }
@@ -37,8 +37,8 @@ public final class AvgPool2D<Scalar: TensorScalar>: Layer {
     public let stride: (height: Int, width: Int)
 
     public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
-        precondition(kernelSize.height > 0 && kernelSize.width > 0, "AvgPool2D: kernel size must be positive")
-        precondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "AvgPool2D: stride must be positive")
+        checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0, "AvgPool2D: kernel size must be positive")
+        checkPrecondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "AvgPool2D: stride must be positive")
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
     }
@@ -100,7 +100,7 @@ func pooledShape(
 ) -> [Int] {
     let batch = fullShape.count == shape.count ? "" : "batch, "
     requireShape(shape.count == 3, layer, expected: "[\(batch)channels, height, width]", actual: fullShape)
-    precondition(kernel.height <= shape[1] && kernel.width <= shape[2],
+    checkPrecondition(kernel.height <= shape[1] && kernel.width <= shape[2],
                  "\(layer): window \(kernel.height)×\(kernel.width) is larger than the input \(shape[1])×\(shape[2]); input \(fullShape)")
     return [shape[0], (shape[1] - kernel.height) / stride.height + 1, (shape[2] - kernel.width) / stride.width + 1]
 }
