@@ -1,3 +1,5 @@
+import CKernels
+
 /// The kernels of convolutional networks over NCHW images: im2col/col2im (convolution
 /// lowered to GEMM), max and average pooling, and batch normalisation, each with its
 /// backward pass.
@@ -296,9 +298,20 @@ extension Kernels {
     /// Images per GEMM: enough that the product is large, few enough that the column
     /// matrix of a chunk (about 2 MB at most) stays in cache between im2col, the GEMM and,
     /// in the backward pass, col2im.
-    nonisolated(unsafe) static var chunkElements = 1 << 19
-    static func convolutionChunk(_ g: WindowGeometry) -> Int {
-        Swift.max(1, Swift.min(g.batch, chunkElements / Swift.max(1, g.patchSize * g.positions)))
+    static let chunkElements = 1 << 19
+    static func convolutionChunk(_ g: WindowGeometry, outputChannels: Int) -> Int {
+        let perImage = Swift.max(g.patchSize, outputChannels) * g.positions
+        return Swift.max(1, Swift.min(g.batch, chunkElements / Swift.max(1, perImage)))
+    }
+
+    /// The calling thread's scratch buffer `slot` for `count` values (see
+    /// `backprop_scratch`): reused from call to call, never freed by the caller.
+    static func scratch<S>(_ slot: Int, count: Int, of _: S.Type = S.self) -> UnsafeMutablePointer<S> {
+        let bytes = Swift.max(1, count) * MemoryLayout<S>.stride
+        guard let raw = backprop_scratch(slot, bytes) else {
+            fatalError("convolution: out of memory for \(bytes) bytes of scratch space")
+        }
+        return raw.bindMemory(to: S.self, capacity: Swift.max(1, count))
     }
 
     /// `Y = W ⊛ X + b` over NCHW images, as one GEMM `W[out, patchSize] · im2col(X)` per
@@ -313,14 +326,13 @@ extension Kernels {
         checkPrecondition(bias.map { $0.count == outputChannels } ?? true,
                      "conv2D: bias has \(bias?.count ?? 0) elements for \(outputChannels) channels")
         BLAS.ensureReady()
-        let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)
+        let (chunk, positions, patch) = (convolutionChunk(g, outputChannels: outputChannels), g.positions, g.patchSize)
         let count = g.batch * outputChannels * positions
         return [S](unsafeUninitializedCapacity: count) { out, initialized in
             defer { initialized = count }
             guard count > 0, let y = out.baseAddress else { return }
-            let columns = UnsafeMutablePointer<S>.allocate(capacity: patch * chunk * positions)
-            let product = UnsafeMutablePointer<S>.allocate(capacity: outputChannels * chunk * positions)
-            defer { columns.deallocate(); product.deallocate() }
+            let columns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
+            let product: UnsafeMutablePointer<S> = scratch(1, count: outputChannels * chunk * positions)
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
                     for first in stride(from: 0, to: g.batch, by: chunk) {
@@ -349,14 +361,13 @@ extension Kernels {
         checkPrecondition(weight.count == outputChannels * g.patchSize && gradient.count == g.batch * outputChannels * g.positions,
                      "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
         BLAS.ensureReady()
-        let (chunk, positions, patch) = (convolutionChunk(g), g.positions, g.patchSize)
+        let (chunk, positions, patch) = (convolutionChunk(g, outputChannels: outputChannels), g.positions, g.patchSize)
         // col2im overwrites every image, chunk by chunk, so the input gradient starts uninitialised.
         var gradientInput = needs.input ? [S](unsafeUninitializedCapacity: g.inputCount) { $1 = g.inputCount } : nil
         var gradientWeight = needs.weight ? [S](repeating: 0, count: weight.count) : nil
         var gradientBias = needs.bias ? [S](repeating: 0, count: outputChannels) : nil
-        let columns = UnsafeMutablePointer<S>.allocate(capacity: patch * chunk * positions)
-        let gathered = UnsafeMutablePointer<S>.allocate(capacity: outputChannels * chunk * positions)
-        defer { columns.deallocate(); gathered.deallocate() }
+        let columns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
+        let gathered: UnsafeMutablePointer<S> = scratch(1, count: outputChannels * chunk * positions)
         x.withUnsafeBufferPointer { px in
             weight.withUnsafeBufferPointer { pw in
                 gradient.withUnsafeBufferPointer { pg in
