@@ -4,7 +4,7 @@
 
 import Foundation
 import Testing
-@testable import NeuralNetworks
+import NeuralNetworks
 import Tensors
 
 private func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor<Double> {

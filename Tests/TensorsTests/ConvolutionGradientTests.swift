@@ -3,7 +3,7 @@
 // differences in Float64 (GradientCheck), and the tie rule of max pooling by hand.
 
 import Testing
-@testable import Tensors
+import Tensors
 
 // MARK: - References and helpers
 
