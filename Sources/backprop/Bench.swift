@@ -4,7 +4,16 @@ import Kernels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Backprop's speed on the benchmark workloads.",
+        abstract: "Measure Backprop's speed on the benchmark workloads (bench/WORKLOADS.md).",
+        discussion: """
+            Benchmarks/compare.sh runs these beside the PyTorch and NumPy peers and writes a \
+            table of ratios.
+
+            Examples:
+              backprop bench gemm --threads 1,2
+              backprop bench workload W1 --threads 2
+              backprop bench elementwise
+            """,
         subcommands: [GEMMBenchmark.self, WorkloadBenchmark.self, ElementwiseBenchmark.self]
     )
 }
@@ -104,7 +113,15 @@ extension Duration {
 struct ElementwiseBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "elementwise",
-        abstract: "Nanoseconds per element of exp, log, tanh, sigmoid, relu on 1M floats."
+        abstract: "Nanoseconds per element of exp, log, tanh, sigmoid, softplus and relu.",
+        discussion: """
+            Each kernel runs ten times over --count floats in [-10, 10] (log: |x| + 0.5), \
+            allocation of the result included.
+
+            Examples:
+              backprop bench elementwise
+              backprop bench elementwise --count 100000
+            """
     )
 
     @Option(help: "Elements per call.")
