@@ -86,11 +86,18 @@ struct Report {
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard !all.isEmpty else { return "" }
         var low = all.min()!, high = all.max()!
-        if high - low < 1e-12 { low -= 0.5; high += 0.5 }
+        if high - low < 1e-12 {
+            let margin = max(abs(high) * 0.05, 0.01)
+            low -= margin
+            high += margin
+        }
         let pad = (high - low) * 0.05
         low -= pad; high += pad
-        let count = max(series.map(\.values.count).max() ?? 1, 2)
-        func x(_ i: Int) -> Double { left + Double(i) / Double(count - 1) * (width - left - right) }
+        let epochs = series.map(\.values.count).max() ?? 1
+        let count = max(epochs, 2)
+        func x(_ i: Int) -> Double {
+            epochs == 1 ? (left + width - right) / 2 : left + Double(i) / Double(count - 1) * (width - left - right)
+        }
         func y(_ v: Double) -> Double { top + (high - v) / (high - low) * (height - top - bottom) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
         svg += "<text x=\"\(width / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
@@ -99,8 +106,8 @@ struct Report {
             svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(y(v))\" y2=\"\(y(v))\" stroke=\"#eee\"/>"
             svg += "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(String(format: "%.3g", v))</text>"
         }
-        let step = max(1, count / 10)
-        for i in stride(from: 0, to: count, by: step) {
+        let step = max(1, epochs / 10)
+        for i in stride(from: 0, to: epochs, by: step) {
             svg += "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(i + 1)</text>"
         }
         svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
