@@ -97,7 +97,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     }
 
     /// A trainer that continues from saved progress; `model` and `optimizer` must hold the
-    /// weights and state saved with it.
+    /// weights and state saved with it. Early stopping's best weights are passed back in
+    /// `bestWeights`; when they are not, its tracking restarts at the resumed epoch.
     public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
                 callbacks: [any TrainingCallback] = [], resumingFrom progress: TrainingProgress,
                 bestWeights: [String: Tensor<Scalar>] = [:], baseLearningRate: Double) {
@@ -107,6 +108,12 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.callbacks = callbacks
         self.progress = progress
         self.progress.history.isInterrupted = false
+        if bestWeights.isEmpty {
+            // Without the best epoch's weights, early stopping starts tracking afresh from
+            // here rather than report an epoch whose weights it cannot restore.
+            self.progress.bestValue = nil
+            self.progress.bestEpoch = nil
+        }
         self.generator = RandomSource(state: progress.epochStartGenerator)
         self.bestWeights = bestWeights
         self.baseLearningRate = baseLearningRate
