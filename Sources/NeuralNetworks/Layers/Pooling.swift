@@ -1,61 +1,59 @@
 import Tensors
 
-/// Max pooling over each plane of NCHW images: the largest value of every
-/// `kernelSize` window, moved by `stride` (the kernel size by default, as in PyTorch).
-/// On ties the first maximum in row-major window order receives the gradient.
-public final class MaxPool2D<Scalar: TensorScalar>: Layer {
+/// What max and average pooling share: a `kernelSize` window over each plane of NCHW
+/// images, moved by `stride` (the kernel size by default, as in PyTorch).
+public class Pool2DLayer<Scalar: TensorScalar>: Layer {
     public let kernelSize: (height: Int, width: Int)
     public let stride: (height: Int, width: Int)
+    let name: String
+    let pool: (Tensor<Scalar>, (height: Int, width: Int), (height: Int, width: Int)) -> Tensor<Scalar>
 
-    public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
-        checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0, "MaxPool2D: kernel size must be positive")
-        checkPrecondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "MaxPool2D: stride must be positive")
+    init(name: String, kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)?,
+         pool: @escaping (Tensor<Scalar>, (height: Int, width: Int), (height: Int, width: Int)) -> Tensor<Scalar>) {
+        checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0, "\(name): kernel size must be positive")
+        checkPrecondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "\(name): stride must be positive")
+        self.name = name
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
-    }
-
-    public convenience init(kernelSize: Int, stride: Int? = nil) {
-        self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) })
+        self.pool = pool
     }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         _ = pooledShape(summaryName, Array(input.shape.dropFirst()), fullShape: input.shape, kernelSize, stride)
-        return input.maxPooled2D(kernelSize: kernelSize, stride: stride)
+        return pool(input, kernelSize, stride)
     }
 
-    public var summaryName: String { "MaxPool2D(\(poolingText(kernelSize, stride)))" }
+    public var summaryName: String { "\(name)(\(poolingText(kernelSize, stride)))" }
 
     public func outputShape(forInput shape: [Int]) -> [Int] {
         pooledShape(summaryName, shape, fullShape: shape, kernelSize, stride)
     }
 }
 
-/// Average pooling over each plane of NCHW images: the mean of every `kernelSize`
-/// window, moved by `stride` (the kernel size by default).
-public final class AvgPool2D<Scalar: TensorScalar>: Layer {
-    public let kernelSize: (height: Int, width: Int)
-    public let stride: (height: Int, width: Int)
-
+/// Max pooling: the largest value of every window. On ties the first maximum in
+/// row-major window order receives the gradient.
+public final class MaxPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
     public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
-        checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0, "AvgPool2D: kernel size must be positive")
-        checkPrecondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "AvgPool2D: stride must be positive")
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
+        super.init(name: "MaxPool2D", kernelSize: kernelSize, stride: stride) {
+            $0.maxPooled2D(kernelSize: $1, stride: $2)
+        }
     }
 
     public convenience init(kernelSize: Int, stride: Int? = nil) {
         self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) })
     }
+}
 
-    public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        _ = pooledShape(summaryName, Array(input.shape.dropFirst()), fullShape: input.shape, kernelSize, stride)
-        return input.averagePooled2D(kernelSize: kernelSize, stride: stride)
+/// Average pooling: the mean of every window.
+public final class AvgPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
+    public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
+        super.init(name: "AvgPool2D", kernelSize: kernelSize, stride: stride) {
+            $0.averagePooled2D(kernelSize: $1, stride: $2)
+        }
     }
 
-    public var summaryName: String { "AvgPool2D(\(poolingText(kernelSize, stride)))" }
-
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        pooledShape(summaryName, shape, fullShape: shape, kernelSize, stride)
+    public convenience init(kernelSize: Int, stride: Int? = nil) {
+        self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) })
     }
 }
 
