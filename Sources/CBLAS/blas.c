@@ -8,8 +8,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+
+// Per thread: a benchmark times the products its own thread calls (BLAS's worker threads
+// run inside those calls), unaffected by other threads' products.
+static _Thread_local int timing_enabled;
+static _Thread_local long long timed_nanoseconds;
+
+static void add_elapsed(const struct timespec *started) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  timed_nanoseconds += (long long)(now.tv_sec - started->tv_sec) * 1000000000LL +
+                       (now.tv_nsec - started->tv_nsec);
+}
+
+void backprop_blas_set_timing(int enabled) { timing_enabled = enabled != 0; }
+int backprop_blas_timing(void) { return timing_enabled; }
+long long backprop_blas_timed_nanoseconds(void) { return timed_nanoseconds; }
+
+#define TIMING_START                                                                        \
+  struct timespec started;                                                                  \
+  int timed = timing_enabled;                                                               \
+  if (timed) clock_gettime(CLOCK_MONOTONIC, &started);
+#define TIMING_END                                                                          \
+  if (timed) add_elapsed(&started);
+
 
 #ifdef __APPLE__
 #include <Accelerate/Accelerate.h>
@@ -24,13 +49,17 @@ int backprop_blas_get_threads(void) { return 0; }
 
 void backprop_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc) {
+  TIMING_START
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  TIMING_END
 }
 void backprop_dgemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
                     const double *b, int ldb, double beta, double *c, int ldc) {
+  TIMING_START
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  TIMING_END
 }
 
 #else
@@ -41,6 +70,10 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
                          const float *, int, float, float *, int);
 typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int,
                          const double *, int, double, double *, int);
+typedef void (*sgemv_fn)(int, int, int, int, float, const float *, int, const float *, int,
+                         float, float *, int);
+typedef void (*dgemv_fn)(int, int, int, int, double, const double *, int, const double *, int,
+                         double, double *, int);
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*corename_fn)(void);
@@ -52,6 +85,8 @@ static struct {
   char chosen[32];
   sgemm_fn sgemm;
   dgemm_fn dgemm;
+  sgemv_fn sgemv;
+  dgemv_fn dgemv;
   set_threads_fn set_threads;
   get_threads_fn get_threads;
   corename_fn corename;
@@ -126,11 +161,14 @@ static void load_library(void) {
   }
   blas.sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
   blas.dgemm = (dgemm_fn)dlsym(handle, "cblas_dgemm");
+  blas.sgemv = (sgemv_fn)dlsym(handle, "cblas_sgemv");
+  blas.dgemv = (dgemv_fn)dlsym(handle, "cblas_dgemv");
   blas.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
   blas.get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
   blas.corename = (corename_fn)dlsym(handle, "openblas_get_corename");
-  if (blas.sgemm == NULL || blas.dgemm == NULL) {
-    snprintf(blas.error, sizeof blas.error, "%s has no cblas_sgemm/cblas_dgemm", blas.library);
+  if (blas.sgemm == NULL || blas.dgemm == NULL || blas.sgemv == NULL || blas.dgemv == NULL) {
+    snprintf(blas.error, sizeof blas.error, "%s has no cblas_sgemm/cblas_dgemm/cblas_sgemv/cblas_dgemv",
+             blas.library);
     blas.status = -3;
     return;
   }
@@ -174,16 +212,44 @@ int backprop_blas_get_threads(void) {
   return blas.get_threads != NULL ? blas.get_threads() : 1;
 }
 
+// A product with one row or one column is a matrix-vector product. OpenBLAS 0.3.21 sends
+// it through the full GEMM path, which packs the whole matrix on every call (for one
+// 784-pixel image through a 784×300 layer that copy is most of the time), so such
+// products go to GEMV, which reads the matrix in place. k = 0 stays with GEMM: GEMV
+// returns early there without applying beta.
+#define GEMM_OR_GEMV(gemm, gemv)                                                            \
+  require_blas();                                                                           \
+  TIMING_START                                                                              \
+  if (k > 0 && m == 1) {                                                                    \
+    /* c (1×n) = op(A) (1×k) · op(B): c = op(B)ᵀ a; a's elements lie lda apart if Aᵀ. */   \
+    if (tb) {                                                                               \
+      blas.gemv(kRowMajor, kNoTrans, n, k, alpha, b, ldb, a, ta ? lda : 1, beta, c, 1);     \
+    } else {                                                                                \
+      blas.gemv(kRowMajor, kTrans, k, n, alpha, b, ldb, a, ta ? lda : 1, beta, c, 1);       \
+    }                                                                                       \
+    goto done;                                                                              \
+  }                                                                                         \
+  if (k > 0 && n == 1) {                                                                    \
+    /* c (m×1, ldc apart) = op(A) (m×k) · b (k×1); b's elements lie ldb apart unless Bᵀ. */ \
+    if (ta) {                                                                               \
+      blas.gemv(kRowMajor, kTrans, k, m, alpha, a, lda, b, tb ? 1 : ldb, beta, c, ldc);     \
+    } else {                                                                                \
+      blas.gemv(kRowMajor, kNoTrans, m, k, alpha, a, lda, b, tb ? 1 : ldb, beta, c, ldc);   \
+    }                                                                                       \
+    goto done;                                                                              \
+  }                                                                                         \
+  blas.gemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a,   \
+            lda, b, ldb, beta, c, ldc);                                                     \
+  done:                                                                                     \
+  TIMING_END
+
+
 void backprop_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc) {
-  require_blas();
-  blas.sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda,
-             b, ldb, beta, c, ldc);
+  GEMM_OR_GEMV(sgemm, sgemv)
 }
 void backprop_dgemm(int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
                     const double *b, int ldb, double beta, double *c, int ldc) {
-  require_blas();
-  blas.dgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda,
-             b, ldb, beta, c, ldc);
+  GEMM_OR_GEMV(dgemm, dgemv)
 }
 #endif

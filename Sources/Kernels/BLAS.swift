@@ -46,6 +46,20 @@ public enum BLAS {
         backprop_blas_set_threads(Int32(count))
     }
 
+    /// Benchmarks: while on, every matrix product called from this thread adds its wall
+    /// time to ``productSeconds`` (BLAS's own worker threads run inside those calls), so
+    /// that a benchmark can report the share of a training step spent in GEMM. Per
+    /// thread, off by default; costs two clock reads per product when on.
+    public static var timesProducts: Bool {
+        get { ensureReady(); return backprop_blas_timing() != 0 }
+        set { ensureReady(); backprop_blas_set_timing(newValue ? 1 : 0) }
+    }
+
+    /// Seconds this thread has spent inside matrix products while ``timesProducts`` was on.
+    public static var productSeconds: Double {
+        Double(backprop_blas_timed_nanoseconds()) / 1e9
+    }
+
     /// Loads the library and checks it once; stops with a readable message if BLAS is
     /// missing or computes wrong products.
     public static func ensureReady() {

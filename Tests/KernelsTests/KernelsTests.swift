@@ -7,6 +7,7 @@
 
 import Testing
 @testable import Kernels
+import CBLAS
 
 #if canImport(Glibc)
 import Glibc
@@ -350,6 +351,68 @@ struct GEMMTests {
         }
         check(Float.self)
         check(Double.self)
+    }
+
+    /// Products with one row or one column go to GEMV inside the C binding; convolution
+    /// calls it with leading dimensions wider than the matrices, so those are checked
+    /// here: every matrix sits in a buffer with 3 spare columns (and C with 2).
+    @Test("one-row and one-column products with padded leading dimensions (the GEMV path)",
+          arguments: [GEMMCase(m: 1, n: 7, k: 5), GEMMCase(m: 6, n: 1, k: 4), GEMMCase(m: 1, n: 1, k: 9)],
+          transpositions)
+    func vectorProductsWithLeadingDimensions(shape: GEMMCase, transposition t: Transposition) {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let (rowsA, colsA) = t.a ? (k, m) : (m, k)
+        let (rowsB, colsB) = t.b ? (n, k) : (k, n)
+        let (lda, ldb, ldc) = (colsA + 3, colsB + 3, n + 2)
+        var rng = LCG(seed: UInt64(100 * m + 10 * n + k))
+        let aPadded: [Float] = rng.values(rowsA * lda, in: -1, 1)
+        let bPadded: [Float] = rng.values(rowsB * ldb, in: -1, 1)
+        let cPadded: [Float] = rng.values(m * ldc, in: -1, 1)
+        // The matrices themselves, packed, for the reference.
+        let a = (0..<rowsA).flatMap { r in (0..<colsA).map { Double(aPadded[r * lda + $0]) } }
+        let b = (0..<rowsB).flatMap { r in (0..<colsB).map { Double(bPadded[r * ldb + $0]) } }
+        let c0 = (0..<m).flatMap { r in (0..<n).map { Double(cPadded[r * ldc + $0]) } }
+        let reference = naiveGEMM(transposeA: t.a, transposeB: t.b, m: m, n: n, k: k,
+                                  alpha: -1.25, a: a, b: b, beta: 0.75, c: c0)
+        var c = cPadded
+        c.withUnsafeMutableBufferPointer { cp in
+            backprop_sgemm(t.a ? 1 : 0, t.b ? 1 : 0, Int32(m), Int32(n), Int32(k), -1.25, aPadded,
+                           Int32(lda), bPadded, Int32(ldb), 0.75, cp.baseAddress, Int32(ldc))
+        }
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let value = Double(c[i * ldc + j])
+                if j < n {
+                    let error = Swift.abs(value - reference.values[i * n + j]) / reference.magnitudes[i * n + j]
+                    #expect(error <= 1e-5, "C[\(i), \(j)] = \(value), expected \(reference.values[i * n + j])")
+                } else {
+                    #expect(c[i * ldc + j] == cPadded[i * ldc + j], "padding C[\(i), \(j)] was written")
+                }
+            }
+        }
+    }
+
+    @Test("product timing counts only while on, and only time inside products")
+    func productTiming() {
+        let a = [Float](repeating: 0.5, count: 256 * 256)
+        func products(_ count: Int) {
+            for _ in 0..<count {
+                _ = Float.product(transposeA: false, transposeB: false, m: 256, n: 256, k: 256, a: a, b: a)
+            }
+        }
+        let start = BLAS.productSeconds
+        products(3)
+        #expect(BLAS.productSeconds == start, "timing must be off by default")
+        BLAS.timesProducts = true
+        let clock = ContinuousClock()
+        let wall = clock.measure { products(20) }
+        BLAS.timesProducts = false
+        let timed = BLAS.productSeconds - start
+        #expect(timed > 0 && timed <= Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+                "timed \(timed) s of products in \(wall)")
+        let afterOff = BLAS.productSeconds
+        products(3)
+        #expect(BLAS.productSeconds == afterOff, "timing must stop when switched off")
     }
 
     @Test("empty C (m = 0 or n = 0) is accepted and stays empty")

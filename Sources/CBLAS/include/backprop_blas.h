@@ -31,6 +31,13 @@ const char *backprop_blas_corename(void);
 const char *backprop_blas_chosen_coretype(void);
 
 void backprop_blas_set_threads(int count);
+
+/// Benchmarks: while timing is on for a thread, every product that thread calls adds its
+/// wall time to the thread's running total (nanoseconds), so that a benchmark can report
+/// the share of a step spent in BLAS.
+void backprop_blas_set_timing(int enabled);
+int backprop_blas_timing(void);
+long long backprop_blas_timed_nanoseconds(void);
 int backprop_blas_get_threads(void);
 
 #ifdef __cplusplus
