@@ -29,21 +29,37 @@ public enum Kernels {
     // MARK: Unary
 
     static func map<S: KernelScalar>(_ op: UnaryOp, _ x: [S]) -> [S] {
+        [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            if let o = out.baseAddress { map(op, x, into: o) }
+            initialized = x.count
+        }
+    }
+
+    /// `map` writing into `out` (same count as `x`), reusing its storage when unshared.
+    static func map<S: KernelScalar>(_ op: UnaryOp, _ x: [S], into out: inout [S]) {
+        checkPrecondition(out.count == x.count, "map: \(x.count) inputs for \(out.count) outputs")
+        out.withUnsafeMutableBufferPointer { o in
+            if let base = o.baseAddress { map(op, x, into: base) }
+        }
+    }
+
+    /// `out[i] = op(x[i])` for the `x.count` elements at `out`.
+    static func map<S: KernelScalar>(_ op: UnaryOp, _ x: [S], into out: UnsafeMutablePointer<S>) {
         switch op {
-        case .negate: return mapScalars(x) { -$0 }
-        case .abs: return mapScalars(x) { Swift.abs($0) }
-        case .square: return mapScalars(x) { $0 * $0 }
-        case .sqrt: return mapScalars(x) { $0.squareRoot() }
-        case .reciprocal: return mapScalars(x) { 1 / $0 }
-        case .exp: return transcendental(BACKPROP_EXP, x)
-        case .log: return transcendental(BACKPROP_LOG, x)
-        case .tanh: return transcendental(BACKPROP_TANH, x)
-        case .sigmoid: return transcendental(BACKPROP_SIGMOID, x)
-        case .softplus: return transcendental(BACKPROP_SOFTPLUS, x)
-        case .relu: return mapScalars(x) { $0 < 0 ? 0 : $0 }
+        case .negate: mapScalars(x, out) { -$0 }
+        case .abs: mapScalars(x, out) { Swift.abs($0) }
+        case .square: mapScalars(x, out) { $0 * $0 }
+        case .sqrt: mapScalars(x, out) { $0.squareRoot() }
+        case .reciprocal: mapScalars(x, out) { 1 / $0 }
+        case .exp: transcendental(BACKPROP_EXP, x, out)
+        case .log: transcendental(BACKPROP_LOG, x, out)
+        case .tanh: transcendental(BACKPROP_TANH, x, out)
+        case .sigmoid: transcendental(BACKPROP_SIGMOID, x, out)
+        case .softplus: transcendental(BACKPROP_SOFTPLUS, x, out)
+        case .relu: mapScalars(x, out) { $0 < 0 ? 0 : $0 }
         case .leakyReLU(let slope):
             let a = S(slope)
-            return mapScalars(x) { $0 < 0 ? $0 * a : $0 }
+            mapScalars(x, out) { $0 < 0 ? $0 * a : $0 }
         }
     }
 
@@ -51,21 +67,21 @@ public enum Kernels {
     @inline(__always)
     static func mapScalars<S: KernelScalar>(_ x: [S], _ body: (S) -> S) -> [S] {
         [S](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { source in
-                for i in 0..<source.count { out[i] = body(source[i]) }
-            }
+            if let o = out.baseAddress { mapScalars(x, o, body) }
             initialized = x.count
         }
     }
 
-    static func transcendental<S: KernelScalar>(_ f: backprop_function, _ x: [S]) -> [S] {
-        [S](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { source in
-                if let src = source.baseAddress, let dst = out.baseAddress {
-                    S.transcendental(f, src, dst, source.count)
-                }
-            }
-            initialized = x.count
+    @inline(__always)
+    static func mapScalars<S: KernelScalar>(_ x: [S], _ out: UnsafeMutablePointer<S>, _ body: (S) -> S) {
+        x.withUnsafeBufferPointer { source in
+            for i in 0..<source.count { out[i] = body(source[i]) }
+        }
+    }
+
+    static func transcendental<S: KernelScalar>(_ f: backprop_function, _ x: [S], _ out: UnsafeMutablePointer<S>) {
+        x.withUnsafeBufferPointer { source in
+            if let src = source.baseAddress { S.transcendental(f, src, out, source.count) }
         }
     }
 
@@ -76,25 +92,51 @@ public enum Kernels {
     ) -> [S] {
         let layout = StridedLayout(shape: shape, aStrides: aStrides, bStrides: bStrides,
                                    aCount: a.count, bCount: b.count)
+        if case .power = op { return power(layout, a, b) }
+        return [S](unsafeUninitializedCapacity: layout.count) { out, initialized in
+            if let o = out.baseAddress { zip(op, layout, a, b, into: o) }
+            initialized = layout.count
+        }
+    }
+
+    /// `zip` writing into `out` (one element per position of `shape`), reusing its
+    /// storage when unshared. `out` must not share storage with `a` or `b`.
+    static func zip<S: KernelScalar>(
+        _ op: BinaryOp, _ a: [S], _ aStrides: [Int], _ b: [S], _ bStrides: [Int], _ shape: [Int],
+        into out: inout [S]
+    ) {
+        let layout = StridedLayout(shape: shape, aStrides: aStrides, bStrides: bStrides,
+                                   aCount: a.count, bCount: b.count)
+        checkPrecondition(out.count == layout.count, "zip: \(layout.count) results for \(out.count) outputs")
+        if case .power = op { out = power(layout, a, b); return }
+        out.withUnsafeMutableBufferPointer { o in
+            if let base = o.baseAddress { zip(op, layout, a, b, into: base) }
+        }
+    }
+
+    /// Every operation but `.power`, written to `out`.
+    static func zip<S: KernelScalar>(
+        _ op: BinaryOp, _ layout: StridedLayout, _ a: [S], _ b: [S], into out: UnsafeMutablePointer<S>
+    ) {
         switch op {
-        case .add: return layout.apply(a, b) { $0 + $1 }
-        case .subtract: return layout.apply(a, b) { $0 - $1 }
-        case .multiply: return layout.apply(a, b) { $0 * $1 }
-        case .divide: return layout.apply(a, b) { $0 / $1 }
-        case .maximum: return layout.apply(a, b) { $0.isNaN || $0 > $1 ? $0 : $1 }
-        case .minimum: return layout.apply(a, b) { $0.isNaN || $0 < $1 ? $0 : $1 }
-        case .power: return power(layout, a, b)
-        case .equal: return layout.apply(a, b) { $0 == $1 ? 1 : 0 }
-        case .greater: return layout.apply(a, b) { $0 > $1 ? 1 : 0 }
-        case .greaterOrEqual: return layout.apply(a, b) { $0 >= $1 ? 1 : 0 }
-        case .less: return layout.apply(a, b) { $0 < $1 ? 1 : 0 }
-        case .lessOrEqual: return layout.apply(a, b) { $0 <= $1 ? 1 : 0 }
-        case .sigmoidBackward: return layout.apply(a, b) { y, g in g * y * (1 - y) }
-        case .tanhBackward: return layout.apply(a, b) { y, g in g * (1 - y * y) }
-        case .reluBackward: return layout.apply(a, b) { z, g in z > 0 ? g : 0 }
+        case .add: layout.apply(a, b, out) { $0 + $1 }
+        case .subtract: layout.apply(a, b, out) { $0 - $1 }
+        case .multiply: layout.apply(a, b, out) { $0 * $1 }
+        case .divide: layout.apply(a, b, out) { $0 / $1 }
+        case .maximum: layout.apply(a, b, out) { $0.isNaN || $0 > $1 ? $0 : $1 }
+        case .minimum: layout.apply(a, b, out) { $0.isNaN || $0 < $1 ? $0 : $1 }
+        case .power: fatalError("zip: power is computed by power(_:_:_:)")
+        case .equal: layout.apply(a, b, out) { $0 == $1 ? 1 : 0 }
+        case .greater: layout.apply(a, b, out) { $0 > $1 ? 1 : 0 }
+        case .greaterOrEqual: layout.apply(a, b, out) { $0 >= $1 ? 1 : 0 }
+        case .less: layout.apply(a, b, out) { $0 < $1 ? 1 : 0 }
+        case .lessOrEqual: layout.apply(a, b, out) { $0 <= $1 ? 1 : 0 }
+        case .sigmoidBackward: layout.apply(a, b, out) { y, g in g * y * (1 - y) }
+        case .tanhBackward: layout.apply(a, b, out) { y, g in g * (1 - y * y) }
+        case .reluBackward: layout.apply(a, b, out) { z, g in z > 0 ? g : 0 }
         case .leakyReLUBackward(let slope):
             let s = S(slope)
-            return layout.apply(a, b) { z, g in z >= 0 ? g : s * g }
+            layout.apply(a, b, out) { z, g in z >= 0 ? g : s * g }
         }
     }
 
@@ -196,6 +238,13 @@ struct StridedLayout {
         count = shape.reduce(1, *)
         checkPrecondition(count == 0 || (extent.a < aCount && extent.b < bCount),
                      "zip: strides reach past the operands (\(aCount) and \(bCount) elements)")
+        if shape.count == 1 {
+            // Already flat: no dimensions to merge.
+            self.shape = shape
+            self.aStrides = shape[0] == 1 ? [0] : aStrides
+            self.bStrides = shape[0] == 1 ? [0] : bStrides
+            return
+        }
         var s: [Int] = [], sa: [Int] = [], sb: [Int] = []
         for d in shape.indices where shape[d] != 1 {
             if let last = s.indices.last,
@@ -215,45 +264,50 @@ struct StridedLayout {
 
     @inline(__always)
     func apply<S: KernelScalar>(_ a: [S], _ b: [S], _ f: (S, S) -> S) -> [S] {
+        [S](unsafeUninitializedCapacity: count) { out, initialized in
+            if let o = out.baseAddress { apply(a, b, o, f) }
+            initialized = count
+        }
+    }
+
+    /// `out[i] = f(a[·], b[·])` for the `count` positions, written to `out`.
+    @inline(__always)
+    func apply<S: KernelScalar>(_ a: [S], _ b: [S], _ o: UnsafeMutablePointer<S>, _ f: (S, S) -> S) {
         let inner = shape[shape.count - 1]
         let ia = aStrides[shape.count - 1], ib = bStrides[shape.count - 1]
         let rows = inner == 0 ? 0 : count / inner
-        return [S](unsafeUninitializedCapacity: count) { out, initialized in
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    guard let o = out.baseAddress else { return }
-                    var index = [Int](repeating: 0, count: shape.count)
-                    var offsetA = 0, offsetB = 0
-                    for row in 0..<rows {
-                        let x = pa.baseAddress! + offsetA, y = pb.baseAddress! + offsetB
-                        let z = o + row * inner
-                        if ia == 1 && ib == 1 {
-                            for j in 0..<inner { z[j] = f(x[j], y[j]) }
-                        } else if ia == 1 && ib == 0 {
-                            let yv = y[0]
-                            for j in 0..<inner { z[j] = f(x[j], yv) }
-                        } else if ia == 0 && ib == 1 {
-                            let xv = x[0]
-                            for j in 0..<inner { z[j] = f(xv, y[j]) }
-                        } else {
-                            for j in 0..<inner { z[j] = f(x[j * ia], y[j * ib]) }
-                        }
-                        // Advance the multi-index over the outer dimensions.
-                        var d = shape.count - 2
-                        while d >= 0 {
-                            index[d] += 1
-                            offsetA += aStrides[d]
-                            offsetB += bStrides[d]
-                            if index[d] < shape[d] { break }
-                            offsetA -= aStrides[d] * shape[d]
-                            offsetB -= bStrides[d] * shape[d]
-                            index[d] = 0
-                            d -= 1
-                        }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                var index = shape.count > 1 ? [Int](repeating: 0, count: shape.count) : []
+                var offsetA = 0, offsetB = 0
+                for row in 0..<rows {
+                    let x = pa.baseAddress! + offsetA, y = pb.baseAddress! + offsetB
+                    let z = o + row * inner
+                    if ia == 1 && ib == 1 {
+                        for j in 0..<inner { z[j] = f(x[j], y[j]) }
+                    } else if ia == 1 && ib == 0 {
+                        let yv = y[0]
+                        for j in 0..<inner { z[j] = f(x[j], yv) }
+                    } else if ia == 0 && ib == 1 {
+                        let xv = x[0]
+                        for j in 0..<inner { z[j] = f(xv, y[j]) }
+                    } else {
+                        for j in 0..<inner { z[j] = f(x[j * ia], y[j * ib]) }
+                    }
+                    // Advance the multi-index over the outer dimensions.
+                    var d = shape.count - 2
+                    while d >= 0 {
+                        index[d] += 1
+                        offsetA += aStrides[d]
+                        offsetB += bStrides[d]
+                        if index[d] < shape[d] { break }
+                        offsetA -= aStrides[d] * shape[d]
+                        offsetB -= bStrides[d] * shape[d]
+                        index[d] = 0
+                        d -= 1
                     }
                 }
             }
-            initialized = count
         }
     }
 }

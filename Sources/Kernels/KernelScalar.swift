@@ -30,6 +30,9 @@ where RawSignificand: FixedWidthInteger {
     /// `y[i] = f(x[i])` for the transcendental functions of CKernels.
     static func transcendental(_ f: backprop_function, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ count: Int)
 
+    /// `out[j] = Σᵢ x[i·cols + j]` (CKernels; `out` must not overlap `x`).
+    static func columnSums(_ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, rows: Int, cols: Int)
+
     /// `out[i] = op(a[·], b[·])` over `shape`, each operand read through its own strides
     /// (0 along broadcast dimensions).
     static func zip(
@@ -38,6 +41,19 @@ where RawSignificand: FixedWidthInteger {
 
     /// Reduces the middle axis of an `[outer, count, inner]` array to `[outer, inner]`.
     static func reduce(_ op: ReduceOp, _ x: [Self], outer: Int, count: Int, inner: Int) -> [Self]
+
+    // Variants that write into an existing array of the result's size, reusing its
+    // storage when nothing else holds it (no allocation in a training step's steady
+    // state). `out` must not share storage with an input.
+
+    /// ``map(_:_:)`` into `out`.
+    static func map(_ op: UnaryOp, _ x: [Self], into out: inout [Self])
+    /// ``zip(_:_:strides:_:strides:shape:)`` into `out`.
+    static func zip(
+        _ op: BinaryOp, _ a: [Self], strides aStrides: [Int], _ b: [Self],
+        strides bStrides: [Int], shape: [Int], into out: inout [Self])
+    /// The sum over the middle axis of `[outer, count, inner]`, into `out`.
+    static func sum(_ x: [Self], outer: Int, count: Int, inner: Int, into out: inout [Self])
 
     /// Softmax (or log-softmax) along the middle axis of `[outer, count, inner]`,
     /// stable for large inputs (the maximum is subtracted first).
@@ -134,12 +150,23 @@ extension Float: KernelScalar {
     public static func transcendental(
         _ f: backprop_function, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int
     ) { backprop_map_f32(f, x, y, count) }
+    public static func columnSums(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        backprop_column_sums_f32(x, out, rows, cols)
+    }
     public static func zip(
         _ op: BinaryOp, _ a: [Float], strides aStrides: [Int], _ b: [Float],
         strides bStrides: [Int], shape: [Int]
     ) -> [Float] { Kernels.zip(op, a, aStrides, b, bStrides, shape) }
     public static func reduce(_ op: ReduceOp, _ x: [Float], outer: Int, count: Int, inner: Int)
         -> [Float] { Kernels.reduce(op, x, outer, count, inner) }
+    public static func map(_ op: UnaryOp, _ x: [Float], into out: inout [Float]) { Kernels.map(op, x, into: &out) }
+    public static func zip(
+        _ op: BinaryOp, _ a: [Float], strides aStrides: [Int], _ b: [Float],
+        strides bStrides: [Int], shape: [Int], into out: inout [Float]
+    ) { Kernels.zip(op, a, aStrides, b, bStrides, shape, into: &out) }
+    public static func sum(_ x: [Float], outer: Int, count: Int, inner: Int, into out: inout [Float]) {
+        Kernels.sum(x, outer, count, inner, into: &out)
+    }
     public static func softmax(_ x: [Float], outer: Int, count: Int, inner: Int, log: Bool)
         -> [Float] { Kernels.softmax(x, outer, count, inner, log) }
     public static func scaledAdd(_ y: inout [Float], _ a: Float, _ x: [Float], _ b: Float) {
@@ -218,12 +245,23 @@ extension Double: KernelScalar {
     public static func transcendental(
         _ f: backprop_function, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int
     ) { backprop_map_f64(f, x, y, count) }
+    public static func columnSums(_ x: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, rows: Int, cols: Int) {
+        backprop_column_sums_f64(x, out, rows, cols)
+    }
     public static func zip(
         _ op: BinaryOp, _ a: [Double], strides aStrides: [Int], _ b: [Double],
         strides bStrides: [Int], shape: [Int]
     ) -> [Double] { Kernels.zip(op, a, aStrides, b, bStrides, shape) }
     public static func reduce(_ op: ReduceOp, _ x: [Double], outer: Int, count: Int, inner: Int)
         -> [Double] { Kernels.reduce(op, x, outer, count, inner) }
+    public static func map(_ op: UnaryOp, _ x: [Double], into out: inout [Double]) { Kernels.map(op, x, into: &out) }
+    public static func zip(
+        _ op: BinaryOp, _ a: [Double], strides aStrides: [Int], _ b: [Double],
+        strides bStrides: [Int], shape: [Int], into out: inout [Double]
+    ) { Kernels.zip(op, a, aStrides, b, bStrides, shape, into: &out) }
+    public static func sum(_ x: [Double], outer: Int, count: Int, inner: Int, into out: inout [Double]) {
+        Kernels.sum(x, outer, count, inner, into: &out)
+    }
     public static func softmax(_ x: [Double], outer: Int, count: Int, inner: Int, log: Bool)
         -> [Double] { Kernels.softmax(x, outer, count, inner, log) }
     public static func scaledAdd(_ y: inout [Double], _ a: Double, _ x: [Double], _ b: Double) {

@@ -30,6 +30,10 @@ final class GradientNode<Scalar: TensorScalar> {
     var gradient: Tensor<Scalar>?
     /// Intermediate gradients are freed once used, unless asked for.
     var retainsGradient: Bool
+    /// Scratch state of one backward pass: the gradient that reached this node so far,
+    /// and whether the traversal has seen it. Both are cleared before the pass ends.
+    var pendingGradient: Tensor<Scalar>?
+    var isVisited = false
 
     var isLeaf: Bool { pullback == nil }
 
@@ -123,11 +127,14 @@ extension Tensor {
             fatalError("backward: this value does not depend on any tensor requiring a gradient")
         }
         withoutGradients {
-            // This pass's gradients, apart from those retained from earlier passes, so
-            // that a retained node passes on only what reached it in this pass.
-            var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed.detached()]
-            for node in Self.topologicalOrder(from: root).reversed() {
-                guard let gradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            // This pass's gradients (`pendingGradient`), apart from those retained from
+            // earlier passes, so that a retained node passes on only what reached it in
+            // this pass.
+            let order = Self.topologicalOrder(from: root)
+            root.pendingGradient = seed.detached()
+            for node in order.reversed() {
+                guard let gradient = node.pendingGradient else { continue }
+                node.pendingGradient = nil
                 if node.retainsGradient { node.accumulate(gradient) }
                 guard let pullback = node.pullback else { continue }
                 let inputGradients = pullback(gradient, node.parents.map { $0 != nil })
@@ -135,8 +142,7 @@ extension Tensor {
                     guard let parent, let inputGradient else { continue }
                     checkPrecondition(inputGradient.shape == parent.shape,
                                  "backward: gradient of shape \(inputGradient.shape) for a value of shape \(parent.shape)")
-                    let key = ObjectIdentifier(parent)
-                    pending[key] = pending[key].map { $0 + inputGradient } ?? inputGradient.detached()
+                    parent.pendingGradient = parent.pendingGradient.map { $0 + inputGradient } ?? inputGradient.detached()
                 }
             }
         }
@@ -147,12 +153,13 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     static func topologicalOrder(from root: GradientNode<Scalar>) -> [GradientNode<Scalar>] {
         var order: [GradientNode<Scalar>] = []
-        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
+        root.isVisited = true
         var stack: [(node: GradientNode<Scalar>, nextParent: Int)] = [(root, 0)]
         while let (node, next) = stack.last {
             if next < node.parents.count {
                 stack[stack.count - 1].nextParent += 1
-                if let parent = node.parents[next], visited.insert(ObjectIdentifier(parent)).inserted {
+                if let parent = node.parents[next], !parent.isVisited {
+                    parent.isVisited = true
                     stack.append((parent, 0))
                 }
             } else {
@@ -160,6 +167,7 @@ extension Tensor {
                 stack.removeLast()
             }
         }
+        for node in order { node.isVisited = false }
         return order
     }
 }

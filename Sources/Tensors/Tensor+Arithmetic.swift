@@ -5,14 +5,14 @@ import Kernels
 /// A scalar and a row vector `[n]` over a batch `[m, n]` are the common cases.
 extension Tensor {
     /// The shape both operands broadcast to; stops with both shapes if there is none.
-    static func broadcastShape(_ a: [Int], _ b: [Int], operation: String) -> [Int] {
+    static func broadcastShape(_ a: [Int], _ b: [Int], operation: @autoclosure () -> String) -> [Int] {
         let rank = Swift.max(a.count, b.count)
         var result = [Int](repeating: 1, count: rank)
         for d in 0..<rank {
             let x = d < rank - a.count ? 1 : a[d - (rank - a.count)]
             let y = d < rank - b.count ? 1 : b[d - (rank - b.count)]
             checkPrecondition(x == y || x == 1 || y == 1,
-                         "\(operation): shapes \(a) and \(b) cannot be broadcast together")
+                         "\(operation()): shapes \(a) and \(b) cannot be broadcast together")
             result[d] = x == 1 ? y : x
         }
         return result
@@ -30,8 +30,22 @@ extension Tensor {
     /// `op` applied elementwise after broadcasting, not recorded.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func elementwise(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, name: String) -> Tensor {
-        let shape = broadcastShape(a.shape, b.shape, operation: name)
+    static func elementwise(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, name: @autoclosure () -> String) -> Tensor {
+        // The common cases as one flat loop: equal shapes, or a one-element operand of no
+        // higher rank than the other (a scalar, a bias of one unit).
+        if a.shape == b.shape {
+            return Tensor(shape: a.shape, scalars: Scalar.zip(
+                op, a.scalars, strides: [1], b.scalars, strides: [1], shape: [a.count]))
+        }
+        if b.count == 1 && b.rank <= a.rank {
+            return Tensor(shape: a.shape, scalars: Scalar.zip(
+                op, a.scalars, strides: [1], b.scalars, strides: [0], shape: [a.count]))
+        }
+        if a.count == 1 && a.rank <= b.rank {
+            return Tensor(shape: b.shape, scalars: Scalar.zip(
+                op, a.scalars, strides: [0], b.scalars, strides: [1], shape: [b.count]))
+        }
+        let shape = broadcastShape(a.shape, b.shape, operation: name())
         let values = Scalar.zip(
             op, a.scalars, strides: broadcastStrides(a.shape, to: shape),
             b.scalars, strides: broadcastStrides(b.shape, to: shape), shape: shape)
@@ -39,6 +53,8 @@ extension Tensor {
     }
 
     /// This tensor stretched to `shape` by broadcasting (a copy).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func broadcast(to target: [Int]) -> Tensor {
         let result = Tensor.elementwise(.add, self, Tensor.zeros(target), name: "broadcast")
         checkPrecondition(result.shape == target, "broadcast: shape \(shape) cannot grow to \(target)")
@@ -114,21 +130,47 @@ extension Tensor {
         return record(result, from: [x]) { g, _ in [-g] }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
 
     /// Elementwise maximum (the gradient goes to the larger input; to the first on ties).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let result = elementwise(.maximum, a, b, name: "maximum")
         let takesFirst = elementwise(.greaterOrEqual, a, b, name: "maximum")
@@ -140,12 +182,22 @@ extension Tensor {
 
     // MARK: Comparisons (1 where true, 0 where false; not differentiable)
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func isEqual(to other: Tensor) -> Tensor { Tensor.elementwise(.equal, self, other, name: "==") }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func isGreater(than other: Tensor) -> Tensor { Tensor.elementwise(.greater, self, other, name: ">") }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func isLess(than other: Tensor) -> Tensor { Tensor.elementwise(.less, self, other, name: "<") }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func isGreaterOrEqual(to other: Tensor) -> Tensor {
         Tensor.elementwise(.greaterOrEqual, self, other, name: ">=")
     }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func isLessOrEqual(to other: Tensor) -> Tensor {
         Tensor.elementwise(.lessOrEqual, self, other, name: "<=")
     }

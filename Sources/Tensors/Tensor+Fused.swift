@@ -42,6 +42,26 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func softmaxCrossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
+        let (loss, logProbabilities) = softmaxCrossEntropyLoss(logits, labels)
+        return record(loss, from: [logits]) { g, _ in
+            [softmaxCrossEntropyDelta(logProbabilities, labels, shape: logits.shape, seed: g.scalar)]
+        }
+    }
+
+    /// ``softmaxCrossEntropy(logits:labels:)`` and its gradient ∂J/∂z = (softmax(z) −
+    /// onehot(y))/m, computed together and not recorded: for code that runs the backward
+    /// pass itself. The same values as the recorded loss and its backward pass.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func softmaxCrossEntropyWithGradient(logits: Tensor, labels: [Int])
+        -> (loss: Tensor, gradient: Tensor)
+    {
+        let (loss, logProbabilities) = softmaxCrossEntropyLoss(logits, labels)
+        return (loss, softmaxCrossEntropyDelta(logProbabilities, labels, shape: logits.shape, seed: 1))
+    }
+
+    /// The checks, the mean loss and the log-probabilities.
+    private static func softmaxCrossEntropyLoss(_ logits: Tensor, _ labels: [Int]) -> (Tensor, [Scalar]) {
         checkPrecondition(logits.rank == 2, "softmaxCrossEntropy: logits must be [batch, classes], got \(logits.shape)")
         let (m, k) = (logits.shape[0], logits.shape[1])
         checkPrecondition(labels.count == m,
@@ -52,13 +72,35 @@ extension Tensor {
         let logProbabilities = Scalar.softmax(logits.scalars, outer: m, count: k, inner: 1, log: true)
         var total = 0.0
         for (i, label) in labels.enumerated() { total -= Double(logProbabilities[i * k + label]) }
-        let loss = Tensor(Scalar(total / Double(Swift.max(m, 1))))
-        return record(loss, from: [logits]) { g, _ in
-            var delta = Scalar.map(.exp, logProbabilities)
-            for (i, label) in labels.enumerated() { delta[i * k + label] -= 1 }
-            let scale = g.scalar / Scalar(Swift.max(m, 1))
-            return [Tensor(shape: [m, k], scalars: delta) * scale]
-        }
+        return (Tensor(Scalar(total / Double(Swift.max(m, 1)))), logProbabilities)
+    }
+
+    /// seed·(softmax − onehot)/m.
+    private static func softmaxCrossEntropyDelta(_ logProbabilities: [Scalar], _ labels: [Int], shape: [Int],
+                                                 seed: Scalar) -> Tensor {
+        let (m, k) = (shape[0], shape[1])
+        var delta = Scalar.map(.exp, logProbabilities)
+        for (i, label) in labels.enumerated() { delta[i * k + label] -= 1 }
+        let scale = seed / Scalar(Swift.max(m, 1))
+        return Tensor(shape: shape, scalars: delta) * scale
+    }
+
+    /// Mean squared error over every element, mean((p − y)²), and its gradient
+    /// 2(p − y)/n with respect to `predictions`, computed together and not recorded. The
+    /// same values, in the same floating-point order, as `((p − y).squared()).mean()`
+    /// and its backward pass.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func meanSquaredErrorWithGradient(predictions p: Tensor, targets y: Tensor)
+        -> (loss: Tensor, gradient: Tensor)
+    {
+        checkPrecondition(p.shape == y.shape,
+                          "meanSquaredError: predictions \(p.shape) and targets \(y.shape) differ in shape")
+        let difference = Tensor.elementwise(.subtract, p, y, name: "meanSquaredError")
+        let n = Scalar(Swift.max(p.count, 1))
+        let total = Scalar.reduce(.sum, Scalar.map(.square, difference.scalars), outer: 1, count: p.count, inner: 1)
+        let scale = 2 * (1 / n)   // as the backward pass forms it: d(x²) = 2·g·x with g = 1/n
+        return (Tensor(total[0] / n), Tensor.elementwise(.multiply, difference, Tensor(scale), name: "meanSquaredError"))
     }
 }
 
@@ -67,6 +109,8 @@ extension Tensor {
     /// −(y·log p + (1 − y)·log(1 − p)), each logarithm floored at −100 as in PyTorch's
     /// `BCELoss`. Backward, also as PyTorch: ∂J/∂p = (p − y)/max(p(1 − p), 10⁻¹²)/n, finite
     /// even where p is exactly 0 or 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func binaryCrossEntropy(probabilities p: Tensor, targets y: Tensor) -> Tensor {
         checkPrecondition(p.shape == y.shape,
                      "binaryCrossEntropy: probabilities \(p.shape) and targets \(y.shape) differ in shape")
@@ -87,6 +131,8 @@ extension Tensor {
     /// Mean negative log-likelihood of class probabilities `[m, k]` (a softmax output) at
     /// integer labels: −(1/m) Σᵢ log pᵢ,yᵢ, the logarithm floored at −100. Backward:
     /// −1/(m·pᵢ,yᵢ) at the labels where the floor is not reached, 0 elsewhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func negativeLogLikelihood(probabilities p: Tensor, labels: [Int]) -> Tensor {
         checkPrecondition(p.rank == 2 && labels.count == p.shape[0],
                      "crossEntropy: \(labels.count) labels for probabilities of shape \(p.shape)")

@@ -31,6 +31,17 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func product(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool) -> Tensor {
+        let (m, n, k) = productSizes(a, transposeA, b, transposeB)
+        return Tensor(shape: [m, n], scalars: Scalar.product(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.scalars, b: b.scalars))
+    }
+}
+
+extension Tensor {
+    /// m, n and k of `op(a)·op(b)`; stops with both shapes when they do not chain.
+    static func productSizes(_ a: Tensor, _ transposeA: Bool, _ b: Tensor, _ transposeB: Bool)
+        -> (m: Int, n: Int, k: Int)
+    {
         checkPrecondition(a.rank == 2 && b.rank == 2,
                      "matmul: needs two matrices, got shapes \(a.shape) and \(b.shape)")
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
@@ -38,10 +49,7 @@ extension Tensor {
         checkPrecondition(
             k == k2,
             "matmul: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") do not chain (\(k) ≠ \(k2))")
-        var c = Scalar.filled(0, count: m * n)
-        Scalar.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                    alpha: 1, a: a.scalars, b: b.scalars, beta: 0, c: &c)
-        return Tensor(shape: [m, n], scalars: c)
+        return (m, n, k)
     }
 }
 

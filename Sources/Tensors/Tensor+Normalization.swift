@@ -35,6 +35,8 @@ extension Tensor {
 
     /// Evaluation mode: y = γ·(x − mean)/√(variance + ε) + β with given statistics (the
     /// running averages), as one affine map per channel; differentiable in x, γ and β.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func normalized(
         _ input: Tensor, mean: Tensor, variance: Tensor, scale: Tensor, shift: Tensor, epsilon: Scalar
     ) -> Tensor {

@@ -41,6 +41,8 @@ extension Tensor {
     }
 
     /// The mean of each plane: `[batch, channels, height, width]` → `[batch, channels]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func globalAveragePooled2D() -> Tensor {
         checkPrecondition(rank == 4, "globalAveragePool2D: input must be [batch, channels, height, width], got \(shape)")
         return reshaped(to: [shape[0], shape[1], shape[2] * shape[3]]).mean(alongAxis: 2)

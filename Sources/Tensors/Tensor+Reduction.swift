@@ -22,6 +22,8 @@ extension Tensor {
     }
 
     /// The mean of all elements, as a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
         sum() / Scalar(Swift.max(count, 1))
     }
@@ -43,12 +45,16 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let n = split(around: normalized(axis: axis), operation: "mean").count
         return sum(alongAxis: axis, keepingDimension: keepingDimension) / Scalar(Swift.max(n, 1))
     }
 
     /// The largest value along `axis` (not differentiable).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let axis = normalized(axis: axis)
         let (outer, n, inner) = split(around: axis, operation: "max")
@@ -60,6 +66,8 @@ extension Tensor {
 
     /// Index of the largest value along `axis` (the first on ties); for a batch of
     /// scores `[m, k]`, `argmax(alongAxis: 1)` is the predicted class of each example.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func argmax(alongAxis axis: Int = -1) -> [Int] {
         let axis = normalized(axis: axis)
         let (outer, n, inner) = split(around: axis, operation: "argmax")

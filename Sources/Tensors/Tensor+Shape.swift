@@ -3,6 +3,8 @@ import Kernels
 extension Tensor {
     /// The same values with another shape of the same size; one dimension may be -1
     /// and is then inferred.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(to newShape: [Int]) -> Tensor {
         var target = newShape
         if let hole = target.firstIndex(of: -1) {
@@ -20,6 +22,8 @@ extension Tensor {
     }
 
     /// `[batch, …]` flattened to `[batch, features]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func flattenedBatch() -> Tensor {
         checkPrecondition(rank >= 1, "flatten: needs a batch dimension, got shape \(shape)")
         return reshaped(to: [shape[0], shape.dropFirst().reduce(1, *)])
@@ -27,6 +31,8 @@ extension Tensor {
 
     /// The transpose of a matrix (a copy). For products, prefer
     /// `Tensor.matmul(_:transposed:_:transposed:)`, which reads transposes in place.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         checkPrecondition(rank == 2, "transpose: needs a matrix, got shape \(shape)")
         let values = Kernels.transpose(scalars, rows: shape[0], columns: shape[1])
@@ -36,6 +42,8 @@ extension Tensor {
     }
 
     /// Rows (entries of the first dimension) `indices`, in that order: a mini-batch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gatheringRows(_ indices: [Int]) -> Tensor {
         checkPrecondition(rank >= 1, "gather: needs at least one dimension, got a scalar")
         let rowLength = shape.dropFirst().reduce(1, *)
@@ -53,6 +61,8 @@ extension Tensor {
     }
 
     /// Zeros of `shape` with the rows of `rows` added at `indices` (repeats add up).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func scatterAddingRows(_ rows: Tensor, indices: [Int], into shape: [Int]) -> Tensor {
         let rowLength = shape.dropFirst().reduce(1, *)
         var result = Scalar.filled(0, count: shape.reduce(1, *))
@@ -63,6 +73,8 @@ extension Tensor {
     }
 
     /// Tensors joined along `axis`; all other dimensions must agree.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenate(_ parts: [Tensor], alongAxis axis: Int = 0) -> Tensor {
         checkPrecondition(!parts.isEmpty, "concatenate: no tensors")
         let first = parts[0]
@@ -90,6 +102,8 @@ extension Tensor {
     }
 
     /// The entries `range` along `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = normalized(axis: axis)
         let (outer, n, inner) = split(around: axis, operation: "slice")

@@ -17,9 +17,9 @@ extension Double: TensorScalar {}
 /// ``gradient``.
 public struct Tensor<Scalar: TensorScalar> {
     /// The size of each dimension; `[]` for a scalar.
-    public private(set) var shape: [Int]
+    public internal(set) var shape: [Int]
     /// The elements in row-major order.
-    public private(set) var scalars: [Scalar]
+    public internal(set) var scalars: [Scalar]
     /// Where this value sits in the graph of recorded operations; nil when no gradient
     /// flows through it.
     var node: GradientNode<Scalar>?

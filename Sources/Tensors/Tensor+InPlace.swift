@@ -1,0 +1,100 @@
+import Kernels
+
+/// The elementwise activations that have in-place forms (``Tensor/assign(_:of:)``).
+public enum PointwiseActivation: Sendable, Hashable {
+    case identity, sigmoid, tanh, relu
+    case leakyReLU(slope: Double)
+}
+
+/// Operations that overwrite an existing tensor instead of returning a new one, for
+/// training loops that keep their buffers from step to step (no allocation in the steady
+/// state). Each reuses this tensor's storage when it already holds as many values and
+/// nothing else shares it; otherwise it allocates, once. None is recorded for autodiff:
+/// the result has no gradient history. The inputs must not be this tensor itself.
+extension Tensor {
+    /// Gives this tensor `newShape` and drops its history; the values are then
+    /// overwritten by the caller (kept only when the count is unchanged).
+    mutating func prepareForOverwrite(_ newShape: [Int]) {
+        node = nil
+        if shape != newShape { shape = newShape }
+        let count = newShape.reduce(1, *)
+        if scalars.count != count { scalars = Scalar.filled(0, count: count) }
+    }
+
+    /// self = input·weightᵀ + bias (``linear(_:weight:bias:)``, overwriting this tensor).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func assignLinear(_ input: Tensor, weight: Tensor, bias: Tensor?) {
+        checkPrecondition(input.rank == 2 && weight.rank == 2,
+                          "linear: input \(input.shape) and weight \(weight.shape) must be matrices")
+        checkPrecondition(input.shape[1] == weight.shape[1],
+                          "linear: input \(input.shape) does not match weight \(weight.shape) (expects [batch, \(weight.shape[1])])")
+        let (m, k, n) = (input.shape[0], input.shape[1], weight.shape[0])
+        prepareForOverwrite([m, n])
+        if let bias {
+            checkPrecondition(bias.shape == [n], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
+            // Every row starts as the bias; the product is added to it (beta = 1).
+            Scalar.zip(.add, bias.scalars, strides: [0, 1], [0], strides: [0, 0], shape: [m, n], into: &scalars)
+        }
+        Scalar.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1,
+                    a: input.scalars, b: weight.scalars, beta: bias == nil ? 0 : 1, c: &scalars)
+    }
+
+    /// self = op(a)·op(b) (``matmul(_:transposed:_:transposed:)``, overwriting this tensor).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func assignMatmul(_ a: Tensor, transposed transposeA: Bool = false,
+                                      _ b: Tensor, transposed transposeB: Bool = false) {
+        let (m, n, k) = Self.productSizes(a, transposeA, b, transposeB)
+        prepareForOverwrite([m, n])
+        Scalar.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                    a: a.scalars, b: b.scalars, beta: 0, c: &scalars)
+    }
+
+    /// self = the sums of the columns of the matrix `x` (``sum(alongAxis:keepingDimension:)``
+    /// over axis 0, overwriting this tensor).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func assignColumnSums(of x: Tensor) {
+        checkPrecondition(x.rank == 2, "column sums: needs a matrix, got shape \(x.shape)")
+        prepareForOverwrite([x.shape[1]])
+        Scalar.sum(x.scalars, outer: 1, count: x.shape[0], inner: x.shape[1], into: &scalars)
+    }
+
+    /// self = f(x), elementwise.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func assign(_ f: PointwiseActivation, of x: Tensor) {
+        if f == .identity { self = x.detached(); return }   // the same values: shared
+        prepareForOverwrite(x.shape)
+        switch f {
+        case .identity: break
+        case .sigmoid: Scalar.map(.sigmoid, x.scalars, into: &scalars)
+        case .tanh: Scalar.map(.tanh, x.scalars, into: &scalars)
+        case .relu: Scalar.map(.relu, x.scalars, into: &scalars)
+        case .leakyReLU(let slope): Scalar.map(.leakyReLU(slope: slope), x.scalars, into: &scalars)
+        }
+    }
+
+    /// self = ∂L/∂z for y = f(z), from z (`input`), y (`output`) and g = ∂L/∂y — the rules
+    /// of ``sigmoidPullback(output:_:)`` and its siblings, overwriting this tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func assignPullback(of f: PointwiseActivation, input z: Tensor, output y: Tensor,
+                                        gradient g: Tensor) {
+        checkPrecondition(z.shape == g.shape && y.shape == g.shape,
+                          "pullback: input \(z.shape), output \(y.shape) and gradient \(g.shape) differ")
+        if f == .identity { self = g.detached(); return }   // the same values: shared
+        prepareForOverwrite(g.shape)
+        let n = [g.count]
+        switch f {
+        case .identity: break
+        case .sigmoid: Scalar.zip(.sigmoidBackward, y.scalars, strides: [1], g.scalars, strides: [1], shape: n, into: &scalars)
+        case .tanh: Scalar.zip(.tanhBackward, y.scalars, strides: [1], g.scalars, strides: [1], shape: n, into: &scalars)
+        case .relu: Scalar.zip(.reluBackward, z.scalars, strides: [1], g.scalars, strides: [1], shape: n, into: &scalars)
+        case .leakyReLU(let slope):
+            Scalar.zip(.leakyReLUBackward(slope: slope), z.scalars, strides: [1], g.scalars, strides: [1],
+                       shape: n, into: &scalars)
+        }
+    }
+}
