@@ -73,6 +73,7 @@ extension Layer {
 }
 
 /// A shape check that names the layer and both shapes.
-func requireShape(_ condition: Bool, _ layer: String, expected: String, actual: [Int]) {
-    checkPrecondition(condition, "\(layer): expected input of shape \(expected), got \(actual)")
+func requireShape(_ condition: Bool, _ layer: @autoclosure () -> String, expected: @autoclosure () -> String,
+                  actual: [Int]) {
+    checkPrecondition(condition, "\(layer()): expected input of shape \(expected()), got \(actual)")
 }

@@ -9,35 +9,89 @@ import Tensors
 struct Objective<Scalar: TensorScalar> {
     let loss: Loss
 
-    /// The mean loss over the batch, and the model's output (probabilities for
-    /// classification) for metrics.
-    func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: Targets<Scalar>)
-        -> (loss: Tensor<Scalar>, output: Tensor<Scalar>)
-    {
-        let sequential = model as? Sequential<Scalar>
+    /// How the loss reads a model's result: from the logits before a final activation it
+    /// fuses (all layers but the last), or from the output; and which output the metrics
+    /// see (probabilities for classification).
+    struct Reading {
+        let usesLogits: Bool
+        let lossOf: (Tensor<Scalar>) -> Tensor<Scalar>
+        let outputOf: (Tensor<Scalar>) -> Tensor<Scalar>
+        /// The loss and its gradient, without recording (for written-out backpropagation).
+        var lossAndGradientOf: (Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>)
+
+        init(usesLogits: Bool, lossOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
+             outputOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
+             lossAndGradientOf: ((Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>))? = nil) {
+            self.usesLogits = usesLogits
+            self.lossOf = lossOf
+            self.outputOf = outputOf
+            self.lossAndGradientOf = lossAndGradientOf ?? DenseBackpropagation<Scalar>.differentiating(lossOf)
+        }
+    }
+
+    func reading(_ model: any Layer<Scalar>, _ targets: Targets<Scalar>) -> Reading {
+        let finalActivation = (model as? Sequential<Scalar>)?.finalActivation
         switch (loss, targets) {
         case (.crossEntropy, .labels(let labels, _)):
-            let fused = sequential?.finalActivation == .softmax
-            let logits = fused ? sequential!.forwardExceptLast(x) : model(x)
-            return (softmaxCrossEntropy(logits: logits, labels: labels), logits.detached().softmax())
+            return Reading(usesLogits: finalActivation == .softmax,
+                           lossOf: { softmaxCrossEntropy(logits: $0, labels: labels) }, outputOf: { $0.softmax() },
+                           lossAndGradientOf: { Tensor.softmaxCrossEntropyWithGradient(logits: $0, labels: labels) })
         case (.crossEntropy, .values(let y)):
-            let fused = sequential?.finalActivation == .softmax
-            let logits = fused ? sequential!.forwardExceptLast(x) : model(x)
-            return (softmaxCrossEntropy(logits: logits, targets: y), logits.detached().softmax())
+            return Reading(usesLogits: finalActivation == .softmax,
+                           lossOf: { softmaxCrossEntropy(logits: $0, targets: y) }, outputOf: { $0.softmax() })
         case (.binaryCrossEntropy, .values(let y)):
-            let fused = sequential?.finalActivation == .sigmoid
-            let logits = fused ? sequential!.forwardExceptLast(x) : model(x)
-            let y = y.reshaped(to: logits.shape)
-            return (binaryCrossEntropy(logits: logits, targets: y), logits.detached().sigmoid())
+            return Reading(usesLogits: finalActivation == .sigmoid,
+                           lossOf: { binaryCrossEntropy(logits: $0, targets: y.reshaped(to: $0.shape)) },
+                           outputOf: { $0.sigmoid() })
         case (.squared, .values(let y)):
-            let output = model(x)
-            return (squaredLoss(predictions: output, targets: y.reshaped(to: output.shape)), output.detached())
+            return Reading(usesLogits: false,
+                           lossOf: { squaredLoss(predictions: $0, targets: y.reshaped(to: $0.shape)) }, outputOf: { $0 })
         case (.meanSquaredError, .values(let y)):
-            let output = model(x)
-            return (meanSquaredError(predictions: output, targets: y.reshaped(to: output.shape)), output.detached())
+            return Reading(usesLogits: false,
+                           lossOf: { meanSquaredError(predictions: $0, targets: y.reshaped(to: $0.shape)) },
+                           outputOf: { $0 },
+                           lossAndGradientOf: {
+                               Tensor.meanSquaredErrorWithGradient(predictions: $0, targets: y.reshaped(to: $0.shape))
+                           })
         case (_, .labels):
             fatalError("loss \(loss) needs target values, not class labels")
         }
+    }
+
+    /// The mean loss over the batch (recorded, for ``Tensor/backward()``), and the
+    /// model's output for metrics.
+    func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: Targets<Scalar>)
+        -> (loss: Tensor<Scalar>, output: Tensor<Scalar>)
+    {
+        let reading = reading(model, targets)
+        let result = reading.usesLogits ? (model as! Sequential<Scalar>).forwardExceptLast(x) : model(x)
+        return (reading.lossOf(result), reading.outputOf(result.detached()))
+    }
+
+    /// The mean loss, the output for metrics and every parameter's gradient, through
+    /// written-out backpropagation; nil when the layers the loss reads have no
+    /// written-out rule (then ``evaluate(_:_:_:)`` and autodiff serve).
+    func gradients(_ backpropagation: WrittenOutBackpropagation<Scalar>, _ model: any Layer<Scalar>,
+                   _ x: Tensor<Scalar>, _ targets: Targets<Scalar>)
+        -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>])?
+    {
+        let reading = reading(model, targets)
+        guard let stack = reading.usesLogits ? backpropagation.exceptLast : backpropagation.all else { return nil }
+        let (value, result, gradients) = stack.gradients(x, lossAndGradient: reading.lossAndGradientOf)
+        return (value, withoutGradients { reading.outputOf(result) }, gradients)
+    }
+}
+
+/// A model's written-out backpropagation (``DenseBackpropagation``) through all of its
+/// layers and through all but the last, where the model allows it.
+struct WrittenOutBackpropagation<Scalar: TensorScalar> {
+    let all: DenseBackpropagation<Scalar>?
+    let exceptLast: DenseBackpropagation<Scalar>?
+
+    init(_ model: any Layer<Scalar>) {
+        let sequential = model as? Sequential<Scalar>
+        all = sequential.flatMap { DenseBackpropagation($0) }
+        exceptLast = sequential.flatMap { $0.layers.isEmpty ? nil : DenseBackpropagation($0, layerCount: $0.layers.count - 1) }
     }
 }
 

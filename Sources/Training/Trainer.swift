@@ -84,6 +84,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     public private(set) var bestWeights: [String: Tensor<Scalar>] = [:]
     private var generator: RandomSource
     private let baseLearningRate: Double
+    /// Dense stacks train through written-out backpropagation, which skips the graph.
+    private let backpropagation: WrittenOutBackpropagation<Scalar>
 
     public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
                 callbacks: [any TrainingCallback] = []) {
@@ -94,6 +96,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.generator = RandomSource(seed: configuration.seed)
         self.progress = TrainingProgress(epochStartGenerator: generator.state)
         self.baseLearningRate = optimizer.learningRate
+        self.backpropagation = WrittenOutBackpropagation(model)
     }
 
     /// A trainer that continues from saved progress; `model` and `optimizer` must hold the
@@ -117,6 +120,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.generator = RandomSource(state: progress.epochStartGenerator)
         self.bestWeights = bestWeights
         self.baseLearningRate = baseLearningRate
+        self.backpropagation = WrittenOutBackpropagation(model)
     }
 
     /// The learning rate the schedule starts from (saved with a checkpoint).
@@ -186,14 +190,27 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             let batch = progress.nextBatch
             let indices = Array(order[(batch * batchSize)..<min((batch + 1) * batchSize, data.count)])
             let examples = data.subset(indices)
-            let (loss, output) = objective.evaluate(model, examples.features, examples.targets)
-            let value = Double(loss.scalar)
-            guard value.isFinite else {
-                model.zeroGradients()
-                throw .nonFiniteLoss(epoch: epoch, batch: batch, value: value)
+            let value: Double, output: Tensor<Scalar>
+            if let (loss, result, gradients) = objective.gradients(
+                backpropagation, model, examples.features, examples.targets) {
+                (value, output) = (Double(loss.scalar), result)
+                guard value.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: value) }
+                optimizer.step(model, gradients: gradients)
+            } else {
+                // The graph is dropped before the update, so that no pullback still holds
+                // the weights' storage and the optimiser updates them in place.
+                (value, output) = {
+                    let (loss, output) = objective.evaluate(model, examples.features, examples.targets)
+                    let value = Double(loss.scalar)
+                    if value.isFinite { loss.backward() }
+                    return (value, output.detached())
+                }()
+                guard value.isFinite else {
+                    model.zeroGradients()
+                    throw .nonFiniteLoss(epoch: epoch, batch: batch, value: value)
+                }
+                optimizer.step(model)
             }
-            loss.backward()
-            optimizer.step(model)
             progress.accumulator.add(loss: value, output: output, targets: examples.targets, lossKind: configuration.loss)
             progress.nextBatch += 1
             progress.secondsInEpoch = Date().timeIntervalSince(start)

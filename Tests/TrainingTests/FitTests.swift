@@ -279,3 +279,57 @@ struct FitTests {
         }
     }
 }
+
+@Suite("fit: written-out backpropagation and autodiff train the same weights")
+struct FitPathTests {
+    /// The same network with a Dropout(0) layer, which changes no value but has no
+    /// written-out rule, so fit trains it through autodiff; the weights are copied from
+    /// the plain network's.
+    private func pair(withAutodiffLayer: Bool, seed: UInt64) -> Sequential<Double> {
+        func layers() -> [any Layer<Double>] {
+            [Dense<Double>(inputSize: 4, outputSize: 8), Sigmoid<Double>(),
+             Dense<Double>(inputSize: 8, outputSize: 3), Softmax<Double>()]
+        }
+        let plain = Sequential<Double>(seed: seed, layers: layers())
+        guard withAutodiffLayer else { return plain }
+        var withDropout = layers()
+        withDropout.insert(Dropout<Double>(probability: 0), at: 2)
+        let model = Sequential<Double>(seed: seed, layers: withDropout)
+        var weights = plain.namedParameters.map(\.tensor.scalars).makeIterator()
+        model.visitParameters { _, parameter in parameter.assign(weights.next()!) }
+        return model
+    }
+
+    @Test("cross-entropy with a final softmax, SGD with momentum and L2: equal weights and history")
+    func crossEntropy() throws {
+        let data = try classificationData(count: 50)
+        var results: [([Tensor<Double>], History)] = []
+        for autodiff in [false, true] {
+            let model = pair(withAutodiffLayer: autodiff, seed: 8)
+            #expect((WrittenOutBackpropagation(model).exceptLast == nil) == autodiff)
+            var optimizer = try SGD<Double>(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+            let configuration = try FitConfiguration(epochs: 3, batchSize: .examples(7), loss: .crossEntropy, seed: 5)
+            let history = try fit(model, optimizer: &optimizer, data: data, configuration: configuration)
+            results.append((model.namedParameters.map(\.tensor), history))
+        }
+        #expect(results[0].0 == results[1].0)
+        #expect(results[0].1.epochs.map(\.training) == results[1].1.epochs.map(\.training))
+    }
+
+    @Test("mean squared error on a regression net: equal weights")
+    func meanSquaredError() throws {
+        let data = try regressionData(count: 40)
+        var weights: [[Tensor<Double>]] = []
+        for autodiff in [false, true] {
+            var layers: [any Layer<Double>] = [Dense<Double>(inputSize: 3, outputSize: 5), ReLU<Double>(),
+                                               Dense<Double>(inputSize: 5, outputSize: 1)]
+            if autodiff { layers.append(Dropout<Double>(probability: 0)) }
+            let model = Sequential<Double>(seed: 9, layers: layers)
+            var optimizer = try Adam<Double>(learningRate: 0.01)
+            let configuration = try FitConfiguration(epochs: 2, batchSize: .examples(6), loss: .meanSquaredError, seed: 3)
+            _ = try fit(model, optimizer: &optimizer, data: data, configuration: configuration)
+            weights.append(model.namedParameters.map(\.tensor))
+        }
+        #expect(weights[0] == weights[1])
+    }
+}

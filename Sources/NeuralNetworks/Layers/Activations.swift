@@ -4,6 +4,9 @@ import Tensors
 public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
     case identity, sigmoid, tanh, relu, leakyReLU, gelu, softmax
 
+    /// The slope of ``leakyReLU`` for negative inputs (PyTorch's default).
+    public static let leakySlope = 0.01
+
     /// g applied to a batch; softmax is taken over the last axis (each example's scores).
     public func apply<S: TensorScalar>(_ z: Tensor<S>) -> Tensor<S> {
         switch self {
@@ -11,7 +14,7 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
         case .sigmoid: return z.sigmoid()
         case .tanh: return z.tanh()
         case .relu: return z.relu()
-        case .leakyReLU: return z.leakyReLU(slope: 0.01)
+        case .leakyReLU: return z.leakyReLU(slope: S(Self.leakySlope))
         case .gelu:
             // GELU, tanh form (PyTorch's approximate="tanh"):
             // ½z(1 + tanh(√(2/π)(z + 0.044715z³))).

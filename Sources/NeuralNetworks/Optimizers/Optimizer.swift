@@ -53,6 +53,25 @@ extension Optimizer {
             }
         }
     }
+
+    /// One update of every parameter of `model` from `gradients`, given in
+    /// ``Layer/visitParameters(_:)`` order (as ``DenseBackpropagation`` returns them).
+    public mutating func step<L: Layer>(_ model: L, gradients: [Tensor<Scalar>]) where L.Scalar == Scalar {
+        beginStep()
+        var index = 0
+        withoutGradients {
+            model.visitParameters { name, parameter in
+                checkPrecondition(index < gradients.count,
+                                  "Optimizer.step: \(gradients.count) gradients for more parameters (\(name) has none)")
+                checkPrecondition(gradients[index].shape == parameter.shape,
+                                  "Optimizer.step: gradient of shape \(gradients[index].shape) for \(name) of shape \(parameter.shape)")
+                update(name, &parameter, gradient: gradients[index])
+                index += 1
+            }
+        }
+        checkPrecondition(index == gradients.count,
+                          "Optimizer.step: \(gradients.count) gradients for \(index) parameters")
+    }
 }
 
 func validate(learningRate: Double) throws(ConfigurationError) {
