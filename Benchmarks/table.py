@@ -26,12 +26,19 @@ for t in (1, 2):
         if mine and tp and npy:
             a, b, c = mine["gflops"], tp["gflops"][str(n)], npy["gflops"][str(n)]
             print(f"| W0 sgemm {n}² (GFLOP/s) | {t} | {a:.1f} | {b:.1f} | {a / b:.2f} | NumPy {c:.1f} → {a / c:.2f} of NumPy; higher is better |")
-    for w, key in (("W1", "epoch_s"), ("W2", "epoch_s"), ("W4", "us_per_step")):
+    for w, key in (("W1", "epoch_s"), ("W2", "epoch_s"), ("W3", "epoch_s"), ("W4", "us_per_step")):
         mine, theirs = ours(w), peer(w)
         if mine and theirs:
             a, b = mine[key], theirs[key]
-            note = f"test acc {mine['test_acc']:.4f} vs {theirs['test_acc']:.4f}; " if "test_acc" in mine and "test_acc" in theirs else ""
-            print(f"| {w} {key} | {t} | {a:.4g} | {b:.4g} | {a / b:.2f} | {note}lower is better; Backprop peak RSS {mine['peak_rss_mb']:.0f} MB |")
+            notes = []
+            if "test_acc" in mine and "test_acc" in theirs:
+                notes.append(f"test acc {mine['test_acc']:.4f} vs {theirs['test_acc']:.4f}")
+            notes.append("lower is better")
+            if "gemm_share" in mine:
+                notes.append(f"Backprop time in GEMM {100 * mine['gemm_share']:.0f} %")
+            if "peak_rss_mb" in theirs:
+                notes.append(f"peak RSS {mine['peak_rss_mb']:.0f} MB vs {theirs['peak_rss_mb']:.0f} MB")
+            print(f"| {w} {key} | {t} | {a:.4g} | {b:.4g} | {a / b:.2f} | {'; '.join(notes)} |")
     mine, theirs = ours("W5"), peer("W5")
     if mine and theirs:
         a, b = mine["batch10000_samples_per_s"], theirs["batch10000_samples_per_s"]

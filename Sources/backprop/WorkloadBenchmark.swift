@@ -10,12 +10,18 @@ import Training
 struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workload",
-        abstract: "W1 (the notes' MLP), W2 (ReLU MLP), W4 (per-step overhead), W5 (inference): one JSON line per thread count.",
+        abstract: "W0 (GEMM), W1 (the notes' MLP), W2 (ReLU MLP), W3 (small CNN), W4 (per-step overhead), W5 (inference): one JSON line per thread count.",
         discussion: """
             W1: 784 → 300 sigmoid → 10, W ~ N(0, 1), SGD α = 5, batch 1000, 10 epochs; epoch \
             seconds are the median of epochs 2–4 (epoch 1 is the warm-up), as in w1_cs229_mlp.py.
+            W0: float32 GEMM, square sizes 256…4096, GFLOP/s (the same as 'bench gemm').
             W2: 784 → 256 ReLU → 128 ReLU → 10, momentum 0.9, α = 0.05, batch 64, 5 epochs.
-            W4: the housing net 4 → 3 ReLU → 1, squared loss, SGD, batch 1: µs per step.
+            W3: the "cnn" preset (conv 32, pool, conv 64, pool, dense 128, dense 10) on [N, 1, 28, 28],
+                momentum 0.9, α = 0.05, batch 64, 2 epochs; epoch seconds are those of the last epoch.
+            W1 and W3 also report gemm_share, the share of the timed epochs spent inside BLAS.
+            W4: the housing net 4 → 3 ReLU → 1, squared loss, SGD, batch 1: µs per step, through the
+                written-out backpropagation fit() uses (us_per_step), and through a loop of
+                model(x), loss.backward(), optimizer.step (us_per_step_autodiff).
             W5: W1's model trained for 10 epochs; samples/s at batch 10 000, µs per sample at batch 1.
 
             Examples:
@@ -24,21 +30,21 @@ struct WorkloadBenchmark: ParsableCommand {
             """
     )
 
-    @Argument(help: "W1, W2, W4 or W5.")
+    @Argument(help: "W0, W1, W2, W3, W4 or W5.")
     var workload: String
 
     @Option(help: "Comma-separated thread counts.")
     var threads: String = "1,2"
 
-    @Option(help: "Epochs (default: 10 for W1 and W5, 5 for W2).")
+    @Option(help: "Epochs (default: 10 for W1 and W5, 5 for W2, 2 for W3).")
     var epochs: Int?
 
     @Option(help: "L2 weight decay λ on the weights (W1).")
     var l2: Double = 0
 
     func validate() throws {
-        guard ["W1", "W2", "W4", "W5"].contains(workload.uppercased()) else {
-            throw ValidationError("unknown workload '\(workload)' (W1, W2, W4, W5; W0 is 'bench gemm')")
+        guard ["W0", "W1", "W2", "W3", "W4", "W5"].contains(workload.uppercased()) else {
+            throw ValidationError("unknown workload '\(workload)' (W0, W1, W2, W3, W4 or W5)")
         }
         guard parsedList(threads).map({ $0.allSatisfy { $0 > 0 } }) == true else {
             throw ValidationError("--threads must be positive integers separated by commas, got '\(threads)'")
@@ -47,12 +53,23 @@ struct WorkloadBenchmark: ParsableCommand {
     }
 
     func run() throws {
+        if workload.uppercased() == "W0" {
+            let gemm = try GEMMBenchmark.parse(["--threads", threads, "--json"])
+            return try gemm.run()
+        }
         for threadCount in parsedList(threads)! {
             BLAS.setThreadCount(threadCount)
             var record: [String: Any]
             switch workload.uppercased() {
-            case "W1": record = try trainMLP(spec: "cs229", lr: 5, momentum: 0, batch: 1000, epochs: epochs ?? 10, l2: l2)
-            case "W2": record = try trainMLP(spec: "mlp", lr: 0.05, momentum: 0.9, batch: 64, epochs: epochs ?? 5, l2: 0)
+            case "W1":
+                record = try train(ModelSpec.preset("cs229")!.build(Float.self, seed: 1234), images: false,
+                                   lr: 5, momentum: 0, batch: 1000, epochs: epochs ?? 10, l2: l2)
+            case "W2":
+                record = try train(ModelSpec.preset("mlp")!.build(Float.self, seed: 1234), images: false,
+                                   lr: 0.05, momentum: 0.9, batch: 64, epochs: epochs ?? 5, l2: 0)
+            case "W3":
+                record = try train(ModelSpec.network(preset: "cnn", as: Float.self, seed: 1234)!, images: true,
+                                   lr: 0.05, momentum: 0.9, batch: 64, epochs: epochs ?? 2, l2: 0)
             case "W4": record = try perStepOverhead()
             default: record = try inference()
             }
@@ -64,61 +81,95 @@ struct WorkloadBenchmark: ParsableCommand {
         }
     }
 
-    private func fashionMNIST() throws -> (LabeledData<Float>, LabeledData<Float>) {
+    /// Fashion-MNIST's training and test sets, images flattened to 784 or as [N, 1, 28, 28].
+    private func fashionMNIST(images: Bool = false) throws -> (LabeledData<Float>, LabeledData<Float>) {
         let train = try MNISTFormat.load(.training, as: Float.self)
         let test = try MNISTFormat.load(.test, as: Float.self)
-        return (try LabeledData(features: train.flattenedImages, targets: .labels(train.labels, classes: 10)),
-                try LabeledData(features: test.flattenedImages, targets: .labels(test.labels, classes: 10)))
+        return (try LabeledData(features: images ? train.images : train.flattenedImages,
+                                targets: .labels(train.labels, classes: 10)),
+                try LabeledData(features: images ? test.images : test.flattenedImages,
+                                targets: .labels(test.labels, classes: 10)))
     }
 
-    private func trainMLP(spec: String, lr: Double, momentum: Double, batch: Int, epochs: Int, l2: Double)
-        throws -> [String: Any]
+    /// Trains `model` with SGD, as the peers' scripts do; the epoch time is the median of
+    /// epochs 2–4 (epoch 1 is the warm-up), or the last epoch's when there are fewer.
+    private func train(_ model: Sequential<Float>, images: Bool, lr: Double, momentum: Double, batch: Int,
+                       epochs: Int, l2: Double) throws -> [String: Any]
     {
-        let (train, test) = try fashionMNIST()
-        let model = ModelSpec.preset(spec)!.build(Float.self, seed: 1234)
+        let (train, test) = try fashionMNIST(images: images)
         var optimizer = try SGD<Float>(learningRate: lr, momentum: momentum, weightDecay: l2)
+        let productTimer = ProductTimer()
+        BLAS.timesProducts = true
+        defer { BLAS.timesProducts = false }
         let history = try fit(model, optimizer: &optimizer, data: train, configuration: FitConfiguration(
-            epochs: epochs, batchSize: .examples(batch), loss: .crossEntropy, seed: 1235))
+            epochs: epochs, batchSize: .examples(batch), loss: .crossEntropy, seed: 1235), callbacks: [productTimer])
         let times = history.epochs.map(\.seconds)
-        let timed = times.count >= 4 ? Array(times[1..<4]) : Array(times.dropFirst().isEmpty ? times : Array(times.dropFirst()))
+        let timedEpochs = times.count >= 4 ? 1..<4 : times.count - 1..<times.count
+        let timed = Array(times[timedEpochs])
+        let gemmShare = timedEpochs.map { productTimer.seconds[$0] / times[$0] }
         let accuracy = evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0
         return [
             "epoch_s": median(timed), "epoch_times_s": times.map { ($0 * 1000).rounded() / 1000 },
-            "test_acc": accuracy, "l2": l2, "epochs": epochs,
+            "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": median(gemmShare),
             "steps_per_epoch": (train.count + batch - 1) / batch,
             "us_per_step": median(timed) / Double((train.count + batch - 1) / batch) * 1e6,
         ]
     }
 
-    /// W4: the notes' housing network, one example per step.
+    /// W4: the notes' housing network, one example per step, timed as w4_tiny.py does:
+    /// 1000 examples y = relu(x₀ + x₁) + relu(x₂ + x₃) + 0.1·noise, MSE, SGD α = 0.01,
+    /// 2000 untimed steps, then the median of 5 blocks of 5000 steps (each step takes its
+    /// example, runs forward, loss, backward and the update).
     private func perStepOverhead() throws -> [String: Any] {
         var generator = RandomSource(seed: 1234)
-        let x = Tensor<Float>.randomNormal([256, 4], using: &generator)
-        let trueWeights = Tensor<Float>([[0.5], [-0.25], [1.0], [0.75]])
-        let y = Tensor.matmul(x, trueWeights).relu() + 0.1
+        let count = 1000
+        let x = Tensor<Float>.randomNormal([count, 4], using: &generator)
+        let noise = Tensor<Float>.randomNormal([count, 1], using: &generator)
+        let left = Tensor.matmul(x, Tensor<Float>([[1], [1], [0], [0]])).relu()
+        let right = Tensor.matmul(x, Tensor<Float>([[0], [0], [1], [1]])).relu()
+        let y = left + right + noise * 0.1
         let model = Sequential<Float>(seed: 1234) {
             Dense(inputSize: 4, outputSize: 3)
             ReLU()
             Dense(inputSize: 3, outputSize: 1)
         }
         var optimizer = try SGD<Float>(learningRate: 0.01)
-        let rows = (0..<256).map { [$0] }
-        let inputs = rows.map { x.gatheringRows($0) }, targets = rows.map { y.gatheringRows($0) }
+        let inputs = (0..<count).map { x.gatheringRows([$0]) }, targets = (0..<count).map { y.gatheringRows([$0]) }
         func mse() -> Double { Double(withoutGradients { meanSquaredError(predictions: model(x), targets: y) }.scalar) }
         let before = mse()
-        var blocks: [Double] = []
-        let clock = ContinuousClock()
-        for _ in 0..<20 {
-            let elapsed = clock.measure {
-                for i in 0..<256 {
-                    let loss = squaredLoss(predictions: model(inputs[i]), targets: targets[i])
-                    loss.backward()
-                    optimizer.step(model)
+        // Two ways to train: the written-out backpropagation that fit() uses for dense
+        // stacks, and a hand-written loop through autodiff (loss.backward()).
+        let backpropagation = DenseBackpropagation(model)!
+        var step = 0
+        func writtenOutSteps(_ n: Int) {
+            for _ in 0..<n {
+                let target = targets[step % count]
+                let (_, _, gradients) = backpropagation.gradients(inputs[step % count]) {
+                    Tensor.meanSquaredErrorWithGradient(predictions: $0, targets: target)
                 }
+                optimizer.step(model, gradients: gradients)
+                step += 1
             }
-            blocks.append(elapsed.seconds / 256 * 1e6)
         }
-        return ["us_per_step": median(blocks), "min_block_us": blocks.min()!, "mse_before": before, "mse_after": mse()]
+        func autodiffSteps(_ n: Int) {
+            for _ in 0..<n {
+                let loss = meanSquaredError(predictions: model(inputs[step % count]), targets: targets[step % count])
+                loss.backward()
+                optimizer.step(model)
+                step += 1
+            }
+        }
+        let clock = ContinuousClock()
+        func timeBlocks(_ steps: (Int) -> Void) -> [Double] {
+            steps(2000)
+            return (0..<5).map { _ in clock.measure { steps(5000) }.seconds / 5000 * 1e6 }
+        }
+        let blocks = timeBlocks(writtenOutSteps)
+        let after = mse()
+        let autodiffBlocks = timeBlocks(autodiffSteps)
+        return ["us_per_step": median(blocks), "min_block_us": blocks.min()!, "mse_before": before, "mse_after": after,
+                "us_per_step_blocks": blocks.map { ($0 * 100).rounded() / 100 },
+                "us_per_step_autodiff": median(autodiffBlocks)]
     }
 
     /// W5: W1's model, trained, evaluated at batch 10 000 and batch 1.
@@ -140,6 +191,21 @@ struct WorkloadBenchmark: ParsableCommand {
             "batch1_us_per_sample": small / 1000 * 1e6, "batch1_samples_per_s": 1000 / small,
             "test_acc": evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0,
         ]
+    }
+}
+
+/// Records the seconds spent in matrix products during each epoch (BLAS.timesProducts
+/// must be on).
+final class ProductTimer: TrainingCallback {
+    private(set) var seconds: [Double] = []
+    private var atEpochStart = BLAS.productSeconds
+
+    func batchEnded(_ event: BatchEvent) -> CallbackDecision { .proceed }
+
+    func epochEnded(_ record: EpochRecord) -> CallbackDecision {
+        seconds.append(BLAS.productSeconds - atEpochStart)
+        atEpochStart = BLAS.productSeconds
+        return .proceed
     }
 }
 
