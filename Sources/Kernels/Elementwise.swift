@@ -72,16 +72,23 @@ public enum Kernels {
         }
     }
 
+    /// Large arrays are split across the BLAS threads (``parallelFor(_:work:_:)``); each
+    /// element's result does not depend on the split.
     @inline(__always)
     static func mapScalars<S: KernelScalar>(_ x: [S], _ out: UnsafeMutablePointer<S>, _ body: (S) -> S) {
         x.withUnsafeBufferPointer { source in
-            for i in 0..<source.count { out[i] = body(source[i]) }
+            parallelFor(source.count, work: 1) { range in
+                for i in range { out[i] = body(source[i]) }
+            }
         }
     }
 
     static func transcendental<S: KernelScalar>(_ f: backprop_function, _ x: [S], _ out: UnsafeMutablePointer<S>) {
         x.withUnsafeBufferPointer { source in
-            if let src = source.baseAddress { S.transcendental(f, src, out, source.count) }
+            guard let src = source.baseAddress else { return }
+            parallelFor(source.count, work: 1) { range in
+                S.transcendental(f, src + range.lowerBound, out + range.lowerBound, range.count)
+            }
         }
     }
 
@@ -197,7 +204,9 @@ public enum Kernels {
         checkPrecondition(x.count == y.count, "scaledAdd: \(x.count) and \(y.count) elements")
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
-                for i in 0..<py.count { py[i] = a * px[i] + b * py[i] }
+                parallelFor(py.count, work: 1) { range in
+                    for i in range { py[i] = a * px[i] + b * py[i] }
+                }
             }
         }
     }
@@ -273,6 +282,19 @@ struct StridedLayout {
     /// `out[i] = f(a[·], b[·])` for the `count` positions, written to `out`.
     @inline(__always)
     func apply<S: KernelScalar>(_ a: [S], _ b: [S], _ o: UnsafeMutablePointer<S>, _ f: (S, S) -> S) {
+        if shape.count == 1 && count >= Kernels.parallelWorkThreshold {
+            // Flat and large: split across the BLAS threads.
+            let (ia, ib) = (aStrides[0], bStrides[0])
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    let (x, y) = (pa.baseAddress!, pb.baseAddress!)
+                    Kernels.parallelFor(count, work: 1) { range in
+                        for i in range { o[i] = f(x[i * ia], y[i * ib]) }
+                    }
+                }
+            }
+            return
+        }
         let inner = shape[shape.count - 1]
         let ia = aStrides[shape.count - 1], ib = bStrides[shape.count - 1]
         let rows = inner == 0 ? 0 : count / inner

@@ -39,9 +39,14 @@ extension Kernels {
         let bytes = rowLength * MemoryLayout<S>.stride
         return [S](unsafeUninitializedCapacity: count) { out, initialized in
             x.withUnsafeBytes { src in
-                let dst = UnsafeMutableRawPointer(out.baseAddress)
-                for (r, index) in indices.enumerated() where bytes > 0 {
-                    memcpy(dst! + r * bytes, src.baseAddress! + index * bytes, bytes)
+                indices.withUnsafeBufferPointer { rows in
+                    let dst = UnsafeMutableRawPointer(out.baseAddress)
+                    // Large batches are copied by the BLAS threads, a range of rows each.
+                    parallelFor(rows.count, work: rowLength) { range in
+                        for r in range where bytes > 0 {
+                            memcpy(dst! + r * bytes, src.baseAddress! + rows[r] * bytes, bytes)
+                        }
+                    }
                 }
             }
             initialized = count

@@ -103,36 +103,44 @@ extension Kernels {
                      "softmax: \(x.count) elements, expected [\(outer), \(count), \(inner)]")
         guard count > 0 else { return x }
         let largest = reduce(.maximum, x, outer, count, inner)
-        var shifted = [S](unsafeUninitializedCapacity: x.count) { out, initialized in
-            for o in 0..<outer {
-                for k in 0..<count {
-                    let row = (o * count + k) * inner
-                    for j in 0..<inner {
-                        let m = largest[o * inner + j]
-                        out[row + j] = x[row + j] - (m.isFinite ? m : 0)
+        // x − max (0 for an infinite maximum, so that a row of −∞ gives NaN, not a crash).
+        let shifted = [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { src in
+                largest.withUnsafeBufferPointer { m in
+                    for o in 0..<outer {
+                        for k in 0..<count {
+                            let row = (o * count + k) * inner
+                            for j in 0..<inner {
+                                let peak = m[o * inner + j]
+                                out[row + j] = src[row + j] - (peak.isFinite ? peak : 0)
+                            }
+                        }
                     }
                 }
             }
             initialized = x.count
         }
         let exponentials = map(.exp, shifted)
-        var totals = reduce(.sum, exponentials, outer, count, inner)
-        if log {
-            totals = map(.log, totals)
-        } else {
-            totals = mapScalars(totals) { 1 / $0 }
-            shifted = exponentials
-        }
-        for o in 0..<outer {
-            for k in 0..<count {
-                let row = (o * count + k) * inner
-                for j in 0..<inner {
-                    let t = totals[o * inner + j]
-                    shifted[row + j] = log ? shifted[row + j] - t : shifted[row + j] * t
+        let totals = reduce(.sum, exponentials, outer, count, inner)
+        // softmax = e^{x − max}·(1/Σ); log-softmax = (x − max) − log Σ.
+        let (source, adjustments) = log ? (shifted, map(.log, totals)) : (exponentials, mapScalars(totals) { 1 / $0 })
+        return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            source.withUnsafeBufferPointer { src in
+                adjustments.withUnsafeBufferPointer { t in
+                    for o in 0..<outer {
+                        for k in 0..<count {
+                            let row = (o * count + k) * inner
+                            if log {
+                                for j in 0..<inner { out[row + j] = src[row + j] - t[o * inner + j] }
+                            } else {
+                                for j in 0..<inner { out[row + j] = src[row + j] * t[o * inner + j] }
+                            }
+                        }
+                    }
                 }
             }
+            initialized = x.count
         }
-        return shifted
     }
 
     /// Index of the largest element along the middle axis of `[outer, count, inner]`

@@ -16,16 +16,26 @@ struct Objective<Scalar: TensorScalar> {
         let usesLogits: Bool
         let lossOf: (Tensor<Scalar>) -> Tensor<Scalar>
         let outputOf: (Tensor<Scalar>) -> Tensor<Scalar>
+        /// Whether the metrics read only the output's argmax (cross-entropy's accuracy),
+        /// which the logits give as well, without the softmax.
+        let metricsReadArgmax: Bool
         /// The loss and its gradient, without recording (for written-out backpropagation).
         var lossAndGradientOf: (Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>)
 
         init(usesLogits: Bool, lossOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
-             outputOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
+             outputOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>, metricsReadArgmax: Bool = false,
              lossAndGradientOf: ((Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>))? = nil) {
             self.usesLogits = usesLogits
+            self.metricsReadArgmax = metricsReadArgmax
             self.lossOf = lossOf
             self.outputOf = outputOf
             self.lossAndGradientOf = lossAndGradientOf ?? DenseBackpropagation<Scalar>.differentiating(lossOf)
+        }
+
+        /// What the training metrics read of a result: the logits themselves where only
+        /// their argmax matters, else the output.
+        func metricsOutput(_ result: Tensor<Scalar>) -> Tensor<Scalar> {
+            metricsReadArgmax ? result : withoutGradients { outputOf(result) }
         }
     }
 
@@ -35,10 +45,12 @@ struct Objective<Scalar: TensorScalar> {
         case (.crossEntropy, .labels(let labels, _)):
             return Reading(usesLogits: finalActivation == .softmax,
                            lossOf: { softmaxCrossEntropy(logits: $0, labels: labels) }, outputOf: { $0.softmax() },
+                           metricsReadArgmax: true,
                            lossAndGradientOf: { Tensor.softmaxCrossEntropyWithGradient(logits: $0, labels: labels) })
         case (.crossEntropy, .values(let y)):
             return Reading(usesLogits: finalActivation == .softmax,
-                           lossOf: { softmaxCrossEntropy(logits: $0, targets: y) }, outputOf: { $0.softmax() })
+                           lossOf: { softmaxCrossEntropy(logits: $0, targets: y) }, outputOf: { $0.softmax() },
+                           metricsReadArgmax: true)
         case (.binaryCrossEntropy, .values(let y)):
             return Reading(usesLogits: finalActivation == .sigmoid,
                            lossOf: { binaryCrossEntropy(logits: $0, targets: y.reshaped(to: $0.shape)) },
@@ -60,15 +72,19 @@ struct Objective<Scalar: TensorScalar> {
 
     /// The mean loss over the batch (recorded, for ``Tensor/backward()``), and the
     /// model's output for metrics.
-    func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: Targets<Scalar>)
+    /// With `forMetrics`, the output is what the metrics read (see ``gradients(_:_:_:_:)``).
+    func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: Targets<Scalar>,
+                  forMetrics: Bool = false)
         -> (loss: Tensor<Scalar>, output: Tensor<Scalar>)
     {
         let reading = reading(model, targets)
         let result = reading.usesLogits ? (model as! Sequential<Scalar>).forwardExceptLast(x) : model(x)
-        return (reading.lossOf(result), reading.outputOf(result.detached()))
+        return (reading.lossOf(result), forMetrics ? reading.metricsOutput(result.detached())
+                                                   : reading.outputOf(result.detached()))
     }
 
-    /// The mean loss, the output for metrics and every parameter's gradient, through
+    /// The mean loss, the output for the metrics (the logits where they read only the
+    /// argmax) and every parameter's gradient, through
     /// written-out backpropagation; nil when the layers the loss reads have no
     /// written-out rule (then ``evaluate(_:_:_:)`` and autodiff serve).
     func gradients(_ backpropagation: WrittenOutBackpropagation<Scalar>, _ model: any Layer<Scalar>,
@@ -78,7 +94,7 @@ struct Objective<Scalar: TensorScalar> {
         let reading = reading(model, targets)
         guard let stack = reading.usesLogits ? backpropagation.exceptLast : backpropagation.all else { return nil }
         let (value, result, gradients) = stack.gradients(x, lossAndGradient: reading.lossAndGradientOf)
-        return (value, withoutGradients { reading.outputOf(result) }, gradients)
+        return (value, reading.metricsOutput(result), gradients)
     }
 }
 

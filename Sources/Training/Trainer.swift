@@ -200,7 +200,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
                 // The graph is dropped before the update, so that no pullback still holds
                 // the weights' storage and the optimiser updates them in place.
                 (value, output) = {
-                    let (loss, output) = objective.evaluate(model, examples.features, examples.targets)
+                    let (loss, output) = objective.evaluate(model, examples.features, examples.targets,
+                                                            forMetrics: true)
                     let value = Double(loss.scalar)
                     if value.isFinite { loss.backward() }
                     return (value, output.detached())
