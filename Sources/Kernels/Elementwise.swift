@@ -211,6 +211,26 @@ public enum Kernels {
         }
     }
 
+    /// `pass` over ranges of three equally long arrays, the first two updated in place,
+    /// split across the BLAS threads when large.
+    static func inPlacePass<S: KernelScalar>(
+        _ a: inout [S], _ b: inout [S], _ c: [S],
+        _ pass: (UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, UnsafePointer<S>, Range<Int>) -> Void
+    ) {
+        checkPrecondition(a.count == b.count && b.count == c.count,
+                          "in-place pass: \(a.count), \(b.count) and \(c.count) elements")
+        guard !a.isEmpty else { return }
+        a.withUnsafeMutableBufferPointer { pa in
+            b.withUnsafeMutableBufferPointer { pb in
+                c.withUnsafeBufferPointer { pc in
+                    parallelFor(pa.count, work: 1) { range in
+                        pass(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, range)
+                    }
+                }
+            }
+        }
+    }
+
     static func filled<S: KernelScalar>(_ value: S, _ count: Int) -> [S] {
         [S](repeating: value, count: count)
     }

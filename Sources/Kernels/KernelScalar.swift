@@ -72,6 +72,12 @@ where RawSignificand: FixedWidthInteger {
     /// In place: `y = a·x + b·y` (the optimisers' update step).
     static func scaledAdd(_ y: inout [Self], _ a: Self, _ x: [Self], _ b: Self)
 
+    /// SGD with momentum in one pass, in place (CKernels' backprop_momentum_step):
+    /// g' = g + λw; v = gain·g' + βv; w = w − αv, or for Nesterov w = w − αβv − αg'. The
+    /// same values as those steps taken one ``scaledAdd(_:_:_:_:)`` at a time.
+    static func momentumStep(weights: inout [Self], velocity: inout [Self], gradient: [Self],
+                             alpha: Self, beta: Self, gain: Self, lambda: Self, nesterov: Bool)
+
     // MARK: Convolutional networks (Convolution.swift, Normalization.swift)
 
     /// NCHW images unfolded into the columns of a `[patchSize, batch·positions]` matrix,
@@ -172,6 +178,13 @@ extension Float: KernelScalar {
     public static func scaledAdd(_ y: inout [Float], _ a: Float, _ x: [Float], _ b: Float) {
         Kernels.scaledAdd(&y, a, x, b)
     }
+    public static func momentumStep(weights: inout [Float], velocity: inout [Float], gradient: [Float],
+                                    alpha: Float, beta: Float, gain: Float, lambda: Float, nesterov: Bool) {
+        Kernels.inPlacePass(&weights, &velocity, gradient) { w, v, g, range in
+            backprop_momentum_step_f32(w, v, g, range.lowerBound, range.upperBound, alpha, beta, gain, lambda,
+                                       nesterov ? 1 : 0)
+        }
+    }
     public static func filled(_ value: Float, count: Int) -> [Float] { Kernels.filled(value, count) }
     public static func firstNonFinite(_ x: [Float]) -> Int? { Kernels.firstNonFinite(x) }
     public static func argmax(_ x: [Float], outer: Int, count: Int, inner: Int) -> [Int] {
@@ -266,6 +279,13 @@ extension Double: KernelScalar {
         -> [Double] { Kernels.softmax(x, outer, count, inner, log) }
     public static func scaledAdd(_ y: inout [Double], _ a: Double, _ x: [Double], _ b: Double) {
         Kernels.scaledAdd(&y, a, x, b)
+    }
+    public static func momentumStep(weights: inout [Double], velocity: inout [Double], gradient: [Double],
+                                    alpha: Double, beta: Double, gain: Double, lambda: Double, nesterov: Bool) {
+        Kernels.inPlacePass(&weights, &velocity, gradient) { w, v, g, range in
+            backprop_momentum_step_f64(w, v, g, range.lowerBound, range.upperBound, alpha, beta, gain, lambda,
+                                       nesterov ? 1 : 0)
+        }
     }
     public static func filled(_ value: Double, count: Int) -> [Double] { Kernels.filled(value, count) }
     public static func firstNonFinite(_ x: [Double]) -> Int? { Kernels.firstNonFinite(x) }

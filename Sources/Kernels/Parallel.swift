@@ -12,10 +12,9 @@ extension Kernels {
     /// `work` is the cost of one item, in elements.
     @inline(__always)
     static func parallelFor(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        guard count * work >= parallelWorkThreshold else { return body(0..<count) }
         let threads = min(count, Int(backprop_blas_get_threads()))
-        guard threads > 1, count * work >= parallelWorkThreshold else {
-            return body(0..<count)
-        }
+        guard threads > 1 else { return body(0..<count) }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: threads) { part in

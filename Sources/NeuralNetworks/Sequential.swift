@@ -14,11 +14,14 @@ import Tensors
 /// ```
 public final class Sequential<Scalar: TensorScalar>: Layer {
     public let layers: [any Layer<Scalar>]
+    /// "0.", "1.", …: the prefixes of the layers' parameter names.
+    private let namePrefixes: [String]
 
     /// The layers, with every parameter drawn afresh from one generator seeded with
     /// `seed`, in layer order: the same seed gives the same network.
     public init(seed: UInt64 = 0, layers: [any Layer<Scalar>]) {
         self.layers = layers
+        namePrefixes = layers.indices.map { "\($0)." }
         var generator = RandomSource(seed: seed)
         resetParameters(using: &generator)
     }
@@ -27,8 +30,17 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         self.init(seed: seed, layers: build())
     }
 
+    // Loops by index: `reduce` and `enumerated()` over an array of existentials run
+    // unspecialised here, and cost more than a small layer's whole computation.
+
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        layers.reduce(input) { activation, layer in layer(activation) }
+        forward(input, layerCount: layers.count)
+    }
+
+    private func forward(_ input: Tensor<Scalar>, layerCount: Int) -> Tensor<Scalar> {
+        var activation = input
+        for index in 0..<layerCount { activation = layers[index](activation) }
+        return activation
     }
 
     public var summaryName: String { "Sequential(\(layers.count) layers)" }
@@ -38,8 +50,9 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     }
 
     public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
-        for (index, layer) in layers.enumerated() {
-            layer.visitParameters { name, tensor in visit("\(index).\(name)", &tensor) }
+        for index in layers.indices {
+            let prefix = namePrefixes[index]
+            layers[index].visitParameters { name, tensor in visit(prefix + name, &tensor) }
         }
     }
 
@@ -55,7 +68,7 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     /// Runs every layer but the last: the logits of a network that ends in softmax
     /// (or sigmoid), for fused, stable losses.
     public func forwardExceptLast(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        layers.dropLast().reduce(input) { activation, layer in layer(activation) }
+        forward(input, layerCount: Swift.max(layers.count - 1, 0))
     }
 
     /// The activation of the last layer, if it is an activation layer.

@@ -9,12 +9,16 @@ struct Bench: ParsableCommand {
             Benchmarks/compare.sh runs these beside the PyTorch and NumPy peers and writes a \
             table of ratios.
 
+            Without a subcommand, runs every workload (W0–W5) with 1 and 2 threads.
+
             Examples:
+              backprop bench
               backprop bench gemm --threads 1,2
               backprop bench workload W1 --threads 2
               backprop bench elementwise
             """,
-        subcommands: [GEMMBenchmark.self, WorkloadBenchmark.self, ElementwiseBenchmark.self]
+        subcommands: [GEMMBenchmark.self, WorkloadBenchmark.self, ElementwiseBenchmark.self],
+        defaultSubcommand: WorkloadBenchmark.self
     )
 }
 

@@ -10,7 +10,7 @@ import Training
 struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workload",
-        abstract: "W0 (GEMM), W1 (the notes' MLP), W2 (ReLU MLP), W3 (small CNN), W4 (per-step overhead), W5 (inference): one JSON line per thread count.",
+        abstract: "W0 (GEMM), W1 (the notes' MLP), W2 (ReLU MLP), W3 (small CNN), W4 (per-step overhead), W5 (inference), or all of them: one JSON line per workload and thread count.",
         discussion: """
             W1: 784 → 300 sigmoid → 10, W ~ N(0, 1), SGD α = 5, batch 1000, 10 epochs; epoch \
             seconds are the median of epochs 2–4 (epoch 1 is the warm-up), as in w1_cs229_mlp.py.
@@ -24,14 +24,19 @@ struct WorkloadBenchmark: ParsableCommand {
                 model(x), loss.backward(), optimizer.step (us_per_step_autodiff).
             W5: W1's model trained for 10 epochs; samples/s at batch 10 000, µs per sample at batch 1.
 
+            Every line has seconds per epoch or µs per step, samples per second, test accuracy where
+            there is one, and the process's peak resident memory (peak_rss_mb); "all" runs each
+            workload in a process of its own, so that each line's peak is its own.
+
             Examples:
+              backprop bench                      (all workloads, 1 and 2 threads)
               backprop bench workload W1 --threads 1,2
               backprop bench workload W2 --epochs 5
             """
     )
 
-    @Argument(help: "W0, W1, W2, W3, W4 or W5.")
-    var workload: String
+    @Argument(help: "W0, W1, W2, W3, W4, W5 or all.")
+    var workload: String = "all"
 
     @Option(help: "Comma-separated thread counts.")
     var threads: String = "1,2"
@@ -43,8 +48,8 @@ struct WorkloadBenchmark: ParsableCommand {
     var l2: Double = 0
 
     func validate() throws {
-        guard ["W0", "W1", "W2", "W3", "W4", "W5"].contains(workload.uppercased()) else {
-            throw ValidationError("unknown workload '\(workload)' (W0, W1, W2, W3, W4 or W5)")
+        guard (Self.workloads + ["ALL"]).contains(workload.uppercased()) else {
+            throw ValidationError("unknown workload '\(workload)' (W0, W1, W2, W3, W4, W5 or all)")
         }
         guard parsedList(threads).map({ $0.allSatisfy { $0 > 0 } }) == true else {
             throw ValidationError("--threads must be positive integers separated by commas, got '\(threads)'")
@@ -52,7 +57,10 @@ struct WorkloadBenchmark: ParsableCommand {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
     }
 
+    static let workloads = ["W0", "W1", "W2", "W3", "W4", "W5"]
+
     func run() throws {
+        if workload.uppercased() == "ALL" { return try runEachInItsOwnProcess() }
         if workload.uppercased() == "W0" {
             let gemm = try GEMMBenchmark.parse(["--threads", threads, "--json"])
             return try gemm.run()
@@ -75,9 +83,35 @@ struct WorkloadBenchmark: ParsableCommand {
             }
             record["workload"] = workload.uppercased()
             record["threads"] = threadCount
+            if let seconds = record["epoch_s"] as? Double, let examples = record["examples"] as? Int {
+                record["samples_per_s"] = Double(examples) / seconds
+            } else if let microseconds = record["us_per_step"] as? Double {
+                record["samples_per_s"] = 1e6 / microseconds
+            }
             record["peak_rss_mb"] = peakResidentMegabytes()
             let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// `bench workload all`: this program again for each workload, so that each JSON
+    /// line's peak memory is that workload's alone. Stops at the first failure.
+    private func runEachInItsOwnProcess() throws {
+        guard let program = Bundle.main.executableURL else {
+            throw ValidationError("cannot find this program's path to run the workloads")
+        }
+        for name in Self.workloads {
+            var arguments = ["bench", "workload", name, "--threads", threads]
+            if name != "W0" && name != "W4", let epochs { arguments += ["--epochs", String(epochs)] }
+            if name == "W1", l2 != 0 { arguments += ["--l2", String(l2)] }
+            let child = Process()
+            child.executableURL = program
+            child.arguments = arguments
+            try child.run()
+            child.waitUntilExit()
+            guard child.terminationStatus == 0 else {
+                throw ValidationError("workload \(name) failed (exit status \(child.terminationStatus))")
+            }
         }
     }
 
@@ -111,7 +145,7 @@ struct WorkloadBenchmark: ParsableCommand {
         return [
             "epoch_s": median(timed), "epoch_times_s": times.map { ($0 * 1000).rounded() / 1000 },
             "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": median(gemmShare),
-            "steps_per_epoch": (train.count + batch - 1) / batch,
+            "steps_per_epoch": (train.count + batch - 1) / batch, "examples": train.count,
             "us_per_step": median(timed) / Double((train.count + batch - 1) / batch) * 1e6,
         ]
     }

@@ -56,6 +56,31 @@ struct BenchCommandTests {
         #expect(!forced.output.contains("chosen by Backprop"))
     }
 
+    @Test("bench workload W4 prints one JSON line per thread count, and the steps train the net")
+    func perStepWorkload() throws {
+        let run = try Run(["bench", "workload", "W4", "--threads", "1,2"])
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.count == 2)
+        for (line, threads) in zip(lines, [1, 2]) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["workload"] as? String == "W4")
+            #expect(object["threads"] as? Int == threads)
+            for key in ["us_per_step", "us_per_step_autodiff", "samples_per_s", "peak_rss_mb"] {
+                #expect((object[key] as? Double ?? 0) > 0, "\(key) in \(line)")
+            }
+            let before = try #require(object["mse_before"] as? Double), after = try #require(object["mse_after"] as? Double)
+            #expect(after < 0.1 * before, "27 000 SGD steps must fit the housing function: MSE \(before) → \(after)")
+        }
+    }
+
+    @Test("an unknown workload is one readable line and a non-zero exit")
+    func unknownWorkload() throws {
+        let run = try Run(["bench", "workload", "W9"])
+        #expect(run.status != 0)
+        #expect(run.error.contains("unknown workload 'W9'"), "\(run.error)")
+    }
+
     @Test("a bad flag value is one readable line and a non-zero exit")
     func badFlag() throws {
         let run = try Run(["bench", "gemm", "--sizes", "12,abc"])

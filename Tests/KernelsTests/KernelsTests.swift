@@ -621,6 +621,49 @@ struct ScaledAddTests {
     }
 }
 
+@Suite("momentumStep against the same steps one pass at a time")
+struct MomentumStepTests {
+    /// The reference: SGD's passes, each y = a·x + b·y, as written before the fused kernel.
+    func reference<S: KernelScalar>(
+        _ w0: [S], _ v0: [S], _ g0: [S], alpha: S, beta: S, gain: S, lambda: S, nesterov: Bool
+    ) -> (w: [S], v: [S]) {
+        var (w, v, g) = (w0, v0, g0)
+        if lambda != 0 { S.scaledAdd(&g, lambda, w, 1) }
+        S.scaledAdd(&v, gain, g, beta)
+        if nesterov {
+            S.scaledAdd(&w, -alpha * beta, v, 1)
+            S.scaledAdd(&w, -alpha, g, 1)
+        } else {
+            S.scaledAdd(&w, -alpha, v, 1)
+        }
+        return (w, v)
+    }
+
+    @Test("bit for bit, every form, with and without L2, short and long (split across threads) arrays")
+    func equalsPasses() {
+        func check<S: KernelScalar>(_: S.Type) {
+            var rng = LCG(seed: 31)
+            for count in [0, 1, 19, 200_003] {
+                let w0: [S] = rng.values(count, in: -2, 2), v0: [S] = rng.values(count, in: -1, 1)
+                let g: [S] = rng.values(count, in: -3, 3)
+                for (gain, nesterov) in [(S(1), false), (S(0.1), false), (S(1), true)] {
+                    for lambda: S in [0, 0.01] {
+                        var (w, v) = (w0, v0)
+                        S.momentumStep(weights: &w, velocity: &v, gradient: g, alpha: 0.05, beta: 0.9, gain: gain,
+                                       lambda: lambda, nesterov: nesterov)
+                        let expected = reference(w0, v0, g, alpha: 0.05, beta: 0.9, gain: gain, lambda: lambda,
+                                                 nesterov: nesterov)
+                        #expect(w == expected.w && v == expected.v,
+                                "\(S.self) count \(count) gain \(gain) λ \(lambda) nesterov \(nesterov)")
+                    }
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+}
+
 // MARK: - zip with broadcasting
 
 /// Scalar-loop reference of `zip`: the multi-index walked in row-major order, each

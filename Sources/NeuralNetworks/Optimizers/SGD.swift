@@ -43,23 +43,14 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
             parameter.updateScalars { Scalar.scaledAdd(&$0, -alpha, gradient.scalars, 1 - alpha * lambda) }
             return
         }
-        var g = gradient.scalars
-        if lambda != 0 { Scalar.scaledAdd(&g, lambda, parameter.scalars, 1) }
         let beta = Scalar(momentum)
-        var v = velocities[name]?.scalars ?? Scalar.filled(0, count: g.count)
+        var v = velocities[name]?.scalars ?? Scalar.filled(0, count: gradient.count)
         velocities[name] = nil  // the only reference: updated in place below
-        switch momentumForm {
-        case .notes: Scalar.scaledAdd(&v, 1 - beta, g, beta)
-        case .classical, .nesterov: Scalar.scaledAdd(&v, 1, g, beta)
-        }
+        // One pass over the weights, the velocity and the gradient.
         parameter.updateScalars { w in
-            switch momentumForm {
-            case .notes, .classical:
-                Scalar.scaledAdd(&w, -alpha, v, 1)
-            case .nesterov:
-                Scalar.scaledAdd(&w, -alpha * beta, v, 1)
-                Scalar.scaledAdd(&w, -alpha, g, 1)
-            }
+            Scalar.momentumStep(weights: &w, velocity: &v, gradient: gradient.scalars, alpha: alpha, beta: beta,
+                                gain: momentumForm == .notes ? 1 - beta : 1, lambda: lambda,
+                                nesterov: momentumForm == .nesterov)
         }
         velocities[name] = Tensor(shape: parameter.shape, scalars: v)
     }
