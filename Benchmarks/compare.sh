@@ -23,17 +23,17 @@ ours() { # THREADS ARGS...
 }
 peer() { # THREADS SCRIPT ARGS...   (adds the process's peak RSS, from /usr/bin/time)
   local t=$1 script=$2; shift 2
-  local rss; rss=$(mktemp)
+  local rss lines; rss=$(mktemp); lines=$(mktemp)
   (cd "$PEERS" && OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t MKL_NUM_THREADS=$t \
-     /usr/bin/time -f '%M' -o "$rss" python3 "$script" --threads "$t" "$@" 2>/dev/null) \
-    | grep '^{' | RSS_FILE=$rss python3 -c '
+     /usr/bin/time -f '%M' -o "$rss" python3 "$script" --threads "$t" "$@" 2>/dev/null) | grep '^{' > "$lines"
+  RSS_FILE=$rss python3 -c '
 import json, os, sys
 kb = float(open(os.environ["RSS_FILE"]).read().split()[-1])
 for line in sys.stdin:
     record = json.loads(line)
     record["peak_rss_mb"] = kb / 1024
-    print(json.dumps(record))' >> "$JSONL"
-  rm -f "$rss"
+    print(json.dumps(record))' < "$lines" >> "$JSONL"
+  rm -f "$rss" "$lines"
 }
 
 for t in 1 2; do
