@@ -72,17 +72,18 @@ public enum Kernels {
         }
     }
 
-    /// Large arrays are split across the BLAS threads (``parallelFor(_:work:_:)``); each
-    /// element's result does not depend on the split.
+    /// On the calling thread: split across threads, `body` would be called through a
+    /// pointer per element instead of being inlined into a vectorised loop (measured: the
+    /// split ReLU of W3 ran slower on two threads than the whole on one).
     @inline(__always)
     static func mapScalars<S: KernelScalar>(_ x: [S], _ out: UnsafeMutablePointer<S>, _ body: (S) -> S) {
         x.withUnsafeBufferPointer { source in
-            parallelFor(source.count, work: 1) { range in
-                for i in range { out[i] = body(source[i]) }
-            }
+            for i in 0..<source.count { out[i] = body(source[i]) }
         }
     }
 
+    /// The C kernels are split across the BLAS threads when the array is large; each
+    /// element's result does not depend on the split.
     static func transcendental<S: KernelScalar>(_ f: backprop_function, _ x: [S], _ out: UnsafeMutablePointer<S>) {
         x.withUnsafeBufferPointer { source in
             guard let src = source.baseAddress else { return }
@@ -302,19 +303,6 @@ struct StridedLayout {
     /// `out[i] = f(a[·], b[·])` for the `count` positions, written to `out`.
     @inline(__always)
     func apply<S: KernelScalar>(_ a: [S], _ b: [S], _ o: UnsafeMutablePointer<S>, _ f: (S, S) -> S) {
-        if shape.count == 1 && count >= Kernels.parallelWorkThreshold {
-            // Flat and large: split across the BLAS threads.
-            let (ia, ib) = (aStrides[0], bStrides[0])
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    let (x, y) = (pa.baseAddress!, pb.baseAddress!)
-                    Kernels.parallelFor(count, work: 1) { range in
-                        for i in range { o[i] = f(x[i * ia], y[i * ib]) }
-                    }
-                }
-            }
-            return
-        }
         let inner = shape[shape.count - 1]
         let ia = aStrides[shape.count - 1], ib = bStrides[shape.count - 1]
         let rows = inner == 0 ? 0 : count / inner
