@@ -20,7 +20,7 @@ struct Objective<Scalar: TensorScalar> {
         /// which the logits give as well, without the softmax.
         let metricsReadArgmax: Bool
         /// The loss and its gradient, without recording (for written-out backpropagation).
-        var lossAndGradientOf: (Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>)
+        let lossAndGradientOf: (Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>)
 
         init(usesLogits: Bool, lossOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>,
              outputOf: @escaping (Tensor<Scalar>) -> Tensor<Scalar>, metricsReadArgmax: Bool = false,
@@ -71,8 +71,8 @@ struct Objective<Scalar: TensorScalar> {
     }
 
     /// The mean loss over the batch (recorded, for ``Tensor/backward()``), and the
-    /// model's output for metrics.
-    /// With `forMetrics`, the output is what the metrics read (see ``gradients(_:_:_:_:)``).
+    /// model's output (probabilities for classification), or with `forMetrics` what the
+    /// training metrics read of it (see ``Reading/metricsOutput(_:)``).
     func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: Targets<Scalar>,
                   forMetrics: Bool = false)
         -> (loss: Tensor<Scalar>, output: Tensor<Scalar>)
