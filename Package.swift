@@ -25,7 +25,7 @@ let targets: [Target] = [
     .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"]),
     .target(name: "Tensors", dependencies: ["Kernels"]),
     .target(name: "NeuralNetworks", dependencies: ["Tensors"]),
-    .target(name: "Training", dependencies: ["NeuralNetworks"]),
+    .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
     .target(name: "ModelFiles", dependencies: ["NeuralNetworks"]),
     .executableTarget(

@@ -33,12 +33,15 @@ public struct CSVTable: Sendable {
         rowNumbers = records.dropFirst().map(\.line)
     }
 
-    /// The column chosen by name or index.
+    /// The column chosen by name or index; a name that two columns share is refused.
     public func column(_ selector: CSVOptions.Column) throws(DatasetError) -> CSVColumn {
         switch selector {
         case .name(let name):
             guard let index = header.firstIndex(of: name) else {
                 throw .missingColumn(file: file, column: "'\(name)'", available: header)
+            }
+            if let second = header[(index + 1)...].firstIndex(of: name) {
+                throw .corrupt(file: file, reason: "columns \(index) and \(second) are both named '\(shown(name))'")
             }
             return CSVColumn(index: index, name: name)
         case .index(let requested):
@@ -49,6 +52,9 @@ public struct CSVTable: Sendable {
             return CSVColumn(index: index, name: header[index])
         }
     }
+
+    /// Whether a column of this name exists.
+    public func hasColumn(named name: String) -> Bool { header.contains(name) }
 }
 
 /// How a CSV file becomes a ``Dataset``.
@@ -57,15 +63,6 @@ public struct CSVOptions: Sendable {
     public enum Column: Sendable, Hashable, Codable {
         case name(String)
         case index(Int)
-    }
-
-    public enum TargetKind: String, Sendable, Hashable, Codable {
-        /// Class labels when any value of the target column is not a number, else values.
-        case automatic
-        /// Class labels (strings or numbers), mapped to indices by ``ClassLabels``.
-        case classes
-        /// Numeric target values (regression).
-        case values
     }
 
     public enum Preprocessing: Sendable, Hashable {
@@ -78,20 +75,37 @@ public struct CSVOptions: Sendable {
 
     /// The target column; nil when the file holds only features (new data to predict).
     public var target: Column?
-    public var targetKind: TargetKind
+    /// Whether a file without the target column is an error (evaluation) or holds only
+    /// features (prediction: the target column is left out when present).
+    public var requiresTarget: Bool
+    /// Classification or regression; nil infers it from the target column
+    /// (``LearningTask/inferred(fromTargets:named:)``), or takes classification when
+    /// ``classes`` is given.
+    public var task: LearningTask?
     /// The class mapping to use (the training file's); a label outside it is an error.
     /// nil: derived from this file's labels, sorted.
     public var classes: ClassLabels?
+    /// Names for the classes of integer labels 0..<K (label i is `classNames[i]`); text
+    /// labels must be among them.
+    public var classNames: [String]?
+    /// The feature columns by name, in the model's order (the training file's): a file
+    /// with its columns in another order is read in this order; a missing or extra column
+    /// is an error. nil: every column but the target, in file order.
+    public var featureNames: [String]?
     public var preprocessing: Preprocessing
     public var separator: UInt8
 
     public init(
-        target: Column? = nil, targetKind: TargetKind = .automatic, classes: ClassLabels? = nil,
-        preprocessing: Preprocessing = .none, separator: UInt8 = UInt8(ascii: ",")
+        target: Column? = nil, requiresTarget: Bool = true, task: LearningTask? = nil, classes: ClassLabels? = nil,
+        classNames: [String]? = nil, featureNames: [String]? = nil, preprocessing: Preprocessing = .none,
+        separator: UInt8 = UInt8(ascii: ",")
     ) {
         self.target = target
-        self.targetKind = targetKind
+        self.requiresTarget = requiresTarget
+        self.task = task
         self.classes = classes
+        self.classNames = classNames
+        self.featureNames = featureNames
         self.preprocessing = preprocessing
         self.separator = separator
     }
@@ -100,7 +114,8 @@ public struct CSVOptions: Sendable {
 /// CSV files with a header row, numeric features and a target column.
 public enum CSVFormat {
     /// Reads a CSV file into features `[N, columns − 1]` (all columns but the target, in
-    /// file order) and targets: class indices with their ``ClassLabels``, or values `[N, 1]`.
+    /// file order, or ``CSVOptions/featureNames``' order) and targets: class indices with
+    /// their ``ClassLabels``, or values `[N, 1]`.
     public static func load<S: TensorScalar>(
         _ path: String, options: CSVOptions = CSVOptions(), as _: S.Type = S.self
     ) throws(DatasetError) -> Dataset<S> {
@@ -112,23 +127,58 @@ public enum CSVFormat {
         from table: CSVTable, options: CSVOptions, as _: S.Type = S.self
     ) throws(DatasetError) -> Dataset<S> {
         guard !table.rows.isEmpty else { throw .corrupt(file: table.file, reason: "the header is followed by no data rows") }
-        let target = try options.target.map { selector throws(DatasetError) in try table.column(selector) }
-        let featureColumns = table.header.indices.filter { $0 != target?.index }
-            .map { CSVColumn(index: $0, name: table.header[$0]) }
-        guard !featureColumns.isEmpty else { throw .mismatch("\(table.file): no feature columns besides the target") }
+        var target: CSVColumn?
+        if let selector = options.target {
+            if case .name(let name) = selector, !options.requiresTarget, !table.hasColumn(named: name) {
+                target = nil
+            } else {
+                target = try table.column(selector)
+            }
+        }
+        let featureColumns = try features(table, options, excluding: target)
         let values = try numbers(table, featureColumns)
         let features = Tensor<S>(
             shape: [table.rows.count, featureColumns.count],
             scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
-        var dataset = Dataset(features: features, targets: try target.map { column throws(DatasetError) in
-            try targets(table, column, options)
-        }, featureNames: featureColumns.map(\.name))
+        var reason: String?
+        let datasetTargets = try target.map { column throws(DatasetError) in
+            let (targets, why): (DatasetTargets<S>, String?) = try Self.targets(table, column, options)
+            reason = why
+            return targets
+        }
+        var dataset = try Dataset(features: features, targets: datasetTargets, featureNames: featureColumns.map(\.name),
+                                  targetName: target?.name)
+        dataset.taskReason = reason
         switch options.preprocessing {
         case .none: break
         case .fit(let scope): dataset = try dataset.standardized(with: Standardization(fittedTo: features, scope: scope))
         case .apply(let standardization): dataset = try dataset.standardized(with: standardization)
         }
         return dataset
+    }
+
+    /// The feature columns: every column but the target, or the named ones in their order.
+    static func features(_ table: CSVTable, _ options: CSVOptions, excluding target: CSVColumn?) throws(DatasetError)
+        -> [CSVColumn]
+    {
+        guard let names = options.featureNames else {
+            let columns = table.header.indices.filter { $0 != target?.index }
+                .map { CSVColumn(index: $0, name: table.header[$0]) }
+            guard !columns.isEmpty else { throw .mismatch("\(table.file): no feature columns besides the target") }
+            return columns
+        }
+        var columns: [CSVColumn] = []
+        for name in names {
+            guard table.hasColumn(named: name) else {
+                throw .missingColumn(file: table.file, column: "'\(name)', a feature of the model,", available: table.header)
+            }
+            columns.append(try table.column(.name(name)))
+        }
+        let used = Set(columns.map(\.index) + (target.map { [$0.index] } ?? []))
+        if let extra = table.header.indices.first(where: { !used.contains($0) }) {
+            throw .mismatch("\(table.file): column '\(shown(table.header[extra]))' is not a feature of the model (its features: \(shown(names.joined(separator: ", "), limit: 200)))")
+        }
+        return columns
     }
 
     /// The values of `columns`, row by row, as finite numbers.
@@ -144,24 +194,41 @@ public enum CSVFormat {
     }
 
     static func number(_ text: String, _ file: String, _ row: Int, _ column: CSVColumn) throws(DatasetError) -> Double {
-        guard let value = Double(text) else { throw .nonNumeric(file: file, row: row, column: column, value: text) }
+        // Double(_:) stops at a NUL byte ("3\0junk" would read as 3).
+        guard !text.utf8.contains(0), let value = Double(text) else {
+            throw .nonNumeric(file: file, row: row, column: column, value: text)
+        }
         guard value.isFinite else { throw .nonFinite(file: file, row: row, column: column, value: text) }
         return value
     }
 
+    /// The target column as class labels or values, and why when the task was inferred.
     static func targets<S: TensorScalar>(
         _ table: CSVTable, _ column: CSVColumn, _ options: CSVOptions
-    ) throws(DatasetError) -> DatasetTargets<S> {
+    ) throws(DatasetError) -> (DatasetTargets<S>, String?) {
         let texts = table.rows.map { $0[column.index] }
-        var kind = options.classes == nil ? options.targetKind : .classes
-        if kind == .automatic { kind = texts.allSatisfy { Double($0) != nil } ? .values : .classes }
-        if kind == .values {
-            let values = try numbers(table, [column])
-            return .values(Tensor(shape: [values.count, 1],
-                                  scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values })))
+        var reason: String?
+        var task = options.task
+        if task == nil {
+            if options.classes != nil || options.classNames != nil {
+                task = .classification
+            } else {
+                let inferred = LearningTask.inferred(fromTargets: texts, named: column.name)
+                (task, reason) = (inferred.task, inferred.reason)
+            }
         }
-        let classes = options.classes ?? ClassLabels(sorting: texts)
-        let lookup = classes.indices
+        if task == .regression {
+            let values = try numbers(table, [column])
+            return (.values(Tensor(shape: [values.count, 1],
+                                   scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))),
+                    reason)
+        }
+        let (classes, lookup): (ClassLabels, [String: Int])
+        if let given = options.classes {
+            (classes, lookup) = (given, given.indices)
+        } else {
+            (classes, lookup) = try ClassLabels.mapping(labels: texts, names: options.classNames, file: table.file)
+        }
         var labels: [Int] = []
         labels.reserveCapacity(texts.count)
         for (row, text) in zip(table.rowNumbers, texts) {
@@ -170,8 +237,9 @@ public enum CSVFormat {
             }
             labels.append(label)
         }
-        return .classes(labels, classes)
+        return (.classes(labels, classes), reason)
     }
+
 }
 
 /// A byte-level CSV reader: records with the line where each starts.

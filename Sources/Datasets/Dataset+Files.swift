@@ -2,39 +2,69 @@ import Tensors
 
 extension Dataset {
     /// Features from one `.npy` array `[N, …]` (any supported type, converted) and
-    /// optional targets from another: integers are class labels (named by `classes`, or
-    /// "0"…"K−1" for K = the largest label + 1), floating-point values are regression
-    /// targets (`[N]` becomes `[N, 1]`).
-    public init(features: NPYArray, targets: NPYArray? = nil, classes: ClassLabels? = nil,
-                file: String = "NumPy data") throws(DatasetError) {
-        guard features.shape.count >= 1 else {
-            throw .mismatch("\(file): features need a batch dimension, got shape \(features.shape)")
+    /// optional targets from another. Without `task`, integers are class labels and
+    /// floating-point values are regression targets (`[N]` becomes `[N, 1]`). Classes are
+    /// `classes` (the training data's: labels map by name), or `classNames` for labels
+    /// 0..<K, or the distinct labels found, named by their numbers.
+    public init(features: NPYArray, targets: NPYArray? = nil, task: LearningTask? = nil,
+                classes: ClassLabels? = nil, classNames: [String]? = nil,
+                file: String = "NumPy data", targetFile: String = "NumPy targets") throws(DatasetError) {
+        guard features.shape.count >= 2 else {
+            throw .mismatch("\(file): features need a batch dimension and at least one feature, got shape \(features.shape) (a single feature is shape (N, 1))")
         }
         let count = features.shape[0]
         var datasetTargets: DatasetTargets<Scalar>?
+        var reason: String?
         if let targets {
             guard targets.shape.first == count else {
-                throw .mismatch("\(file): \(count) examples but targets of shape \(targets.shape)")
+                throw .mismatch("\(targetFile): \(count) examples in \(file) but targets of shape \(targets.shape)")
             }
-            if let labels = targets.integers {
-                guard targets.shape.count == 1 else {
-                    throw .mismatch("\(file): integer labels must be one per example, got shape \(targets.shape)")
+            let integers = targets.integers ?? (task == .classification ? Self.integralValues(targets) : nil)
+            let chosen = task ?? (classes != nil || classNames != nil || integers != nil ? .classification : .regression)
+            if task == nil {
+                reason = "\(targetFile) holds \(integers != nil ? "integers: class labels" : "floating-point values")"
+            }
+            if chosen == .classification {
+                guard let labels = integers, targets.shape.count == 1 || targets.shape == [count, 1] else {
+                    throw .mismatch("\(targetFile): class labels must be one integer per example, got \(targets.dataType) of shape \(targets.shape)")
                 }
-                let names = classes ?? ClassLabels(names: (0..<((labels.max() ?? -1) + 1)).map(String.init))
-                if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= names.count }) {
-                    throw .mismatch("\(file): label \(labels[bad]) of example \(bad) is outside the \(names.count) classes")
+                let texts = labels.map(String.init)
+                let (names, lookup): (ClassLabels, [String: Int])
+                if let classes {
+                    (names, lookup) = (classes, classes.indices)
+                } else {
+                    (names, lookup) = try ClassLabels.mapping(labels: texts, names: classNames, file: targetFile)
                 }
-                datasetTargets = .classes(labels, names)
+                var indices: [Int] = []
+                indices.reserveCapacity(count)
+                for (example, text) in texts.enumerated() {
+                    guard let index = lookup[text] else {
+                        throw .mismatch("\(targetFile): label \(text) of example \(example) is not one of the \(names.count) classes")
+                    }
+                    indices.append(index)
+                }
+                datasetTargets = .classes(indices, names)
             } else {
+                guard targets.shape.count <= 2, targets.shape.dropFirst().allSatisfy({ $0 > 0 }) else {
+                    throw .mismatch("\(targetFile): regression targets must be [N] or [N, k], got shape \(targets.shape)")
+                }
                 let values: Tensor<Scalar> = targets.tensor()
                 datasetTargets = .values(targets.shape.count == 1 ? values.reshaped(to: [count, 1]) : values)
             }
         }
-        self.init(features: features.tensor(), targets: datasetTargets)
-        if let bad = Scalar.firstNonFinite(self.features.scalars) {
-            let perExample = max(self.features.count / max(count, 1), 1)
-            throw .mismatch("\(file): the features of example \(bad / perExample) contain NaN or infinity")
+        do {
+            try self.init(features: features.tensor(), targets: datasetTargets)
+        } catch .nonFiniteData(let what, let example) {
+            throw .mismatch("\(what == "features" ? file : targetFile): the \(what) of example \(example) contain NaN or infinity")
         }
+        taskReason = reason
+    }
+
+    /// The values of a floating-point array when every one is an integer.
+    private static func integralValues(_ array: NPYArray) -> [Int]? {
+        let values: [Double] = array.tensor().scalars
+        guard values.allSatisfy({ $0.rounded() == $0 && Swift.abs($0) < 1e15 }) else { return nil }
+        return values.map { Int($0) }
     }
 }
 
@@ -42,7 +72,6 @@ extension ImageDataset {
     /// The images as a ``Dataset``: `[N, 1, height, width]`, or `[N, height·width]`
     /// when `flattened` (for fully connected networks), with their class labels.
     public func dataset(flattened: Bool = false) -> Dataset<Scalar> {
-        Dataset(features: flattened ? flattenedImages : images,
-                targets: .classes(labels, ClassLabels(names: classNames)))
+        Dataset(unchecked: flattened ? flattenedImages : images, .classes(labels, ClassLabels(names: classNames)))
     }
 }

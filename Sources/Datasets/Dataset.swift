@@ -1,50 +1,147 @@
 import Tensors
 
-/// An in-memory data set as the readers produce it: features `[N, …]` (examples in the
-/// first dimension) and, when the file has them, targets. Hand it to Training's
-/// `LabeledData`, which splits, shuffles and batches:
+/// A data set in memory, as the readers produce it and as training, evaluation and
+/// prediction take it: features `[N, …]` (examples in the first dimension) and, when the
+/// file has them, targets, with what they are — class labels with their names, or values
+/// (regression) with the scaling applied to them — and the feature and target names.
 ///
 /// ```swift
 /// let data = try CSVFormat.load("iris.csv", options: .init(target: .name("species")), as: Float.self)
-/// let targets: Targets<Float> = switch data.targets {
-///     case .classes(let labels, let classes): .labels(labels, classes: classes.count)
-///     case .values(let values): .values(values)
-///     case nil: fatalError("no target column")
-/// }
-/// let training = try LabeledData(features: data.features, targets: targets)
+/// print(data.task, data.taskReason ?? "")   // classification: target 'species' holds text labels …
+/// let (training, validation) = try data.split(validationFraction: 0.2, seed: 1)
 /// ```
 public struct Dataset<Scalar: TensorScalar> {
     /// `[N, features]` for tables, `[N, 1, height, width]` for images.
     public var features: Tensor<Scalar>
     public var targets: DatasetTargets<Scalar>?
-    /// Column names of a table (CSV header); empty otherwise.
+    /// Column names of a table (CSV header), in the order of the features; empty otherwise.
     public var featureNames: [String]
     /// The standardisation already applied to ``features``, if any (store it with the
     /// model, apply it to new data).
     public var standardization: Standardization?
+    /// The target column's name, when the data came from a table.
+    public var targetName: String?
+    /// The standardisation already applied to regression targets, if any: a model trained
+    /// on them predicts standardised values, which ``Standardization/restored(_:)`` takes
+    /// back to the original units; metrics are reported in the original units.
+    public var targetStandardization: Standardization?
+    /// Why the targets were read as classes or as values, when that was inferred.
+    public var taskReason: String?
 
+    /// Checks that features and targets agree in count, that no feature or target value
+    /// is NaN or infinite, and that class labels are in range.
     public init(
         features: Tensor<Scalar>, targets: DatasetTargets<Scalar>? = nil, featureNames: [String] = [],
-        standardization: Standardization? = nil
-    ) {
-        checkPrecondition(features.rank >= 1, "Dataset: features need a batch dimension, got shape \(features.shape)")
-        if let targets {
-            checkPrecondition(targets.count == features.shape[0],
-                         "Dataset: \(features.shape[0]) examples but \(targets.count) targets")
+        standardization: Standardization? = nil, targetName: String? = nil
+    ) throws(DatasetError) {
+        guard features.rank >= 1 else {
+            throw .mismatch("features need a batch dimension, got shape \(features.shape)")
         }
+        if let zero = features.shape.dropFirst().firstIndex(of: 0) {
+            throw .mismatch("features of shape \(features.shape) have no values per example (dimension \(zero) is 0)")
+        }
+        let count = features.shape[0]
+        if let bad = Scalar.firstNonFinite(features.scalars) {
+            throw .nonFiniteData(what: "features", example: bad / Swift.max(features.count / Swift.max(count, 1), 1))
+        }
+        if let targets {
+            guard targets.count == count else { throw .countMismatch(features: count, targets: targets.count) }
+            switch targets {
+            case .classes(let labels, let classes):
+                if let index = labels.firstIndex(where: { $0 < 0 || $0 >= classes.count }) {
+                    throw .labelOutOfRange(example: index, label: labels[index], classes: classes.count)
+                }
+            case .values(let values):
+                if let bad = Scalar.firstNonFinite(values.scalars) {
+                    throw .nonFiniteData(what: "targets", example: bad / Swift.max(values.count / Swift.max(count, 1), 1))
+                }
+            }
+        }
+        self.init(unchecked: features, targets, featureNames: featureNames, standardization: standardization,
+                  targetName: targetName)
+    }
+
+    init(unchecked features: Tensor<Scalar>, _ targets: DatasetTargets<Scalar>?, featureNames: [String] = [],
+         standardization: Standardization? = nil, targetName: String? = nil) {
         self.features = features
         self.targets = targets
         self.featureNames = featureNames
         self.standardization = standardization
+        self.targetName = targetName
     }
 
     public var count: Int { features.shape[0] }
+
+    /// One example's shape: `[features]` or `[1, height, width]`.
+    public var exampleShape: [Int] { Array(features.shape.dropFirst()) }
+
+    /// Classification for class labels, regression for values; nil without targets.
+    public var task: LearningTask? {
+        switch targets {
+        case .classes?: return .classification
+        case .values?: return .regression
+        case nil: return nil
+        }
+    }
+
+    /// The class names, for class labels.
+    public var classes: ClassLabels? {
+        if case .classes(_, let classes)? = targets { return classes }
+        return nil
+    }
+
+    /// The examples at `indices`, in that order, with everything said about them.
+    public func subset(_ indices: [Int]) -> Dataset {
+        var result = self
+        result.features = features.gatheringRows(indices)
+        result.targets = targets?.gathering(indices)
+        return result
+    }
+
+    /// A seeded random split: the last `fraction` of a shuffled order is the validation part.
+    public func split(validationFraction fraction: Double, seed: UInt64) throws(DatasetError)
+        -> (training: Dataset, validation: Dataset)
+    {
+        guard fraction > 0 && fraction < 1 else {
+            throw .mismatch("validation fraction must be in (0, 1), got \(fraction)")
+        }
+        var generator = RandomSource(seed: seed)
+        let order = generator.permutation(count)
+        let validationCount = Swift.max(1, Int((Double(count) * fraction).rounded()))
+        guard validationCount < count else {
+            throw .mismatch("a validation split of \(fraction) of \(count) examples leaves no training examples")
+        }
+        return (subset(Array(order.dropLast(validationCount))), subset(Array(order.suffix(validationCount))))
+    }
 
     /// The features standardised with `standardization` (fitted on training data).
     public func standardized(with standardization: Standardization) throws(DatasetError) -> Dataset {
         var result = self
         result.features = try standardization.applied(to: features)
         result.standardization = standardization
+        return result
+    }
+
+    /// Regression targets standardised with `standardization` (the training set's, fitted
+    /// per output); class labels are returned unchanged.
+    public func targetsStandardized(with standardization: Standardization) throws(DatasetError) -> Dataset {
+        guard case .values(let values)? = targets else { return self }
+        var result = self
+        result.targets = .values(try standardization.applied(to: values))
+        result.targetStandardization = standardization
+        return result
+    }
+
+    /// This data with the features (and regression targets, when `targets` is true)
+    /// standardised with statistics fitted to it: for a training set.
+    public func standardizedWithOwnStatistics(
+        features scope: Standardization.Scope?, targets: Bool
+    ) throws(DatasetError) -> Dataset {
+        var result = self
+        if let scope { result = try result.standardized(with: Standardization(fittedTo: features, scope: scope)) }
+        if targets, case .values(let values)? = self.targets {
+            result = try result.targetsStandardized(with: Standardization(fittedTo: values, scope: .perFeature))
+        }
         return result
     }
 }
@@ -56,10 +153,30 @@ public enum DatasetTargets<Scalar: TensorScalar> {
     /// Target values `[N, k]` (regression).
     case values(Tensor<Scalar>)
 
+    /// Class indices `0..<classes`, named "0", "1", ….
+    public static func labels(_ labels: [Int], classes: Int) -> DatasetTargets {
+        .classes(labels, ClassLabels(count: classes))
+    }
+
     public var count: Int {
         switch self {
         case .classes(let labels, _): return labels.count
         case .values(let values): return values.shape.first ?? 0
+        }
+    }
+
+    /// The number of values per example: classes for labels, k for values `[N, k]`.
+    public var width: Int {
+        switch self {
+        case .classes(_, let classes): return classes.count
+        case .values(let values): return values.count / Swift.max(values.shape.first ?? 1, 1)
+        }
+    }
+
+    func gathering(_ indices: [Int]) -> DatasetTargets {
+        switch self {
+        case .classes(let labels, let classes): return .classes(indices.map { labels[$0] }, classes)
+        case .values(let values): return .values(values.gatheringRows(indices))
         }
     }
 }
@@ -73,6 +190,21 @@ public struct ClassLabels: Sendable, Hashable, Codable {
     public init(names: [String]) {
         checkPrecondition(Set(names).count == names.count, "ClassLabels: duplicate names in \(names)")
         self.names = names
+    }
+
+    /// Names read from a file or a flag: throws on an empty list or a name given twice.
+    public init(validating names: [String], source: String) throws(DatasetError) {
+        guard !names.isEmpty else { throw .mismatch("\(source): no class names") }
+        var seen = Set<String>()
+        for name in names where !seen.insert(name).inserted {
+            throw .mismatch("\(source): class name '\(shown(name))' appears twice")
+        }
+        self.names = names
+    }
+
+    /// Classes `0..<count` named by their numbers.
+    public init(count: Int) {
+        names = (0..<Swift.max(count, 0)).map(String.init)
     }
 
     /// The distinct labels, sorted: numerically when all are numbers ("2" before "10"),
@@ -92,5 +224,32 @@ public struct ClassLabels: Sendable, Hashable, Codable {
     /// A lookup table from name to index.
     public var indices: [String: Int] {
         Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    }
+}
+
+extension ClassLabels {
+    /// The classes of a column of labels and the index of each label. Without `names`,
+    /// the distinct labels sorted (``init(sorting:)``). With `names`: labels that are all
+    /// among them map by name; otherwise integer labels 0..<K stand for the K names.
+    public static func mapping(labels texts: [String], names: [String]?, file: String) throws(DatasetError)
+        -> (ClassLabels, [String: Int])
+    {
+        guard let names else {
+            let classes = ClassLabels(sorting: texts)
+            return (classes, classes.indices)
+        }
+        let given = try ClassLabels(validating: names, source: "\(file): the class names")
+        var lookup = given.indices
+        let distinct = Set(texts)
+        if !distinct.allSatisfy({ lookup[$0] != nil }) {
+            lookup = [:]
+            for text in distinct {
+                guard let index = Int(text), given.names.indices.contains(index) else {
+                    throw .mismatch("\(file): label '\(shown(text))' is neither one of the \(names.count) class names nor an index 0..<\(names.count) into them")
+                }
+                lookup[text] = index
+            }
+        }
+        return (given, lookup)
     }
 }

@@ -25,6 +25,12 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unsupported(file: String, reason: String)
     /// A `.npy` header that cannot be parsed.
     case badHeader(file: String, reason: String)
+    /// Features and targets of different counts.
+    case countMismatch(features: Int, targets: Int)
+    /// A class index outside `0..<classes`.
+    case labelOutOfRange(example: Int, label: Int, classes: Int)
+    /// NaN or infinity in the features or targets of an example (counted from 0).
+    case nonFiniteData(what: String, example: Int)
 
     public var description: String {
         switch self {
@@ -48,6 +54,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(file): row \(row): class '\(shown(label))' is not one of the \(known.count) known classes"
         case .unsupported(let file, let reason): return "\(file): not supported: \(reason)"
         case .badHeader(let file, let reason): return "\(file): bad header: \(reason)"
+        case .countMismatch(let features, let targets): return "\(features) examples but \(targets) targets"
+        case .labelOutOfRange(let example, let label, let classes):
+            return "label \(label) of example \(example) is outside the \(classes) classes 0..<\(classes)"
+        case .nonFiniteData(let what, let example): return "the \(what) of example \(example) contain NaN or infinity"
         }
     }
 }

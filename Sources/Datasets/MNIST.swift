@@ -32,12 +32,47 @@ public enum MNISTFormat {
         case training = "train", test = "t10k"
     }
 
-    /// Reads one split of an MNIST-format directory. Class names default to
-    /// Fashion-MNIST's when there are ten classes, else to the digits.
+    /// Whether `directory` is where Debian puts Fashion-MNIST (the only folder whose
+    /// classes are named after Fashion-MNIST's without being told).
+    public static func isFashionMNIST(_ directory: String) -> Bool {
+        URL(fileURLWithPath: directory).standardizedFileURL.path == fashionMNISTDirectory
+    }
+
+    /// Reads one split of an MNIST-format directory. The classes come from the data:
+    /// `classNames` when given (label i is class i, or labels that are the names' own
+    /// numbers map by name), Fashion-MNIST's names for Fashion-MNIST's folder, otherwise
+    /// the distinct labels found, named by their numbers in numeric order.
     public static func load<S: TensorScalar>(
         _ split: Split, from directory: String = fashionMNISTDirectory,
         classNames: [String]? = nil, as _: S.Type = S.self
     ) throws(DatasetError) -> ImageDataset<S> {
+        let (images, labels, file) = try read(split, from: directory)
+        let names = classNames ?? (isFashionMNIST(directory) ? fashionMNISTClassNames : nil)
+        return try labelled(images, labels, names: names, file: file)
+    }
+
+    /// Both splits of an MNIST-format directory with one class mapping: the distinct
+    /// labels of the two together unless `classNames` (or Fashion-MNIST's folder) names them.
+    public static func loadSplits<S: TensorScalar>(
+        from directory: String = fashionMNISTDirectory, classNames: [String]? = nil, as _: S.Type = S.self
+    ) throws(DatasetError) -> (training: ImageDataset<S>, test: ImageDataset<S>) {
+        let training = try read(.training, from: directory)
+        let test = try read(.test, from: directory)
+        guard training.images.shape[1...] == test.images.shape[1...] else {
+            throw .mismatch("\(directory): training images are \(training.images.shape[1])×\(training.images.shape[2]), test images \(test.images.shape[1])×\(test.images.shape[2])")
+        }
+        var names = classNames ?? (isFashionMNIST(directory) ? fashionMNISTClassNames : nil)
+        if names == nil {
+            names = ClassLabels(sorting: Set(training.labels + test.labels).map(String.init)).names
+        }
+        return (try labelled(training.images, training.labels, names: names, file: training.file),
+                try labelled(test.images, test.labels, names: names, file: test.file))
+    }
+
+    /// The images and integer labels of one split, checked against each other.
+    private static func read(_ split: Split, from directory: String) throws(DatasetError)
+        -> (images: IDXArray, labels: [Int], file: String)
+    {
         let imagesFile = try locate("\(split.rawValue)-images-idx3-ubyte", in: directory)
         let labelsFile = try locate("\(split.rawValue)-labels-idx1-ubyte", in: directory)
         let images = try IDXArray(contentsOf: imagesFile)
@@ -45,20 +80,27 @@ public enum MNISTFormat {
         guard images.shape.count == 3, images.type == .uint8 else {
             throw .mismatch("\(imagesFile): expected unsigned-byte images [N, height, width], found \(images.type) \(images.shape)")
         }
+        guard images.shape[0] > 0, images.shape[1] > 0, images.shape[2] > 0 else {
+            throw .mismatch("\(imagesFile): images of shape \(images.shape) hold no pixels")
+        }
         guard labels.shape.count == 1, let labelValues = labels.integers else {
             throw .mismatch("\(labelsFile): expected integer labels [N], found \(labels.type) \(labels.shape)")
         }
         guard labels.shape[0] == images.shape[0] else {
             throw .mismatch("\(labelsFile) has \(labels.shape[0]) labels but \(imagesFile) has \(images.shape[0]) images")
         }
-        let names = classNames ?? fashionMNISTClassNames
-        if let bad = labelValues.firstIndex(where: { $0 < 0 || $0 >= names.count }) {
-            throw .mismatch("\(labelsFile): label \(labelValues[bad]) of image \(bad) is outside the \(names.count) classes")
-        }
+        return (images, labelValues, labelsFile)
+    }
+
+    /// Images scaled to [0, 1] with labels mapped to classes (see ``load(_:from:classNames:as:)``).
+    private static func labelled<S: TensorScalar>(_ images: IDXArray, _ labels: [Int], names: [String]?, file: String)
+        throws(DatasetError) -> ImageDataset<S>
+    {
+        let (classes, lookup) = try ClassLabels.mapping(labels: labels.map(String.init), names: names, file: file)
         let shape = [images.shape[0], 1, images.shape[1], images.shape[2]]
         return ImageDataset(
             images: Tensor(shape: shape, scalars: images.scalars(S.self, scale: 1.0 / 255)),
-            labels: labelValues, classNames: names)
+            labels: labels.map { lookup[String($0)]! }, classNames: classes.names)
     }
 
     /// `name.gz` or `name` in `directory`.

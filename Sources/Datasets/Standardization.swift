@@ -59,6 +59,22 @@ public struct Standardization: Sendable, Hashable, Codable {
             double: { standardize($0, mean: mean, scale: scale, columns: columns) })
         return Tensor(shape: features.shape, scalars: values)
     }
+
+    /// The inverse of ``applied(to:)``: `x·σ + μ`, back in the original units (a
+    /// regression model's standardised predictions as values of the target).
+    public func restored<S: TensorScalar>(_ values: Tensor<S>) throws(DatasetError) -> Tensor<S> {
+        if let expected = featureCount, values.rank == 0 || values.shape.dropFirst().reduce(1, *) != expected {
+            throw .mismatch("standardisation was fitted on \(expected) values per example, got shape \(values.shape)")
+        }
+        let columns = mean.count
+        let scale = standardDeviation.map { $0 > 0 ? $0 : 1 }
+        let shift = zip(mean, scale).map { -$0 / $1 }
+        let result = ScalarArrays.transform(
+            values.scalars,
+            float: { standardize($0, mean: shift.map { Float($0) }, scale: scale.map { Float($0) }, columns: columns) },
+            double: { standardize($0, mean: shift, scale: scale, columns: columns) })
+        return Tensor(shape: values.shape, scalars: result)
+    }
 }
 
 /// Per-column mean and population standard deviation of a row-major `[rows, columns]`

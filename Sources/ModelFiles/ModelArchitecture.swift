@@ -22,6 +22,16 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
     /// How raw inputs become the network's inputs (a standardisation, a pixel scale),
     /// as the program that trained the model defined it.
     public var preprocessing: JSONValue?
+    /// "classification" or "regression".
+    public var task: String?
+    /// The names of the input features (a table's columns), in the network's input order:
+    /// new data is matched to them by name.
+    public var featureNames: [String]?
+    /// The name of the target column the model was trained to predict.
+    public var targetName: String?
+    /// How the network's outputs become values in the target's units (regression trained
+    /// on standardised targets), as the program that trained the model defined it.
+    public var targetPreprocessing: JSONValue?
 
     public init(
         layers: [LayerConfiguration], scalarType: String, inputShape: [Int]? = nil,
@@ -65,7 +75,26 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         for layer in layers {
             do { try layer.validate() } catch { throw .badArchitecture(file: file, reason: error.description) }
         }
-        return Sequential<S>(configurations: layers, seed: seed)
+        if let classNames, Set(classNames).count != classNames.count {
+            throw .badArchitecture(file: file, reason: "a class name appears twice in classNames")
+        }
+        if let task, !["classification", "regression"].contains(task) {
+            throw .badArchitecture(file: file, reason: "task '\(task.prefix(40))' is not classification or regression")
+        }
+        let model = Sequential<S>(configurations: layers, seed: seed)
+        if let inputShape {
+            guard inputShape.allSatisfy({ $0 > 0 }) else {
+                throw .badArchitecture(file: file, reason: "inputShape \(inputShape) has a dimension that is not positive")
+            }
+            let output: [Int]
+            do { output = try model.outputShape(forInput: inputShape) } catch {
+                throw .badArchitecture(file: file, reason: "the layers do not chain from inputShape \(inputShape): \(error)")
+            }
+            if let classNames, output != [classNames.count] && !(output == [1] && classNames.count == 2) {
+                throw .badArchitecture(file: file, reason: "\(classNames.count) class names for an output of shape \(output)")
+            }
+        }
+        return model
     }
 
     /// Reads an architecture JSON file.

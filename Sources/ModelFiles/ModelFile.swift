@@ -22,8 +22,16 @@ public enum ModelFile {
         _ model: Sequential<S>, to directory: String, inputShape: [Int]? = nil,
         classNames: [String]? = nil, preprocessing: JSONValue? = nil
     ) throws(ModelFileError) {
-        let architecture = try ModelArchitecture(
-            describing: model, inputShape: inputShape, classNames: classNames, preprocessing: preprocessing)
+        try save(model, architecture: ModelArchitecture(
+            describing: model, inputShape: inputShape, classNames: classNames, preprocessing: preprocessing), to: directory)
+    }
+
+    /// Saves `model` with `architecture` (which must describe it: made by
+    /// ``ModelArchitecture/init(describing:inputShape:classNames:preprocessing:)`` and
+    /// then given what else is known of the data) into `directory`.
+    public static func save<S: TensorScalar>(
+        _ model: Sequential<S>, architecture: ModelArchitecture, to directory: String
+    ) throws(ModelFileError) {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(file: directory, reason: error.localizedDescription)
         }

@@ -16,8 +16,10 @@ public protocol Layer<Scalar>: AnyObject {
     var summaryName: String { get }
 
     /// The shape of one example's output, for one example's input shape (no batch
-    /// dimension); stops with a message naming the layer if the input does not fit.
-    func outputShape(forInput shape: [Int]) -> [Int]
+    /// dimension); throws a one-line error naming the layer and both shapes if the input
+    /// does not fit. Training, evaluation and prediction call it on the data's example
+    /// shape before any work, so that input never reaches the forward pass's checks.
+    func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int]
 
     /// Visits each parameter with its name, in a fixed order; the visitor may update it.
     func visitParameters(_ visit: (_ name: String, _ parameter: inout Tensor<Scalar>) -> Void)
@@ -70,6 +72,29 @@ extension Layer {
             return Tensor.concatenate(parts, alongAxis: 0)
         }
     }
+}
+
+/// An input shape a layer cannot take, found before any computation: the layer and both
+/// shapes in one line.
+public struct ShapeError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The check of ``Layer/outputShape(forInput:)``: throws naming the layer and both shapes.
+func checkShape(_ condition: Bool, _ layer: @autoclosure () -> String, expected: @autoclosure () -> String,
+                actual: [Int]) throws(ShapeError) {
+    guard condition else { throw ShapeError("\(layer()): expected input of shape \(expected()), got \(actual)") }
+}
+
+/// A shape check inside a forward pass (a programming error by then): stops with the
+/// thrown check's message.
+func requireShape<T>(_ check: () throws(ShapeError) -> T) -> T {
+    do { return try check() } catch { stopWithMessage(error.description) }
+}
+
+func stopWithMessage(_ message: String) -> Never {
+    fatalError(message)
 }
 
 /// A shape check that names the layer and both shapes.

@@ -21,12 +21,15 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         self.initializer = initializer
     }
 
-    /// The presets, for images of `inputSize` pixels and `classes` classes.
-    public static func preset(_ name: String, inputSize: Int = 784, classes: Int = 10) -> ModelSpec? {
+    /// The presets, for `inputSize` inputs and `outputs` outputs after `outputActivation`:
+    /// softmax over the classes for classification (the default: ten classes of
+    /// 784-pixel images), identity for regression.
+    public static func preset(_ name: String, inputSize: Int = 784, outputs: Int = 10,
+                              outputActivation: Activation = .softmax) -> ModelSpec? {
         func spec(_ hidden: [(Int, Activation)], _ initializer: Initializer? = nil) -> ModelSpec {
             ModelSpec(inputSize: inputSize,
                       stages: hidden.map { Stage(size: $0.0, activation: $0.1) }
-                          + [Stage(size: classes, activation: .softmax)],
+                          + [Stage(size: outputs, activation: outputActivation)],
                       initializer: initializer)
         }
         switch name {
@@ -94,24 +97,21 @@ extension ModelSpec {
         name == "cnn" ? [1, 28, 28] : nil
     }
 
-    /// The network preset `name`, parameters drawn from one generator seeded with `seed`;
-    /// nil for an unknown name.
+    /// The network preset `name` with `outputs` outputs after `outputActivation` (softmax
+    /// over classes, identity for regression), parameters drawn from one generator seeded
+    /// with `seed`; nil for an unknown name.
     public static func network<S: TensorScalar>(
-        preset name: String, classes: Int = 10, as _: S.Type = S.self, seed: UInt64
+        preset name: String, outputs: Int = 10, outputActivation: Activation = .softmax, as _: S.Type = S.self,
+        seed: UInt64
     ) -> Sequential<S>? {
         guard name == "cnn" else { return nil }
-        return Sequential<S>(seed: seed) {
-            Conv2D(inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: 1)
-            ReLU()
-            MaxPool2D(kernelSize: 2)
-            Conv2D(inputChannels: 32, outputChannels: 64, kernelSize: 3, padding: 1)
-            ReLU()
-            MaxPool2D(kernelSize: 2)
-            Flatten()
-            Dense(inputSize: 64 * 7 * 7, outputSize: 128, weightInitializer: .heUniform)
-            ReLU()
-            Dense(inputSize: 128, outputSize: classes)
-            Softmax()
-        }
+        var layers: [any Layer<S>] = [
+            Conv2D<S>(inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: 1), ReLU<S>(), MaxPool2D<S>(kernelSize: 2),
+            Conv2D<S>(inputChannels: 32, outputChannels: 64, kernelSize: 3, padding: 1), ReLU<S>(), MaxPool2D<S>(kernelSize: 2),
+            Flatten<S>(), Dense<S>(inputSize: 64 * 7 * 7, outputSize: 128, weightInitializer: .heUniform), ReLU<S>(),
+            Dense<S>(inputSize: 128, outputSize: outputs),
+        ]
+        if outputActivation != .identity { layers.append(ActivationLayer<S>(outputActivation)) }
+        return Sequential(seed: seed, layers: layers)
     }
 }

@@ -45,8 +45,10 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
 
     public var summaryName: String { "Sequential(\(layers.count) layers)" }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        layers.reduce(shape) { $1.outputShape(forInput: $0) }
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        var shape = shape
+        for layer in layers { shape = try layer.outputShape(forInput: shape) }
+        return shape
     }
 
     public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {

@@ -2,13 +2,13 @@ import Tensors
 
 extension Sequential {
     /// A table of the layers with each one's output shape (per example) and parameter
-    /// count, and the totals; stops with the layer's name if `inputShape` does not fit.
-    public func summary(inputShape: [Int]) -> String {
+    /// count, and the totals; throws naming the layer if `inputShape` does not fit.
+    public func summary(inputShape: [Int]) throws(ShapeError) -> String {
         var rows: [(String, String, String)] = [("Layer", "Output shape", "Parameters")]
         var shape = inputShape
         rows.append(("Input", "\(shape)", "0"))
         for (index, layer) in layers.enumerated() {
-            shape = layer.outputShape(forInput: shape)
+            shape = try layer.outputShape(forInput: shape)
             rows.append(("\(index): \(layer.summaryName)", "\(shape)", "\(layer.parameterCount)"))
         }
         let widths = (

@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 import NeuralNetworks
 import Tensors
 
@@ -57,7 +58,7 @@ public struct FitConfiguration: Sendable {
 /// Why training stopped early with an error.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
-    case data(DataError)
+    case data(DatasetError)
     case mismatch(String)
 
     public var description: String {
@@ -74,8 +75,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 /// seeded generator, runs mini-batches (forward, loss, backward, update), then measures
 /// the validation set. Returns the history, one record per epoch.
 public func fit<Model: Layer, Opt: Optimizer>(
-    _ model: Model, optimizer: inout Opt, data: LabeledData<Model.Scalar>,
-    configuration: FitConfiguration, validationData: LabeledData<Model.Scalar>? = nil,
+    _ model: Model, optimizer: inout Opt, data: Dataset<Model.Scalar>,
+    configuration: FitConfiguration, validationData: Dataset<Model.Scalar>? = nil,
     callbacks: [any TrainingCallback] = []
 ) throws(TrainingError) -> History where Opt.Scalar == Model.Scalar {
     var trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
@@ -83,11 +84,22 @@ public func fit<Model: Layer, Opt: Optimizer>(
     return try trainer.run(data: data, validationData: validationData)
 }
 
-/// Evaluates `model` on `data` in evaluation mode, without recording gradients.
+/// Evaluates `model` on `data` in evaluation mode, without recording gradients; after
+/// checking that the model fits the data (``checkCompatibility(of:with:loss:)``).
+/// Regression metrics are in the target's original units when the targets were
+/// standardised (``Dataset/targetStandardization``).
 public func evaluate<Model: Layer>(
-    _ model: Model, on data: LabeledData<Model.Scalar>, loss: Loss, batchSize: Int = 1024
-) -> Metrics {
+    _ model: Model, on data: Dataset<Model.Scalar>, loss: Loss, batchSize: Int = 1024
+) throws(TrainingError) -> Metrics {
     checkPrecondition(batchSize > 0, "evaluate: batch size must be positive, got \(batchSize)")
+    try checkCompatibility(of: model, with: data, loss: loss)
+    return evaluateChecked(model, on: data, loss: loss, batchSize: batchSize)
+}
+
+/// ``evaluate(_:on:loss:batchSize:)`` on data already checked.
+func evaluateChecked<Model: Layer>(
+    _ model: Model, on data: Dataset<Model.Scalar>, loss: Loss, batchSize: Int
+) -> Metrics {
     let wasTraining = model.isTraining
     model.isTraining = false
     defer { model.isTraining = wasTraining }
@@ -96,8 +108,9 @@ public func evaluate<Model: Layer>(
     withoutGradients {
         for start in stride(from: 0, to: data.count, by: batchSize) {
             let batch = data.subset(Array(start..<min(start + batchSize, data.count)))
-            let (value, output) = objective.evaluate(model, batch.features, batch.targets)
-            accumulator.add(loss: Double(value.scalar), output: output, targets: batch.targets, lossKind: loss)
+            let (value, output) = objective.evaluate(model, batch.features, batch.targets!)
+            accumulator.add(loss: Double(value.scalar), output: output, targets: batch.targets!, lossKind: loss,
+                            valueScale: data.targetStandardization?.standardDeviation)
         }
     }
     return accumulator.metrics

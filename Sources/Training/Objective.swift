@@ -1,3 +1,4 @@
+import Datasets
 import NeuralNetworks
 import Tensors
 
@@ -39,10 +40,10 @@ struct Objective<Scalar: TensorScalar> {
         }
     }
 
-    func reading(_ model: any Layer<Scalar>, _ targets: Targets<Scalar>) -> Reading {
+    func reading(_ model: any Layer<Scalar>, _ targets: DatasetTargets<Scalar>) -> Reading {
         let finalActivation = (model as? Sequential<Scalar>)?.finalActivation
         switch (loss, targets) {
-        case (.crossEntropy, .labels(let labels, _)):
+        case (.crossEntropy, .classes(let labels, _)):
             return Reading(usesLogits: finalActivation == .softmax,
                            lossOf: { softmaxCrossEntropy(logits: $0, labels: labels) }, outputOf: { $0.softmax() },
                            metricsReadArgmax: true,
@@ -52,6 +53,12 @@ struct Objective<Scalar: TensorScalar> {
                            lossOf: { softmaxCrossEntropy(logits: $0, targets: y) }, outputOf: { $0.softmax() },
                            metricsReadArgmax: true)
         case (.binaryCrossEntropy, .values(let y)):
+            return Reading(usesLogits: finalActivation == .sigmoid,
+                           lossOf: { binaryCrossEntropy(logits: $0, targets: y.reshaped(to: $0.shape)) },
+                           outputOf: { $0.sigmoid() })
+        case (.binaryCrossEntropy, .classes(let labels, _)):
+            // Two classes with one output: the notes' logistic regression, y = label ∈ {0, 1}.
+            let y = Tensor<Scalar>(shape: [labels.count, 1], scalars: labels.map { Scalar($0) })
             return Reading(usesLogits: finalActivation == .sigmoid,
                            lossOf: { binaryCrossEntropy(logits: $0, targets: y.reshaped(to: $0.shape)) },
                            outputOf: { $0.sigmoid() })
@@ -65,7 +72,8 @@ struct Objective<Scalar: TensorScalar> {
                            lossAndGradientOf: {
                                Tensor.meanSquaredErrorWithGradient(predictions: $0, targets: y.reshaped(to: $0.shape))
                            })
-        case (_, .labels):
+        case (_, .classes):
+            // checkCompatibility(of:with:loss:) refuses this pairing before any work.
             fatalError("loss \(loss) needs target values, not class labels")
         }
     }
@@ -73,7 +81,7 @@ struct Objective<Scalar: TensorScalar> {
     /// The mean loss over the batch (recorded, for ``Tensor/backward()``), and the
     /// model's output (probabilities for classification), or with `forMetrics` what the
     /// training metrics read of it (see ``Reading/metricsOutput(_:)``).
-    func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: Targets<Scalar>,
+    func evaluate(_ model: any Layer<Scalar>, _ x: Tensor<Scalar>, _ targets: DatasetTargets<Scalar>,
                   forMetrics: Bool = false)
         -> (loss: Tensor<Scalar>, output: Tensor<Scalar>)
     {
@@ -88,7 +96,7 @@ struct Objective<Scalar: TensorScalar> {
     /// written-out backpropagation; nil when the layers the loss reads have no
     /// written-out rule (then ``evaluate(_:_:_:)`` and autodiff serve).
     func gradients(_ backpropagation: WrittenOutBackpropagation<Scalar>, _ model: any Layer<Scalar>,
-                   _ x: Tensor<Scalar>, _ targets: Targets<Scalar>)
+                   _ x: Tensor<Scalar>, _ targets: DatasetTargets<Scalar>)
         -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>])?
     {
         let reading = reading(model, targets)
@@ -117,66 +125,110 @@ public struct MetricAccumulator: Sendable, Equatable, Codable {
     public private(set) var examples = 0
     private var lossSum = 0.0
     private var correct = 0
-    private var squaredErrorSum = 0.0
-    private var absoluteErrorSum = 0.0
-    private var valueCount = 0
+    /// What the accuracy divides by: examples, or every output of binary value targets.
+    private var predictions = 0
     private var isClassification = false
+    /// Per output column of regression values: Σ(ŷ − y)², Σ|ŷ − y|, Σy, Σy², in the units
+    /// the model sees; ``valueScale`` takes them to the original units.
+    private var squaredErrorSums: [Double] = []
+    private var absoluteErrorSums: [Double] = []
+    private var valueSums: [Double] = []
+    private var squaredValueSums: [Double] = []
+    /// σ of each output when the targets were standardised.
+    private var valueScale: [Double]?
 
     public init() {}
 
-    mutating func add<Scalar>(loss: Double, output: Tensor<Scalar>, targets: Targets<Scalar>, lossKind: Loss) {
+    mutating func add<Scalar>(loss: Double, output: Tensor<Scalar>, targets: DatasetTargets<Scalar>, lossKind: Loss,
+                              valueScale: [Double]? = nil) {
         let m = targets.count
         examples += m
         lossSum += loss * Double(m)
         switch targets {
-        case .labels(let labels, _):
+        case .classes(let labels, _):
             isClassification = true
-            correct += zip(output.argmax(alongAxis: -1), labels).filter { $0 == $1 }.count
+            if lossKind == .binaryCrossEntropy {
+                correct += zip(output.scalars, labels).filter { ($0 >= 0.5 ? 1 : 0) == $1 }.count
+            } else {
+                correct += zip(output.argmax(alongAxis: -1), labels).filter { $0 == $1 }.count
+            }
+            predictions += m
         case .values(let y):
-            let predicted = output.scalars, actual = y.scalars
             if lossKind == .binaryCrossEntropy {
                 isClassification = true
-                correct += zip(predicted, actual).filter { ($0 >= 0.5) == ($1 >= 0.5) }.count
-                valueCount += predicted.count
+                correct += zip(output.scalars, y.scalars).filter { ($0 >= 0.5) == ($1 >= 0.5) }.count
+                predictions += output.count
             } else if lossKind == .crossEntropy {
                 isClassification = true
                 correct += zip(output.argmax(alongAxis: -1), y.argmax(alongAxis: -1)).filter { $0 == $1 }.count
+                predictions += m
             } else {
-                for (p, a) in zip(predicted, actual) {
-                    let d = Double(p) - Double(a)
-                    squaredErrorSum += d * d
-                    absoluteErrorSum += Swift.abs(d)
-                }
-                valueCount += predicted.count
+                addValues(predicted: output.scalars, actual: y.scalars, columns: y.count / Swift.max(m, 1))
+                self.valueScale = valueScale
             }
         }
     }
 
+    private mutating func addValues<Scalar: TensorScalar>(predicted: [Scalar], actual: [Scalar], columns: Int) {
+        if squaredErrorSums.isEmpty {
+            for sums in [\Self.squaredErrorSums, \.absoluteErrorSums, \.valueSums, \.squaredValueSums] {
+                self[keyPath: sums] = [Double](repeating: 0, count: columns)
+            }
+        }
+        for (index, (p, a)) in zip(predicted, actual).enumerated() {
+            let column = index % columns
+            let (y, d) = (Double(a), Double(p) - Double(a))
+            squaredErrorSums[column] += d * d
+            absoluteErrorSums[column] += Swift.abs(d)
+            valueSums[column] += y
+            squaredValueSums[column] += y * y
+        }
+    }
+
     public var metrics: Metrics {
-        let n = Double(max(examples, 1))
-        let binaryTotal = Double(max(valueCount, 1))
-        return Metrics(
-            loss: lossSum / n,
-            accuracy: isClassification ? Double(correct) / (valueCount > 0 ? binaryTotal : n) : nil,
-            meanSquaredError: isClassification ? nil : squaredErrorSum / binaryTotal,
-            meanAbsoluteError: isClassification ? nil : absoluteErrorSum / binaryTotal)
+        let n = Double(Swift.max(examples, 1))
+        guard !isClassification else {
+            return Metrics(loss: lossSum / n, accuracy: Double(correct) / Double(Swift.max(predictions, 1)))
+        }
+        let columns = squaredErrorSums.count
+        guard columns > 0 else { return Metrics(loss: lossSum / n) }
+        let scale = valueScale.map { $0.map { $0 > 0 ? $0 : 1 } } ?? [Double](repeating: 1, count: columns)
+        let rows = n
+        var squared = 0.0, absolute = 0.0, explained = 0.0
+        for j in 0..<columns {
+            squared += squaredErrorSums[j] * scale[j] * scale[j]
+            absolute += absoluteErrorSums[j] * scale[j]
+            let total = squaredValueSums[j] - valueSums[j] * valueSums[j] / rows
+            explained += total > 0 ? 1 - squaredErrorSums[j] / total : .nan
+        }
+        let mse = squared / (rows * Double(columns))
+        return Metrics(loss: lossSum / n, meanSquaredError: mse, meanAbsoluteError: absolute / (rows * Double(columns)),
+                       rootMeanSquaredError: mse.squareRoot(), rSquared: explained / Double(columns))
     }
 }
 
 /// Metrics of a model on a data set.
 public struct Metrics: Sendable, Equatable, Codable {
+    /// The mean loss, in the units the model is trained in (standardised targets for a
+    /// regression with target standardisation).
     public var loss: Double
     /// Classification only.
     public var accuracy: Double?
-    /// Regression only.
+    /// Regression only, in the target's original units.
     public var meanSquaredError: Double?
     public var meanAbsoluteError: Double?
+    public var rootMeanSquaredError: Double?
+    /// The coefficient of determination 1 − SSE/SST (averaged over outputs); NaN when the
+    /// targets do not vary.
+    public var rSquared: Double?
 
     public init(loss: Double, accuracy: Double? = nil, meanSquaredError: Double? = nil,
-                meanAbsoluteError: Double? = nil) {
+                meanAbsoluteError: Double? = nil, rootMeanSquaredError: Double? = nil, rSquared: Double? = nil) {
         self.loss = loss
         self.accuracy = accuracy
         self.meanSquaredError = meanSquaredError
         self.meanAbsoluteError = meanAbsoluteError
+        self.rootMeanSquaredError = rootMeanSquaredError
+        self.rSquared = rSquared
     }
 }

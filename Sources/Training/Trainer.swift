@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 import NeuralNetworks
 import Tensors
 
@@ -126,22 +127,29 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     /// The learning rate the schedule starts from (saved with a checkpoint).
     public var initialLearningRate: Double { baseLearningRate }
 
-    /// Runs the remaining epochs.
-    public mutating func run(data: LabeledData<Scalar>, validationData: LabeledData<Scalar>? = nil)
+    /// Runs the remaining epochs, after checking that the model fits the data and the
+    /// loss (``checkCompatibility(of:with:loss:)``). `validationData` is prepared like
+    /// `data` (``DataSchema/prepare(_:)``: its standardisations applied when they are not).
+    public mutating func run(data: Dataset<Scalar>, validationData: Dataset<Scalar>? = nil)
         throws(TrainingError) -> History
     {
         var training = data
-        var validation = validationData
-        if case .split(let fraction) = configuration.validation, validationData == nil {
-            do {
+        var validation: Dataset<Scalar>?
+        do {
+            validation = try validationData.map { data throws(DatasetError) in try DataSchema(describing: training).prepare(data) }
+            if case .split(let fraction) = configuration.validation, validationData == nil {
                 (training, validation) = try data.split(validationFraction: fraction, seed: configuration.seed &+ 1)
-            } catch {
-                throw .data(error)
             }
+        } catch {
+            throw .data(error)
         }
-        guard training.count > 0 else { throw .data(.badShape("no training examples")) }
-        if case .labels = training.targets, !configuration.loss.usesLabels {
-            throw .mismatch("loss \(configuration.loss.rawValue) needs target values, but the data has class labels")
+        guard training.count > 0 else { throw .mismatch("no training examples") }
+        try checkCompatibility(of: model, with: training, loss: configuration.loss)
+        if let validation {
+            guard validation.classes == training.classes else {
+                throw .mismatch("the validation data's classes (\(validation.classes?.names ?? [])) differ from the training data's (\(training.classes?.names ?? []))")
+            }
+            try checkCompatibility(of: model, with: validation, loss: configuration.loss)
         }
         while progress.epoch < configuration.epochs && !progress.history.stoppedEarly {
             if progress.epoch > 0 && progress.nextBatch == 0 && stopRequested() {
@@ -170,7 +178,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     }
 
     /// Runs (the rest of) the current epoch; nil when a stop was requested first.
-    private mutating func runEpoch(_ data: LabeledData<Scalar>, validation: LabeledData<Scalar>?)
+    private mutating func runEpoch(_ data: Dataset<Scalar>, validation: Dataset<Scalar>?)
         throws(TrainingError) -> EpochRecord?
     {
         let epoch = progress.epoch
@@ -190,9 +198,10 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             let batch = progress.nextBatch
             let indices = Array(order[(batch * batchSize)..<min((batch + 1) * batchSize, data.count)])
             let examples = data.subset(indices)
+            let targets = examples.targets!
             let value: Double, output: Tensor<Scalar>
             if let (loss, result, gradients) = objective.gradients(
-                backpropagation, model, examples.features, examples.targets) {
+                backpropagation, model, examples.features, targets) {
                 (value, output) = (Double(loss.scalar), result)
                 guard value.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: value) }
                 optimizer.step(model, gradients: gradients)
@@ -200,8 +209,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
                 // The graph is dropped before the update, so that no pullback still holds
                 // the weights' storage and the optimiser updates them in place.
                 (value, output) = {
-                    let (loss, output) = objective.evaluate(model, examples.features, examples.targets,
-                                                            forMetrics: true)
+                    let (loss, output) = objective.evaluate(model, examples.features, targets, forMetrics: true)
                     let value = Double(loss.scalar)
                     if value.isFinite { loss.backward() }
                     return (value, output.detached())
@@ -212,7 +220,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
                 }
                 optimizer.step(model)
             }
-            progress.accumulator.add(loss: value, output: output, targets: examples.targets, lossKind: configuration.loss)
+            progress.accumulator.add(loss: value, output: output, targets: targets, lossKind: configuration.loss,
+                                     valueScale: data.targetStandardization?.standardDeviation)
             progress.nextBatch += 1
             progress.secondsInEpoch = Date().timeIntervalSince(start)
             let event = BatchEvent(
@@ -224,7 +233,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         }
         model.isTraining = false
         let validationMetrics = validation.map {
-            evaluate(model, on: $0, loss: configuration.loss, batchSize: max(batchSize, 256))
+            evaluateChecked(model, on: $0, loss: configuration.loss, batchSize: max(batchSize, 256))
         }
         return EpochRecord(
             epoch: epoch, learningRate: optimizer.learningRate, training: progress.accumulator.metrics,

@@ -18,7 +18,7 @@ struct Summary: ParsableCommand {
 
     func run() throws {
         let spec = try resolveSpec(model)
-        print(spec.build(Float.self, seed: 0).summary(inputShape: [spec.inputSize]))
+        print(try spec.build(Float.self, seed: 0).summary(inputShape: [spec.inputSize]))
     }
 }
 

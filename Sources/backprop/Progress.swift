@@ -45,14 +45,13 @@ final class ProgressPrinter: TrainingCallback {
         switch style {
         case .quiet: break
         case .json:
-            var object: [String: Any] = [
-                "epoch": record.epoch + 1, "seconds": record.seconds, "learning_rate": record.learningRate,
-                "loss": record.training.loss,
-            ]
-            object["accuracy"] = record.training.accuracy
-            object["mse"] = record.training.meanSquaredError
-            object["validation_loss"] = record.validation?.loss
-            object["validation_accuracy"] = record.validation?.accuracy
+            var object = metricsJSON(record.training, prefix: "")
+            object["epoch"] = record.epoch + 1
+            object["seconds"] = record.seconds
+            object["learning_rate"] = record.learningRate
+            if let validation = record.validation {
+                object.merge(metricsJSON(validation, prefix: "validation_")) { $1 }
+            }
             if let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }, options: [.sortedKeys]) {
                 print(String(decoding: data, as: UTF8.self))
             }
@@ -65,25 +64,31 @@ final class ProgressPrinter: TrainingCallback {
     }
 
     static func describe(_ record: EpochRecord, epochs: Int) -> String {
-        var line = String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, epochs, record.training.loss)
-        if let accuracy = record.training.accuracy { line += String(format: "  accuracy %.4f", accuracy) }
-        if let mse = record.training.meanSquaredError { line += String(format: "  mse %.4f", mse) }
-        if let v = record.validation {
-            line += String(format: "  validation loss %.4f", v.loss)
-            if let accuracy = v.accuracy { line += String(format: "  accuracy %.4f", accuracy) }
+        func measures(_ m: Metrics) -> String {
+            var text = String(format: "loss %.4f", m.loss)
+            if let accuracy = m.accuracy { text += String(format: "  accuracy %.4f", accuracy) }
+            if let r2 = m.rSquared { text += String(format: "  R² %.4f", r2) }
+            if let rmse = m.rootMeanSquaredError { text += String(format: "  RMSE %.4g", rmse) }
+            return text
         }
+        var line = "epoch \(record.epoch + 1)/\(epochs)  " + measures(record.training)
+        if let v = record.validation { line += "  validation " + measures(v) }
         return line + String(format: "  (%.1f s)", record.seconds)
     }
 }
 
 /// history.csv: one row per epoch.
 func historyCSV(_ history: History) -> String {
-    var lines = ["epoch,learning_rate,seconds,loss,accuracy,mse,mae,validation_loss,validation_accuracy"]
+    let measures: [(String, (Metrics) -> Double?)] = [
+        ("loss", \.loss), ("accuracy", \.accuracy), ("mse", \.meanSquaredError), ("rmse", \.rootMeanSquaredError),
+        ("mae", \.meanAbsoluteError), ("r2", \.rSquared),
+    ]
+    var lines = [(["epoch", "learning_rate", "seconds"] + measures.map(\.0) + measures.map { "validation_\($0.0)" })
+        .joined(separator: ",")]
     func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
     for r in history.epochs {
-        lines.append([String(r.epoch + 1), f(r.learningRate), f(r.seconds), f(r.training.loss), f(r.training.accuracy),
-                      f(r.training.meanSquaredError), f(r.training.meanAbsoluteError), f(r.validation?.loss),
-                      f(r.validation?.accuracy)].joined(separator: ","))
+        lines.append(([String(r.epoch + 1), f(r.learningRate), f(r.seconds)] + measures.map { f($0.1(r.training)) }
+                      + measures.map { m in f(r.validation.flatMap { m.1($0) }) }).joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"
 }

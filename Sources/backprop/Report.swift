@@ -13,22 +13,36 @@ struct Report {
         var actual: Int
     }
 
+    /// A regression's predictions beside the true values, in the target's units.
+    struct Regression {
+        var predicted: [Double]
+        var actual: [Double]
+        var targetName: String
+    }
+
     var title: String
     var history: History
     var classNames: [String]
-    /// confusion[actual][predicted]
-    var confusion: [[Int]]
     var testMetrics: Metrics
-    var misclassified: [Example]
-    /// First-layer filters as images (normalised to [0, 1]), when the input is an image.
-    var filters: [(pixels: [Float], width: Int, height: Int)]
     var summary: String
     var settings: [(String, String)]
+    /// confusion[actual][predicted]
+    var confusion: [[Int]] = []
+    var misclassified: [Example] = []
+    /// First-layer filters as images (normalised to [0, 1]), when the input is an image.
+    var filters: [(pixels: [Float], width: Int, height: Int)] = []
+    var regression: Regression?
     var evaluationName = "test set"
 
     func html() -> String {
         let totalSeconds = history.epochs.map(\.seconds).reduce(0, +)
-        let accuracy = testMetrics.accuracy.map { String(format: "%.2f %%", $0 * 100) } ?? "–"
+        var cards: [(String, String)] = []
+        if let accuracy = testMetrics.accuracy { cards.append(("Accuracy", String(format: "%.2f %%", accuracy * 100))) }
+        if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
+        if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.4g", rmse))) }
+        if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.4g", mae))) }
+        cards.append(("Loss", String(format: "%.4f", testMetrics.loss)))
+        let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName))<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
@@ -50,16 +64,18 @@ struct Report {
         </style></head><body>
         <h1>\(escape(title))</h1>
         <div class="cards">
-          <div class="card">Accuracy (\(evaluationName))<b>\(accuracy)</b></div>
-          <div class="card">Loss (\(evaluationName))<b>\(String(format: "%.4f", testMetrics.loss))</b></div>
+          \(cardHTML)
           <div class="card">Epochs<b>\(history.epochs.count)</b></div>
-          <div class="card">Training time<b>\(String(format: "%.1f s", totalSeconds))</b></div>
+          <div class="card">Training time<b>\(String(format: totalSeconds < 1 ? "%.2f s" : "%.1f s", totalSeconds))</b></div>
         </div>
         <h2>Learning curves</h2>
         <div class="charts">
         \(lineChart(title: "Loss", series: curves { $0.loss }))
         \(lineChart(title: "Accuracy", series: curves { $0.accuracy }))
+        \(lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }))
+        \(lineChart(title: "R²", series: curves { $0.rSquared }))
         </div>
+        \(regressionCharts())
         \(confusionTable())
         \(misclassifiedGrid())
         \(filterGrid())
@@ -100,11 +116,11 @@ struct Report {
         }
         func y(_ v: Double) -> Double { top + (high - v) / (high - low) * (height - top - bottom) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
-        svg += "<text x=\"\(width / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
+        svg += "<text x=\"\(left)\" y=\"18\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
         for k in 0...4 {
             let v = low + (high - low) * Double(k) / 4
             svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(y(v))\" y2=\"\(y(v))\" stroke=\"#eee\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(String(format: "%.3g", v))</text>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
         }
         let step = max(1, epochs / 10)
         for i in stride(from: 0, to: epochs, by: step) {
@@ -119,9 +135,70 @@ struct Report {
             for (i, v) in s.values.enumerated() {
                 svg += "<circle cx=\"\(x(i))\" cy=\"\(y(v))\" r=\"2.5\" fill=\"\(s.color)\"><title>epoch \(i + 1): \(String(format: "%.4f", v))</title></circle>"
             }
-            let ly = top + 6 + Double(index) * 16
-            svg += "<rect x=\"\(width - right - 110)\" y=\"\(ly)\" width=\"12\" height=\"3\" fill=\"\(s.color)\"/>"
-            svg += "<text x=\"\(width - right - 94)\" y=\"\(ly + 5)\" font-size=\"11\">\(s.name)</text>"
+            // The legend sits in the title row, right of the title, clear of the curves.
+            let lx = width - right - 90 - Double(series.count - 1 - index) * 92
+            svg += "<rect x=\"\(lx)\" y=\"10\" width=\"12\" height=\"3\" fill=\"\(s.color)\"/>"
+            svg += "<text x=\"\(lx + 16)\" y=\"15\" font-size=\"11\">\(s.name)</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    /// Predicted against true values (the diagonal is a perfect model) and the residuals
+    /// against the predictions, in the target's units.
+    private func regressionCharts() -> String {
+        guard let regression, !regression.actual.isEmpty else { return "" }
+        let name = escape(regression.targetName)
+        let residuals = zip(regression.predicted, regression.actual).map { $0 - $1 }
+        let limits = (regression.predicted + regression.actual).filter(\.isFinite)
+        let low = limits.min() ?? 0, high = limits.max() ?? 1
+        return """
+        <h2>Predicted vs true (\(evaluationName))</h2>
+        <div class="charts">
+        \(scatterChart(title: "Predicted vs true \(name)", x: regression.actual, y: regression.predicted,
+                       xLabel: "true \(name)", yLabel: "predicted", line: (low, low, high, high)))
+        \(scatterChart(title: "Residuals", x: regression.predicted, y: residuals,
+                       xLabel: "predicted \(name)", yLabel: "predicted − true", line: nil, zeroLine: true))
+        </div>
+        """
+    }
+
+    /// An SVG scatter plot with axes and ticks; `line` draws a reference segment
+    /// (x₀, y₀, x₁, y₁), `zeroLine` the line y = 0. At most 5000 points are drawn.
+    private func scatterChart(title: String, x: [Double], y: [Double], xLabel: String, yLabel: String,
+                              line: (Double, Double, Double, Double)?, zeroLine: Bool = false) -> String {
+        let width = 480.0, height = 360.0, left = 72.0, right = 24.0, top = 28.0, bottom = 44.0
+        let points = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
+        guard !points.isEmpty else { return "" }
+        func range(_ values: [Double]) -> (Double, Double) {
+            var low = values.min()!, high = values.max()!
+            if high - low < 1e-12 { low -= max(abs(low) * 0.05, 0.01); high += max(abs(high) * 0.05, 0.01) }
+            let pad = (high - low) * 0.05
+            return (low - pad, high + pad)
+        }
+        let (xLow, xHigh) = range(points.map(\.0) + (line.map { [$0.0, $0.2] } ?? []))
+        let (yLow, yHigh) = range(points.map(\.1) + (line.map { [$0.1, $0.3] } ?? []) + (zeroLine ? [0] : []))
+        func px(_ v: Double) -> Double { left + (v - xLow) / (xHigh - xLow) * (width - left - right) }
+        func py(_ v: Double) -> Double { top + (yHigh - v) / (yHigh - yLow) * (height - top - bottom) }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
+        svg += "<text x=\"\(width / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
+        for k in 0...4 {
+            let v = yLow + (yHigh - yLow) * Double(k) / 4, u = xLow + (xHigh - xLow) * Double(k) / 4
+            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(py(v))\" y2=\"\(py(v))\" stroke=\"#eee\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(py(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
+            svg += "<text x=\"\(px(u))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(u))</text>"
+        }
+        svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">\(xLabel)</text>"
+        svg += "<text x=\"12\" y=\"\((top + height - bottom) / 2)\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 12 \((top + height - bottom) / 2))\">\(yLabel)</text>"
+        svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
+        svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
+        if let (x0, y0, x1, y1) = line {
+            svg += "<line x1=\"\(px(x0))\" y1=\"\(py(y0))\" x2=\"\(px(x1))\" y2=\"\(py(y1))\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>"
+        }
+        if zeroLine { svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(py(0))\" y2=\"\(py(0))\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>" }
+        let step = max(1, points.count / 5000)
+        for index in stride(from: 0, to: points.count, by: step) {
+            let (u, v) = points[index]
+            svg += "<circle cx=\"\(px(u))\" cy=\"\(py(v))\" r=\"2.2\" fill=\"#1f77b4\" fill-opacity=\"0.55\"/>"
         }
         return svg + "</svg>"
     }
@@ -156,6 +233,14 @@ struct Report {
         let images = filters.map { "<img alt=\"filter\" src=\"\(bitmapDataURI($0.pixels, width: $0.width, height: $0.height))\">" }
         return "<h2>First-layer weights</h2><div class=\"grid filters\">\(images.joined())</div>"
     }
+}
+
+/// An axis tick: three significant digits, large values with k or M (218k, 1.5M).
+func tickLabel(_ value: Double) -> String {
+    let magnitude = Swift.abs(value)
+    if magnitude >= 1e6 { return String(format: "%.3gM", value / 1e6) }
+    if magnitude >= 1e4 { return String(format: "%.3gk", value / 1e3) }
+    return String(format: "%.3g", value)
 }
 
 func escape(_ text: String) -> String {

@@ -11,6 +11,12 @@ import Training
 struct TrainingSettings: Codable, Equatable {
     var data: String
     var target: String?
+    var task: String?
+    var classNames: String?
+    var validationData: String?
+    var testData: String?
+    /// nil in runs saved before the flag existed: on for regression.
+    var standardizeTarget: Bool?
     var model: String
     var loss: String?
     var optimizer: String
@@ -40,41 +46,68 @@ struct Train: ParsableCommand {
               backprop train --model cs229 --optimizer sgd --lr 5 --batch-size 1000 --epochs 10
               backprop train --model 784-300:relu-10:softmax --optimizer adam --lr 0.001
               backprop train --model logistic --batch-size full --epochs 50 --lr 0.5
+              backprop train --data csv:flowers.csv --target species --model 4-16:relu-3:softmax --test-data csv:flowers-test.csv
+              backprop train --data csv:houses.csv --target price --model mlp --optimizer adam --lr 0.001
+              backprop train --data my-images/ --class-names cat,dog --model 784-64:relu-1:sigmoid
               backprop train --resume runs/demo
+
+            The task is classification or regression: text labels, and integer targets with \
+            few distinct values (at most 20), are classes; other numbers are regression \
+            values (--task overrides; train prints which it chose and why). Classes are the \
+            distinct labels found, in numeric or alphabetical order (--class-names names \
+            them). The default loss follows the model: softmax cross-entropy over K outputs, \
+            binary cross-entropy for one sigmoid output and two classes, mean squared error \
+            for regression, whose targets are standardised (predictions and metrics in the \
+            original units).
             """
     )
 
     @Option(help: "Data: 'fashion-mnist', a directory of MNIST-format files, csv:PATH (with --target) or npy:X.npy,y.npy.")
     var data: String = "fashion-mnist"
 
-    @Option(help: "The target column of a CSV file, by name or index (negative counts from the end).")
+    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (negative counts from the end).")
     var target: String?
 
-    @Flag(help: "Standardise CSV or NPY features with the training data's mean and standard deviation.")
+    @Option(help: "classification or regression (default: inferred from the target, and printed).")
+    var task: String?
+
+    @Option(help: "Class names: NAME,NAME,… or a file with one per line; integer label i is the i-th name.")
+    var classNames: String?
+
+    @Option(help: "Validation data, read like the training data (same formats as --data; a folder's test split).")
+    var validationData: String?
+
+    @Option(help: "Test data for the final result and the report (same formats as --data; a folder's test split).")
+    var testData: String?
+
+    @Flag(help: "Standardise features with the training data's mean and standard deviation (tables per feature, images over all pixels).")
     var standardize = false
+
+    @Flag(inversion: .prefixedNo, help: "Standardise regression targets (the model learns standardised values; predictions and metrics are in the original units).")
+    var standardizeTarget = true
 
     @Option(help: "Model: a preset (\((ModelSpec.presetNames + ModelSpec.networkPresetNames).joined(separator: ", "))), a spec such as 784-300:relu-10:softmax, or a model.json architecture file.")
     var model: String = "mlp"
 
-    @Option(help: "Loss: cross-entropy (class labels), binary-cross-entropy, squared, mse. Default: cross-entropy.")
+    @Option(help: "Loss: cross-entropy, binary-cross-entropy, squared, mse. Default: cross-entropy for classes (binary cross-entropy for one output and two classes), mse for regression.")
     var loss: String?
 
     @Option(help: "Optimizer: \(AnyOptimizer<Float>.names.joined(separator: ", ")).")
     var optimizer: String = "momentum"
 
-    @Option(name: .customLong("lr"), help: "Learning rate α.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate α.")
     var learningRate: Double = 0.05
 
-    @Option(help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov).")
+    @Option(parsing: .unconditional, help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov).")
     var momentum: Double = 0.9
 
-    @Option(help: "L2 regularisation λ on the weights (eq. 3.34).")
+    @Option(parsing: .unconditional, help: "L2 regularisation λ on the weights (eq. 3.34).")
     var l2: Double = 0
 
-    @Option(help: "Examples per mini-batch: 1 is stochastic gradient descent, 'full' is (full-batch) gradient descent.")
+    @Option(parsing: .unconditional, help: "Examples per mini-batch: 1 is stochastic gradient descent, 'full' is (full-batch) gradient descent.")
     var batchSize: String = "64"
 
-    @Option(help: "Passes over the training data.")
+    @Option(parsing: .unconditional, help: "Passes over the training data.")
     var epochs: Int = 10
 
     @Option(help: "Learning-rate schedule: constant, cosine (to 0 over the run), step:EPOCHS:FACTOR, exponential:GAMMA.")
@@ -83,16 +116,16 @@ struct Train: ParsableCommand {
     @Option(help: "Weight initialiser of dense layers: normal:SIGMA, uniform:A:B, xavier-normal, xavier-uniform, he-normal, he-uniform, zeros (default: by activation).")
     var `init`: String?
 
-    @Option(help: "Seed of every random choice (initialisation, shuffling, validation split).")
+    @Option(parsing: .unconditional, help: "Seed of every random choice (initialisation, shuffling, validation split).")
     var seed: UInt64 = 42
 
-    @Option(help: "BLAS threads (default: BACKPROP_THREADS, or the machine's cores).")
+    @Option(parsing: .unconditional, help: "BLAS threads (default: BACKPROP_THREADS, or the machine's cores).")
     var threads: Int?
 
-    @Option(help: "Fraction of the training data held out for validation, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1).")
     var validationSplit: Double = 0
 
-    @Option(help: "Stop after PATIENCE epochs without improvement, keeping the best weights.")
+    @Option(parsing: .unconditional, help: "Stop after PATIENCE epochs without improvement, keeping the best weights.")
     var earlyStopping: Int?
 
     @Option(help: "Run directory (default: runs/<date-time>).")
@@ -109,7 +142,8 @@ struct Train: ParsableCommand {
 
     var settings: TrainingSettings {
         TrainingSettings(
-            data: data, target: target, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
+            data: data, target: target, task: task, classNames: classNames, validationData: validationData,
+            testData: testData, standardizeTarget: standardizeTarget, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
             momentum: momentum, l2: l2, batchSize: batchSize, epochs: epochs, initializer: `init`, seed: seed,
             validationSplit: validationSplit, earlyStopping: earlyStopping, standardize: standardize,
             schedule: schedule)
@@ -143,8 +177,15 @@ struct Train: ParsableCommand {
             throw ValidationError("--optimizer: \(error)")
         }
         let job = try TrainingJob(settings: settings, runDirectory: out ?? "runs")
-        _ = try job.lossKind()
+        if let loss { _ = try TrainingJob.parseLoss(loss) }
         _ = try job.learningRateSchedule()
+        _ = try settings.parsedTask()
+        if let classNames { _ = try parseClassNames(classNames) }
+        if let validationData { _ = try DataSource(validationData, flag: "--validation-data") }
+        if let testData { _ = try DataSource(testData, flag: "--test-data") }
+        if validationData != nil && validationSplit > 0 {
+            throw ValidationError("--validation-data and --validation-split exclude each other")
+        }
         if data.hasPrefix("csv:") && target == nil {
             throw ValidationError("--data \(data) needs --target COLUMN (a name or an index)")
         }

@@ -26,91 +26,56 @@ private func installInterruptHandler() {
     }
 }
 
-/// Data ready for training: features, labels, class names, and a held-out split.
+/// Data ready for training: the training set (task, classes, names and scaling decided
+/// by the library), and the validation and test sets read and prepared the same way.
 struct PreparedData {
-    var training: LabeledData<Float>
-    /// The test split (MNIST-format data) or nothing; the report evaluates on it.
-    var test: LabeledData<Float>?
-    var classNames: [String]
+    var training: Dataset<Float>
+    var validation: Dataset<Float>?
+    /// The test set (`--test-data`, or an MNIST-format folder's test split); the report
+    /// and the final line evaluate on it, or on the training set without one.
+    var test: Dataset<Float>?
     /// Width and height when the examples are images.
     var imageSize: (width: Int, height: Int)?
-    /// One example's shape.
-    var inputShape: [Int]
-    var standardization: Standardization?
 
-    var classCount: Int? {
-        if case .labels(_, let classes) = training.targets { return classes }
-        return nil
-    }
+    var inputShape: [Int] { training.exampleShape }
+    var classNames: [String] { training.classes?.names ?? [] }
+    var schema: DataSchema { DataSchema(describing: training) }
 }
 
-/// Where the data comes from: `fashion-mnist`, a directory of MNIST-format files,
-/// `csv:PATH` (with a target column) or `npy:FEATURES.npy,TARGETS.npy`.
-enum DataSource {
-    case mnist(directory: String)
-    case csv(path: String)
-    case npy(features: String, targets: String)
-
-    init(_ text: String) throws {
-        if text == "fashion-mnist" {
-            self = .mnist(directory: MNISTFormat.fashionMNISTDirectory)
-        } else if text.hasPrefix("csv:") {
-            self = .csv(path: String(text.dropFirst(4)))
-        } else if text.hasPrefix("npy:") {
-            let files = text.dropFirst(4).split(separator: ",").map(String.init)
-            guard files.count == 2 else {
-                throw ValidationError("--data: npy: takes two files, features and targets: npy:X.npy,y.npy (got '\(text)')")
-            }
-            self = .npy(features: files[0], targets: files[1])
-        } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("--data: '\(text)' is not 'fashion-mnist', a directory of MNIST-format files, csv:PATH or npy:X.npy,y.npy")
-            }
-            self = .mnist(directory: text)
+extension TrainingSettings {
+    /// Reads the training data and, in the same way, the validation and test data.
+    func prepareData(flatten: Bool) throws -> PreparedData {
+        let source = try DataSource(data)
+        var reading = DataReading(target: target, task: try parsedTask(), classNames: try classNames.map(parseClassNames),
+                                  flatten: false)
+        var (training, test) = try source.load(reading)
+        var imageSize: (width: Int, height: Int)?
+        if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
+        if flatten && training.features.rank > 2 {
+            training.features = training.features.flattenedBatch()
+            if let images = test?.features { test!.features = images.flattenedBatch() }
         }
+        reading.flatten = flatten
+        let reason = training.taskReason
+        training = try training.standardizedWithOwnStatistics(
+            features: standardize ? (source.holdsImages ? .global : .perFeature) : nil,
+            targets: standardizeTarget ?? true)
+        training.taskReason = reason
+        reading.schema = DataSchema(describing: training)
+        reading.target = nil
+        if let testData { test = try DataSource(testData, flag: "--test-data").load(reading).data } else {
+            test = try test.map { try reading.schema!.prepare($0) }
+        }
+        let validation = try validationData.map { try DataSource($0, flag: "--validation-data").load(reading).data }
+        return PreparedData(training: training, validation: validation, test: test, imageSize: imageSize)
     }
 
-    /// Loads the data; images are flattened for fully connected networks.
-    func load(flatten: Bool, target: String?, standardize: Bool) throws -> PreparedData {
-        switch self {
-        case .mnist(let directory):
-            let train = try MNISTFormat.load(.training, from: directory, as: Float.self)
-            let test = try MNISTFormat.load(.test, from: directory, as: Float.self)
-            let (h, w) = (train.images.shape[2], train.images.shape[3])
-            return PreparedData(
-                training: try labeled(train.dataset(flattened: flatten)), test: try labeled(test.dataset(flattened: flatten)),
-                classNames: train.classNames, imageSize: (w, h), inputShape: flatten ? [w * h] : [1, h, w])
-        case .csv(let path):
-            guard let target else { throw ValidationError("--data csv:\(path) needs --target COLUMN (a name or an index)") }
-            let column: CSVOptions.Column = Int(target).map { .index($0) } ?? .name(target)
-            let data = try CSVFormat.load(path, options: CSVOptions(
-                target: column, preprocessing: standardize ? .fit(.perFeature) : .none), as: Float.self)
-            return try tabular(data)
-        case .npy(let features, let targets):
-            var data = try Dataset<Float>(features: NPYArray(contentsOf: features), targets: NPYArray(contentsOf: targets),
-                                          file: features)
-            if flatten && data.features.rank > 2 { data.features = data.features.flattenedBatch() }
-            if standardize {
-                data = try data.standardized(with: Standardization(fittedTo: data.features, scope: .perFeature))
-            }
-            return try tabular(data)
+    func parsedTask() throws -> LearningTask? {
+        guard let task else { return nil }
+        guard let parsed = LearningTask(rawValue: task) else {
+            throw ValidationError("--task: '\(task)' is not classification or regression")
         }
-    }
-
-    private func tabular(_ data: Dataset<Float>) throws -> PreparedData {
-        var classNames: [String] = []
-        if case .classes(_, let classes) = data.targets { classNames = classes.names }
-        return PreparedData(training: try labeled(data), test: nil, classNames: classNames, imageSize: nil,
-                            inputShape: Array(data.features.shape.dropFirst()), standardization: data.standardization)
-    }
-
-    private func labeled(_ data: Dataset<Float>) throws -> LabeledData<Float> {
-        switch data.targets {
-        case .classes(let labels, let classes)?: return try LabeledData(features: data.features, targets: .labels(labels, classes: classes.count))
-        case .values(let values)?: return try LabeledData(features: data.features, targets: .values(values))
-        case nil: throw ValidationError("--data: the data has no targets to train on")
-        }
+        return parsed
     }
 }
 
@@ -135,9 +100,14 @@ struct TrainingJob {
         }
     }
 
-    /// The network: a preset, a compact spec or a JSON architecture file (model.json).
-    func buildModel(inputShape: [Int], classes: Int) throws -> Sequential<Float> {
+    /// The network: a preset (its output layer made for the data: a softmax over the
+    /// classes, or identity outputs for regression), a compact spec or a JSON architecture
+    /// file (model.json); checked against the data's example shape.
+    func buildModel(for data: Dataset<Float>) throws -> Sequential<Float> {
+        let inputShape = data.exampleShape
         let inputSize = inputShape.reduce(1, *)
+        let outputs = data.targets?.width ?? 1
+        let outputActivation: Activation = data.task == .regression ? .identity : .softmax
         if settings.model.hasSuffix(".json") {
             let architecture = try ModelArchitecture(contentsOf: settings.model)
             if let expected = architecture.inputShape, expected != inputShape {
@@ -145,7 +115,8 @@ struct TrainingJob {
             }
             return try architecture.makeModel(Float.self, seed: settings.seed, file: settings.model)
         }
-        if let network = ModelSpec.network(preset: settings.model, classes: classes, as: Float.self, seed: settings.seed) {
+        if let network = ModelSpec.network(preset: settings.model, outputs: outputs, outputActivation: outputActivation,
+                                           as: Float.self, seed: settings.seed) {
             let expected = ModelSpec.networkInputShape(preset: settings.model)!
             guard expected == inputShape else {
                 throw ValidationError("--model: \(settings.model) takes inputs of shape \(expected), the data has \(inputShape)")
@@ -153,7 +124,8 @@ struct TrainingJob {
             return network
         }
         var spec: ModelSpec
-        if let preset = ModelSpec.preset(settings.model, inputSize: inputSize, classes: classes) {
+        if let preset = ModelSpec.preset(settings.model, inputSize: inputSize, outputs: outputs,
+                                         outputActivation: outputActivation) {
             spec = preset
         } else {
             spec = try ModelSpec(parsing: settings.model)
@@ -165,8 +137,15 @@ struct TrainingJob {
         return spec.build(Float.self, seed: settings.seed)
     }
 
-    func lossKind() throws -> Loss {
-        switch settings.loss ?? defaultLoss {
+    /// The loss asked for with --loss, or the one recommended for the data and model.
+    func loss(for data: Dataset<Float>, model: Sequential<Float>) throws -> Loss {
+        if let name = settings.loss { return try Self.parseLoss(name) }
+        let outputs = (try? model.outputShape(forInput: data.exampleShape))?.reduce(1, *) ?? 0
+        return data.targets.map { Loss.recommended(for: $0, outputs: outputs) } ?? .crossEntropy
+    }
+
+    static func parseLoss(_ name: String) throws -> Loss {
+        switch name {
         case "cross-entropy", "crossentropy", "ce": return .crossEntropy
         case "binary-cross-entropy", "bce", "logistic": return .binaryCrossEntropy
         case "squared": return .squared
@@ -175,12 +154,12 @@ struct TrainingJob {
         }
     }
 
-    func fitConfiguration() throws -> FitConfiguration {
+    func fitConfiguration(loss: Loss) throws -> FitConfiguration {
         try FitConfiguration(
             epochs: settings.epochs,
             batchSize: settings.batchSize == "full" ? .full : .examples(Int(settings.batchSize) ?? 0),
-            loss: lossKind(), seed: settings.seed,
-            validation: settings.validationSplit > 0 ? .split(settings.validationSplit) : .none,
+            loss: loss, seed: settings.seed,
+            validation: settings.validationSplit > 0 && settings.validationData == nil ? .split(settings.validationSplit) : .none,
             schedule: learningRateSchedule(), earlyStoppingPatience: settings.earlyStopping)
     }
 
@@ -200,27 +179,21 @@ struct TrainingJob {
         throw ValidationError("--schedule: '\(settings.schedule)' is not constant, cosine, step:EPOCHS:FACTOR or exponential:GAMMA")
     }
 
-    /// Cross-entropy for class labels, mean squared error for values.
-    var defaultLoss = "cross-entropy"
-
     static let settingsFileName = "run.json"
     static let checkpointFileName = "checkpoint.safetensors"
 
     /// Trains from the start, or from the checkpoint in the run directory when `resuming`.
     mutating func run(style: ProgressStyle, resuming: Bool = false) throws {
-        let data = try DataSource(settings.data).load(
-            flatten: !(try modelTakesImages), target: settings.target, standardize: settings.standardize)
-        if data.classCount == nil { defaultLoss = "mse" }
-        let outputs: Int
-        switch data.training.targets {
-        case .labels(_, let classes): outputs = classes
-        case .values(let values): outputs = values.count / max(values.shape.first ?? 1, 1)
-        }
-        let model = try buildModel(inputShape: data.inputShape, classes: outputs)
+        let data = try settings.prepareData(flatten: !(try modelTakesImages))
+        let model = try buildModel(for: data.training)
+        let loss = try loss(for: data.training, model: model)
+        // Everything about the data and the model is checked before any file is written.
+        try checkCompatibility(of: model, with: data.training, loss: loss)
+        for other in [data.validation, data.test].compactMap({ $0 }) { try checkCompatibility(of: model, with: other, loss: loss) }
         var optimizer = try AnyOptimizer<Float>(
             name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.l2)
-        let configuration = try fitConfiguration()
+        let configuration = try fitConfiguration(loss: loss)
         let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs)]
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
         if resuming {
@@ -240,14 +213,19 @@ struct TrainingJob {
             try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
             trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
             if style != .quiet && style != .json {
+                print(taskLine(data.training))
+                if let standardization = data.training.targetStandardization {
+                    print("target standardised: mean \(format(standardization.mean)), standard deviation \(format(standardization.standardDeviation)); predictions are in the original units")
+                }
+                print("loss: \(loss.displayName)")
                 print("BLAS: \(BLAS.info)")
-                print(model.summary(inputShape: data.inputShape))
+                print(try model.summary(inputShape: data.inputShape))
             }
         }
         installInterruptHandler()
         trainer.stopRequested = { interruptCount > 0 }
         let started = Date()
-        let history = try trainer.run(data: data.training)
+        let history = try trainer.run(data: data.training, validationData: data.validation)
         if history.isInterrupted {
             let progress = trainer.progress
             try Checkpoint(
@@ -263,36 +241,64 @@ struct TrainingJob {
                 """.utf8))
             throw ExitCode(130)
         }
-        try ModelFile.save(model, to: directory.path, inputShape: data.inputShape,
-                           classNames: data.classNames.isEmpty ? nil : data.classNames,
-                           preprocessing: data.standardization.map { try JSONValue(encoding: $0) })
+        try ModelFile.save(model, architecture: architecture(of: model, data: data), to: directory.path)
         try? FileManager.default.removeItem(atPath: file(Self.checkpointFileName))
-        try finish(model: model, history: history, data: data, seconds: Date().timeIntervalSince(started), style: style)
+        if let best = history.bestEpoch, style != .quiet && style != .json {
+            let monitored = data.validation != nil || settings.validationSplit > 0 ? "validation loss" : "training loss"
+            print("early stopping: kept the weights of epoch \(best + 1) (lowest \(monitored)), \(history.stoppedEarly ? "stopped after epoch \(history.epochs.count)" : "trained all \(history.epochs.count) epochs")")
+        }
+        try finish(model: model, loss: loss, history: history, data: data, seconds: Date().timeIntervalSince(started),
+                   style: style)
+    }
+
+    /// model.json: the layers, and what the data was (task, classes, feature and target
+    /// names, standardisations), so that evaluate and predict read new data the same way.
+    func architecture(of model: Sequential<Float>, data: PreparedData) throws -> ModelArchitecture {
+        let schema = data.schema
+        var architecture = try ModelArchitecture(
+            describing: model, inputShape: data.inputShape, classNames: schema.classes?.names,
+            preprocessing: schema.standardization.map { try JSONValue(encoding: $0) })
+        architecture.task = schema.task?.rawValue
+        architecture.featureNames = schema.featureNames
+        architecture.targetName = schema.targetName
+        architecture.targetPreprocessing = try schema.targetStandardization.map { try JSONValue(encoding: $0) }
+        return architecture
+    }
+
+    /// The line that says which task was chosen, why, and how to choose the other.
+    func taskLine(_ data: Dataset<Float>) -> String {
+        guard let task = data.task else { return "task: none (the data has no targets)" }
+        let other: LearningTask = task == .classification ? .regression : .classification
+        let why = settings.task != nil ? "as asked with --task" : (data.taskReason ?? "from the data")
+        var line = "task: \(task.rawValue) (\(why)"
+        let textLabels = data.classes.map { $0.names.contains { Double($0) == nil } } ?? false
+        if settings.task == nil && !data.featureNames.isEmpty && !textLabels { line += "; --task \(other.rawValue) to override" }
+        line += ")"
+        if let classes = data.classes {
+            line += "; \(classes.count) classes: \(classes.names.prefix(12).joined(separator: ", "))\(classes.count > 12 ? ", …" : "")"
+        }
+        return line
     }
 
     func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// Evaluates on the test set, writes history.csv and report.html, prints the result.
-    func finish(model: Sequential<Float>, history: History, data: PreparedData, seconds: Double,
+    /// Evaluates on the test set (or the training set), writes history.csv and
+    /// report.html, prints the result.
+    func finish(model: Sequential<Float>, loss: Loss, history: History, data: PreparedData, seconds: Double,
                 style: ProgressStyle) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try historyCSV(history).write(to: directory.appendingPathComponent("history.csv"), atomically: true, encoding: .utf8)
-        let loss = try lossKind()
-        var testMetrics = Metrics(loss: .nan)
+        try writeAtomically(Data(historyCSV(history).utf8), to: file("history.csv"))
+        let test = data.test ?? data.training
+        let name = data.test == nil ? "training" : "test"
+        let metrics = try evaluate(model, on: test, loss: loss)
         var report = Report(
             title: "Backprop: \(settings.model) on \(settings.data)", history: history, classNames: data.classNames,
-            confusion: [], testMetrics: testMetrics, misclassified: [], filters: [],
-            summary: model.summary(inputShape: data.inputShape), settings: settingsTable(seconds: seconds))
-        let test = data.test ?? data.training
-        report.evaluationName = data.test == nil ? "training set" : "test set"
-        testMetrics = evaluate(model, on: test, loss: loss)
-        report.testMetrics = testMetrics
-        if case .labels(let labels, let classes) = test.targets {
-            let predicted = model.predict(test.features, batchSize: 2048).argmax(alongAxis: -1)
-            var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
-            for (p, a) in zip(predicted, labels) { confusion[a][p] += 1 }
-            report.confusion = confusion
-            report.testMetrics = testMetrics
+            testMetrics: metrics, summary: try model.summary(inputShape: data.inputShape),
+            settings: settingsTable(loss: loss, data: data, history: history, seconds: seconds))
+        report.evaluationName = "\(name) set"
+        if case .classes(let labels, let classes)? = test.targets {
+            let predicted = model.predictedClasses(test.features)
+            report.confusion = confusionMatrix(predicted: predicted, actual: labels, classes: classes.count)
             if let size = data.imageSize {
                 let pixels = size.width * size.height
                 let wrong = zip(predicted, labels).enumerated().filter { $0.element.0 != $0.element.1 }.prefix(40)
@@ -302,20 +308,25 @@ struct TrainingJob {
                 }
                 report.filters = firstLayerFilters(model, size: size)
             }
+        } else if case .values(let values)? = test.targets {
+            let restore = test.targetStandardization
+            let predicted = try model.predictedValues(test.features, targetStandardization: restore)
+            let actual = try restore.map { try $0.restored(values) } ?? values
+            report.regression = Report.Regression(
+                predicted: predicted.scalars.map(Double.init), actual: actual.scalars.map(Double.init),
+                targetName: data.training.targetName ?? "target")
         }
-        try report.html().write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
-        let name = data.test == nil ? "training" : "test"
-        let summary = String(format: "\(name) loss %.4f", testMetrics.loss)
-            + (testMetrics.accuracy.map { String(format: ", \(name) accuracy %.4f", $0) } ?? "")
-            + (testMetrics.meanSquaredError.map { String(format: ", \(name) MSE %.4f", $0) } ?? "")
+        try writeAtomically(Data(report.html().utf8), to: file("report.html"))
         if style == .json {
-            var object: [String: Any] = ["\(name)_loss": testMetrics.loss, "run_directory": directory.path]
-            object["\(name)_accuracy"] = testMetrics.accuracy
-            object["\(name)_mse"] = testMetrics.meanSquaredError
+            var object = metricsJSON(metrics, prefix: "\(name)_")
+            object["run_directory"] = directory.path
+            object["task"] = data.training.task?.rawValue
+            if !data.classNames.isEmpty { object["classes"] = data.classNames }
+            if let best = history.bestEpoch { object["best_epoch"] = best + 1 }
             let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: json, as: UTF8.self))
         } else {
-            print("\(summary); run directory \(directory.path)")
+            print("\(name) \(metricsText(metrics, prefix: name)); run directory \(directory.path)")
         }
     }
 
@@ -339,15 +350,54 @@ struct TrainingJob {
         }
     }
 
-    func settingsTable(seconds: Double) -> [(String, String)] {
-        [("data", settings.data), ("model", settings.model), ("loss", settings.loss ?? "cross-entropy"),
-         ("optimizer", settings.optimizer), ("learning rate", "\(settings.learningRate) (\(settings.schedule))"),
-         ("momentum", "\(settings.momentum)"), ("L2 λ", "\(settings.l2)"), ("batch size", settings.batchSize),
-         ("epochs", "\(settings.epochs)"), ("initialiser", settings.initializer ?? "by activation"),
-         ("seed", "\(settings.seed)"), ("validation split", "\(settings.validationSplit)"),
-         ("early stopping", settings.earlyStopping.map(String.init) ?? "off"), ("BLAS", BLAS.info.description),
-         ("training time", String(format: "%.1f s", seconds))]
+    /// The settings in force, as the report shows them: the loss used, momentum only for
+    /// optimisers that have it, the standardisations applied.
+    func settingsTable(loss: Loss, data: PreparedData, history: History, seconds: Double) -> [(String, String)] {
+        var rows: [(String, String)] = [("data", settings.data)]
+        if let validation = settings.validationData { rows.append(("validation data", validation)) }
+        if let test = settings.testData { rows.append(("test data", test)) }
+        rows += [("task", taskLine(data.training).dropFirst(6).description), ("model", settings.model),
+                 ("loss", loss.displayName), ("optimizer", settings.optimizer),
+                 ("learning rate", "\(settings.learningRate) (\(settings.schedule))")]
+        if AnyOptimizer<Float>.usesMomentum(settings.optimizer) { rows.append(("momentum", "\(settings.momentum)")) }
+        rows += [("L2 λ", "\(settings.l2)"), ("batch size", settings.batchSize), ("epochs", "\(settings.epochs)"),
+                 ("initialiser", settings.initializer ?? "by activation"), ("seed", "\(settings.seed)")]
+        if let standardization = data.training.standardization {
+            rows.append(("features standardised", standardization.scope == .global ? "one mean and deviation over all values" : "per feature"))
+        }
+        if data.training.targetStandardization != nil { rows.append(("target standardised", "yes; metrics in original units")) }
+        if data.validation == nil { rows.append(("validation split", "\(settings.validationSplit)")) }
+        var stopping = settings.earlyStopping.map { "patience \($0)" } ?? "off"
+        if let best = history.bestEpoch { stopping += "; kept epoch \(best + 1)" }
+        rows += [("early stopping", stopping), ("BLAS", BLAS.info.description),
+                 ("training time", String(format: "%.1f s", seconds))]
+        return rows
     }
+}
+
+func format(_ values: [Double]) -> String {
+    values.map { String(format: "%.6g", $0) }.joined(separator: ", ")
+}
+
+/// Metrics as words: accuracy for classification; R², RMSE, MAE for regression.
+func metricsText(_ metrics: Metrics, prefix name: String) -> String {
+    var text = String(format: "loss %.4f", metrics.loss)
+    if let accuracy = metrics.accuracy { text += String(format: ", \(name) accuracy %.4f", accuracy) }
+    if let r2 = metrics.rSquared { text += String(format: ", \(name) R² %.4f", r2) }
+    if let rmse = metrics.rootMeanSquaredError { text += String(format: ", RMSE %.6g", rmse) }
+    if let mae = metrics.meanAbsoluteError { text += String(format: ", MAE %.6g", mae) }
+    return text
+}
+
+/// Metrics as JSON keys with a prefix (`test_accuracy`, `validation_r2`, …).
+func metricsJSON(_ metrics: Metrics, prefix: String) -> [String: Any] {
+    var object: [String: Any] = ["\(prefix)loss": metrics.loss]
+    object["\(prefix)accuracy"] = metrics.accuracy
+    object["\(prefix)mse"] = metrics.meanSquaredError
+    object["\(prefix)rmse"] = metrics.rootMeanSquaredError
+    object["\(prefix)mae"] = metrics.meanAbsoluteError
+    object["\(prefix)r2"] = metrics.rSquared.flatMap { $0.isFinite ? $0 : nil }
+    return object
 }
 
 /// `normal:0.1`, `uniform:-0.1:0.1`, `xavier-normal`, `he-uniform`, `zeros`, `constant:0.5`.

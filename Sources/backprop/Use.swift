@@ -10,52 +10,43 @@ import Training
 struct SavedModel {
     let model: Sequential<Float>
     let architecture: ModelArchitecture
-    let standardization: Standardization?
+    /// The training data's task, classes, feature and target names, standardisations.
+    let schema: DataSchema
 
     init(directory: String) throws {
         let loaded = try ModelFile.load(Float.self, from: directory)
         model = loaded.model
         architecture = loaded.architecture
-        standardization = try architecture.preprocessing.map { try $0.decoded(as: Standardization.self) }
+        let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
+        func decoded(_ value: JSONValue?, _ key: String) throws -> Standardization? {
+            do { return try value.map { try $0.decoded(as: Standardization.self) } } catch {
+                throw ValidationError("--model: \(file): \(key) is not a standardisation this version reads")
+            }
+        }
+        let classes = try architecture.classNames.map { try ClassLabels(validating: $0, source: file) }
+        schema = DataSchema(
+            task: architecture.task.flatMap(LearningTask.init(rawValue:)) ?? (classes != nil ? .classification : nil),
+            classes: classes, featureNames: architecture.featureNames, targetName: architecture.targetName,
+            standardization: try decoded(architecture.preprocessing, "preprocessing"),
+            targetStandardization: try decoded(architecture.targetPreprocessing, "targetPreprocessing"))
     }
 
     var takesImages: Bool { (architecture.inputShape?.count ?? 1) > 1 }
-    var classes: ClassLabels? { architecture.classNames.map { ClassLabels(names: $0) } }
 
-    /// Examples to run the model on: the test split of MNIST-format data, a single IDX
-    /// images file, `csv:PATH` (the target column, if named, left out of the features and
-    /// kept as targets) or `npy:X.npy[,y.npy]`; standardised as the training data was.
-    func load(_ source: String, target: String?) throws -> Dataset<Float> {
-        var data: Dataset<Float>
-        if source.hasPrefix("csv:") {
-            let column: CSVOptions.Column? = target.map { Int($0).map { .index($0) } ?? .name($0) }
-            data = try CSVFormat.load(String(source.dropFirst(4)), options: CSVOptions(
-                target: column, targetKind: classes == nil ? .values : .classes, classes: classes), as: Float.self)
-        } else if source.hasPrefix("npy:") {
-            let files = source.dropFirst(4).split(separator: ",").map(String.init)
-            guard (1...2).contains(files.count) else {
-                throw ValidationError("--data: npy: takes one or two files: npy:X.npy or npy:X.npy,y.npy")
-            }
-            data = try Dataset(features: NPYArray(contentsOf: files[0]),
-                               targets: files.count == 2 ? NPYArray(contentsOf: files[1]) : nil,
-                               classes: classes, file: files[0])
-        } else if source.hasSuffix(".gz") || source.contains("idx") {
-            let images = try IDXArray(contentsOf: source)
-            guard images.shape.count == 3 else {
-                throw ValidationError("--data: \(source) holds shape \(images.shape), not images [N, height, width]")
-            }
-            let scale = images.type == .uint8 ? 1.0 / 255 : 1.0
-            data = Dataset(features: Tensor(shape: [images.shape[0], 1, images.shape[1], images.shape[2]],
-                                            scalars: images.scalars(Float.self, scale: scale)))
-        } else {
-            let directory = source == "fashion-mnist" ? MNISTFormat.fashionMNISTDirectory : source
-            data = try MNISTFormat.load(.test, from: directory, classNames: architecture.classNames, as: Float.self)
-                .dataset()
+    /// Examples to run the model on (see ``DataSource``): a folder's test split, a single
+    /// IDX images file, `csv:PATH` (columns matched to the model's features by name; the
+    /// target column, the recorded one or `target`, kept as targets when present) or
+    /// `npy:X.npy[,y.npy]`; standardised as the training data was; checked against the
+    /// model's input shape.
+    func load(_ source: String, target: String?, requiresTarget: Bool) throws -> Dataset<Float> {
+        let reading = DataReading(target: target, flatten: !takesImages, schema: schema, requiresTarget: requiresTarget)
+        let data = try DataSource(source, allowsFeaturesOnly: true).load(reading).data
+        let shape = data.exampleShape
+        if let expected = architecture.inputShape, shape != expected {
+            throw ValidationError("--data: the model takes examples of shape \(expected), the data has \(shape)")
         }
-        if !takesImages && data.features.rank > 2 { data.features = data.features.flattenedBatch() }
-        if let standardization, data.standardization == nil { data = try data.standardized(with: standardization) }
-        if let expected = architecture.inputShape, Array(data.features.shape.dropFirst()) != expected {
-            throw ValidationError("--data: the model takes examples of shape \(expected), the data has \(Array(data.features.shape.dropFirst()))")
+        do { _ = try model.outputShape(forInput: shape) } catch {
+            throw ValidationError("--data: the model does not take examples of shape \(shape): \(error)")
         }
         return data
     }
@@ -63,53 +54,54 @@ struct SavedModel {
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Loss, accuracy and confusion matrix of a saved model on a data set.",
+        abstract: "Loss and accuracy with a confusion matrix, or R², RMSE and MAE, of a saved model on a data set.",
         discussion: """
+            The data is read as the training data was: the same target column and classes, \
+            CSV columns matched to the model's features by name (in any order), the same \
+            standardisation. Regression metrics are in the target's original units.
+
             Examples:
               backprop evaluate --model runs/demo                      # Fashion-MNIST's test set
-              backprop evaluate --model runs/iris --data csv:iris-test.csv --target species
+              backprop evaluate --model runs/iris --data csv:iris-test.csv
             """
     )
 
     @Option(help: "The run directory (model.json + model.safetensors).")
     var model: String
 
-    @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files, csv:PATH or npy:X.npy,y.npy.")
+    @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files (test split), csv:PATH or npy:X.npy,y.npy.")
     var data: String = "fashion-mnist"
 
-    @Option(help: "The target column of a CSV file, by name or index.")
+    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (default: the one the model was trained on).")
     var target: String?
 
     func run() throws {
         try CommandFailure.reporting {
             let saved = try SavedModel(directory: model)
-            let examples = try saved.load(data, target: target)
-            let (targets, loss): (Targets<Float>, Loss)
-            switch examples.targets {
-            case .classes(let labels, let classes)?: (targets, loss) = (.labels(labels, classes: classes.count), .crossEntropy)
-            case .values(let values)?: (targets, loss) = (.values(values), .meanSquaredError)
-            case nil: throw ValidationError("--data: \(data) has no targets to evaluate against (give --target for CSV)")
+            let examples = try saved.load(data, target: target, requiresTarget: true)
+            guard let targets = examples.targets else {
+                throw ValidationError("--data: \(data) has no targets to evaluate against")
             }
-            let labeled = try LabeledData(features: examples.features, targets: targets)
-            let metrics = evaluate(saved.model, on: labeled, loss: loss)
-            print(String(format: "examples %d\nloss %.4f", labeled.count, metrics.loss))
+            let outputs = (try? saved.model.outputShape(forInput: examples.exampleShape))?.reduce(1, *) ?? 0
+            let metrics = try evaluate(saved.model, on: examples, loss: Loss.recommended(for: targets, outputs: outputs))
+            print(String(format: "examples %d\nloss %.4f", examples.count, metrics.loss))
             if let accuracy = metrics.accuracy { print(String(format: "accuracy %.4f", accuracy)) }
-            if let mse = metrics.meanSquaredError { print(String(format: "mse %.4f\nmae %.4f", mse, metrics.meanAbsoluteError ?? 0)) }
-            if case .labels(let labels, let count) = targets {
-                let names = saved.architecture.classNames ?? (0..<count).map(String.init)
-                let predicted = saved.model.predict(examples.features, batchSize: 2048).argmax(alongAxis: -1)
+            if let mse = metrics.meanSquaredError, let rmse = metrics.rootMeanSquaredError, let mae = metrics.meanAbsoluteError {
+                print(String(format: "mse %.6g\nrmse %.6g\nmae %.6g\nr2 %.4f", mse, rmse, mae, metrics.rSquared ?? .nan))
+            }
+            if case .classes(let labels, let classes) = targets {
+                let predicted = saved.model.predictedClasses(examples.features)
                 print("confusion matrix (rows: actual, columns: predicted)")
-                print(confusionMatrixText(predicted: predicted, actual: labels, names: names))
+                print(confusionMatrixText(confusionMatrix(predicted: predicted, actual: labels, classes: classes.count),
+                                          names: classes.names))
             }
         }
     }
 }
 
-func confusionMatrixText(predicted: [Int], actual: [Int], names: [String]) -> String {
-    var matrix = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
-    for (p, a) in zip(predicted, actual) { matrix[a][p] += 1 }
+func confusionMatrixText(_ matrix: [[Int]], names: [String]) -> String {
     let width = max(names.map(\.count).max() ?? 1, 6)
-    let cell = max(String(predicted.count).count, 4)
+    let cell = max(String(matrix.joined().reduce(0, +)).count, 4)
     func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(n - s.count, 0)) + s }
     var lines = [pad("", width) + " " + (0..<names.count).map { pad(String($0), cell) }.joined(separator: " ")]
     for (i, row) in matrix.enumerated() {
@@ -132,10 +124,10 @@ struct Predict: ParsableCommand {
     @Option(help: "The run directory (model.json + model.safetensors).")
     var model: String
 
-    @Option(help: "Input: an IDX images file, MNIST-format directory (test split), csv:PATH or npy:X.npy.")
+    @Option(help: "Input: an IDX images file, an MNIST-format directory (test split), csv:PATH or npy:X.npy.")
     var data: String
 
-    @Option(help: "A CSV target column to leave out of the features, by name or index.")
+    @Option(parsing: .unconditional, help: "A CSV target column to leave out of the features (default: the one the model was trained on, when present).")
     var target: String?
 
     @Option(help: "Output format: csv or json.")
@@ -151,12 +143,18 @@ struct Predict: ParsableCommand {
     func run() throws {
         try CommandFailure.reporting {
             let saved = try SavedModel(directory: model)
-            let examples = try saved.load(data, target: target)
-            let outputs = saved.model.predict(examples.features, batchSize: 2048)
-            let width = outputs.count / max(examples.count, 1)
-            let names = saved.architecture.classNames
-            let rows = (0..<examples.count).map { Array(outputs.scalars[($0 * width)..<(($0 + 1) * width)]) }
-            let text = format == "csv" ? predictionsCSV(rows, classNames: names) : try predictionsJSON(rows, classNames: names)
+            let examples = try saved.load(data, target: target, requiresTarget: false)
+            let prediction: Predictions
+            if let classes = saved.schema.classes {
+                prediction = .classes(rows(saved.model.classProbabilities(examples.features)), names: classes.names)
+            } else {
+                let values = try saved.model.predictedValues(
+                    examples.features, targetStandardization: saved.schema.targetStandardization)
+                let columns = values.count / max(examples.count, 1)
+                let name = saved.schema.targetName ?? "y"
+                prediction = .values(rows(values), names: columns == 1 ? [name] : (0..<columns).map { "\(name)_\($0)" })
+            }
+            let text = format == "csv" ? prediction.csv() : try prediction.json()
             if let output {
                 try writeAtomically(Data(text.utf8), to: output)
             } else {
@@ -164,30 +162,53 @@ struct Predict: ParsableCommand {
             }
         }
     }
+
+    private func rows(_ tensor: Tensor<Float>) -> [[Float]] {
+        let count = tensor.shape.first ?? 0
+        let width = tensor.count / max(count, 1)
+        return (0..<count).map { Array(tensor.scalars[($0 * width)..<(($0 + 1) * width)]) }
+    }
 }
 
-func predictionsCSV(_ rows: [[Float]], classNames: [String]?) -> String {
-    var lines: [String] = []
-    if let classNames {
-        lines.append((["index", "class", "label"] + classNames.map { "p_\($0.replacingOccurrences(of: ",", with: " "))" }).joined(separator: ","))
-        for (i, p) in rows.enumerated() {
-            let best = p.indices.max { p[$0] < p[$1] } ?? 0
-            lines.append(([String(i), String(best), classNames[best].replacingOccurrences(of: ",", with: " ")]
-                          + p.map { String(format: "%.6g", $0) }).joined(separator: ","))
+/// A saved model's predictions: class probabilities with the class names, or values in
+/// the target's units.
+enum Predictions {
+    case classes([[Float]], names: [String])
+    case values([[Float]], names: [String])
+
+    /// `index,class,label,p_NAME…` rows, or `index,TARGET…` rows.
+    func csv() -> String {
+        func field(_ text: String) -> String { text.replacingOccurrences(of: ",", with: " ") }
+        var lines: [String] = []
+        switch self {
+        case .classes(let rows, let names):
+            lines.append((["index", "class", "label"] + names.map { "p_\(field($0))" }).joined(separator: ","))
+            for (i, p) in rows.enumerated() {
+                let best = p.indices.max { p[$0] < p[$1] } ?? 0
+                lines.append(([String(i), String(best), field(names[best])] + p.map { String(format: "%.6g", $0) })
+                    .joined(separator: ","))
+            }
+        case .values(let rows, let names):
+            lines.append((["index"] + names.map(field)).joined(separator: ","))
+            for (i, y) in rows.enumerated() {
+                lines.append(([String(i)] + y.map { String(format: "%.8g", $0) }).joined(separator: ","))
+            }
         }
-    } else {
-        lines.append((["index"] + (rows.first ?? []).indices.map { "y\($0)" }).joined(separator: ","))
-        for (i, y) in rows.enumerated() { lines.append(([String(i)] + y.map { String(format: "%.6g", $0) }).joined(separator: ",")) }
+        return lines.joined(separator: "\n") + "\n"
     }
-    return lines.joined(separator: "\n") + "\n"
-}
 
-func predictionsJSON(_ rows: [[Float]], classNames: [String]?) throws -> String {
-    let objects: [[String: Any]] = rows.enumerated().map { i, p in
-        guard let classNames else { return ["index": i, "values": p.map(Double.init)] }
-        let best = p.indices.max { p[$0] < p[$1] } ?? 0
-        return ["index": i, "class": best, "label": classNames[best], "probabilities": p.map(Double.init)]
+    func json() throws -> String {
+        let objects: [[String: Any]]
+        switch self {
+        case .classes(let rows, let names):
+            objects = rows.enumerated().map { i, p in
+                let best = p.indices.max { p[$0] < p[$1] } ?? 0
+                return ["index": i, "class": best, "label": names[best], "probabilities": p.map(Double.init)]
+            }
+        case .values(let rows, _):
+            objects = rows.enumerated().map { i, y in ["index": i, "values": y.map(Double.init)] }
+        }
+        let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
-    let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
-    return String(decoding: data, as: UTF8.self) + "\n"
 }

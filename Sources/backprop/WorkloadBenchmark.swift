@@ -116,13 +116,9 @@ struct WorkloadBenchmark: ParsableCommand {
     }
 
     /// Fashion-MNIST's training and test sets, images flattened to 784 or as [N, 1, 28, 28].
-    private func fashionMNIST(images: Bool = false) throws -> (LabeledData<Float>, LabeledData<Float>) {
-        let train = try MNISTFormat.load(.training, as: Float.self)
-        let test = try MNISTFormat.load(.test, as: Float.self)
-        return (try LabeledData(features: images ? train.images : train.flattenedImages,
-                                targets: .labels(train.labels, classes: 10)),
-                try LabeledData(features: images ? test.images : test.flattenedImages,
-                                targets: .labels(test.labels, classes: 10)))
+    private func fashionMNIST(images: Bool = false) throws -> (Dataset<Float>, Dataset<Float>) {
+        let (train, test) = try MNISTFormat.loadSplits(as: Float.self)
+        return (train.dataset(flattened: !images), test.dataset(flattened: !images))
     }
 
     /// Trains `model` with SGD, as the peers' scripts do; the epoch time is the median of
@@ -141,7 +137,7 @@ struct WorkloadBenchmark: ParsableCommand {
         let timedEpochs = times.count >= 4 ? 1..<4 : times.count - 1..<times.count
         let timed = Array(times[timedEpochs])
         let gemmShare = timedEpochs.map { productTimer.seconds[$0] / times[$0] }
-        let accuracy = evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0
+        let accuracy = try evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0
         return [
             "epoch_s": median(timed), "epoch_times_s": times.map { ($0 * 1000).rounded() / 1000 },
             "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": median(gemmShare),
@@ -223,7 +219,7 @@ struct WorkloadBenchmark: ParsableCommand {
         return [
             "batch10000_samples_per_s": 10_000 / median(big), "batch10000_ms_per_call": median(big) * 1000,
             "batch1_us_per_sample": small / 1000 * 1e6, "batch1_samples_per_s": 1000 / small,
-            "test_acc": evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0,
+            "test_acc": try evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0,
         ]
     }
 }

@@ -50,7 +50,7 @@ struct CSVTests {
         guard case .values(let values) = data.targets else { Issue.record("not values"); return }
         #expect(values.shape == [3, 1])
         #expect(values.scalars == [10, 2, 30])
-        let classes = try load(text, CSVOptions(target: .name("y"), targetKind: .classes))
+        let classes = try load(text, CSVOptions(target: .name("y"), task: .classification))
         guard case .classes(let labels, let names) = classes.targets else { Issue.record("no classes"); return }
         #expect(names.names == ["2", "10", "30"])
         #expect(labels == [1, 0, 2])
@@ -123,7 +123,7 @@ struct CSVTests {
         #expect(error == .nonFinite(file: "t.csv", row: 3, column: CSVColumn(index: 1, name: "b"), value: "NaN"))
         #expect(error?.description == "t.csv: row 3, column 'b' (index 1): 'NaN' is not a finite number")
         #expect(throws: DatasetError.nonFinite(file: "t.csv", row: 2, column: CSVColumn(index: 1, name: "y"), value: "inf")) {
-            try load("a,y\n1,inf\n", CSVOptions(target: .name("y"), targetKind: .values))
+            try load("a,y\n1,inf\n", CSVOptions(target: .name("y"), task: .regression))
         }
     }
 

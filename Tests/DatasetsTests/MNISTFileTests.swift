@@ -39,14 +39,20 @@ struct MNISTFileTests {
         #expect(error?.description.contains("t10k-images-idx3-ubyte has 2 images") == true)
     }
 
-    @Test("a label outside the classes is a typed error naming the image")
+    @Test("a label outside the named classes is a typed error naming it; without names the labels found are the classes")
     func labelOutOfRange() throws {
         let directory = try mnistDirectory(
             images: idxBytes(type: 0x08, shape: [2, 1, 1], payload: [0, 0]),
             labels: idxBytes(type: 0x08, shape: [2], payload: [9, 10]))
         defer { try? FileManager.default.removeItem(at: directory) }
-        let error = #expect(throws: DatasetError.self) { try MNISTFormat.load(.test, from: directory.path, as: Float.self) }
-        #expect(error?.description.hasSuffix("label 10 of image 1 is outside the 10 classes") == true)
+        let names = MNISTFormat.fashionMNISTClassNames
+        let error = #expect(throws: DatasetError.self) {
+            try MNISTFormat.load(.test, from: directory.path, classNames: names, as: Float.self)
+        }
+        #expect(error?.description.contains("label '10' is neither one of the 10 class names nor an index 0..<10") == true,
+                "\(error?.description ?? "")")
+        let found = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
+        #expect(found.classNames == ["9", "10"] && found.labels == [0, 1])
     }
 
     @Test("images of the wrong type or rank, and a wrong magic number in a file, are typed errors")

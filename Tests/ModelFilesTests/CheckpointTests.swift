@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import NeuralNetworks
 import Tensors
@@ -19,11 +20,11 @@ private final class BatchLimit: TrainingCallback, @unchecked Sendable {
 
 @Suite("Checkpoints")
 struct CheckpointTests {
-    static func data() throws -> LabeledData<Float> {
+    static func data() throws -> Dataset<Float> {
         var generator = RandomSource(seed: 21)
         let features = Tensor<Float>.randomNormal([90, 4], using: &generator)
         let labels = (0..<90).map { features[$0, 0] + features[$0, 1] > 0 ? 1 : 0 }
-        return try LabeledData(features: features, targets: .labels(labels, classes: 3))
+        return try Dataset(features: features, targets: .labels(labels, classes: 3))
     }
 
     static func configuration() throws -> FitConfiguration {

@@ -69,7 +69,7 @@ struct LayerConfigurationTests {
         final class Custom: Layer {
             func callAsFunction(_ input: Tensor<Float>) -> Tensor<Float> { input }
             var summaryName: String { "Custom" }
-            func outputShape(forInput shape: [Int]) -> [Int] { shape }
+            func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] { shape }
         }
         let model = Sequential<Float>(layers: [Dense(inputSize: 1, outputSize: 1), Custom()])
         let error = #expect(throws: ConfigurationError.self) { try model.layerConfigurations() }

@@ -96,7 +96,7 @@ struct PyTorchInteropTests {
         var optimizer = try Adam<Float>(learningRate: 0.01)
         let classes = labels.max()! + 1
         let history = try fit(model, optimizer: &optimizer,
-                              data: LabeledData(features: features, targets: .labels(labels, classes: classes)),
+                              data: try Dataset(features: features, targets: .labels(labels, classes: classes)),
                               configuration: FitConfiguration(epochs: epochs, batchSize: .examples(16), loss: .crossEntropy, seed: 5))
         return history.epochs.last!.training.accuracy!
     }

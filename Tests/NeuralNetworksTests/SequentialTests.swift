@@ -32,19 +32,19 @@ struct SequentialTests {
 
     @Test("the notes' x ∈ ℝⁿ → 3 → 2 → 1 network has 3n + 14 parameters (section 3.1)",
           arguments: [1, 2, 4, 10, 784, 12_288])
-    func notesParameterCount(n: Int) {
+    func notesParameterCount(n: Int) throws {
         let model = Self.notesNetwork(n)
         #expect(model.parameterCount == 3 * n + 14)
         // Layer by layer: 3n + 3, 2·3 + 2, 2 + 1.
         #expect(model.layers.map(\.parameterCount) == [3 * n + 3, 0, 2 * 3 + 2, 0, 2 + 1, 0])
-        #expect(model.outputShape(forInput: [n]) == [1])
+        #expect(try model.outputShape(forInput: [n]) == [1])
     }
 
     @Test("summary lists each layer, its output shape and parameter count, and the total")
-    func summary() {
+    func summary() throws {
         let n = 5
         let model = Self.notesNetwork(n)
-        let text = model.summary(inputShape: [n])
+        let text = try model.summary(inputShape: [n])
         let lines = text.split(separator: "\n").map(String.init)
         let expectations: [(String, String, Int)] = [
             ("0: Dense(5 → 3)", "[3]", 3 * n + 3), ("1: Sigmoid", "[3]", 0),

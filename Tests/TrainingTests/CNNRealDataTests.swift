@@ -17,15 +17,15 @@ struct CNNRealDataTests {
     func w3Network() throws {
         let train = try MNISTFormat.load(.training, as: Float.self)
         let test = try MNISTFormat.load(.test, as: Float.self)
-        let trainingData = try LabeledData(features: train.images, targets: .labels(train.labels, classes: 10))
-        let testData = try LabeledData(features: test.images, targets: .labels(test.labels, classes: 10))
+        let trainingData = try Dataset(features: train.images, targets: .labels(train.labels, classes: 10))
+        let testData = try Dataset(features: test.images, targets: .labels(test.labels, classes: 10))
         #expect(train.images.shape == [60_000, 1, 28, 28])
         let model = ModelSpec.network(preset: "cnn", as: Float.self, seed: 42)!
         var optimizer = try SGD<Float>(learningRate: 0.05, momentum: 0.9)
         let history = try fit(model, optimizer: &optimizer, data: trainingData, configuration: FitConfiguration(
             epochs: 3, batchSize: .examples(64), loss: .crossEntropy, seed: 42,
             schedule: .step(epochs: 1, factor: 0.2)))
-        let metrics = evaluate(model, on: testData, loss: .crossEntropy)
+        let metrics = try evaluate(model, on: testData, loss: .crossEntropy)
         print("W3 CNN test accuracy \(metrics.accuracy!), training loss per epoch \(history.epochs.map(\.training.loss)), seconds per epoch \(history.epochs.map(\.seconds))")
         #expect(metrics.accuracy! >= 0.90, "seed 42")
         #expect(history.epochs.last!.training.loss < history.epochs.first!.training.loss)

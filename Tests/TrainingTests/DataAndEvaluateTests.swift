@@ -1,61 +1,62 @@
 import Foundation
 import Testing
+import Datasets
 import NeuralNetworks
 import Tensors
 @testable import Training
 
-@Suite("LabeledData, evaluate, predict")
+@Suite("Dataset, evaluate, predict")
 struct DataAndEvaluateTests {
     // MARK: LabeledData validation
 
-    @Test("LabeledData rejects a label outside the classes")
+    @Test("Dataset rejects a label outside the classes")
     func labelOutOfRange() {
         let x = Tensor<Double>.zeros([3, 2])
-        #expect(throws: DataError.labelOutOfRange(example: 2, label: 3, classes: 3)) {
-            try LabeledData(features: x, targets: .labels([0, 2, 3], classes: 3))
+        #expect(throws: DatasetError.labelOutOfRange(example: 2, label: 3, classes: 3)) {
+            try Dataset(features: x, targets: .labels([0, 2, 3], classes: 3))
         }
-        #expect(throws: DataError.labelOutOfRange(example: 0, label: -1, classes: 3)) {
-            try LabeledData(features: x, targets: .labels([-1, 0, 1], classes: 3))
+        #expect(throws: DatasetError.labelOutOfRange(example: 0, label: -1, classes: 3)) {
+            try Dataset(features: x, targets: .labels([-1, 0, 1], classes: 3))
         }
-        #expect(throws: Never.self) { try LabeledData(features: x, targets: .labels([0, 1, 2], classes: 3)) }
+        #expect(throws: Never.self) { try Dataset(features: x, targets: .labels([0, 1, 2], classes: 3)) }
     }
 
-    @Test("LabeledData rejects NaN or infinity in features or targets, naming the example")
+    @Test("Dataset rejects NaN or infinity in features or targets, naming the example")
     func nonFinite() {
         var features = [Double](repeating: 1, count: 8)
         features[5] = .nan  // example 2 of [4, 2]
-        #expect(throws: DataError.nonFinite(what: "features", example: 2)) {
-            try LabeledData(features: Tensor(shape: [4, 2], scalars: features), targets: .labels([0, 0, 1, 1], classes: 2))
+        #expect(throws: DatasetError.nonFiniteData(what: "features", example: 2)) {
+            try Dataset(features: Tensor(shape: [4, 2], scalars: features), targets: .labels([0, 0, 1, 1], classes: 2))
         }
         let targets = Tensor<Float>(shape: [4, 1], scalars: [0, 1, .infinity, 2])
-        #expect(throws: DataError.nonFinite(what: "targets", example: 2)) {
-            try LabeledData(features: Tensor<Float>.zeros([4, 2]), targets: .values(targets))
+        #expect(throws: DatasetError.nonFiniteData(what: "targets", example: 2)) {
+            try Dataset(features: Tensor<Float>.zeros([4, 2]), targets: .values(targets))
         }
     }
 
-    @Test("LabeledData rejects a count mismatch")
+    @Test("Dataset rejects a count mismatch")
     func countMismatch() {
-        #expect(throws: DataError.countMismatch(features: 3, targets: 2)) {
-            try LabeledData(features: Tensor<Double>.zeros([3, 2]), targets: .labels([0, 1], classes: 2))
+        #expect(throws: DatasetError.countMismatch(features: 3, targets: 2)) {
+            try Dataset(features: Tensor<Double>.zeros([3, 2]), targets: .labels([0, 1], classes: 2))
         }
-        #expect(throws: DataError.countMismatch(features: 2, targets: 5)) {
-            try LabeledData(features: Tensor<Double>.zeros([2, 2]), targets: .values(.zeros([5, 1])))
+        #expect(throws: DatasetError.countMismatch(features: 2, targets: 5)) {
+            try Dataset(features: Tensor<Double>.zeros([2, 2]), targets: .values(.zeros([5, 1])))
         }
     }
 
     @Test("subset and split keep features and targets together")
     func subsetAndSplit() throws {
         let x = Tensor<Double>(shape: [10, 1], scalars: (0..<10).map(Double.init))
-        let data = try LabeledData(features: x, targets: .labels(Array(0..<10).map { $0 % 3 }, classes: 3))
+        let data = try Dataset(features: x, targets: .labels(Array(0..<10).map { $0 % 3 }, classes: 3))
         let subset = data.subset([7, 2])
         #expect(subset.features.scalars == [7, 2])
-        guard case .labels(let labels, let classes) = subset.targets else { Issue.record("labels"); return }
-        #expect(labels == [1, 2] && classes == 3)
+        guard case .classes(let labels, let classes) = subset.targets else { Issue.record("labels"); return }
+        #expect(labels == [1, 2] && classes.count == 3)
         let (training, validation) = try data.split(validationFraction: 0.3, seed: 4)
         #expect(training.count == 7 && validation.count == 3)
         let all = (training.features.scalars + validation.features.scalars).sorted()
         #expect(all == x.scalars, "a partition of the examples")
-        guard case .labels(let vLabels, _) = validation.targets else { Issue.record("labels"); return }
+        guard case .classes(let vLabels, _) = validation.targets else { Issue.record("labels"); return }
         #expect(vLabels == validation.features.scalars.map { Int($0) % 3 })
         let again = try data.split(validationFraction: 0.3, seed: 4)
         #expect(again.validation.features == validation.features)
@@ -70,7 +71,7 @@ struct DataAndEvaluateTests {
         var generator = RandomSource(seed: 5)
         let x = Tensor<Double>.randomNormal([11, 2], using: &generator)
         let labels = (0..<11).map { $0 % 3 }
-        let data = try LabeledData(features: x, targets: .labels(labels, classes: 3))
+        let data = try Dataset(features: x, targets: .labels(labels, classes: 3))
         // By hand: z = (x₀ + 0, x₁ + 0.1, −x₀ − x₁ + 0.2).
         var correct = 0, loss = 0.0
         for i in 0..<11 {
@@ -81,7 +82,7 @@ struct DataAndEvaluateTests {
             loss += (logSum - z[labels[i]]) / 11
         }
         for batchSize in [3, 1024] {
-            let metrics = evaluate(model, on: data, loss: .crossEntropy, batchSize: batchSize)
+            let metrics = try evaluate(model, on: data, loss: .crossEntropy, batchSize: batchSize)
             #expect(metrics.accuracy == Double(correct) / 11, "batch \(batchSize)")
             #expect(Swift.abs(metrics.loss - loss) < 1e-12, "batch \(batchSize)")
             #expect(metrics.meanSquaredError == nil && metrics.meanAbsoluteError == nil)
@@ -95,18 +96,18 @@ struct DataAndEvaluateTests {
         var generator = RandomSource(seed: 6)
         let x = Tensor<Double>.randomNormal([9, 2], using: &generator)
         let y = Tensor<Double>.randomNormal([9, 1], using: &generator)
-        let data = try LabeledData(features: x, targets: .values(y))
+        let data = try Dataset(features: x, targets: .values(y))
         let errors = (0..<9).map { 2 * x[$0, 0] - x[$0, 1] + 0.5 - y[$0, 0] }
         let mse = errors.map { $0 * $0 }.reduce(0, +) / 9
         let mae = errors.map { Swift.abs($0) }.reduce(0, +) / 9
         for batchSize in [2, 9, 100] {
-            let metrics = evaluate(model, on: data, loss: .meanSquaredError, batchSize: batchSize)
+            let metrics = try evaluate(model, on: data, loss: .meanSquaredError, batchSize: batchSize)
             #expect(Swift.abs(try #require(metrics.meanSquaredError) - mse) < 1e-12)
             #expect(Swift.abs(try #require(metrics.meanAbsoluteError) - mae) < 1e-12)
             #expect(Swift.abs(metrics.loss - mse) < 1e-12)
             #expect(metrics.accuracy == nil)
             // The notes' squared loss is half the MSE for one output.
-            #expect(Swift.abs(evaluate(model, on: data, loss: .squared, batchSize: batchSize).loss - mse / 2) < 1e-12)
+            #expect(Swift.abs(try evaluate(model, on: data, loss: .squared, batchSize: batchSize).loss - mse / 2) < 1e-12)
         }
     }
 
@@ -119,14 +120,14 @@ struct DataAndEvaluateTests {
         setWeights(model, weight: [3], bias: [-0.3])
         let x = Tensor<Double>(shape: [6, 1], scalars: [-1, -0.2, 0.05, 0.15, 0.5, 2])
         let y = Tensor<Double>(shape: [6, 1], scalars: [0, 1, 0, 1, 1, 0])
-        let data = try LabeledData(features: x, targets: .values(y))
+        let data = try Dataset(features: x, targets: .values(y))
         var correct = 0, loss = 0.0
         for i in 0..<6 {
             let p = 1 / (1 + Foundation.exp(-(3 * x[i, 0] - 0.3)))
             if (p >= 0.5) == (y[i, 0] == 1) { correct += 1 }
             loss -= (y[i, 0] * Foundation.log(p) + (1 - y[i, 0]) * Foundation.log(1 - p)) / 6
         }
-        let metrics = evaluate(model, on: data, loss: .binaryCrossEntropy, batchSize: 4)
+        let metrics = try evaluate(model, on: data, loss: .binaryCrossEntropy, batchSize: 4)
         #expect(metrics.accuracy == Double(correct) / 6)
         #expect(Swift.abs(metrics.loss - loss) < 1e-12)
     }
@@ -139,8 +140,8 @@ struct DataAndEvaluateTests {
             dropout
         }
         let data = try regressionData(count: 5)
-        let a = evaluate(model, on: data, loss: .squared)
-        let b = evaluate(model, on: data, loss: .squared)
+        let a = try evaluate(model, on: data, loss: .squared)
+        let b = try evaluate(model, on: data, loss: .squared)
         #expect(a == b, "dropout is off while evaluating")
         #expect(dropout.isTraining)
         #expect(model.namedParameters.allSatisfy { $0.tensor.gradient == nil })

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Datasets
 import NeuralNetworks
 import Tensors
 @testable import Training
@@ -10,14 +11,14 @@ struct FitTests {
     func reducesLoss() throws {
         let data = try regressionData(count: 96)
         let model = regressionModel()
-        let before = evaluate(model, on: data, loss: .squared)
+        let before = try evaluate(model, on: data, loss: .squared)
         var optimizer = try Adam<Double>(learningRate: 0.02)
         let configuration = try FitConfiguration(epochs: 30, batchSize: .examples(16), loss: .squared, seed: 1)
         let history = try fit(model, optimizer: &optimizer, data: data, configuration: configuration)
         #expect(history.epochs.count == 30)
         #expect(history.epochs.map(\.epoch) == Array(0..<30))
         #expect(!history.stoppedEarly)
-        let after = evaluate(model, on: data, loss: .squared)
+        let after = try evaluate(model, on: data, loss: .squared)
         #expect(after.loss < 0.05 * before.loss, "loss \(before.loss) → \(after.loss)")
         #expect(history.epochs.last!.training.loss < 0.1 * history.epochs.first!.training.loss)
         #expect(history.epochs.allSatisfy { $0.validation == nil })
@@ -34,7 +35,7 @@ struct FitTests {
         let last = try #require(history.epochs.last?.training.accuracy)
         #expect(last > first)
         #expect(history.epochs.last!.training.meanSquaredError == nil)
-        let metrics = evaluate(model, on: data, loss: .crossEntropy)
+        let metrics = try evaluate(model, on: data, loss: .crossEntropy)
         #expect(try #require(metrics.accuracy) >= 0.9)
     }
 
@@ -151,7 +152,7 @@ struct FitTests {
                               validationData: validation, callbacks: [recorder])
         #expect(recorder.batches.allSatisfy { $0.exampleCount == 24 })
         // The last epoch's validation metrics are those of the final model.
-        let final = evaluate(model, on: validation, loss: .meanSquaredError)
+        let final = try evaluate(model, on: validation, loss: .meanSquaredError)
         let last = try #require(history.epochs.last?.validation)
         #expect(Swift.abs(last.loss - final.loss) < 1e-12)
         #expect(Swift.abs(try #require(last.meanSquaredError) - final.meanSquaredError!) < 1e-12)
@@ -163,8 +164,8 @@ struct FitTests {
         // drives w towards 1, so the validation loss falls until w passes ½ and rises after.
         var generator = RandomSource(seed: 9)
         let x = Tensor<Double>.randomUniform([32, 1], lowerBound: -1, upperBound: 1, using: &generator)
-        let training = try LabeledData(features: x, targets: .values(x))
-        let validation = try LabeledData(features: x, targets: .values(x * 0.5))
+        let training = try Dataset(features: x, targets: .values(x))
+        let validation = try Dataset(features: x, targets: .values(x * 0.5))
         let model = Sequential<Double> {
             Dense<Double>(inputSize: 1, outputSize: 1, useBias: false, weightInitializer: .zeros)
         }
@@ -219,7 +220,7 @@ struct FitTests {
     func nonFiniteLoss() throws {
         var generator = RandomSource(seed: 3)
         let x = Tensor<Float>.randomNormal([16, 3], standardDeviation: 10, using: &generator)
-        let data = try LabeledData(features: x, targets: .values(x.sum(alongAxis: 1).reshaped(to: [16, 1]) * 100))
+        let data = try Dataset(features: x, targets: .values(x.sum(alongAxis: 1).reshaped(to: [16, 1]) * 100))
         let model = Sequential<Float>(seed: 1) {
             Dense<Float>(inputSize: 3, outputSize: 8)
             Dense<Float>(inputSize: 8, outputSize: 1)

@@ -9,11 +9,11 @@ import Training
 /// notes on the issue; these tests hold the floor that the notes' claims need.
 @Suite("Fashion-MNIST end to end", .serialized)
 struct RealDataTests {
-    static func data() throws -> (train: LabeledData<Float>, test: LabeledData<Float>) {
+    static func data() throws -> (train: Dataset<Float>, test: Dataset<Float>) {
         let train = try MNISTFormat.load(.training, as: Float.self)
         let test = try MNISTFormat.load(.test, as: Float.self)
-        return (try LabeledData(features: train.flattenedImages, targets: .labels(train.labels, classes: 10)),
-                try LabeledData(features: test.flattenedImages, targets: .labels(test.labels, classes: 10)))
+        return (try Dataset(features: train.flattenedImages, targets: .labels(train.labels, classes: 10)),
+                try Dataset(features: test.flattenedImages, targets: .labels(test.labels, classes: 10)))
     }
 
     /// W1: the notes' network 784 → 300 sigmoid → 10 softmax, W ~ N(0, 1), plain
@@ -26,7 +26,7 @@ struct RealDataTests {
         var optimizer = try SGD<Float>(learningRate: 5)
         let history = try fit(model, optimizer: &optimizer, data: train, configuration: FitConfiguration(
             epochs: 10, batchSize: .examples(1000), loss: .crossEntropy, seed: 42))
-        let metrics = evaluate(model, on: test, loss: .crossEntropy)
+        let metrics = try evaluate(model, on: test, loss: .crossEntropy)
         print("W1 test accuracy \(metrics.accuracy!), training loss per epoch \(history.epochs.map(\.training.loss))")
         #expect(metrics.accuracy! >= 0.775, "seed 42")
         #expect(history.epochs.last!.training.loss < history.epochs.first!.training.loss)
@@ -43,7 +43,7 @@ struct RealDataTests {
         _ = try fit(model, optimizer: &optimizer, data: train, configuration: FitConfiguration(
             epochs: 10, batchSize: .examples(64), loss: .crossEntropy, seed: 42,
             schedule: .cosine(epochs: 10, minimum: 0)))
-        let metrics = evaluate(model, on: test, loss: .crossEntropy)
+        let metrics = try evaluate(model, on: test, loss: .crossEntropy)
         print("ReLU MLP test accuracy \(metrics.accuracy!)")
         #expect(metrics.accuracy! >= 0.88, "seed 42")
     }

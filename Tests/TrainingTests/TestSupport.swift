@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Datasets
 import NeuralNetworks
 import Tensors
 @testable import Training
@@ -64,22 +65,22 @@ struct CountingOptimizer<Base: Optimizer>: Optimizer {
 }
 
 /// A seeded regression problem: y = x·w + 0.5 + small noise, x ∈ ℝ³.
-func regressionData(count: Int, seed: UInt64 = 1) throws -> LabeledData<Double> {
+func regressionData(count: Int, seed: UInt64 = 1) throws -> Dataset<Double> {
     var generator = RandomSource(seed: seed)
     let x = Tensor<Double>.randomNormal([count, 3], using: &generator)
     let noise = Tensor<Double>.randomNormal([count], standardDeviation: 0.01, using: &generator)
     let w = [1.5, -2.0, 0.5]
     let y = (0..<count).map { i in (0..<3).map { w[$0] * x[i, $0] }.reduce(0.5, +) + noise.scalars[i] }
-    return try LabeledData(features: x, targets: .values(Tensor(shape: [count, 1], scalars: y)))
+    return try Dataset(features: x, targets: .values(Tensor(shape: [count, 1], scalars: y)))
 }
 
 /// A seeded 3-class problem: the class is the index of the largest of the first three
 /// features (linearly separable), x ∈ ℝ⁴.
-func classificationData(count: Int, seed: UInt64 = 2) throws -> LabeledData<Double> {
+func classificationData(count: Int, seed: UInt64 = 2) throws -> Dataset<Double> {
     var generator = RandomSource(seed: seed)
     let x = Tensor<Double>.randomNormal([count, 4], using: &generator)
     let labels = (0..<count).map { i in (0..<3).max { x[i, $0] < x[i, $1] }! }
-    return try LabeledData(features: x, targets: .labels(labels, classes: 3))
+    return try Dataset(features: x, targets: .labels(labels, classes: 3))
 }
 
 func regressionModel(seed: UInt64 = 3) -> Sequential<Double> {

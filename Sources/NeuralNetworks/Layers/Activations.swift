@@ -49,7 +49,7 @@ public class ActivationLayer<Scalar: TensorScalar>: Layer {
         }
     }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] { shape }
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] { shape }
 }
 
 public final class Identity<Scalar: TensorScalar>: ActivationLayer<Scalar> {

@@ -84,8 +84,8 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
 
     public var summaryName: String { "\(name)(\(channels))" }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        requireShape(exampleRanks.contains(shape.count) && shape.first == channels, summaryName,
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try checkShape(exampleRanks.contains(shape.count) && shape.first == channels, summaryName,
                      expected: "[\(layout)] per example", actual: shape)
         return shape
     }

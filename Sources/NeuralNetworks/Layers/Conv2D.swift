@@ -66,7 +66,9 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        _ = outputShape(forInput: Array(input.shape.dropFirst()), fullShape: input.shape)
+        _ = requireShape { () throws(ShapeError) in
+            try outputShape(forInput: Array(input.shape.dropFirst()), fullShape: input.shape)
+        }
         return Tensor.convolution2D(input, weight: weight, bias: bias, stride: stride, padding: padding,
                                     dilation: dilation)
     }
@@ -79,21 +81,22 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         return "Conv2D(\(parts.joined(separator: ", ")))"
     }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        outputShape(forInput: shape, fullShape: shape)
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try outputShape(forInput: shape, fullShape: shape)
     }
 
     /// The per-example output shape; `fullShape` (with the batch, when called on a batch)
     /// is what the messages show.
-    private func outputShape(forInput shape: [Int], fullShape: [Int]) -> [Int] {
+    private func outputShape(forInput shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
         let weightText = "weight \(weight.shape)"
         let perExample = fullShape.count == shape.count ? "" : "batch, "
-        requireShape(shape.count == 3 && shape[0] == inputChannels, summaryName,
+        try checkShape(shape.count == 3 && shape[0] == inputChannels, summaryName,
                      expected: "[\(perExample)\(inputChannels), height, width] (\(weightText))", actual: fullShape)
         let padded = (shape[1] + 2 * padding.height, shape[2] + 2 * padding.width)
         let extent = (dilation.height * (kernelSize.height - 1) + 1, dilation.width * (kernelSize.width - 1) + 1)
-        checkPrecondition(extent.0 <= padded.0 && extent.1 <= padded.1,
-                     "\(summaryName): kernel \(extent.0)×\(extent.1) is larger than the padded input \(padded.0)×\(padded.1); input \(fullShape), \(weightText)")
+        guard extent.0 <= padded.0 && extent.1 <= padded.1 else {
+            throw ShapeError("\(summaryName): kernel \(extent.0)×\(extent.1) is larger than the padded input \(padded.0)×\(padded.1); input \(fullShape), \(weightText)")
+        }
         return [outputChannels, (padded.0 - extent.0) / stride.height + 1, (padded.1 - extent.1) / stride.width + 1]
     }
 

@@ -38,9 +38,9 @@ public final class Dense<Scalar: TensorScalar>: Layer {
 
     public var summaryName: String { "Dense(\(inputSize) → \(outputSize))" }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        requireShape(shape == [inputSize], summaryName, expected: "[\(inputSize)] per example",
-                     actual: shape)
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try checkShape(shape == [inputSize], summaryName, expected: "[\(inputSize)] per example",
+                       actual: shape)
         return [outputSize]
     }
 

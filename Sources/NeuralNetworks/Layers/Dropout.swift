@@ -33,7 +33,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     }
 
     public var summaryName: String { "Dropout(\(probability))" }
-    public func outputShape(forInput shape: [Int]) -> [Int] { shape }
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] { shape }
 
     public func resetParameters(using generator: inout RandomSource) {
         self.generator = RandomSource(seed: generator.next())

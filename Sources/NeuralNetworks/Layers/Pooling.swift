@@ -19,14 +19,16 @@ public class Pool2DLayer<Scalar: TensorScalar>: Layer {
     }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        _ = pooledShape(summaryName, Array(input.shape.dropFirst()), fullShape: input.shape, kernelSize, stride)
+        _ = requireShape { () throws(ShapeError) in
+            try pooledShape(summaryName, Array(input.shape.dropFirst()), fullShape: input.shape, kernelSize, stride)
+        }
         return pool(input, kernelSize, stride)
     }
 
     public var summaryName: String { "\(name)(\(poolingText(kernelSize, stride)))" }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        pooledShape(summaryName, shape, fullShape: shape, kernelSize, stride)
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try pooledShape(summaryName, shape, fullShape: shape, kernelSize, stride)
     }
 }
 
@@ -69,8 +71,8 @@ public final class GlobalAveragePool2D<Scalar: TensorScalar>: Layer {
 
     public var summaryName: String { "GlobalAveragePool2D" }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] {
-        requireShape(shape.count == 3, summaryName, expected: "[channels, height, width]", actual: shape)
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try checkShape(shape.count == 3, summaryName, expected: "[channels, height, width]", actual: shape)
         return [shape[0]]
     }
 }
@@ -87,7 +89,10 @@ public final class Flatten<Scalar: TensorScalar>: Layer {
 
     public var summaryName: String { "Flatten" }
 
-    public func outputShape(forInput shape: [Int]) -> [Int] { [shape.reduce(1, *)] }
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try checkShape(!shape.isEmpty, summaryName, expected: "[d₁, d₂, …] per example", actual: shape)
+        return [shape.reduce(1, *)]
+    }
 }
 
 /// The output shape `[channels, outputHeight, outputWidth]` of a pooling layer, after
@@ -95,11 +100,12 @@ public final class Flatten<Scalar: TensorScalar>: Layer {
 func pooledShape(
     _ layer: String, _ shape: [Int], fullShape: [Int], _ kernel: (height: Int, width: Int),
     _ stride: (height: Int, width: Int)
-) -> [Int] {
+) throws(ShapeError) -> [Int] {
     let batch = fullShape.count == shape.count ? "" : "batch, "
-    requireShape(shape.count == 3, layer, expected: "[\(batch)channels, height, width]", actual: fullShape)
-    checkPrecondition(kernel.height <= shape[1] && kernel.width <= shape[2],
-                 "\(layer): window \(kernel.height)×\(kernel.width) is larger than the input \(shape[1])×\(shape[2]); input \(fullShape)")
+    try checkShape(shape.count == 3, layer, expected: "[\(batch)channels, height, width]", actual: fullShape)
+    guard kernel.height <= shape[1] && kernel.width <= shape[2] else {
+        throw ShapeError("\(layer): window \(kernel.height)×\(kernel.width) is larger than the input \(shape[1])×\(shape[2]); input \(fullShape)")
+    }
     return [shape[0], (shape[1] - kernel.height) / stride.height + 1, (shape[2] - kernel.width) / stride.width + 1]
 }
 

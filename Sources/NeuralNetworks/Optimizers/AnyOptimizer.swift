@@ -24,6 +24,9 @@ public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
 
     public static var names: [String] { ["sgd", "momentum", "notes-momentum", "nesterov", "adam", "adamw"] }
 
+    /// Whether the optimiser of this name takes a momentum β (the SGD momentum forms).
+    public static func usesMomentum(_ name: String) -> Bool { ["momentum", "notes-momentum", "nesterov"].contains(name) }
+
     public var learningRate: Double {
         get {
             switch self {

@@ -1,0 +1,78 @@
+import Datasets
+import NeuralNetworks
+import Tensors
+
+extension Loss {
+    /// The loss for a model with `outputs` outputs trained on `targets`: softmax
+    /// cross-entropy for class labels, binary cross-entropy (the notes' logistic loss) for
+    /// two classes read from one output, mean squared error for values.
+    public static func recommended<Scalar>(for targets: DatasetTargets<Scalar>, outputs: Int) -> Loss {
+        switch targets {
+        case .classes(_, let classes): return classes.count == 2 && outputs == 1 ? .binaryCrossEntropy : .crossEntropy
+        case .values: return .meanSquaredError
+        }
+    }
+
+    /// The name used on the command line and in reports.
+    public var displayName: String {
+        switch self {
+        case .squared: return "squared (½‖ŷ − y‖²)"
+        case .meanSquaredError: return "mean squared error"
+        case .binaryCrossEntropy: return "binary cross-entropy"
+        case .crossEntropy: return "softmax cross-entropy"
+        }
+    }
+}
+
+/// Checks, before any work, that `model` can be trained or evaluated on `data` with
+/// `loss`: the data has targets; its example shape passes through every layer
+/// (``Layer/outputShape(forInput:)``); the outputs match the classes (K outputs, or one
+/// sigmoid output for two classes with binary cross-entropy) or the target values; the
+/// loss suits the targets; no softmax ends a regression. Throws one line naming both
+/// sides of what does not fit.
+public func checkCompatibility<Model: Layer>(
+    of model: Model, with data: Dataset<Model.Scalar>, loss: Loss
+) throws(TrainingError) {
+    guard let targets = data.targets else { throw .mismatch("the data has no targets") }
+    guard data.count > 0 else { throw .mismatch("the data has no examples") }
+    let output: [Int]
+    do { output = try model.outputShape(forInput: data.exampleShape) } catch {
+        throw .mismatch("the model does not take the data's examples of shape \(data.exampleShape): \(error)")
+    }
+    guard output.count == 1, let width = output.first else {
+        throw .mismatch("the model's output per example has shape \(output); it must be a vector (end with Flatten and Dense)")
+    }
+    let final = (model as? Sequential<Model.Scalar>)?.finalActivation
+    switch targets {
+    case .classes(_, let classes):
+        let names = classes.names.prefix(12).joined(separator: ", ") + (classes.count > 12 ? ", …" : "")
+        switch loss {
+        case .crossEntropy:
+            guard width == classes.count else {
+                let hint = width == 1 && classes.count == 2 ? " (one sigmoid output for two classes: use --loss binary-cross-entropy)" : ""
+                throw .mismatch("the model has \(width) output\(width == 1 ? "" : "s") but the data has \(classes.count) classes (\(names))\(hint)")
+            }
+        case .binaryCrossEntropy:
+            guard classes.count == 2, width == 1 else {
+                throw .mismatch("binary cross-entropy needs 2 classes and 1 output; the data has \(classes.count) classes (\(names)) and the model \(width) outputs")
+            }
+            guard final != .softmax else {
+                throw .mismatch("the model ends in a softmax over 1 output, which is always 1; end it with a sigmoid for two classes")
+            }
+        case .squared, .meanSquaredError:
+            throw .mismatch("loss \(loss.displayName) needs target values, but the data has \(classes.count) classes (\(names)); use cross-entropy")
+        }
+    case .values(let values):
+        let k = targets.width
+        if loss == .crossEntropy || loss == .binaryCrossEntropy,
+           let outside = values.scalars.first(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw .mismatch("loss \(loss.displayName) needs targets in [0, 1], the data has \(outside); for class labels read the target as classes")
+        }
+        guard width == k else {
+            throw .mismatch("the model has \(width) output\(width == 1 ? "" : "s") but the data has \(k) target value\(k == 1 ? "" : "s") per example")
+        }
+        if final == .softmax && loss != .crossEntropy {
+            throw .mismatch("the model ends in a softmax, whose outputs sum to 1: it cannot fit regression values; end it with an identity (no activation) output")
+        }
+    }
+}

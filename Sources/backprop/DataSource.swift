@@ -1,0 +1,150 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Tensors
+
+/// Where data comes from, as the command line names it: `fashion-mnist`, a directory of
+/// MNIST-format files, `csv:PATH`, `npy:FEATURES.npy[,TARGETS.npy]`, or (evaluate and
+/// predict) a single IDX images file. Paths are recognised by what they are on disk.
+enum DataSource: Equatable {
+    case mnist(directory: String)
+    case csv(path: String)
+    case npy(features: String, targets: String?)
+    case idxImages(path: String)
+
+    static let syntax = "'fashion-mnist', a directory of MNIST-format files, csv:PATH or npy:X.npy,y.npy"
+
+    init(_ text: String, flag: String = "--data", allowsFeaturesOnly: Bool = false) throws {
+        if text == "fashion-mnist" {
+            self = .mnist(directory: MNISTFormat.fashionMNISTDirectory)
+        } else if text.hasPrefix("csv:") {
+            self = .csv(path: String(text.dropFirst(4)))
+        } else if text.hasPrefix("npy:") {
+            let files = text.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard files.count == 2 || (allowsFeaturesOnly && files.count == 1), !files.contains("") else {
+                throw ValidationError("\(flag): npy: takes \(allowsFeaturesOnly ? "one or two files" : "two files"), features and targets: npy:X.npy,y.npy (got '\(text)')")
+            }
+            self = .npy(features: files[0], targets: files.count == 2 ? files[1] : nil)
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) else {
+                throw ValidationError("\(flag): '\(text)' does not exist; give \(Self.syntax)\(allowsFeaturesOnly ? ", or an IDX images file" : "")")
+            }
+            if isDirectory.boolValue {
+                self = .mnist(directory: text)
+            } else if allowsFeaturesOnly {
+                self = .idxImages(path: text)
+            } else {
+                throw ValidationError("\(flag): '\(text)' is a file; give \(Self.syntax) (a CSV file as csv:\(text))")
+            }
+        }
+    }
+
+    /// Whether the examples are images (`[1, height, width]` before any flattening).
+    var holdsImages: Bool {
+        switch self {
+        case .mnist, .idxImages: return true
+        case .csv, .npy: return false
+        }
+    }
+}
+
+/// How data is read: flags of `train`, or what a saved model recorded.
+struct DataReading {
+    /// The target column of a CSV file (name or index); nil: the schema's.
+    var target: String?
+    var task: LearningTask?
+    var classNames: [String]?
+    /// Images become `[N, height·width]` for fully connected networks.
+    var flatten: Bool
+    /// The training data's schema, for validation, test and new data.
+    var schema: DataSchema?
+    /// Whether a CSV file without the target column is an error.
+    var requiresTarget = true
+
+    var targetColumn: CSVOptions.Column? {
+        target.map { Int($0).map { .index($0) } ?? .name($0) }
+    }
+}
+
+extension DataSource {
+    /// The examples of this source: for MNIST-format folders the training split, with the
+    /// test split beside it (`test`); other sources have no second part. With a schema
+    /// (validation, test, new data), the folder's test split is the data, classes are
+    /// mapped and standardisations applied as in training.
+    func load(_ reading: DataReading) throws -> (data: Dataset<Float>, test: Dataset<Float>?) {
+        var (data, test) = try loadRaw(reading)
+        if reading.flatten {
+            if data.features.rank > 2 { data.features = data.features.flattenedBatch() }
+            if let t = test, t.features.rank > 2 { test!.features = t.features.flattenedBatch() }
+        }
+        if let schema = reading.schema {
+            data = try schema.prepare(data)
+            test = try test.map { try schema.prepare($0) }
+        }
+        return (data, test)
+    }
+
+    private func loadRaw(_ reading: DataReading) throws -> (data: Dataset<Float>, test: Dataset<Float>?) {
+        let schema = reading.schema
+        switch self {
+        case .mnist(let directory):
+            let names = schema?.classes?.names ?? reading.classNames
+            if schema != nil {
+                return (try MNISTFormat.load(.test, from: directory, classNames: names, as: Float.self).dataset(), nil)
+            }
+            let (training, test) = try MNISTFormat.loadSplits(from: directory, classNames: names, as: Float.self)
+            var data = training.dataset()
+            data.taskReason = MNISTFormat.isFashionMNIST(directory) && reading.classNames == nil
+                ? "Fashion-MNIST's labels" : "the folder's integer labels"
+            return (data, test.dataset())
+        case .idxImages(let path):
+            let images = try IDXArray(contentsOf: path)
+            guard images.shape.count == 3, images.type == .uint8 else {
+                throw ValidationError("--data: \(path) holds \(images.type) of shape \(images.shape), not unsigned-byte images [N, height, width]")
+            }
+            guard images.shape.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--data: \(path) holds images of shape \(images.shape): no pixels")
+            }
+            return (try Dataset(features: Tensor(shape: [images.shape[0], 1, images.shape[1], images.shape[2]],
+                                                 scalars: images.scalars(Float.self, scale: 1.0 / 255))), nil)
+        case .csv(let path):
+            var options = schema?.csvOptions(target: reading.targetColumn, requiresTarget: reading.requiresTarget)
+                ?? CSVOptions(target: reading.targetColumn, task: reading.task, classNames: reading.classNames)
+            if schema == nil && options.target == nil {
+                throw ValidationError("--data csv:\(path) needs --target COLUMN (a name or an index)")
+            }
+            if schema != nil && options.target == nil && reading.requiresTarget {
+                throw ValidationError("--data csv:\(path): the model records no target column; give --target COLUMN")
+            }
+            options.separator = UInt8(ascii: ",")
+            return (try CSVFormat.load(path, options: options, as: Float.self), nil)
+        case .npy(let features, let targets):
+            let data = try Dataset<Float>(
+                features: NPYArray(contentsOf: features), targets: targets.map { try NPYArray(contentsOf: $0) },
+                task: schema?.task ?? reading.task, classes: schema?.classes, classNames: reading.classNames,
+                file: features, targetFile: targets ?? features)
+            return (data, nil)
+        }
+    }
+}
+
+/// `--class-names`: names separated by commas, or a file with one name per line.
+func parseClassNames(_ text: String) throws -> [String] {
+    var isDirectory: ObjCBool = false
+    let names: [String]
+    if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), !isDirectory.boolValue {
+        guard let contents = try? String(contentsOfFile: text, encoding: .utf8) else {
+            throw ValidationError("--class-names: \(text) is not a readable UTF-8 text file")
+        }
+        names = contents.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    } else {
+        names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+    guard !names.isEmpty, !names.contains("") else {
+        throw ValidationError("--class-names: '\(text)' is not a comma-separated list of names or a file of one name per line")
+    }
+    guard Set(names).count == names.count else { throw ValidationError("--class-names: a name appears twice in '\(text)'") }
+    return names
+}

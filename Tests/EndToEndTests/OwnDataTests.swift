@@ -1,0 +1,770 @@
+import Foundation
+import Testing
+
+// End-to-end tests of `backprop` on data sets the tests write themselves: small, seeded,
+// and with known answers (well-separated classes, a linear price), so that every run is
+// fast on two cores and every threshold below has a wide margin.
+
+// MARK: - Seeded data
+
+/// SplitMix64: a tiny generator whose output is the same on every platform, so the data
+/// sets below, and the answers the tests expect, never change.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// Standard normal, by Box–Muller.
+    mutating func normal() -> Double {
+        let u = 1 - uniform(), v = uniform()
+        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+    }
+
+    /// Uniform in 0..<n.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+/// One row of a classification data set.
+struct BlobExample {
+    let features: [Double]
+    let label: Int
+}
+
+/// One row of the regression data set: `price = 300·size − 150·age + 1000 + noise`.
+struct PriceExample {
+    let size: Double, age: Double, floor: Double
+    let price: Double
+}
+
+/// Data writers, runners and readers shared by the suites below.
+enum OwnData {
+    /// Feature names without digits, so that a number in an error message never comes from them.
+    static let features = ["alpha", "beta", "gamma", "delta"]
+
+    /// Class centres in four features; the closest two are 5.5 apart (noise σ = 1).
+    static let centers: [[Double]] = [[2, 0, -2, 1], [-2, 3, 1, -1], [1, -3, 2, 3]]
+
+    static let irisNames = ["setosa", "versicolor", "virginica"]
+
+    /// Standard deviation of the price's noise, in dollars.
+    static let priceNoise = 3.0
+
+    /// `count` Gaussian blobs (σ = 1) around the first `classes` centres, labels drawn at random.
+    static func blobs(_ count: Int, classes: Int = 3, seed: UInt64) -> [BlobExample] {
+        var random = SplitMix64(seed: seed)
+        var examples: [BlobExample] = []
+        for _ in 0..<count {
+            let label = random.below(classes)
+            var features: [Double] = []
+            for center in centers[label] { features.append(center + random.normal()) }
+            examples.append(BlobExample(features: features, label: label))
+        }
+        return examples
+    }
+
+    /// CSV rows keyed by column name: the features, and the target as an integer or as `names[label]`.
+    static func rows(_ examples: [BlobExample], target: String = "label", names: [String]? = nil) -> [[String: String]] {
+        examples.map { example in
+            var row = [target: names?[example.label] ?? String(example.label)]
+            for (name, x) in zip(features, example.features) { row[name] = String(format: "%.4f", x) }
+            return row
+        }
+    }
+
+    /// Prices in raw units (about 1075 ± 97 dollars): size, age and floor uniform in [0, 1);
+    /// the floor does not matter.
+    static func prices(_ count: Int, seed: UInt64) -> [PriceExample] {
+        var random = SplitMix64(seed: seed)
+        var examples: [PriceExample] = []
+        for _ in 0..<count {
+            let size = random.uniform(), age = random.uniform(), floor = random.uniform()
+            let price: Double = 300 * size - 150 * age + 1000 + priceNoise * random.normal()
+            examples.append(PriceExample(size: size, age: age, floor: floor, price: price))
+        }
+        return examples
+    }
+
+    static func rows(_ examples: [PriceExample]) -> [[String: String]] {
+        examples.map {
+            ["price": String(format: "%.2f", $0.price), "size": String(format: "%.4f", $0.size),
+             "age": String(format: "%.4f", $0.age), "floor": String(format: "%.4f", $0.floor)]
+        }
+    }
+
+    /// Writes `rows` as CSV with the columns in the order given.
+    static func writeCSV(_ url: URL, columns: [String], rows: [[String: String]]) throws {
+        var lines = [columns.joined(separator: ",")]
+        for row in rows { lines.append(columns.map { row[$0] ?? "" }.joined(separator: ",")) }
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// An uncompressed IDX file of unsigned bytes: magic `00 00 08 <rank>`, big-endian dimensions, the bytes.
+    static func idx(dimensions: [Int], bytes: [UInt8]) -> Data {
+        var data = Data([0, 0, 0x08, UInt8(dimensions.count)])
+        for dimension in dimensions {
+            withUnsafeBytes(of: UInt32(dimension).bigEndian) { data.append(contentsOf: $0) }
+        }
+        data.append(contentsOf: bytes)
+        return data
+    }
+
+    /// Writes `count` 8×8 images of three classes into `directory` as MNIST's `split` files:
+    /// class c has a bright horizontal bar in row 1, 4 or 6 over a dark, noisy background.
+    /// Returns the labels.
+    @discardableResult
+    static func writeBars(_ directory: URL, split: String, count: Int, seed: UInt64) throws -> [Int] {
+        var random = SplitMix64(seed: seed)
+        var pixels: [UInt8] = [], labels: [UInt8] = []
+        for _ in 0..<count {
+            let label = random.below(3)
+            let bar = [1, 4, 6][label]
+            for row in 0..<8 {
+                for _ in 0..<8 {
+                    pixels.append(UInt8(row == bar ? 180 + 75 * random.uniform() : 60 * random.uniform()))
+                }
+            }
+            labels.append(UInt8(label))
+        }
+        try idx(dimensions: [count, 8, 8], bytes: pixels)
+            .write(to: directory.appendingPathComponent("\(split)-images-idx3-ubyte"))
+        try idx(dimensions: [count], bytes: labels)
+            .write(to: directory.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+        return labels.map { Int($0) }
+    }
+
+    /// A new, empty directory under the temporary directory. Its name has no digits, so
+    /// that a number in an error message never comes from the path.
+    static func scratchDirectory() throws -> URL {
+        let name = UUID().uuidString.map { character -> Character in
+            guard let digit = character.wholeNumberValue else { return character }
+            return Character(UnicodeScalar(UInt8(ascii: "g") + UInt8(digit)))
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-own-data-\(String(name))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// `backprop train` with the flags every run here shares: Adam at 0.01, batches of 32, seed 1, one thread.
+    static func train(_ flags: [String]) throws -> Run {
+        try Run(["train", "--optimizer", "adam", "--lr", "0.01", "--batch-size", "32", "--seed", "1",
+                 "--threads", "1"] + flags)
+    }
+
+    /// The last non-empty line of `text`.
+    static func lastLine(_ text: String) -> String? {
+        text.split(separator: "\n").last { !$0.allSatisfy(\.isWhitespace) }.map { String($0) }
+    }
+
+    /// The final JSON object `train --json` prints: its last non-empty line.
+    static func finalJSON(_ run: Run) -> [String: Any]? {
+        guard let line = lastLine(run.output) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+
+    /// The run directory's model.json.
+    static func modelJSON(_ run: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: run.appendingPathComponent("model.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "model.json is not an object")
+    }
+
+    /// The value of `key` in a JSON object: at the top level, or else in the first nested
+    /// object that has it.
+    static func find(_ key: String, in object: Any) -> Any? {
+        if let dictionary = object as? [String: Any] {
+            if let value = dictionary[key] { return value }
+            for (_, value) in dictionary.sorted(by: { $0.key < $1.key }) {
+                if let found = find(key, in: value) { return found }
+            }
+        } else if let array = object as? [Any] {
+            for value in array {
+                if let found = find(key, in: value) { return found }
+            }
+        }
+        return nil
+    }
+
+    /// The number in a line `NAME VALUE` of `evaluate`'s output.
+    static func metric(_ name: String, in output: String) -> Double? {
+        for line in output.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count == 2, words[0] == name { return Double(words[1]) }
+        }
+        return nil
+    }
+
+    /// The number right after `phrase` in `line` (`test accuracy 0.9833,` gives "0.9833").
+    static func number(after phrase: String, in line: String) -> String? {
+        guard let range = line.range(of: phrase) else { return nil }
+        let token = line[range.upperBound...].prefix { "0123456789.-".contains($0) }
+        return token.isEmpty ? nil : String(token)
+    }
+
+    /// CSV text as rows of fields.
+    static func csv(_ text: String) -> [[String]] {
+        text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    static func fileExists(_ directory: URL, _ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
+    }
+
+    /// What is wrong with the confusion matrix `evaluate` printed: it must have the title
+    /// line, a header of column indices, and exactly one row per class, each starting
+    /// with the class name and ending in `  (i)`, whose counts add up to `examples` and
+    /// whose diagonal gives `accuracy`.
+    static func confusionProblems(_ output: String, names: [String], examples: Int, accuracy: Double?) -> [String] {
+        let lines = output.split(separator: "\n").map(String.init)
+        guard let title = lines.firstIndex(of: "confusion matrix (rows: actual, columns: predicted)"),
+              title + 1 < lines.count else { return ["no line 'confusion matrix (rows: actual, columns: predicted)'"] }
+        var problems: [String] = []
+        let columns = lines[title + 1].split(separator: " ").map(String.init)
+        let expectedColumns = names.indices.map { String($0) }
+        if columns != expectedColumns { problems.append("column header \(columns)") }
+        var rows: [(name: String, index: Int, counts: [Int])] = []
+        for line in lines[(title + 2)...] {
+            guard line.hasSuffix(")"), let open = line.range(of: "  (", options: .backwards),
+                  let index = Int(line[open.upperBound..<line.index(before: line.endIndex)]) else { break }
+            let words = line[..<open.lowerBound].split(separator: " ")
+            let name = words.first.map { String($0) } ?? ""
+            rows.append((name: name, index: index, counts: words.dropFirst().compactMap { Int($0) }))
+        }
+        let indices = rows.map { $0.index }, rowNames = rows.map { $0.name }
+        if indices != Array(names.indices) { problems.append("row indices \(indices)") }
+        if rowNames != names { problems.append("row names \(rowNames), expected \(names)") }
+        if rows.contains(where: { $0.counts.count != names.count }) { problems.append("a row without \(names.count) counts") }
+        let total = rows.flatMap { $0.counts }.reduce(0, +)
+        if total != examples { problems.append("counts add up to \(total), not \(examples)") }
+        if let accuracy, total > 0 {
+            var correct = 0
+            for (i, row) in rows.enumerated() where i < row.counts.count { correct += row.counts[i] }
+            if abs(Double(correct) / Double(total) - accuracy) > 1e-3 {
+                problems.append("diagonal \(correct)/\(total) disagrees with accuracy \(accuracy)")
+            }
+        }
+        return problems
+    }
+
+    /// What is wrong with `predict`'s CSV for a classifier of `names`: the header, one row
+    /// of 3 + K fields per example, the label naming the class, probabilities adding up to
+    /// 1 with their largest at the class. Also returns the predicted class indices.
+    static func classPredictionProblems(_ output: String, names: [String], count: Int) -> (problems: [String], classes: [Int]) {
+        let table = csv(output)
+        var problems: [String] = []
+        let header = ["index", "class", "label"] + names.map { "p_\($0)" }
+        if table.first != header { problems.append("header \(table.first ?? []), expected \(header)") }
+        let rows = table.dropFirst()
+        if rows.count != count { problems.append("\(rows.count) rows, expected \(count)") }
+        var classes: [Int] = []
+        for (i, row) in rows.enumerated() {
+            guard row.count == 3 + names.count else { problems.append("row \(i) has \(row.count) fields: \(row)"); continue }
+            guard let index = Int(row[0]), let predicted = Int(row[1]), names.indices.contains(predicted) else {
+                problems.append("row \(i): \(row)"); continue
+            }
+            classes.append(predicted)
+            if index != i { problems.append("row \(i) has index \(index)") }
+            if row[2] != names[predicted] { problems.append("row \(i): label '\(row[2])' for class \(predicted)") }
+            let probabilities = row.dropFirst(3).compactMap { Double($0) }
+            if probabilities.count != names.count || abs(probabilities.reduce(0, +) - 1) > 1e-3
+                || probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) != predicted {
+                problems.append("row \(i): probabilities \(row.dropFirst(3))")
+            }
+        }
+        return (Array(problems.prefix(5)), classes)
+    }
+
+    /// `predict`'s CSV rows without the label column (index, class and probabilities).
+    static func withoutLabels(_ text: String) -> [[String]] {
+        csv(text).dropFirst().map { row in
+            var fields = row
+            if fields.count > 2 { fields.remove(at: 2) }
+            return fields
+        }
+    }
+
+    /// The fraction of `predicted` equal to `actual`.
+    static func accuracy(_ predicted: [Int], _ actual: [Int]) -> Double {
+        guard !actual.isEmpty, predicted.count == actual.count else { return 0 }
+        return Double(zip(predicted, actual).filter { $0 == $1 }.count) / Double(actual.count)
+    }
+}
+
+// MARK: - Classes in a CSV file
+
+@Suite("backprop on your own CSV: classes")
+struct OwnClassesTests {
+    /// Writes train.csv (300 rows) and test.csv (120 rows) of the three blobs with the
+    /// label column in the middle; returns the test labels.
+    static func writeBlobFiles(in directory: URL, names: [String]? = nil) throws -> [Int] {
+        let columns = ["alpha", "beta", "label", "gamma", "delta"]
+        let test = OwnData.blobs(120, seed: 12)
+        try OwnData.writeCSV(directory.appendingPathComponent("train.csv"), columns: columns,
+                             rows: OwnData.rows(OwnData.blobs(300, seed: 11), names: names))
+        try OwnData.writeCSV(directory.appendingPathComponent("test.csv"), columns: columns,
+                             rows: OwnData.rows(test, names: names))
+        return test.map(\.label)
+    }
+
+    static func trainBlobs(in directory: URL, out: String = "run", extra: [String] = []) throws -> Run {
+        try OwnData.train([
+            "--data", "csv:\(directory.appendingPathComponent("train.csv").path)", "--target", "label",
+            "--test-data", "csv:\(directory.appendingPathComponent("test.csv").path)",
+            "--model", "4-16:relu-3:softmax", "--epochs", "30", "--json",
+            "--out", directory.appendingPathComponent(out).path,
+        ] + extra)
+    }
+
+    @Test("integer classes 0, 1, 2 in a middle column: train, evaluate and predict see three classes named 0, 1, 2")
+    func integerClasses() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let labels = try Self.writeBlobFiles(in: directory)
+        let out = directory.appendingPathComponent("run"), test = directory.appendingPathComponent("test.csv")
+
+        let trained = try Self.trainBlobs(in: directory)
+        #expect(trained.status == 0, "\(trained.error)")
+        let result = try #require(OwnData.finalJSON(trained), "no final JSON line: \(trained.output)\(trained.error)")
+        #expect(result["task"] as? String == "classification", "\(result)")
+        #expect(result["classes"] as? [String] == ["0", "1", "2"], "\(result)")
+        let accuracy = try #require(result["test_accuracy"] as? Double, "\(result)")
+        #expect(accuracy >= 0.9, "\(result)")
+
+        let model = try OwnData.modelJSON(out)
+        #expect(OwnData.find("classNames", in: model) as? [String] == ["0", "1", "2"], "\(model)")
+        #expect(OwnData.find("task", in: model) as? String == "classification", "\(model)")
+        #expect(OwnData.find("featureNames", in: model) as? [String] == OwnData.features, "\(model)")
+        #expect(OwnData.find("targetName", in: model) as? String == "label", "\(model)")
+        for name in ["model.safetensors", "history.csv", "report.html"] {
+            #expect(OwnData.fileExists(out, name), "\(name) missing")
+        }
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("Confusion matrix"))
+        #expect(!report.contains("Predicted vs true"))
+
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        #expect(OwnData.metric("examples", in: evaluated.output) == 120, "\(evaluated.output)")
+        #expect(OwnData.metric("loss", in: evaluated.output) != nil, "\(evaluated.output)")
+        let evaluatedAccuracy = try #require(OwnData.metric("accuracy", in: evaluated.output), "\(evaluated.output)")
+        #expect(evaluatedAccuracy >= 0.9, "\(evaluated.output)")
+        #expect(abs(evaluatedAccuracy - accuracy) < 1e-3, "train said \(accuracy): \(evaluated.output)")
+        let matrix = OwnData.confusionProblems(evaluated.output, names: ["0", "1", "2"], examples: 120,
+                                               accuracy: evaluatedAccuracy)
+        #expect(matrix.isEmpty, "\(matrix)\n\(evaluated.output)")
+
+        let predicted = try Run(["predict", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let (problems, classes) = OwnData.classPredictionProblems(predicted.output, names: ["0", "1", "2"], count: 120)
+        #expect(problems.isEmpty, "\(problems)\n\(predicted.output.prefix(500))")
+        #expect(abs(OwnData.accuracy(classes, labels) - evaluatedAccuracy) < 1e-3,
+                "predict's classes give accuracy \(OwnData.accuracy(classes, labels)), evaluate \(evaluatedAccuracy)")
+    }
+
+    @Test("string labels train exactly as the integers they sort like, and keep their names")
+    func stringLabels() throws {
+        let numbers = try OwnData.scratchDirectory(), words = try OwnData.scratchDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: numbers)
+            try? FileManager.default.removeItem(at: words)
+        }
+        let labels = try Self.writeBlobFiles(in: numbers)
+        _ = try Self.writeBlobFiles(in: words, names: OwnData.irisNames)
+
+        let byNumber = try Self.trainBlobs(in: numbers), byName = try Self.trainBlobs(in: words)
+        #expect(byNumber.status == 0, "\(byNumber.error)")
+        #expect(byName.status == 0, "\(byName.error)")
+        let numberResult = try #require(OwnData.finalJSON(byNumber), "\(byNumber.output)\(byNumber.error)")
+        let nameResult = try #require(OwnData.finalJSON(byName), "\(byName.output)\(byName.error)")
+        #expect(nameResult["task"] as? String == "classification", "\(nameResult)")
+        #expect(nameResult["classes"] as? [String] == OwnData.irisNames, "\(nameResult)")
+        let accuracy = try #require(nameResult["test_accuracy"] as? Double, "\(nameResult)")
+        #expect(accuracy >= 0.9, "\(nameResult)")
+        #expect(numberResult["test_accuracy"] as? Double == accuracy, "integers \(numberResult), names \(nameResult)")
+        let model = try OwnData.modelJSON(words.appendingPathComponent("run"))
+        #expect(OwnData.find("classNames", in: model) as? [String] == OwnData.irisNames, "\(model)")
+
+        let test = words.appendingPathComponent("test.csv")
+        let evaluated = try Run(["evaluate", "--model", words.appendingPathComponent("run").path, "--data", "csv:\(test.path)"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let matrix = OwnData.confusionProblems(evaluated.output, names: OwnData.irisNames, examples: 120,
+                                               accuracy: OwnData.metric("accuracy", in: evaluated.output))
+        #expect(matrix.isEmpty, "\(matrix)\n\(evaluated.output)")
+
+        let predictedByName = try Run(["predict", "--model", words.appendingPathComponent("run").path, "--data", "csv:\(test.path)"])
+        let predictedByNumber = try Run(["predict", "--model", numbers.appendingPathComponent("run").path,
+                                         "--data", "csv:\(numbers.appendingPathComponent("test.csv").path)"])
+        #expect(predictedByName.status == 0, "\(predictedByName.error)")
+        #expect(predictedByNumber.status == 0, "\(predictedByNumber.error)")
+        let (problems, classes) = OwnData.classPredictionProblems(predictedByName.output, names: OwnData.irisNames, count: 120)
+        #expect(problems.isEmpty, "\(problems)\n\(predictedByName.output.prefix(500))")
+        #expect(OwnData.accuracy(classes, labels) >= 0.9)
+        // The same network: everything but the label column is the same.
+        #expect(OwnData.withoutLabels(predictedByName.output) == OwnData.withoutLabels(predictedByNumber.output),
+                "names and integers predict differently")
+    }
+
+    @Test("a 0/1 target with one sigmoid output is a two-class classifier")
+    func binarySigmoid() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let columns = OwnData.features + ["label"]
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        let testExamples = OwnData.blobs(100, classes: 2, seed: 22)
+        try OwnData.writeCSV(train, columns: columns, rows: OwnData.rows(OwnData.blobs(300, classes: 2, seed: 21)))
+        try OwnData.writeCSV(test, columns: columns, rows: OwnData.rows(testExamples))
+        let out = directory.appendingPathComponent("run")
+
+        let trained = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--test-data", "csv:\(test.path)",
+                                         "--model", "4-8:relu-1:sigmoid", "--epochs", "30", "--json", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        let result = try #require(OwnData.finalJSON(trained), "\(trained.output)\(trained.error)")
+        #expect(result["task"] as? String == "classification", "\(result)")
+        #expect(result["classes"] as? [String] == ["0", "1"], "\(result)")
+        #expect((result["test_accuracy"] as? Double ?? 0) >= 0.9, "\(result)")
+        let model = try OwnData.modelJSON(out)
+        #expect(OwnData.find("classNames", in: model) as? [String] == ["0", "1"], "\(model)")
+
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let accuracy = try #require(OwnData.metric("accuracy", in: evaluated.output), "\(evaluated.output)")
+        #expect(accuracy >= 0.9, "\(evaluated.output)")
+        let matrix = OwnData.confusionProblems(evaluated.output, names: ["0", "1"], examples: 100, accuracy: accuracy)
+        #expect(matrix.isEmpty, "\(matrix)\n\(evaluated.output)")
+
+        let predicted = try Run(["predict", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let (problems, classes) = OwnData.classPredictionProblems(predicted.output, names: ["0", "1"], count: 100)
+        #expect(problems.isEmpty, "\(problems)\n\(predicted.output.prefix(500))")
+        #expect(abs(OwnData.accuracy(classes, testExamples.map(\.label)) - accuracy) < 1e-3)
+    }
+}
+
+// MARK: - Regression
+
+@Suite("backprop on your own CSV: regression")
+struct OwnRegressionTests {
+    static let columns = ["price", "size", "age", "floor"]
+
+    @Test("prices in dollars: train, evaluate and predict work in dollars, and the report plots predicted against true")
+    func prices() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        let testExamples = OwnData.prices(150, seed: 32)
+        try OwnData.writeCSV(train, columns: Self.columns, rows: OwnData.rows(OwnData.prices(400, seed: 31)))
+        try OwnData.writeCSV(test, columns: Self.columns, rows: OwnData.rows(testExamples))
+        let truth = testExamples.map(\.price)
+        let mean = truth.reduce(0, +) / Double(truth.count)
+        let deviation = (truth.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(truth.count)).squareRoot()
+        let out = directory.appendingPathComponent("run")
+
+        let trained = try OwnData.train(["--data", "csv:\(train.path)", "--target", "price", "--standardize",
+                                         "--test-data", "csv:\(test.path)", "--model", "3-32:relu-1",
+                                         "--epochs", "40", "--json", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        let result = try #require(OwnData.finalJSON(trained), "\(trained.output)\(trained.error)")
+        #expect(result["task"] as? String == "regression", "\(result)")
+        #expect(result["classes"] as? [String] == nil, "\(result)")
+        #expect(result["test_accuracy"] as? Double == nil, "\(result)")
+        #expect((result["test_r2"] as? Double ?? -1) >= 0.9, "\(result)")
+        let rmse = try #require(result["test_rmse"] as? Double, "\(result)")
+        let mse = try #require(result["test_mse"] as? Double, "\(result)")
+        #expect(result["test_mae"] as? Double != nil, "\(result)")
+        #expect(abs(rmse * rmse - mse) <= 1e-3 * mse + 1e-6, "\(result)")
+        #expect(rmse < 0.2 * deviation, "RMSE \(rmse), price's standard deviation \(deviation): \(result)")
+        #expect(rmse > 0.5 * OwnData.priceNoise, "RMSE \(rmse) below the noise: not in dollars? \(result)")
+
+        let model = try OwnData.modelJSON(out)
+        #expect(OwnData.find("task", in: model) as? String == "regression", "\(model)")
+        #expect(OwnData.find("targetName", in: model) as? String == "price", "\(model)")
+        #expect(OwnData.find("featureNames", in: model) as? [String] == ["size", "age", "floor"], "\(model)")
+        #expect(OwnData.find("classNames", in: model) as? [String] == nil, "\(model)")
+        for name in ["model.safetensors", "history.csv", "report.html"] {
+            #expect(OwnData.fileExists(out, name), "\(name) missing")
+        }
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("Predicted vs true"))
+        #expect(!report.contains("Confusion matrix"))
+
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        #expect(OwnData.metric("examples", in: evaluated.output) == 150, "\(evaluated.output)")
+        #expect((OwnData.metric("r2", in: evaluated.output) ?? -1) >= 0.9, "\(evaluated.output)")
+        let evaluatedRMSE = try #require(OwnData.metric("rmse", in: evaluated.output), "\(evaluated.output)")
+        #expect(evaluatedRMSE < 0.2 * deviation, "standard deviation \(deviation): \(evaluated.output)")
+        #expect(evaluatedRMSE > 0.5 * OwnData.priceNoise, "not in dollars? \(evaluated.output)")
+        #expect(abs(evaluatedRMSE - rmse) < 1e-2 * rmse, "train said RMSE \(rmse): \(evaluated.output)")
+        #expect(OwnData.metric("mse", in: evaluated.output) != nil, "\(evaluated.output)")
+        #expect(OwnData.metric("mae", in: evaluated.output) != nil, "\(evaluated.output)")
+        #expect(OwnData.metric("accuracy", in: evaluated.output) == nil, "\(evaluated.output)")
+        #expect(!evaluated.output.contains("confusion matrix"), "\(evaluated.output)")
+
+        let predicted = try Run(["predict", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let table = OwnData.csv(predicted.output)
+        #expect(table.first == ["index", "price"], "\(predicted.output.prefix(300))")
+        let values = table.dropFirst().compactMap { $0.count == 2 ? Double($0[1]) : nil }
+        try #require(values.count == truth.count, "\(predicted.output.prefix(300))")
+        let predictedMean = values.reduce(0, +) / Double(values.count)
+        #expect(abs(predictedMean - mean) < 0.1 * mean, "mean prediction \(predictedMean), mean price \(mean)")
+        let predictedRMSE = (zip(values, truth).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(values.count)).squareRoot()
+        #expect(predictedRMSE < 0.2 * deviation, "predictions' RMSE \(predictedRMSE), standard deviation \(deviation)")
+    }
+}
+
+// MARK: - Images in MNIST's format with other than ten classes
+
+@Suite("backprop on your own MNIST-format folder")
+struct OwnImageFolderTests {
+    @Test("three classes of 8×8 bars: digits as class names, not Fashion-MNIST's; --class-names renames them")
+    func threeClasses() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("bars")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try OwnData.writeBars(data, split: "train", count: 300, seed: 41)
+        let labels = try OwnData.writeBars(data, split: "t10k", count: 90, seed: 42)
+        let out = directory.appendingPathComponent("run")
+
+        let trained = try OwnData.train(["--data", data.path, "--model", "64-16:relu-3:softmax", "--epochs", "20",
+                                         "--json", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        let result = try #require(OwnData.finalJSON(trained), "\(trained.output)\(trained.error)")
+        #expect(result["task"] as? String == "classification", "\(result)")
+        #expect(result["classes"] as? [String] == ["0", "1", "2"], "\(result)")
+        #expect((result["test_accuracy"] as? Double ?? 0) >= 0.9, "\(result)")
+        let model = try OwnData.modelJSON(out)
+        #expect(OwnData.find("classNames", in: model) as? [String] == ["0", "1", "2"], "\(model)")
+        let modelText = try String(contentsOf: out.appendingPathComponent("model.json"), encoding: .utf8)
+        #expect(!modelText.contains("T-shirt"), "\(modelText)")
+
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", data.path])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let accuracy = try #require(OwnData.metric("accuracy", in: evaluated.output), "\(evaluated.output)")
+        #expect(accuracy >= 0.9, "\(evaluated.output)")
+        let matrix = OwnData.confusionProblems(evaluated.output, names: ["0", "1", "2"], examples: 90, accuracy: accuracy)
+        #expect(matrix.isEmpty, "\(matrix)\n\(evaluated.output)")
+
+        let predicted = try Run(["predict", "--model", out.path, "--data", data.path])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let (problems, classes) = OwnData.classPredictionProblems(predicted.output, names: ["0", "1", "2"], count: 90)
+        #expect(problems.isEmpty, "\(problems)\n\(predicted.output.prefix(500))")
+        #expect(abs(OwnData.accuracy(classes, labels) - accuracy) < 1e-3)
+
+        let renamed = directory.appendingPathComponent("renamed")
+        let named = try OwnData.train(["--data", data.path, "--class-names", "a,b,c", "--model", "64-16:relu-3:softmax",
+                                       "--epochs", "3", "--json", "--out", renamed.path])
+        #expect(named.status == 0, "\(named.error)")
+        #expect(OwnData.finalJSON(named)?["classes"] as? [String] == ["a", "b", "c"], "\(named.output)")
+        let renamedModel = try OwnData.modelJSON(renamed)
+        #expect(OwnData.find("classNames", in: renamedModel) as? [String] == ["a", "b", "c"], "\(renamedModel)")
+        let renamedPredictions = try Run(["predict", "--model", renamed.path, "--data", data.path])
+        #expect(renamedPredictions.status == 0, "\(renamedPredictions.error)")
+        #expect(OwnData.csv(renamedPredictions.output).first == ["index", "class", "label", "p_a", "p_b", "p_c"],
+                "\(renamedPredictions.output.prefix(300))")
+    }
+}
+
+// MARK: - Columns by name, and mistakes
+
+@Suite("backprop on your own CSV: columns by name and mistakes")
+struct OwnColumnTests {
+    @Test("evaluate and predict match feature columns by name; a missing column is one line naming it")
+    func columnsByName() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        let shuffled = directory.appendingPathComponent("shuffled.csv")
+        let unlabeled = directory.appendingPathComponent("unlabeled.csv")
+        let missing = directory.appendingPathComponent("missing.csv")
+        let testRows = OwnData.rows(OwnData.blobs(120, seed: 52))
+        try OwnData.writeCSV(train, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(300, seed: 51)))
+        try OwnData.writeCSV(test, columns: OwnData.features + ["label"], rows: testRows)
+        try OwnData.writeCSV(shuffled, columns: ["delta", "label", "beta", "alpha", "gamma"], rows: testRows)
+        try OwnData.writeCSV(unlabeled, columns: ["gamma", "alpha", "delta", "beta"], rows: testRows)
+        try OwnData.writeCSV(missing, columns: ["alpha", "beta", "delta", "label"], rows: testRows)
+        let out = directory.appendingPathComponent("run")
+
+        let trained = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--standardize",
+                                         "--model", "4-16:relu-3:softmax", "--epochs", "30", "--quiet", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+
+        let original = try Run(["evaluate", "--model", out.path, "--data", "csv:\(test.path)"])
+        let reordered = try Run(["evaluate", "--model", out.path, "--data", "csv:\(shuffled.path)"])
+        #expect(original.status == 0, "\(original.error)")
+        #expect(reordered.status == 0, "\(reordered.error)")
+        let accuracy = try #require(OwnData.metric("accuracy", in: original.output), "\(original.output)")
+        #expect(accuracy >= 0.9, "\(original.output)")
+        #expect(OwnData.metric("accuracy", in: reordered.output) == accuracy, "original: \(original.output)\nreordered: \(reordered.output)")
+        #expect(OwnData.metric("loss", in: reordered.output) == OwnData.metric("loss", in: original.output),
+                "original: \(original.output)\nreordered: \(reordered.output)")
+
+        let predictions = try Run(["predict", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(predictions.status == 0, "\(predictions.error)")
+        for other in [shuffled, unlabeled] {
+            let run = try Run(["predict", "--model", out.path, "--data", "csv:\(other.path)"])
+            #expect(run.status == 0, "\(other.lastPathComponent): \(run.error)")
+            #expect(run.output == predictions.output, "\(other.lastPathComponent) predicts otherwise")
+        }
+
+        for command in ["evaluate", "predict"] {
+            let run = try Run([command, "--model", out.path, "--data", "csv:\(missing.path)"])
+            #expect(run.status != 0, "\(command): \(run.output)")
+            let lines = run.error.split(separator: "\n")
+            #expect(lines.count == 1, "\(command): \(run.error)")
+            #expect(run.error.hasPrefix("backprop:"), "\(command): \(run.error)")
+            #expect(run.error.contains("gamma"), "\(command): \(run.error)")
+        }
+    }
+
+    @Test("five outputs for three classes is one line naming 5 and 3, before training, and no model is written")
+    func outputCountMismatch() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv")
+        try OwnData.writeCSV(train, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(300, seed: 61)))
+        let out = directory.appendingPathComponent("run")
+
+        let run = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--model", "4-8:relu-5:softmax",
+                                     "--epochs", "20", "--out", out.path])
+        #expect(run.status != 0, "\(run.output)")
+        #expect(run.error.split(separator: "\n").count == 1, "\(run.error)")
+        let numbers = Set(run.error.split { !$0.isNumber }.map(String.init))
+        #expect(numbers.contains("5") && numbers.contains("3"), "\(run.error)")
+        #expect(!run.output.contains("epoch 1/"), "it trained: \(run.output)")
+        #expect(!OwnData.fileExists(out, "model.safetensors"), "model.safetensors written")
+    }
+}
+
+// MARK: - Choosing the task
+
+@Suite("backprop on your own CSV: choosing the task")
+struct OwnTaskTests {
+    static func writeFiles(in directory: URL) throws -> (train: URL, test: URL) {
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        try OwnData.writeCSV(train, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(300, seed: 71)))
+        try OwnData.writeCSV(test, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(100, seed: 72)))
+        return (train, test)
+    }
+
+    @Test("--task regression on integer classes is honoured; --task classification is what train chose anyway")
+    func taskFlag() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (train, test) = try Self.writeFiles(in: directory)
+        let common = ["--data", "csv:\(train.path)", "--target", "label", "--test-data", "csv:\(test.path)", "--json"]
+
+        let regression = directory.appendingPathComponent("regression")
+        let asValues = try OwnData.train(common + ["--task", "regression", "--model", "4-16:relu-1", "--epochs", "20",
+                                                   "--out", regression.path])
+        #expect(asValues.status == 0, "\(asValues.error)")
+        let values = try #require(OwnData.finalJSON(asValues), "\(asValues.output)\(asValues.error)")
+        #expect(values["task"] as? String == "regression", "\(values)")
+        #expect(values["classes"] as? [String] == nil, "\(values)")
+        #expect(values["test_accuracy"] as? Double == nil, "\(values)")
+        #expect(values["test_r2"] as? Double != nil, "\(values)")
+        let regressionModel = try OwnData.modelJSON(regression)
+        #expect(OwnData.find("task", in: regressionModel) as? String == "regression", "\(regressionModel)")
+        #expect(OwnData.find("classNames", in: regressionModel) as? [String] == nil, "\(regressionModel)")
+        let predictedValues = try Run(["predict", "--model", regression.path, "--data", "csv:\(test.path)"])
+        #expect(predictedValues.status == 0, "\(predictedValues.error)")
+        #expect(OwnData.csv(predictedValues.output).first == ["index", "label"], "\(predictedValues.output.prefix(300))")
+
+        let chosen = directory.appendingPathComponent("chosen"), forced = directory.appendingPathComponent("forced")
+        let classification = ["--model", "4-16:relu-3:softmax", "--epochs", "30"]
+        let byDefault = try OwnData.train(common + classification + ["--out", chosen.path])
+        let byFlag = try OwnData.train(common + classification + ["--task", "classification", "--out", forced.path])
+        #expect(byDefault.status == 0, "\(byDefault.error)")
+        #expect(byFlag.status == 0, "\(byFlag.error)")
+        let defaultResult = try #require(OwnData.finalJSON(byDefault), "\(byDefault.output)\(byDefault.error)")
+        let flagResult = try #require(OwnData.finalJSON(byFlag), "\(byFlag.output)\(byFlag.error)")
+        #expect(flagResult["task"] as? String == "classification", "\(flagResult)")
+        #expect(flagResult["classes"] as? [String] == ["0", "1", "2"], "\(flagResult)")
+        #expect(defaultResult["classes"] as? [String] == ["0", "1", "2"], "\(defaultResult)")
+        let accuracy = try #require(flagResult["test_accuracy"] as? Double, "\(flagResult)")
+        #expect(accuracy >= 0.9, "\(flagResult)")
+        #expect(defaultResult["test_accuracy"] as? Double == accuracy, "default \(defaultResult), flag \(flagResult)")
+        let chosenPredictions = try Run(["predict", "--model", chosen.path, "--data", "csv:\(test.path)"])
+        let forcedPredictions = try Run(["predict", "--model", forced.path, "--data", "csv:\(test.path)"])
+        #expect(chosenPredictions.status == 0 && forcedPredictions.status == 0, "\(chosenPredictions.error)\(forcedPredictions.error)")
+        #expect(chosenPredictions.output == forcedPredictions.output, "--task classification predicts otherwise")
+    }
+
+    @Test("the presets give classes one output each and a regression one identity output")
+    func presetsAdapt() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (train, test) = try Self.writeFiles(in: directory)
+        let logistic = directory.appendingPathComponent("logistic")
+        let classes = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--model", "logistic",
+                                         "--epochs", "20", "--json", "--out", logistic.path])
+        #expect(classes.status == 0, "\(classes.error)")
+        let classResult = try #require(OwnData.finalJSON(classes), "\(classes.output)\(classes.error)")
+        #expect(classResult["task"] as? String == "classification", "\(classResult)")
+        #expect(classResult["classes"] as? [String] == ["0", "1", "2"], "\(classResult)")
+        let predictedClasses = try Run(["predict", "--model", logistic.path, "--data", "csv:\(test.path)"])
+        #expect(predictedClasses.status == 0, "\(predictedClasses.error)")
+        let (problems, _) = OwnData.classPredictionProblems(predictedClasses.output, names: ["0", "1", "2"], count: 100)
+        #expect(problems.isEmpty, "\(problems)\n\(predictedClasses.output.prefix(500))")
+
+        let prices = directory.appendingPathComponent("prices.csv")
+        try OwnData.writeCSV(prices, columns: OwnRegressionTests.columns, rows: OwnData.rows(OwnData.prices(300, seed: 73)))
+        let mlp = directory.appendingPathComponent("mlp")
+        let values = try OwnData.train(["--data", "csv:\(prices.path)", "--target", "price", "--standardize", "--model", "mlp",
+                                        "--epochs", "10", "--json", "--out", mlp.path])
+        #expect(values.status == 0, "\(values.error)")
+        let result = try #require(OwnData.finalJSON(values), "\(values.output)\(values.error)")
+        #expect(result["task"] as? String == "regression", "\(result)")
+        #expect(result["training_r2"] as? Double != nil, "\(result)")
+        let predictedValues = try Run(["predict", "--model", mlp.path, "--data", "csv:\(prices.path)", "--format", "json"])
+        #expect(predictedValues.status == 0, "\(predictedValues.error)")
+        let rows = (try? JSONSerialization.jsonObject(with: Data(predictedValues.output.utf8))) as? [[String: Any]]
+        #expect(rows?.count == 300, "\(predictedValues.output.prefix(300))")
+        #expect((rows?.first?["values"] as? [Double])?.count == 1, "\(predictedValues.output.prefix(300))")
+    }
+
+    @Test("without --json, train says which task it chose and why, and ends with the test metric")
+    func taskLine() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (train, test) = try Self.writeFiles(in: directory)
+        let classes = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--test-data", "csv:\(test.path)",
+                                         "--model", "4-16:relu-3:softmax", "--epochs", "30",
+                                         "--out", directory.appendingPathComponent("classes").path])
+        #expect(classes.status == 0, "\(classes.error)")
+        let classTaskLines = classes.output.split(separator: "\n").filter { $0.hasPrefix("task: ") }
+        #expect(classTaskLines.count == 1, "\(classes.output)")
+        #expect(classTaskLines.first?.hasPrefix("task: classification") == true, "\(classes.output)")
+        #expect(classTaskLines.first?.contains("label") == true, "the reason names the target: \(classes.output)")
+        let last = OwnData.lastLine(classes.output) ?? ""
+        let accuracy = OwnData.number(after: "test accuracy ", in: last).flatMap { Double($0) }
+        #expect((accuracy ?? 0) >= 0.9, "last line: \(last)")
+
+        let trainPrices = directory.appendingPathComponent("prices.csv"), testPrices = directory.appendingPathComponent("prices-test.csv")
+        try OwnData.writeCSV(trainPrices, columns: OwnRegressionTests.columns, rows: OwnData.rows(OwnData.prices(300, seed: 74)))
+        try OwnData.writeCSV(testPrices, columns: OwnRegressionTests.columns, rows: OwnData.rows(OwnData.prices(100, seed: 75)))
+        let values = try OwnData.train(["--data", "csv:\(trainPrices.path)", "--target", "price", "--standardize",
+                                        "--test-data", "csv:\(testPrices.path)", "--model", "3-32:relu-1", "--epochs", "10",
+                                        "--out", directory.appendingPathComponent("values").path])
+        #expect(values.status == 0, "\(values.error)")
+        let valueTaskLines = values.output.split(separator: "\n").filter { $0.hasPrefix("task: ") }
+        #expect(valueTaskLines.count == 1, "\(values.output)")
+        #expect(valueTaskLines.first?.hasPrefix("task: regression") == true, "\(values.output)")
+        #expect(valueTaskLines.first?.contains("price") == true, "the reason names the target: \(values.output)")
+        let valuesLast = OwnData.lastLine(values.output) ?? ""
+        let r2 = OwnData.number(after: "test R² ", in: valuesLast)
+        #expect(r2.flatMap { Double($0) } != nil, "last line: \(valuesLast)")
+        #expect(r2?.split(separator: ".").last?.count == 4, "R² with four decimals: \(valuesLast)")
+        #expect(valuesLast.contains("RMSE") && valuesLast.contains("MAE"), "last line: \(valuesLast)")
+    }
+}

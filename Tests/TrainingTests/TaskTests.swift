@@ -1,0 +1,129 @@
+import Datasets
+import Foundation
+import NeuralNetworks
+import Tensors
+import Testing
+@testable import Training
+
+@Suite("The model fits the task: checks, losses, metrics and predictions")
+struct TaskTests {
+    @Test("outputs that do not match the classes are one error naming both counts, before training")
+    func outputsVersusClasses() throws {
+        let data = try classificationData(count: 12)
+        let model = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 4, outputSize: 5); Softmax<Double>() }
+        let error = #expect(throws: TrainingError.self) { try checkCompatibility(of: model, with: data, loss: .crossEntropy) }
+        #expect(error?.description.contains("5 outputs") == true && error?.description.contains("3 classes") == true,
+                "\(error?.description ?? "")")
+        var optimizer = try SGD<Double>(learningRate: 0.1)
+        let before = parameterValues(model)
+        #expect(throws: TrainingError.self) {
+            try fit(model, optimizer: &optimizer, data: data, configuration: FitConfiguration(
+                epochs: 1, batchSize: .examples(4), loss: .crossEntropy))
+        }
+        #expect(parameterValues(model) == before, "nothing trained")
+    }
+
+    @Test("an input shape the layers cannot take, a softmax ending a regression, and labels with MSE are refused")
+    func otherMismatches() throws {
+        let regression = try regressionData(count: 8)
+        let wrongInput = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 4, outputSize: 1) }
+        let shape = #expect(throws: TrainingError.self) {
+            try checkCompatibility(of: wrongInput, with: regression, loss: .meanSquaredError)
+        }
+        #expect(shape?.description.contains("[3]") == true && shape?.description.contains("Dense(4 → 1)") == true,
+                "\(shape?.description ?? "")")
+        let softmaxRegression = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 3, outputSize: 1); Softmax<Double>() }
+        #expect(throws: TrainingError.self) {
+            try checkCompatibility(of: softmaxRegression, with: regression, loss: .meanSquaredError)
+        }
+        #expect(throws: TrainingError.self) {
+            try checkCompatibility(of: classifier(), with: try classificationData(count: 8), loss: .meanSquaredError)
+        }
+        #expect(throws: TrainingError.self) {
+            try checkCompatibility(of: regressionModel(), with: Dataset<Double>(features: .zeros([2, 3])),
+                                   loss: .meanSquaredError)
+        }
+    }
+
+    @Test("two classes and one sigmoid output: binary cross-entropy on the labels, the notes' logistic regression")
+    func binaryClassesWithOneSigmoid() throws {
+        var generator = RandomSource(seed: 9)
+        let x = Tensor<Double>.randomNormal([200, 2], using: &generator)
+        let labels = (0..<200).map { x[$0, 0] + 2 * x[$0, 1] > 0 ? 1 : 0 }
+        let data = try Dataset(features: x, targets: .classes(labels, ClassLabels(names: ["no", "yes"])))
+        let model = Sequential<Double>(seed: 2) { Dense<Double>(inputSize: 2, outputSize: 1); Sigmoid<Double>() }
+        let loss = Loss.recommended(for: data.targets!, outputs: 1)
+        #expect(loss == .binaryCrossEntropy)
+        #expect(Loss.recommended(for: data.targets!, outputs: 2) == .crossEntropy)
+        try checkCompatibility(of: model, with: data, loss: loss)
+        let before = try evaluate(model, on: data, loss: loss)
+        var optimizer = try SGD<Double>(learningRate: 0.5)
+        let history = try fit(model, optimizer: &optimizer, data: data, configuration: FitConfiguration(
+            epochs: 30, batchSize: .examples(20), loss: loss, seed: 3))
+        let after = try evaluate(model, on: data, loss: loss)
+        #expect(after.loss < before.loss / 3, "\(before.loss) → \(after.loss)")
+        #expect((after.accuracy ?? 0) >= 0.97, "accuracy \(after.accuracy ?? 0)")
+        #expect(history.epochs.last?.training.accuracy != nil)
+        let probabilities = model.classProbabilities(x)
+        #expect(probabilities.shape == [200, 2])
+        let p = model.predict(x).scalars
+        #expect(zip(probabilities.scalars.enumerated().filter { $0.offset % 2 == 1 }.map(\.element), p)
+            .allSatisfy { $0 == $1 })
+        let predicted = model.predictedClasses(x)
+        #expect(Double(zip(predicted, labels).filter { $0 == $1 }.count) / 200 == after.accuracy)
+        // The loss on the labels equals the loss on the same 0/1 values.
+        let values = try Dataset(features: x, targets: .values(Tensor(shape: [200, 1], scalars: labels.map(Double.init))))
+        #expect(Swift.abs(try evaluate(model, on: values, loss: .binaryCrossEntropy).loss - after.loss) < 1e-12)
+    }
+
+    @Test("regression metrics: MSE, RMSE, MAE and R² by their definitions, in the original units of standardised targets")
+    func regressionMetrics() throws {
+        let x = Tensor<Double>(shape: [4, 1], scalars: [1, 2, 3, 4])
+        let y = [110.0, 190, 320, 380]
+        let raw = try Dataset(features: x, targets: .values(Tensor(shape: [4, 1], scalars: y)))
+        let model = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 1, outputSize: 1) }
+        model.visitParameters { name, parameter in parameter.assign(name.hasSuffix("weight") ? [100] : [0]) }
+        let predicted = [100.0, 200, 300, 400]
+        let errors = zip(predicted, y).map { $0 - $1 }
+        let squaredErrors: Double = errors.map { $0 * $0 }.reduce(0, +)
+        let mse = squaredErrors / 4
+        let mean: Double = y.reduce(0, +) / 4
+        let total: Double = y.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+        let r2 = 1 - squaredErrors / total
+        let metrics = try evaluate(model, on: raw, loss: .meanSquaredError)
+        #expect(Swift.abs(metrics.meanSquaredError! - mse) < 1e-9)
+        #expect(Swift.abs(metrics.rootMeanSquaredError! - mse.squareRoot()) < 1e-9)
+        #expect(Swift.abs(metrics.meanAbsoluteError! - 15) < 1e-9)
+        #expect(Swift.abs(metrics.rSquared! - r2) < 1e-12)
+
+        // The same predictions made in standardised units report the same raw metrics.
+        let standardized = try raw.standardizedWithOwnStatistics(features: nil, targets: true)
+        let s = try #require(standardized.targetStandardization)
+        let scaled = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 1, outputSize: 1) }
+        scaled.visitParameters { name, parameter in
+            parameter.assign(name.hasSuffix("weight") ? [100 / s.standardDeviation[0]] : [-s.mean[0] / s.standardDeviation[0]])
+        }
+        let inUnits = try evaluate(scaled, on: standardized, loss: .meanSquaredError)
+        #expect(Swift.abs(inUnits.meanSquaredError! - mse) < 1e-6)
+        #expect(Swift.abs(inUnits.meanAbsoluteError! - 15) < 1e-9)
+        #expect(Swift.abs(inUnits.rSquared! - r2) < 1e-12)
+        #expect(Swift.abs(inUnits.loss - mse / (s.standardDeviation[0] * s.standardDeviation[0])) < 1e-9,
+                "the loss stays in the units the model is trained in")
+        let back = try scaled.predictedValues(x, targetStandardization: s)
+        #expect(zip(back.scalars, predicted).allSatisfy { Swift.abs($0 - $1) < 1e-9 })
+    }
+
+    @Test("validation data is standardised like the training data by the trainer")
+    func validationPreparedLikeTraining() throws {
+        let training = try regressionData(count: 64).standardizedWithOwnStatistics(features: .perFeature, targets: true)
+        let validation = try regressionData(count: 16, seed: 5)
+        let model = regressionModel()
+        var optimizer = try SGD<Double>(learningRate: 0.05)
+        let history = try fit(model, optimizer: &optimizer, data: training, configuration: FitConfiguration(
+            epochs: 20, batchSize: .examples(8), loss: .meanSquaredError, seed: 1), validationData: validation)
+        let last = try #require(history.epochs.last?.validation)
+        #expect((last.rSquared ?? 0) > 0.9, "validation R² \(last.rSquared ?? .nan)")
+        let prepared = try DataSchema(describing: training).prepare(validation)
+        #expect(try evaluate(model, on: prepared, loss: .meanSquaredError) == last)
+    }
+}
