@@ -137,6 +137,9 @@ public struct Dataset<Scalar: TensorScalar> {
     public func standardizedWithOwnStatistics(
         features scope: Standardization.Scope?, targets: Bool
     ) throws(DatasetError) -> Dataset {
+        guard count > 0 || (scope == nil && !targets) else {
+            throw .mismatch("no examples to fit a standardisation to")
+        }
         var result = self
         if let scope { result = try result.standardized(with: Standardization(fittedTo: features, scope: scope)) }
         if targets, case .values(let values)? = self.targets {

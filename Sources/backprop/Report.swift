@@ -39,8 +39,8 @@ struct Report {
         var cards: [(String, String)] = []
         if let accuracy = testMetrics.accuracy { cards.append(("Accuracy", String(format: "%.2f %%", accuracy * 100))) }
         if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
-        if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.4g", rmse))) }
-        if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.4g", mae))) }
+        if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
+        if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
         cards.append(("Loss", String(format: "%.4f", testMetrics.loss)))
         let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName))<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
         return """
@@ -235,11 +235,11 @@ struct Report {
     }
 }
 
-/// An axis tick: three significant digits, large values with k or M (218k, 1.5M).
+/// An axis tick: three significant digits, thousands and millions with k or M (218k, 1.5M).
 func tickLabel(_ value: Double) -> String {
     let magnitude = Swift.abs(value)
     if magnitude >= 1e6 { return String(format: "%.3gM", value / 1e6) }
-    if magnitude >= 1e4 { return String(format: "%.3gk", value / 1e3) }
+    if magnitude >= 1e3 { return String(format: "%.3gk", value / 1e3) }
     return String(format: "%.3g", value)
 }
 

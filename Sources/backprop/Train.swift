@@ -225,7 +225,9 @@ struct CommandFailure: Error, CustomStringConvertible {
         do {
             try body()
         } catch let error as ValidationError {
-            throw error
+            // After parsing, a bad flag value or file is one line too, without the usage.
+            FileHandle.standardError.write(Data("backprop: \(error.message)\n".utf8))
+            throw ExitCode.validationFailure
         } catch let error as ExitCode {
             throw error
         } catch {

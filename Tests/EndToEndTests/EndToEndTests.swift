@@ -6,6 +6,8 @@ struct Run {
     let status: Int32
     let output: String
     let error: String
+    /// Whether the process was killed by a signal (a crash) rather than exiting.
+    let crashed: Bool
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0])
@@ -22,6 +24,7 @@ struct Run {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         status = process.terminationStatus
+        crashed = process.terminationReason == .uncaughtSignal
         output = String(decoding: outData, as: UTF8.self)
         error = String(decoding: errData, as: UTF8.self)
     }

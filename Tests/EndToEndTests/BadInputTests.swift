@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+/// A `.npy` file (format 1.0) of float32 or int64 values with the given shape.
+private func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
+    let descr = integers.isEmpty ? "<f4" : "<i8"
+    let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+    data.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+    data.append(contentsOf: Array(header.utf8))
+    floats.forEach { withUnsafeBytes(of: $0.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    integers.forEach { withUnsafeBytes(of: $0.littleEndian) { data.append(contentsOf: $0) } }
+    return data
+}
+
+/// A one-line failure: a non-zero exit that is not a signal, one line on standard error
+/// naming the problem, and nothing written to `out`.
+private func expectOneLineFailure(_ run: Run, mentioning words: [String], out: URL? = nil,
+                                  sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(!run.crashed, "crashed: \(run.error)", sourceLocation: sourceLocation)
+    #expect(run.status != 0, "exit 0: \(run.output)", sourceLocation: sourceLocation)
+    let lines = run.error.split(separator: "\n", omittingEmptySubsequences: true)
+    #expect(lines.count == 1, "stderr: \(run.error)", sourceLocation: sourceLocation)
+    for word in words {
+        #expect(run.error.contains(word), "'\(word)' not in: \(run.error)", sourceLocation: sourceLocation)
+    }
+    if let out {
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path),
+                "a model was written", sourceLocation: sourceLocation)
+    }
+}
+
+@Suite("bad input ends in one line and a non-zero exit, never a crash")
+struct BadInputTests {
+    @Test("a model.json whose layers do not chain, or with duplicate or too many class names")
+    func modelFiles() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 1)))
+        func architecture(_ layers: String, classNames: String = "null", inputShape: String = "[4]") -> String {
+            """
+            {"format": "backprop-model", "version": 1, "scalarType": "float32", "inputShape": \(inputShape),
+             "classNames": \(classNames), "layers": [\(layers)]}
+            """
+        }
+        let dense = { (i: Int, o: Int) in "{\"dense\": {\"inputSize\": \(i), \"outputSize\": \(o), \"useBias\": true}}" }
+        let cases: [(String, [String])] = [
+            (architecture(dense(4, 3) + "," + dense(5, 3)), ["Dense(5 → 3)", "[3]"]),
+            (architecture(dense(4, 3), classNames: "[\"a\", \"a\", \"b\"]"), ["twice"]),
+            (architecture(dense(4, 2), classNames: "[\"a\", \"b\", \"c\"]"), ["3 class names", "[2]"]),
+            (architecture(dense(4, 3), inputShape: "[0]"), ["[0]"]),
+        ]
+        for (index, (json, words)) in cases.enumerated() {
+            let file = directory.appendingPathComponent("model\(index).json")
+            try Data(json.utf8).write(to: file)
+            let out = directory.appendingPathComponent("run\(index)")
+            let run = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--model", file.path,
+                               "--epochs", "1", "--out", out.path, "--quiet"])
+            expectOneLineFailure(run, mentioning: words, out: out)
+            // The same file as a saved model's model.json.
+            let saved = directory.appendingPathComponent("saved\(index)")
+            try FileManager.default.createDirectory(at: saved, withIntermediateDirectories: true)
+            try Data(json.utf8).write(to: saved.appendingPathComponent("model.json"))
+            expectOneLineFailure(try Run(["evaluate", "--model", saved.path, "--data", "csv:\(csv.path)"]), mentioning: words)
+        }
+    }
+
+    @Test("empty, zero-sized and one-dimensional data, and a float IDX file given as images")
+    func oddShapes() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appendingPathComponent("empty.npy"), labels0 = directory.appendingPathComponent("labels0.npy")
+        try npy(shape: [0, 3]).write(to: empty)
+        try npy(shape: [0], integers: []).write(to: labels0)
+        let flat = directory.appendingPathComponent("flat.npy"), labels3 = directory.appendingPathComponent("labels3.npy")
+        try npy(shape: [3], floats: [1, 2, 3]).write(to: flat)
+        try npy(shape: [3], integers: [0, 1, 0]).write(to: labels3)
+        for (features, labels, words) in [(empty, labels0, ["no"]), (flat, labels3, ["shape [3]"])] {
+            let out = directory.appendingPathComponent("run-\(features.lastPathComponent)")
+            let run = try Run(["train", "--data", "npy:\(features.path),\(labels.path)", "--model", "logistic",
+                               "--epochs", "1", "--out", out.path, "--quiet"])
+            expectOneLineFailure(run, mentioning: words, out: out)
+        }
+        let folder = directory.appendingPathComponent("idx-images")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for split in ["train", "t10k"] {
+            try OwnData.idx(dimensions: [2, 0, 28], bytes: []).write(to: folder.appendingPathComponent("\(split)-images-idx3-ubyte"))
+            try OwnData.idx(dimensions: [2], bytes: [0, 1]).write(to: folder.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+        }
+        let out = directory.appendingPathComponent("run-images")
+        expectOneLineFailure(try Run(["train", "--data", folder.path, "--model", "logistic", "--epochs", "1",
+                                      "--out", out.path, "--quiet"]), mentioning: ["no pixels"], out: out)
+    }
+
+    @Test("a CSV with two columns of the target's name, or a NUL byte in a number")
+    func strictCSV() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, [String])] = [
+            ("a,label,label\n1,0,1\n2,1,0\n", ["both named 'label'"]),
+            ("a,label\n3\u{0}junk,0\n2,1\n", ["not a number"]),
+        ]
+        for (index, (text, words)) in cases.enumerated() {
+            let file = directory.appendingPathComponent("bad\(index).csv")
+            try Data(text.utf8).write(to: file)
+            let out = directory.appendingPathComponent("run\(index)")
+            expectOneLineFailure(try Run(["train", "--data", "csv:\(file.path)", "--target", "label", "--model", "1-2:softmax",
+                                          "--epochs", "1", "--out", out.path, "--quiet"]), mentioning: words, out: out)
+        }
+    }
+
+    @Test("negative numbers parse as values: --lr -1 is refused as negative, --target -1 is the last column")
+    func negativeNumbers() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 2)))
+        let lr = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--lr", "-1", "--quiet"])
+        #expect(lr.status != 0 && !lr.crashed)
+        #expect(lr.error.contains("--lr must be a positive number"), "\(lr.error)")
+        let epochs = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--epochs", "-1", "--quiet"])
+        #expect(epochs.error.contains("--epochs must be at least 1"), "\(epochs.error)")
+        let out = directory.appendingPathComponent("run")
+        let last = try Run(["train", "--data", "csv:\(csv.path)", "--target", "-1", "--model", "4-3:softmax",
+                            "--epochs", "1", "--json", "--out", out.path])
+        #expect(last.status == 0, "\(last.error)")
+        #expect(OwnData.finalJSON(last)?["classes"] as? [String] == ["0", "1", "2"], "\(last.output)")
+    }
+
+    @Test("evaluate and predict recognise a folder by what it is, even with 'idx' in its name; a float IDX file is not images")
+    func pathsByWhatTheyAre() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("my-idx-folder")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = try OwnData.writeBars(folder, split: "train", count: 60, seed: 3)
+        _ = try OwnData.writeBars(folder, split: "t10k", count: 30, seed: 4)
+        let out = directory.appendingPathComponent("run")
+        let trained = try Run(["train", "--data", folder.path, "--model", "64-3:softmax", "--epochs", "2", "--out", out.path,
+                               "--quiet", "--threads", "1"])
+        #expect(trained.status == 0, "\(trained.error)")
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", folder.path])
+        #expect(evaluated.status == 0 && evaluated.output.contains("examples 30"), "\(evaluated.output)\(evaluated.error)")
+        var floats = OwnData.idx(dimensions: [1, 8, 8], bytes: [UInt8](repeating: 0, count: 256))
+        floats[2] = 0x0D  // float32
+        let file = directory.appendingPathComponent("floats-idx3-ubyte")
+        try floats.write(to: file)
+        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", file.path]), mentioning: ["float32"])
+    }
+}
