@@ -14,7 +14,6 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
     /// only two), anything else is regression.
     public static func inferred(fromTargets texts: [String], named name: String) -> (task: LearningTask, reason: String) {
         let target = "target '\(shown(name))'"
-        var distinct = Set<String>()
         var integers = Set<Double>()
         var nonInteger: String?
         for text in texts {
@@ -24,7 +23,6 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
             if value.rounded() == value && Swift.abs(value) < 1e15 { integers.insert(value) } else if nonInteger == nil {
                 nonInteger = text
             }
-            distinct.insert(text)
         }
         if let nonInteger {
             return (.regression, "\(target) holds numbers that are not integers, such as \(shown(nonInteger))")

@@ -90,11 +90,7 @@ func checkShape(_ condition: Bool, _ layer: @autoclosure () -> String, expected:
 /// A shape check inside a forward pass (a programming error by then): stops with the
 /// thrown check's message.
 func requireShape<T>(_ check: () throws(ShapeError) -> T) -> T {
-    do { return try check() } catch { stopWithMessage(error.description) }
-}
-
-func stopWithMessage(_ message: String) -> Never {
-    fatalError(message)
+    do { return try check() } catch { fatalError(error.description) }
 }
 
 /// A shape check that names the layer and both shapes.

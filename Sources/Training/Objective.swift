@@ -171,17 +171,22 @@ public struct MetricAccumulator: Sendable, Equatable, Codable {
 
     private mutating func addValues<Scalar: TensorScalar>(predicted: [Scalar], actual: [Scalar], columns: Int) {
         if squaredErrorSums.isEmpty {
-            for sums in [\Self.squaredErrorSums, \.absoluteErrorSums, \.valueSums, \.squaredValueSums] {
-                self[keyPath: sums] = [Double](repeating: 0, count: columns)
-            }
+            let zeros = [Double](repeating: 0, count: columns)
+            (squaredErrorSums, absoluteErrorSums, valueSums, squaredValueSums) = (zeros, zeros, zeros, zeros)
         }
-        for (index, (p, a)) in zip(predicted, actual).enumerated() {
-            let column = index % columns
-            let (y, d) = (Double(a), Double(p) - Double(a))
-            squaredErrorSums[column] += d * d
-            absoluteErrorSums[column] += Swift.abs(d)
-            valueSums[column] += y
-            squaredValueSums[column] += y * y
+        for column in 0..<columns {
+            var squared = 0.0, absolute = 0.0, sum = 0.0, sumOfSquares = 0.0
+            for index in stride(from: column, to: Swift.min(predicted.count, actual.count), by: columns) {
+                let (y, d) = (Double(actual[index]), Double(predicted[index]) - Double(actual[index]))
+                squared += d * d
+                absolute += Swift.abs(d)
+                sum += y
+                sumOfSquares += y * y
+            }
+            squaredErrorSums[column] += squared
+            absoluteErrorSums[column] += absolute
+            valueSums[column] += sum
+            squaredValueSums[column] += sumOfSquares
         }
     }
 
@@ -193,17 +198,16 @@ public struct MetricAccumulator: Sendable, Equatable, Codable {
         let columns = squaredErrorSums.count
         guard columns > 0 else { return Metrics(loss: lossSum / n) }
         let scale = valueScale.map { $0.map { $0 > 0 ? $0 : 1 } } ?? [Double](repeating: 1, count: columns)
-        let rows = n
         var squared = 0.0, absolute = 0.0, explained = 0.0
         for j in 0..<columns {
             squared += squaredErrorSums[j] * scale[j] * scale[j]
             absolute += absoluteErrorSums[j] * scale[j]
-            let total = squaredValueSums[j] - valueSums[j] * valueSums[j] / rows
+            let total = squaredValueSums[j] - valueSums[j] * valueSums[j] / n
             explained += total > 0 ? 1 - squaredErrorSums[j] / total : .nan
         }
-        let mse = squared / (rows * Double(columns))
-        return Metrics(loss: lossSum / n, meanSquaredError: mse, meanAbsoluteError: absolute / (rows * Double(columns)),
-                       rootMeanSquaredError: mse.squareRoot(), rSquared: explained / Double(columns))
+        let values = n * Double(columns)
+        return Metrics(loss: lossSum / n, meanSquaredError: squared / values, meanAbsoluteError: absolute / values,
+                       rSquared: explained / Double(columns))
     }
 }
 
@@ -217,18 +221,19 @@ public struct Metrics: Sendable, Equatable, Codable {
     /// Regression only, in the target's original units.
     public var meanSquaredError: Double?
     public var meanAbsoluteError: Double?
-    public var rootMeanSquaredError: Double?
     /// The coefficient of determination 1 − SSE/SST (averaged over outputs); NaN when the
     /// targets do not vary.
     public var rSquared: Double?
 
     public init(loss: Double, accuracy: Double? = nil, meanSquaredError: Double? = nil,
-                meanAbsoluteError: Double? = nil, rootMeanSquaredError: Double? = nil, rSquared: Double? = nil) {
+                meanAbsoluteError: Double? = nil, rSquared: Double? = nil) {
         self.loss = loss
         self.accuracy = accuracy
         self.meanSquaredError = meanSquaredError
         self.meanAbsoluteError = meanAbsoluteError
-        self.rootMeanSquaredError = rootMeanSquaredError
         self.rSquared = rSquared
     }
+
+    /// √MSE, in the target's original units.
+    public var rootMeanSquaredError: Double? { meanSquaredError.map { $0.squareRoot() } }
 }

@@ -75,8 +75,8 @@ extension DataSource {
     func load(_ reading: DataReading) throws -> (data: Dataset<Float>, test: Dataset<Float>?) {
         var (data, test) = try loadRaw(reading)
         if reading.flatten {
-            if data.features.rank > 2 { data.features = data.features.flattenedBatch() }
-            if let t = test, t.features.rank > 2 { test!.features = t.features.flattenedBatch() }
+            data = data.flattened()
+            test = test?.flattened()
         }
         if let schema = reading.schema {
             data = try schema.prepare(data)
@@ -109,7 +109,7 @@ extension DataSource {
             return (try Dataset(features: Tensor(shape: [images.shape[0], 1, images.shape[1], images.shape[2]],
                                                  scalars: images.scalars(Float.self, scale: 1.0 / 255))), nil)
         case .csv(let path):
-            var options = schema?.csvOptions(target: reading.targetColumn, requiresTarget: reading.requiresTarget)
+            let options = schema?.csvOptions(target: reading.targetColumn, requiresTarget: reading.requiresTarget)
                 ?? CSVOptions(target: reading.targetColumn, task: reading.task, classNames: reading.classNames)
             if schema == nil && options.target == nil {
                 throw ValidationError("--data csv:\(path) needs --target COLUMN (a name or an index)")
@@ -117,7 +117,6 @@ extension DataSource {
             if schema != nil && options.target == nil && reading.requiresTarget {
                 throw ValidationError("--data csv:\(path): the model records no target column; give --target COLUMN")
             }
-            options.separator = UInt8(ascii: ",")
             return (try CSVFormat.load(path, options: options, as: Float.self), nil)
         case .npy(let features, let targets):
             let data = try Dataset<Float>(
@@ -126,6 +125,17 @@ extension DataSource {
                 file: features, targetFile: targets ?? features)
             return (data, nil)
         }
+    }
+}
+
+extension Dataset {
+    /// Images `[N, 1, height, width]` as vectors `[N, height·width]` for fully connected
+    /// networks; other data unchanged.
+    func flattened() -> Dataset {
+        guard features.rank > 2 else { return self }
+        var result = self
+        result.features = features.flattenedBatch()
+        return result
     }
 }
 

@@ -51,16 +51,14 @@ extension TrainingSettings {
         var (training, test) = try source.load(reading)
         var imageSize: (width: Int, height: Int)?
         if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
-        if flatten && training.features.rank > 2 {
-            training.features = training.features.flattenedBatch()
-            if let images = test?.features { test!.features = images.flattenedBatch() }
+        if flatten {
+            training = training.flattened()
+            test = test?.flattened()
         }
         reading.flatten = flatten
-        let reason = training.taskReason
         training = try training.standardizedWithOwnStatistics(
             features: standardize ? (source.holdsImages ? .global : .perFeature) : nil,
             targets: standardizeTarget ?? true)
-        training.taskReason = reason
         reading.schema = DataSchema(describing: training)
         reading.target = nil
         if let testData { test = try DataSource(testData, flag: "--test-data").load(reading).data } else {
