@@ -41,7 +41,7 @@ let targets: [Target] = [
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Kernels"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
     .testTarget(
         name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],

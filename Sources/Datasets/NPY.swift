@@ -137,7 +137,7 @@ public struct NPYArray: Sendable, Equatable {
     /// temporary file renamed into place).
     public func write(to path: String) throws(DatasetError) {
         do { try encoded().write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw .cannotWrite(file: path, reason: error.localizedDescription)
+            throw .cannotWrite(file: path, reason: PlainErrors.reason(error))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,10 +10,17 @@ import Darwin
 /// same directory, are flushed to disk (fsync), and the file is renamed over the target
 /// (atomic on POSIX file systems); the directory is then synced so the rename persists.
 /// Readers see the old file or the new one, never a mixture.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws(ModelFileError) {
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws(ModelFileError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw .cannotWrite(file: path, reason: "it is a directory")
+        }
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .cannotWrite(file: path, reason: "the directory \(directory) does not exist")
+        }
         var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw failure(path, "cannot create a temporary file in \(directory)") }
@@ -47,6 +55,6 @@ enum AtomicFile {
     }
 
     private static func failure(_ path: String, _ reason: String) -> ModelFileError {
-        .cannotWrite(file: path, reason: "\(reason): \(String(cString: strerror(errno)))")
+        .cannotWrite(file: path, reason: "\(reason): \(String(cString: strerror(errno)).lowercased())")
     }
 }

@@ -81,6 +81,9 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         if let task, !["classification", "regression"].contains(task) {
             throw .badArchitecture(file: file, reason: "task '\(task.prefix(40))' is not classification or regression")
         }
+        do {
+            try Memory.checkParameters(LayerConfiguration.sequential(layers: layers).parameterCount, of: S.self, model: "the architecture")
+        } catch { throw .badArchitecture(file: file, reason: error.description) }
         let model = Sequential<S>(configurations: layers, seed: seed)
         if let inputShape {
             guard inputShape.allSatisfy({ $0 > 0 }) else {
@@ -104,7 +107,7 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
 
     public init(json: Data, file: String = "architecture") throws(ModelFileError) {
         do { self = try JSONDecoder().decode(ModelArchitecture.self, from: json) } catch {
-            throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(String("\(error)".prefix(160)).replacingOccurrences(of: "\n", with: " ")))")
+            throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(PlainErrors.reason(error)))")
         }
     }
 
@@ -113,6 +116,13 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Encoding plain values cannot fail.
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    /// The JSON text on one line, keys sorted.
+    public func compactJSON() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)) ?? Data()
     }
 

@@ -10,14 +10,21 @@ public enum ModelFile {
     public static let architectureFileName = "model.json"
     public static let weightsFileName = "model.safetensors"
 
+    /// The safetensors metadata key under which ``save(_:architecture:to:)`` keeps a copy
+    /// of the architecture beside the weights.
+    public static let architectureMetadataKey = "backprop.architecture"
+
     /// A model read back, with what its architecture file says about it.
     public struct Loaded<Scalar: TensorScalar> {
         public let model: Sequential<Scalar>
         public let architecture: ModelArchitecture
+        /// Set when `model.json` describes other weights than the file beside it (a save
+        /// stopped between its two files, or an edit) and the copy of the architecture
+        /// kept in the weights file was used: one line saying so.
+        public let note: String?
     }
 
-    /// Saves `model` into `directory` (created if needed): weights first, then the
-    /// architecture.
+    /// Saves `model` into `directory` (created if needed).
     public static func save<S: TensorScalar>(
         _ model: Sequential<S>, to directory: String, inputShape: [Int]? = nil,
         classNames: [String]? = nil, preprocessing: JSONValue? = nil
@@ -29,25 +36,63 @@ public enum ModelFile {
     /// Saves `model` with `architecture` (which must describe it: made by
     /// ``ModelArchitecture/init(describing:inputShape:classNames:preprocessing:)`` and
     /// then given what else is known of the data) into `directory`.
+    ///
+    /// Each file is replaced atomically, weights first. The weights file carries the
+    /// architecture in its metadata, so a process killed between the two files leaves a
+    /// pair that still loads as the new model (``load(_:from:)`` prefers the weights'
+    /// own copy when `model.json` disagrees with it); killed before, the old model is
+    /// untouched.
     public static func save<S: TensorScalar>(
         _ model: Sequential<S>, architecture: ModelArchitecture, to directory: String
     ) throws(ModelFileError) {
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw .cannotWrite(file: directory, reason: error.localizedDescription)
-        }
-        try StateDictionary.safeTensors(of: model).write(to: path(directory, weightsFileName))
+        try createDirectory(directory)
+        var weights = StateDictionary.safeTensors(of: model)
+        weights.metadata[architectureMetadataKey] = String(decoding: architecture.compactJSON(), as: UTF8.self)
+        try weights.write(to: path(directory, weightsFileName))
         try architecture.write(to: path(directory, architectureFileName))
     }
 
     /// Loads a model saved by ``save(_:to:inputShape:classNames:preprocessing:)`` (or
-    /// written by another program in the same two files) as `S`.
+    /// written by another program in the same two files) as `S`. The weights are checked
+    /// against the architecture, name by name and shape by shape.
     public static func load<S: TensorScalar>(_: S.Type = S.self, from directory: String) throws(ModelFileError) -> Loaded<S> {
         let architecturePath = path(directory, architectureFileName)
-        let architecture = try ModelArchitecture(contentsOf: architecturePath)
-        let model: Sequential<S> = try architecture.makeModel(file: architecturePath)
         let weightsPath = path(directory, weightsFileName)
-        try StateDictionary.load(SafeTensors(contentsOf: weightsPath), into: model, file: weightsPath)
-        return Loaded(model: model, architecture: architecture)
+        var architecture = try ModelArchitecture(contentsOf: architecturePath)
+        var model: Sequential<S> = try architecture.makeModel(file: architecturePath)
+        let weights = try SafeTensors(contentsOf: weightsPath)
+        var note: String?
+        if let saved = weights.metadata[architectureMetadataKey] {
+            let source = "\(weightsPath) (metadata \(architectureMetadataKey))"
+            let kept = try ModelArchitecture(json: Data(saved.utf8), file: source)
+            if kept != architecture {
+                architecture = kept
+                model = try kept.makeModel(file: source)
+                note = "\(architecturePath) does not describe the weights beside it (a save stopped between the two files, or an edit); used the architecture saved with the weights"
+            }
+        }
+        try StateDictionary.load(weights, into: model, file: weightsPath)
+        return Loaded(model: model, architecture: architecture, note: note)
+    }
+
+    /// Creates `directory` and its parents if needed; a file in its place, or a directory
+    /// that cannot be made, is a one-line error.
+    public static func createDirectory(_ directory: String) throws(ModelFileError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .cannotWrite(file: directory, reason: "it is a file, not a directory") }
+            return
+        }
+        var ancestor = URL(fileURLWithPath: directory).deletingLastPathComponent()
+        while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path) {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .cannotWrite(file: directory, reason: "\(ancestor.path) is a file, not a directory")
+        }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .cannotWrite(file: directory, reason: "cannot create it: \(PlainErrors.reason(error))")
+        }
     }
 
     static func path(_ directory: String, _ name: String) -> String {

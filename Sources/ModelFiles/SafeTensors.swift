@@ -111,7 +111,7 @@ public struct SafeTensors: Sendable, Equatable {
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(bytes[8..<headerEnd]))
         } catch {
-            throw .corrupt(file: file, reason: "the header is not valid safetensors JSON (\(Self.summary(of: error)))")
+            throw .corrupt(file: file, reason: "the header is not valid safetensors JSON (\(PlainErrors.reason(error)))")
         }
         let buffer = bytes.count - headerEnd
         var tensors: [String: Entry] = [:]
@@ -128,6 +128,7 @@ public struct SafeTensors: Sendable, Equatable {
             }
             tensors[name] = Entry(dataType: dataType, shape: raw.shape, bytes: Array(bytes[(headerEnd + begin)..<(headerEnd + end)]))
         }
+        try Self.checkLayout(header.entries, dataBlock: buffer, file: file)
         self.init(tensors: tensors, metadata: header.metadata)
     }
 
@@ -158,6 +159,31 @@ public struct SafeTensors: Sendable, Equatable {
         try AtomicFile.write(encoded(), to: path)
     }
 
+    /// The reference parser's rule: the tensors, in the order of their offsets, tile the
+    /// data block exactly (no overlap, no gap, nothing after the last one).
+    private static func checkLayout(_ entries: [String: RawEntry], dataBlock: Int, file: String) throws(ModelFileError) {
+        let ordered = entries.sorted { ($0.value.data_offsets[0], $0.value.data_offsets[1], $0.key) < ($1.value.data_offsets[0], $1.value.data_offsets[1], $1.key) }
+        var covered = 0
+        var previous: String?
+        for (name, raw) in ordered {
+            let begin = raw.data_offsets[0]
+            if begin < covered {
+                throw .corrupt(file: file, reason: "tensor '\(name)' at bytes \(raw.data_offsets) overlaps tensor '\(previous ?? "")', which ends at byte \(covered)")
+            }
+            if begin > covered {
+                let after = previous.map { "after tensor '\($0)'" } ?? "at the start of the data block"
+                throw .corrupt(file: file, reason: "bytes \(covered)..<\(begin) \(after) belong to no tensor")
+            }
+            covered = raw.data_offsets[1]
+            previous = name
+        }
+        if covered != dataBlock {
+            let extra = dataBlock - covered
+            throw .corrupt(file: file, reason: extra == 1 ? "1 byte after the last tensor belongs to no tensor"
+                                                          : "\(extra) bytes after the last tensor belong to no tensor")
+        }
+    }
+
     /// Bytes for `shape` of `dataType`; nil for a negative dimension or an overflow.
     private static func byteCount(_ shape: [Int], _ dataType: DataType) -> Int? {
         var total = dataType.size
@@ -168,20 +194,6 @@ public struct SafeTensors: Sendable, Equatable {
             total = product
         }
         return total
-    }
-
-    /// A one-line reason from a decoding error.
-    private static func summary(of error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "\(error)".prefix(120).description }
-        switch error {
-        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
-             .valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            let text = path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-            return String(text.prefix(160)).replacingOccurrences(of: "\n", with: " ")
-        @unknown default:
-            return "undecodable"
-        }
     }
 }
 
@@ -256,8 +268,10 @@ extension Array where Element: BitwiseCopyable {
 }
 
 func readFile(_ path: String) throws(ModelFileError) -> Data {
-    guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path) }
+    if let problem = PlainErrors.unreadableFile(path) {
+        throw problem == "no such file" ? .missingFile(path) : .unreadable(file: path, reason: problem)
+    }
     do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw .unreadable(file: path, reason: error.localizedDescription)
+        throw .unreadable(file: path, reason: PlainErrors.reason(error))
     }
 }

@@ -52,11 +52,7 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
     public func validate() throws(ConfigurationError) {
         if let sizes = parameterSizes {
             for size in sizes {
-                let (count, overflow) = size.reduce((1, false)) { acc, n in
-                    let (p, o) = acc.0.multipliedReportingOverflow(by: max(n, 0))
-                    return (p, acc.1 || o)
-                }
-                guard !overflow && count <= 1 << 31 else {
+                guard Memory.product(size) <= 1 << 31 else {
                     throw ConfigurationError("a tensor of shape \(size) is larger than 2³¹ values")
                 }
             }
@@ -97,18 +93,7 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
     /// The number of trainable values the layer (with nested layers) will hold, saturating
     /// at `Int.max`: what building it costs, known before building.
     public var parameterCount: Int {
-        func product(_ values: [Int]) -> Int {
-            values.reduce(1) { acc, n in
-                let (p, overflow) = acc.multipliedReportingOverflow(by: max(n, 0))
-                return overflow ? .max : p
-            }
-        }
-        func sum(_ values: [Int]) -> Int {
-            values.reduce(0) { acc, n in
-                let (s, overflow) = acc.addingReportingOverflow(n)
-                return overflow ? .max : s
-            }
-        }
+        let (product, sum) = (Memory.product, Memory.sum)
         switch self {
         case .dense(let input, let output, let useBias): return sum([product([output, input]), useBias ? output : 0])
         case .conv2D(let input, let output, let kernel, _, _, _, let useBias):

@@ -68,6 +68,24 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             .joined(separator: "-")
     }
 
+    /// The number of parameters the network will hold (saturating at `Int.max`).
+    public var parameterCount: Int {
+        var width = inputSize
+        var counts: [Int] = []
+        for stage in stages {
+            counts.append(Memory.product([width + 1, stage.size]))
+            width = stage.size
+        }
+        return Memory.sum(counts)
+    }
+
+    /// Throws when the network's parameters as `S` would not fit in this machine's
+    /// memory (``Memory/checkParameters(_:of:model:)``); call before ``build(_:seed:)``
+    /// for a spec read from input.
+    public func checkMemory<S: TensorScalar>(_: S.Type) throws(ConfigurationError) {
+        try Memory.checkParameters(parameterCount, of: S.self, model: "model '\(description)'")
+    }
+
     /// The network: a Dense layer per stage, each followed by its activation layer
     /// (none for identity), parameters drawn from one generator seeded with `seed`.
     public func build<S: TensorScalar>(_: S.Type = S.self, seed: UInt64) -> Sequential<S> {

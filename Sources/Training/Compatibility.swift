@@ -76,3 +76,21 @@ public func checkCompatibility<Model: Layer>(
         }
     }
 }
+
+/// Checks that running `model` on batches of `batchSize` examples of `inputShape` fits
+/// in this machine's memory (``Memory/workingBytes(_:inputShape:batchSize:optimizerSlots:)``):
+/// for training when `optimizerSlots` is set (two covers every optimiser here: Adam's
+/// moments), else for evaluation and prediction. Throws
+/// one line with the estimate and what to change.
+public func checkMemory<Model: Layer>(
+    of model: Model, inputShape: [Int], batchSize: Int, optimizerSlots: Int? = nil
+) throws(TrainingError) {
+    let bytes: Int
+    do { bytes = try Memory.workingBytes(model, inputShape: inputShape, batchSize: batchSize, optimizerSlots: optimizerSlots) } catch {
+        throw .mismatch("the model does not take examples of shape \(inputShape): \(error)")
+    }
+    guard bytes <= Memory.physical else {
+        let work = optimizerSlots == nil ? "running the model" : "training"
+        throw .mismatch("\(work) on batches of \(batchSize) needs about \(bytes == .max ? "more than \(Memory.text(.max))" : Memory.text(bytes)) of memory, more than this machine's \(Memory.text(Memory.physical)); use a smaller model\(batchSize > 1 ? " or batch size" : "")")
+    }
+}

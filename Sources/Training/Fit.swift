@@ -56,6 +56,16 @@ public struct FitConfiguration: Sendable {
 }
 
 /// Why training stopped early with an error.
+extension FitConfiguration {
+    /// The examples in the largest batch of an epoch over `count` examples.
+    public func largestBatch(of count: Int) -> Int {
+        switch batchSize {
+        case .examples(let n): return min(n, count)
+        case .full: return count
+        }
+    }
+}
+
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
     case data(DatasetError)
@@ -93,6 +103,7 @@ public func evaluate<Model: Layer>(
 ) throws(TrainingError) -> Metrics {
     checkPrecondition(batchSize > 0, "evaluate: batch size must be positive, got \(batchSize)")
     try checkCompatibility(of: model, with: data, loss: loss)
+    try checkMemory(of: model, inputShape: data.exampleShape, batchSize: min(batchSize, data.count))
     return evaluateChecked(model, on: data, loss: loss, batchSize: batchSize)
 }
 

@@ -145,6 +145,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         }
         guard training.count > 0 else { throw .mismatch("no training examples") }
         try checkCompatibility(of: model, with: training, loss: configuration.loss)
+        try checkMemory(of: model, inputShape: training.exampleShape, batchSize: configuration.largestBatch(of: training.count),
+                        optimizerSlots: 2)
         if let validation {
             guard validation.classes == training.classes else {
                 throw .mismatch("the validation data's classes (\(validation.classes?.names ?? [])) differ from the training data's (\(training.classes?.names ?? []))")

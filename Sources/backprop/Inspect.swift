@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NeuralNetworks
 import Tensors
+import Training
 
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,8 +18,11 @@ struct Summary: ParsableCommand {
     var model: String = "mlp"
 
     func run() throws {
-        let spec = try resolveSpec(model)
-        print(try spec.build(Float.self, seed: 0).summary(inputShape: [spec.inputSize]))
+        try CommandFailure.reporting {
+            let spec = try resolveSpec(model)
+            try spec.checkMemory(Float.self)
+            print(try spec.build(Float.self, seed: 0).summary(inputShape: [spec.inputSize]))
+        }
     }
 }
 
@@ -55,8 +59,14 @@ struct GradCheck: ParsableCommand {
     }
 
     func run() throws {
+        try CommandFailure.reporting { try check() }
+    }
+
+    private func check() throws {
         let spec = try resolveSpec(model)
+        try spec.checkMemory(Double.self)
         let network = spec.build(Double.self, seed: seed)
+        try checkMemory(of: network, inputShape: [spec.inputSize], batchSize: batch, optimizerSlots: 0)
         var generator = RandomSource(seed: seed &+ 1)
         let x = Tensor<Double>.randomNormal([batch, spec.inputSize], using: &generator)
         let outputs = spec.stages.last!.size

@@ -231,7 +231,10 @@ struct CommandFailure: Error, CustomStringConvertible {
         } catch let error as ExitCode {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("backprop: \(error)\n".utf8))
+            // Foundation's errors (files, JSON) in plain words; the library's own are already one line.
+            let foundation = error is DecodingError || error is CocoaError || type(of: error) is NSError.Type
+            let message = foundation ? PlainErrors.reason(error) : "\(error)"
+            FileHandle.standardError.write(Data("backprop: \(PlainErrors.oneLine(message, limit: 400))\n".utf8))
             throw ExitCode.failure
         }
     }

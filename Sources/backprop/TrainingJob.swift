@@ -132,6 +132,7 @@ struct TrainingJob {
             throw ValidationError("--model: the spec takes \(spec.inputSize) inputs but the data has \(inputSize) features")
         }
         if let name = settings.initializer { spec.initializer = try parseInitializer(name) }
+        try spec.checkMemory(Float.self)
         return spec.build(Float.self, seed: settings.seed)
     }
 
@@ -192,6 +193,8 @@ struct TrainingJob {
             name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.l2)
         let configuration = try fitConfiguration(loss: loss)
+        try checkMemory(of: model, inputShape: data.inputShape, batchSize: configuration.largestBatch(of: data.training.count),
+                        optimizerSlots: 2)
         let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs)]
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
         if resuming {
@@ -207,7 +210,7 @@ struct TrainingJob {
                 print("resuming at epoch \(progress.epoch + 1), batch \(progress.nextBatch + 1)")
             }
         } else {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try ModelFile.createDirectory(directory.path)
             try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
             trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
             if style != .quiet && style != .json {
@@ -284,7 +287,7 @@ struct TrainingJob {
     /// report.html, prints the result.
     func finish(model: Sequential<Float>, loss: Loss, history: History, data: PreparedData, seconds: Double,
                 style: ProgressStyle) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ModelFile.createDirectory(directory.path)
         try writeAtomically(Data(historyCSV(history).utf8), to: file("history.csv"))
         let test = data.test ?? data.training
         let name = data.test == nil ? "training" : "test"
@@ -423,5 +426,5 @@ func parseInitializer(_ text: String) throws -> Initializer {
 /// Writes `data` to `path` through a temporary file and a rename, so that a crash never
 /// leaves a half-written file.
 func writeAtomically(_ data: Data, to path: String) throws {
-    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    try AtomicFile.write(data, to: path)
 }

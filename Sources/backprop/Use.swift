@@ -15,6 +15,7 @@ struct SavedModel {
 
     init(directory: String) throws {
         let loaded = try ModelFile.load(Float.self, from: directory)
+        if let note = loaded.note { FileHandle.standardError.write(Data("backprop: note: \(note)\n".utf8)) }
         model = loaded.model
         architecture = loaded.architecture
         let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
@@ -48,6 +49,8 @@ struct SavedModel {
         do { _ = try model.outputShape(forInput: shape) } catch {
             throw ValidationError("--data: the model does not take examples of shape \(shape): \(error)")
         }
+        // Predictions run in batches of up to 2048 (Sequential.predict's default).
+        try checkMemory(of: model, inputShape: shape, batchSize: min(2048, data.count))
         return data
     }
 }

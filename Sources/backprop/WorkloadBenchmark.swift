@@ -196,10 +196,15 @@ struct WorkloadBenchmark: ParsableCommand {
         }
         let blocks = timeBlocks(writtenOutSteps)
         let after = mse()
+        // Memory must stay flat over tens of thousands of steps: every step's graph and
+        // temporaries freed. Resident memory after a warm-up, then after 27 000 more steps.
+        autodiffSteps(1000)
+        let residentBefore = residentMegabytes()
         let autodiffBlocks = timeBlocks(autodiffSteps)
+        let residentGrowth = residentMegabytes() - residentBefore
         return ["us_per_step": median(blocks), "min_block_us": blocks.min()!, "mse_before": before, "mse_after": after,
                 "us_per_step_blocks": blocks.map { ($0 * 100).rounded() / 100 },
-                "us_per_step_autodiff": median(autodiffBlocks)]
+                "us_per_step_autodiff": median(autodiffBlocks), "rss_growth_mb_autodiff_27000_steps": residentGrowth]
     }
 
     /// W5: W1's model, trained, evaluated at batch 10 000 and batch 1.
@@ -246,9 +251,15 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// The process's peak resident memory (VmHWM), in MiB; 0 where /proc is absent.
-func peakResidentMegabytes() -> Double {
+func peakResidentMegabytes() -> Double { processStatus("VmHWM") / 1024 }
+
+/// The process's resident memory now (VmRSS), in MiB; 0 where /proc is absent.
+func residentMegabytes() -> Double { processStatus("VmRSS") / 1024 }
+
+/// A kilobyte figure from /proc/self/status; 0 where it is absent.
+private func processStatus(_ key: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("\(key):") }),
           let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kilobytes / 1024
+    return kilobytes
 }

@@ -56,6 +56,23 @@ struct IDXTests {
         }
         #expect(error?.description.contains("truncated") == true)
     }
+
+    @Test("a gzip file of several members reads them all, as gunzip does; zero padding is allowed, other trailing bytes are not")
+    func multiMemberGzip() throws {
+        let directory = MNISTFormat.fashionMNISTDirectory
+        let labels = try Data(contentsOf: URL(fileURLWithPath: directory + "/t10k-labels-idx1-ubyte.gz"))
+        let images = try Data(contentsOf: URL(fileURLWithPath: directory + "/t10k-images-idx3-ubyte.gz"))
+        let (first, second) = (try Gzip.decompress(labels, file: "l.gz"), try Gzip.decompress(images, file: "i.gz"))
+        #expect(try Gzip.decompress(labels + images, file: "both.gz") == first + second)
+        #expect(try Gzip.decompress(labels + labels + labels, file: "three.gz") == first + first + first)
+        #expect(try Gzip.decompress(labels + Data(count: 512), file: "padded.gz") == first)
+        let garbage = #expect(throws: DatasetError.self) { try Gzip.decompress(labels + Data("junk".utf8), file: "g.gz") }
+        #expect(garbage?.description == "g.gz: 4 bytes after the end of the gzip data are not another gzip member")
+        let truncated = #expect(throws: DatasetError.self) {
+            try Gzip.decompress(labels + images.prefix(images.count / 2), file: "t.gz")
+        }
+        #expect(truncated?.description == "t.gz: member 2: the gzip stream is truncated")
+    }
 }
 
 @Suite("Fashion-MNIST from the Debian package")

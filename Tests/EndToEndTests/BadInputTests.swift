@@ -151,4 +151,66 @@ struct BadInputTests {
         try floats.write(to: file)
         expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", file.path]), mentioning: ["float32"])
     }
+
+    @Test("sizes no machine can hold are refused before any allocation, naming the size and the memory")
+    func impossibleSizes() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 5)))
+        let out = directory.appendingPathComponent("run")
+        // Petabytes: beyond any machine this runs on, so the test means the same everywhere.
+        let wide = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--model", "4-300000000000000",
+                            "--epochs", "1", "--out", out.path, "--quiet"])
+        expectOneLineFailure(wide, mentioning: ["1500000000000000 parameters", "6.0 PB as float32", "of memory"], out: out)
+        #expect(!FileManager.default.fileExists(atPath: out.path), "the run directory was created")
+        expectOneLineFailure(try Run(["summary", "--model", "99999999-99999999"]),
+                             mentioning: ["9999999900000000 parameters", "40 PB as float32", "of memory"])
+        expectOneLineFailure(try Run(["gradcheck", "--model", "4-3", "--batch", "99999999999999"]),
+                             mentioning: ["batches of 99999999999999", "of memory", "batch size"])
+        let architecture = directory.appendingPathComponent("huge.json")
+        try Data("""
+            {"format": "backprop-model", "version": 1, "scalarType": "float32", "inputShape": [4],
+             "layers": [{"dense": {"inputSize": 4, "outputSize": 3000000000000, "useBias": true}}]}
+            """.utf8).write(to: architecture)
+        expectOneLineFailure(try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--model", architecture.path,
+                                      "--epochs", "1", "--out", out.path, "--quiet"]), mentioning: ["[3000000000000, 4]", "2³¹"], out: out)
+        // Labels far from 0 are classes by their values, not indices to allocate for.
+        let labels = directory.appendingPathComponent("far.csv")
+        try OwnData.writeCSV(labels, columns: ["x", "label"], rows: (0..<20).map { ["x": "\($0 % 2)", "label": $0 % 2 == 0 ? "0" : "2000000000"] })
+        let far = try Run(["train", "--data", "csv:\(labels.path)", "--target", "label", "--epochs", "1", "--out", out.path,
+                           "--json"])
+        #expect(far.status == 0, "\(far.error)")
+        #expect(OwnData.finalJSON(far)?["classes"] as? [String] == ["0", "2000000000"], "\(far.output)")
+    }
+
+    @Test("a directory given as a file, a file given as the run directory, an output directory that cannot exist")
+    func wrongKindsOfPath() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 8)))
+        let train = { (data: String, out: String) in
+            try Run(["train", "--data", data, "--target", "label", "--model", "4-3:softmax", "--epochs", "1", "--out", out, "--quiet"])
+        }
+        let out = directory.appendingPathComponent("run")
+        expectOneLineFailure(try train("csv:\(directory.path)", out.path),
+                             mentioning: ["\(directory.path): cannot read (it is a directory, not a file)"], out: out)
+        expectOneLineFailure(try train("npy:\(directory.path),\(csv.path)", out.path), mentioning: ["it is a directory, not a file"], out: out)
+        expectOneLineFailure(try train("csv:\(csv.path)", csv.path), mentioning: ["\(csv.path): cannot write (it is a file, not a directory)"])
+        let under = csv.appendingPathComponent("sub").path
+        expectOneLineFailure(try train("csv:\(csv.path)", under), mentioning: ["\(under): cannot write (\(csv.path) is a file, not a directory)"])
+        // predict --output into a directory that does not exist, or at a directory.
+        #expect(try train("csv:\(csv.path)", out.path).status == 0)
+        let missing = directory.appendingPathComponent("no/such/dir/p.csv").path
+        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(csv.path)", "--output", missing]),
+                             mentioning: ["\(missing): cannot write (the directory", "does not exist)"])
+        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(csv.path)", "--output", directory.path]),
+                             mentioning: ["\(directory.path): cannot write (it is a directory)"])
+        expectOneLineFailure(try Run(["evaluate", "--model", csv.path, "--data", "csv:\(csv.path)"]), mentioning: [csv.path])
+        for run in [try Run(["evaluate", "--model", out.path, "--data", "csv:\(directory.path)"])] {
+            expectOneLineFailure(run, mentioning: ["it is a directory, not a file"])
+            #expect(!run.error.contains("NSCocoaErrorDomain") && !run.error.contains("Error Domain"))
+        }
+    }
 }

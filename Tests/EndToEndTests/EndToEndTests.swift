@@ -59,7 +59,7 @@ struct BenchCommandTests {
         #expect(!forced.output.contains("chosen by Backprop"))
     }
 
-    @Test("bench workload W4 prints one JSON line per thread count, and the steps train the net")
+    @Test("bench workload W4 prints one JSON line per thread count; the steps train the net in flat memory")
     func perStepWorkload() throws {
         let run = try Run(["bench", "workload", "W4", "--threads", "1,2"])
         #expect(run.status == 0, "\(run.error)")
@@ -74,6 +74,10 @@ struct BenchCommandTests {
             }
             let before = try #require(object["mse_before"] as? Double), after = try #require(object["mse_after"] as? Double)
             #expect(after < 0.1 * before, "27 000 SGD steps must fit the housing function: MSE \(before) → \(after)")
+            // In a process of its own, undisturbed by other tests: every step's graph and
+            // temporaries are freed (a leaked graph per step would add megabytes).
+            let growth = try #require(object["rss_growth_mb_autodiff_27000_steps"] as? Double)
+            #expect(growth < 2, "resident memory grew \(growth) MB over 27 000 autodiff steps")
         }
     }
 

@@ -95,6 +95,33 @@ struct ModelFileTests {
         #expect(shape?.description.hasSuffix("model.safetensors: tensor '0.weight' has shape [4, 6], the architecture needs [6, 4]") == true)
     }
 
+    @Test("a save stopped between its two files still loads, as the new model, with a note; a complete save has none")
+    func interruptedSave() throws {
+        let (old, new) = (try TemporaryDirectory(), try TemporaryDirectory())
+        defer { old.cleanUp(); new.cleanUp() }
+        let before = smallNetwork(Float.self)
+        let after = Sequential<Float>(seed: 9) { Dense(inputSize: 4, outputSize: 2); Sigmoid() }
+        try ModelFile.save(before, to: old.path, inputShape: [4], classNames: ["a", "b", "c"])
+        try ModelFile.save(after, to: new.path, inputShape: [4], classNames: ["no", "yes"])
+        #expect(try ModelFile.load(Float.self, from: old.path).note == nil)
+        // The state a kill leaves after the new weights are renamed into place and before
+        // model.json is: new weights beside the old architecture.
+        let weights = ModelFile.weightsFileName
+        try FileManager.default.removeItem(atPath: old.file(weights))
+        try FileManager.default.copyItem(atPath: new.file(weights), toPath: old.file(weights))
+        let loaded = try ModelFile.load(Float.self, from: old.path)
+        #expect(loaded.architecture.classNames == ["no", "yes"])
+        let input = Tensor<Float>([[0.5, -1, 2, 0]])
+        #expect(loaded.model.predict(input) == after.predict(input))
+        #expect(loaded.note?.hasPrefix("\(old.file(ModelFile.architectureFileName)) does not describe the weights beside it") == true)
+        // Weights from another program carry no architecture: a mismatch is an error naming the tensor.
+        var foreign = try SafeTensors(contentsOf: new.file(weights))
+        foreign.metadata = ["format": "pt"]
+        try foreign.write(to: old.file(weights))
+        let error = #expect(throws: ModelFileError.self) { try ModelFile.load(Float.self, from: old.path) }
+        #expect(error == .tensorsMismatch(file: old.file(weights), missing: ["3.weight"], unexpected: []))
+    }
+
     @Test("an architecture that is not JSON, names an unknown layer, or has impossible sizes")
     func badArchitecture() throws {
         let directory = try TemporaryDirectory()

@@ -92,6 +92,30 @@ struct SafeTensorsTests {
         }
     }
 
+    @Test("tensors must tile the data block: overlap, gap and trailing bytes refused as the reference parser does")
+    func tiling() throws {
+        func read(_ header: String, bytes: Int) throws(ModelFileError) {
+            _ = try SafeTensors(data: safetensorsBytes(header: header, data: Array(repeating: 0, count: bytes)), file: "w.st")
+        }
+        let cases: [(header: String, bytes: Int, message: String)] = [
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8,
+             "w.st: tensor 'b' at bytes [4, 8] overlaps tensor 'a', which ends at byte 8"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#, 12,
+             "w.st: bytes 4..<8 after tensor 'a' belong to no tensor"),
+            (#"{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8,
+             "w.st: bytes 0..<4 at the start of the data block belong to no tensor"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, 7,
+             "w.st: 3 bytes after the last tensor belong to no tensor"),
+            (#"{}"#, 1, "w.st: 1 byte after the last tensor belongs to no tensor"),
+        ]
+        for (header, bytes, message) in cases {
+            let error = #expect(throws: ModelFileError.self, "\(header)") { try read(header, bytes: bytes) }
+            #expect(error?.description == message)
+        }
+        // Empty tensors may share an offset; order in the header does not matter.
+        try read(#"{"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]},"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]},"z":{"dtype":"F64","shape":[0,3],"data_offsets":[8,8]}}"#, bytes: 8)
+    }
+
     @Test("an unknown type, a header that is not JSON or not the format's JSON")
     func badHeader() {
         let type = #expect(throws: ModelFileError.self) {
@@ -123,6 +147,10 @@ struct SafeTensorsTests {
         #expect(try directory.contents() == ["w.safetensors"])
         #expect(try SafeTensors(contentsOf: directory.file("w.safetensors")) == file)
         let error = #expect(throws: ModelFileError.self) { try file.write(to: directory.file("no/such/dir/w.safetensors")) }
-        #expect(error?.description.hasPrefix("\(directory.file("no/such/dir/w.safetensors")): cannot write (cannot create a temporary file") == true)
+        #expect(error?.description == "\(directory.file("no/such/dir/w.safetensors")): cannot write (the directory \(directory.file("no/such/dir")) does not exist)")
+        let onDirectory = #expect(throws: ModelFileError.self) { try file.write(to: directory.path) }
+        #expect(onDirectory?.description == "\(directory.path): cannot write (it is a directory)")
+        let reading = #expect(throws: ModelFileError.self) { try SafeTensors(contentsOf: directory.path) }
+        #expect(reading?.description == "\(directory.path): cannot read (it is a directory, not a file)")
     }
 }

@@ -217,15 +217,10 @@ struct MemoryTests {
         #expect(leafNode == nil)
     }
 
-    /// Resident set size of this process, from /proc/self/statm (Linux).
-    static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return -1 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return -1 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    @Test("3000 steps of logistic-regression training keep memory flat and free every graph")
+    /// Resident memory is process-wide, so tests running beside this one would disturb
+    /// it; the end-to-end test of `backprop bench workload W4` measures it in a process
+    /// of its own. Here: every step's graph is freed, which no other test can change.
+    @Test("3000 steps of logistic-regression training free every graph")
     func trainingLoopDoesNotLeak() {
         var rng = RandomSource(seed: 11)
         let (m, n) = (256, 256)
@@ -240,7 +235,6 @@ struct MemoryTests {
         final class WeakNode { weak var node: GradientNode<Double>? }
         var sampled: [WeakNode] = []
         var firstLoss = 0.0, lastLoss = 0.0
-        var residentAfterWarmUp = 0
 
         for step in 0..<3000 {
             let rows = (0..<32).map { (step * 32 + $0) % m }   // a mini-batch of 32
@@ -263,14 +257,7 @@ struct MemoryTests {
             b.zeroGradient()
             if step == 0 { firstLoss = loss.scalar }
             if step == 2999 { lastLoss = loss.scalar }
-            if step == 99 { residentAfterWarmUp = Self.residentBytes() }
         }
-        let residentAtEnd = Self.residentBytes()
-        #expect(residentAfterWarmUp > 0 && residentAtEnd > 0, "could not read /proc/self/statm")
-        let growth = residentAtEnd - residentAfterWarmUp
-        print("training loop: resident memory \(residentAfterWarmUp >> 20) MB after 100 steps, \(residentAtEnd >> 20) MB after 3000")
-        #expect(growth < 20 << 20,
-                "resident memory grew by \(growth >> 20) MB from step 100 to step 3000")
         #expect(sampled.count == 30)
         #expect(sampled.allSatisfy { $0.node == nil }, "some step's graph is still alive")
         #expect(leafW != nil && W.node === leafW, "updates keep the parameter's identity as a leaf")
