@@ -4,8 +4,8 @@ import PackageDescription
 // MARK: - Public API
 
 let products: [Product] = [
-    .library(name: "Backprop", targets: ["Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
-    .executable(name: "backprop", targets: ["backprop"]),
+    .library(name: "Backprop", targets: ["Backprop", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
+    .executable(name: "backprop", targets: ["BackpropCLI"]),
 ]
 
 // MARK: - Implementation: one target per layer of the stack (DESIGN.md), lowest first
@@ -28,8 +28,11 @@ let targets: [Target] = [
     .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
     .target(name: "ModelFiles", dependencies: ["NeuralNetworks"]),
+    // `import Backprop`: every module above in one import.
+    .target(name: "Backprop", dependencies: ["Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
+    // The command-line tool; its executable is `backprop`.
     .executableTarget(
-        name: "backprop",
+        name: "BackpropCLI",
         dependencies: [
             "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,7 +49,8 @@ let targets: [Target] = [
     .testTarget(
         name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],
         resources: [.copy("Fixtures")]),
-    .testTarget(name: "EndToEndTests", dependencies: ["backprop"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"]),
+    .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
 ]
 
 let package = Package(

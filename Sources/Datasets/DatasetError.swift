@@ -1,3 +1,5 @@
+import Tensors
+
 /// A data file that cannot be read, with a one-line explanation.
 ///
 /// A CSV row is named by the line of the file where it starts, counted from 1 (the
@@ -32,7 +34,11 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// NaN or infinity in the features or targets of an example (counted from 0).
     case nonFiniteData(what: String, example: Int)
 
-    public var description: String {
+    /// One line: line breaks and other control characters from the input (a tensor or
+    /// column name) are shown escaped.
+    public var description: String { PlainErrors.escapingControlCharacters(text) }
+
+    private var text: String {
         switch self {
         case .missingFile(let path): return "\(path): no such file"
         case .unreadable(let file, let reason): return "\(file): cannot read (\(reason))"

@@ -1,3 +1,5 @@
+import Tensors
+
 /// A model file that cannot be read or written, with a one-line explanation.
 public enum ModelFileError: Error, CustomStringConvertible, Equatable {
     case missingFile(String)
@@ -19,7 +21,11 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
     /// impossible sizes, a layer that cannot be described.
     case badArchitecture(file: String, reason: String)
 
-    public var description: String {
+    /// One line: line breaks and other control characters from the input (a tensor or
+    /// column name) are shown escaped.
+    public var description: String { PlainErrors.escapingControlCharacters(text) }
+
+    private var text: String {
         switch self {
         case .missingFile(let path): return "\(path): no such file"
         case .unreadable(let file, let reason): return "\(file): cannot read (\(reason))"

@@ -79,3 +79,50 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
     /// Whether targets are class labels rather than values.
     public var usesLabels: Bool { self == .crossEntropy }
 }
+
+// MARK: - Losses by name
+
+extension Loss {
+    /// The names a loss is known by (the command line's `--loss`): `cross-entropy`,
+    /// `binary-cross-entropy` (or `logistic`), `squared`, `mse`.
+    public static let names: [String: Loss] = [
+        "cross-entropy": .crossEntropy, "crossentropy": .crossEntropy, "ce": .crossEntropy,
+        "binary-cross-entropy": .binaryCrossEntropy, "bce": .binaryCrossEntropy, "logistic": .binaryCrossEntropy,
+        "squared": .squared, "mse": .meanSquaredError,
+    ]
+
+    /// The loss called `name` (``names``); throws one line listing the known ones.
+    public init(named name: String) throws(ConfigurationError) {
+        guard let loss = Self.names[name.lowercased()] else {
+            throw ConfigurationError("unknown loss '\(name)' (cross-entropy, binary-cross-entropy, squared, mse)")
+        }
+        self = loss
+    }
+
+    /// The loss of a model's outputs against class labels: cross-entropy of softmax
+    /// probabilities `[m, K]`, or the logistic loss of one sigmoid output `[m, 1]` per
+    /// example for labels 0 and 1. Averaged over the batch; differentiable.
+    public func callAsFunction<S: TensorScalar>(_ outputs: Tensor<S>, labels: [Int]) -> Tensor<S> {
+        switch self {
+        case .crossEntropy: return NeuralNetworks.crossEntropy(probabilities: outputs, labels: labels)
+        case .binaryCrossEntropy:
+            return NeuralNetworks.binaryCrossEntropy(probabilities: outputs, targets: Tensor(shape: [labels.count, 1], scalars: labels.map { S($0) }))
+        case .squared, .meanSquaredError:
+            checkPrecondition(false, "\(self): a loss of values, not of labels; call it with targets:")
+            return outputs
+        }
+    }
+
+    /// The loss of a model's outputs against target values of the same shape (for
+    /// cross-entropy: one-hot or probability targets, −(1/m) Σ t·log(ŷ + 10⁻¹²)).
+    /// Differentiable.
+    public func callAsFunction<S: TensorScalar>(_ outputs: Tensor<S>, targets: Tensor<S>) -> Tensor<S> {
+        switch self {
+        case .squared: return NeuralNetworks.squaredLoss(predictions: outputs, targets: targets)
+        case .meanSquaredError: return NeuralNetworks.meanSquaredError(predictions: outputs, targets: targets)
+        case .binaryCrossEntropy: return NeuralNetworks.binaryCrossEntropy(probabilities: outputs, targets: targets)
+        case .crossEntropy:
+            return -(targets * (outputs + S(1e-12)).log()).sum() / S(outputs.shape.first ?? 1)
+        }
+    }
+}

@@ -93,6 +93,27 @@ extension Tensor {
         node?.gradient = nil
     }
 
+    /// How a differentiable operation sends a gradient back: given ∂L/∂output, the
+    /// gradients ∂L/∂input for the inputs whose `needed` flag is set (nil for the others),
+    /// in the order of the inputs.
+    public typealias Pullback = (_ outputGradient: Tensor, _ needed: [Bool]) -> [Tensor?]
+
+    /// A new differentiable operation: `result`, computed from `inputs` without recording
+    /// (inside ``withoutGradients(_:)``, or from scalars), becomes part of the graph with
+    /// `pullback` as its backward rule, as every operation of the library is. Check the
+    /// rule with ``GradientCheck/check(_:step:_:)`` in Float64.
+    ///
+    ///     extension Tensor {
+    ///         func cube() -> Tensor {
+    ///             let x = self
+    ///             let y = withoutGradients { x * x * x }
+    ///             return .differentiable(y, from: [x]) { g, _ in [g * 3 * x * x] }
+    ///         }
+    ///     }
+    public static func differentiable(_ result: Tensor, from inputs: [Tensor], pullback: @escaping Pullback) -> Tensor {
+        record(result, from: inputs, pullback: pullback)
+    }
+
     /// Records `result` as computed from `inputs`, when recording is on and an input
     /// needs a gradient. `pullback` maps ∂L/∂result to ∂L/∂input for the inputs marked
     /// as needed (it may return nil for the others).

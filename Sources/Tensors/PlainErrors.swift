@@ -43,6 +43,23 @@ public enum PlainErrors {
         return nil
     }
 
+    /// `text` with line breaks, tabs and other control characters written as escapes
+    /// (`\n`, `\u{7}`), so that a message quoting input stays on one line.
+    public static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.properties.generalCategory == .control: result += "\\u{\(String(scalar.value, radix: 16))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
     /// `text` on one line, at most `limit` characters.
     public static func oneLine(_ text: String, limit: Int = 200) -> String {
         let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")

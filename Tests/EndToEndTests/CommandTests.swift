@@ -242,7 +242,7 @@ struct UseCommandTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let missing = try Run(["evaluate", "--model", directory.path])
-        #expect(missing.status == 1)
+        #expect(missing.status == 64, "a --model that is not a model is a bad flag value")
         #expect(missing.error.contains("model.json"), "\(missing.error)")
         try Data("{\"format\": \"backprop-model\", \"version\": 1".utf8).write(to: directory.appendingPathComponent("model.json"))
         let corrupt = try Run(["predict", "--model", directory.path, "--data", "fashion-mnist"])

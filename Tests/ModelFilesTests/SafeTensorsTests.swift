@@ -116,6 +116,14 @@ struct SafeTensorsTests {
         try read(#"{"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]},"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]},"z":{"dtype":"F64","shape":[0,3],"data_offsets":[8,8]}}"#, bytes: 8)
     }
 
+    @Test("a tensor name or type with a line break is quoted escaped, so the message stays one line")
+    func controlCharacters() {
+        let error = #expect(throws: ModelFileError.self) {
+            try SafeTensors(data: safetensorsBytes(header: #"{"a\nb":{"dtype":"F\t32","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), file: "w.st")
+        }
+        #expect(error?.description == #"w.st: tensor 'a\nb' has type F\t32, which is not supported (F32, F64, I64, I32, U8)"#)
+    }
+
     @Test("an unknown type, a header that is not JSON or not the format's JSON")
     func badHeader() {
         let type = #expect(throws: ModelFileError.self) {

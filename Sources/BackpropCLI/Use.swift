@@ -69,7 +69,7 @@ struct Evaluate: ParsableCommand {
             """
     )
 
-    @Option(help: "The run directory (model.json + model.safetensors).")
+    @Option(help: "The trained model: a run directory (model.json + model.safetensors), or either file in it.")
     var model: String
 
     @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files (test split), csv:PATH or npy:X.npy,y.npy.")
@@ -80,7 +80,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reporting {
-            let saved = try SavedModel(directory: model)
+            let saved = try SavedModel(directory: ModelChoice(model).trainedDirectory(for: Self.configuration.commandName ?? "evaluate"))
             let examples = try saved.load(data, target: target, requiresTarget: true)
             guard let targets = examples.targets else {
                 throw ValidationError("--data: \(data) has no targets to evaluate against")
@@ -124,7 +124,7 @@ struct Predict: ParsableCommand {
             """
     )
 
-    @Option(help: "The run directory (model.json + model.safetensors).")
+    @Option(help: "The trained model: a run directory (model.json + model.safetensors), or either file in it.")
     var model: String
 
     @Option(help: "Input: an IDX images file, an MNIST-format directory (test split), csv:PATH or npy:X.npy.")
@@ -145,7 +145,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reporting {
-            let saved = try SavedModel(directory: model)
+            let saved = try SavedModel(directory: ModelChoice(model).trainedDirectory(for: Self.configuration.commandName ?? "predict"))
             let examples = try saved.load(data, target: target, requiresTarget: false)
             let prediction: Predictions
             if let classes = saved.schema.classes {

@@ -86,7 +86,7 @@ struct Train: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Standardise regression targets (the model learns standardised values; predictions and metrics are in the original units).")
     var standardizeTarget = true
 
-    @Option(help: "Model: a preset (\((ModelSpec.presetNames + ModelSpec.networkPresetNames).joined(separator: ", "))), a spec such as 784-300:relu-10:softmax, or a model.json architecture file.")
+    @Option(help: "Model: \(ModelChoice.formsHelp) (its trained weights are the starting point).")
     var model: String = "mlp"
 
     @Option(help: "Loss: cross-entropy, binary-cross-entropy, squared, mse. Default: cross-entropy for classes (binary cross-entropy for one output and two classes), mse for regression.")
@@ -166,9 +166,7 @@ struct Train: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if json && quiet { throw ValidationError("--json and --quiet exclude each other") }
         // Everything else that can be checked without the data, before any work.
-        if ModelSpec.networkInputShape(preset: model) == nil && !model.hasSuffix(".json") {
-            _ = try resolveSpec(model)
-        }
+        _ = try ModelChoice(model)
         _ = try DataSource(data)
         if let name = `init` { _ = try parseInitializer(name) }
         do {

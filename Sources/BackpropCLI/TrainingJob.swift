@@ -87,51 +87,38 @@ struct TrainingJob {
         self.directory = URL(fileURLWithPath: runDirectory)
     }
 
-    /// Whether the model takes images `[1, height, width]` rather than flat vectors.
+    /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
     var modelTakesImages: Bool {
-        get throws {
-            if ModelSpec.networkInputShape(preset: settings.model) != nil { return true }
-            if settings.model.hasSuffix(".json") {
-                return try (ModelArchitecture(contentsOf: settings.model).inputShape?.count ?? 1) > 1
-            }
-            return false
-        }
+        get throws { (try ModelChoice(settings.model).declaredInputShape?.count ?? 1) > 1 }
     }
 
-    /// The network: a preset (its output layer made for the data: a softmax over the
-    /// classes, or identity outputs for regression), a compact spec or a JSON architecture
-    /// file (model.json); checked against the data's example shape.
+    /// The network (``ModelChoice``): a preset (its output layer made for the data: a
+    /// softmax over the classes, or identity outputs for regression), a dense or network
+    /// spec, a JSON architecture file, or a run directory whose trained weights are the
+    /// starting point; checked against the data's example shape.
     func buildModel(for data: Dataset<Float>) throws -> Sequential<Float> {
         let inputShape = data.exampleShape
         let inputSize = inputShape.reduce(1, *)
         let outputs = data.targets?.width ?? 1
         let outputActivation: Activation = data.task == .regression ? .identity : .softmax
-        if settings.model.hasSuffix(".json") {
-            let architecture = try ModelArchitecture(contentsOf: settings.model)
-            if let expected = architecture.inputShape, expected != inputShape {
-                throw ValidationError("--model: \(settings.model) takes inputs of shape \(expected), the data has \(inputShape)")
-            }
-            return try architecture.makeModel(Float.self, seed: settings.seed, file: settings.model)
-        }
-        if let network = ModelSpec.network(preset: settings.model, outputs: outputs, outputActivation: outputActivation,
-                                           as: Float.self, seed: settings.seed) {
-            let expected = ModelSpec.networkInputShape(preset: settings.model)!
-            guard expected == inputShape else {
-                throw ValidationError("--model: \(settings.model) takes inputs of shape \(expected), the data has \(inputShape)")
-            }
-            return network
+        let choice = try ModelChoice(settings.model)
+        if let expected = try choice.declaredInputShape, expected != inputShape {
+            throw ValidationError("--model: \(settings.model) takes examples of shape \(expected), the data has \(inputShape)")
         }
         var spec: ModelSpec
-        if let preset = ModelSpec.preset(settings.model, inputSize: inputSize, outputs: outputs,
-                                         outputActivation: outputActivation) {
-            spec = preset
-        } else {
-            spec = try ModelSpec(parsing: settings.model)
+        switch choice {
+        case .preset(let name):
+            if let network = ModelSpec.network(preset: name, outputs: outputs, outputActivation: outputActivation,
+                                               as: Float.self, seed: settings.seed) {
+                return network
+            }
+            spec = ModelSpec.preset(name, inputSize: inputSize, outputs: outputs, outputActivation: outputActivation)!
+        case .dense(let given):
+            spec = given
+        case .network, .architecture, .saved:
+            return try choice.build(Float.self, seed: settings.seed)
         }
-        guard spec.inputSize == inputSize else {
-            throw ValidationError("--model: the spec takes \(spec.inputSize) inputs but the data has \(inputSize) features")
-        }
-        if let name = settings.initializer { spec.initializer = try parseInitializer(name) }
+        if let initializer = settings.initializer { spec.initializer = try parseInitializer(initializer) }
         try spec.checkMemory(Float.self)
         return spec.build(Float.self, seed: settings.seed)
     }
@@ -144,13 +131,7 @@ struct TrainingJob {
     }
 
     static func parseLoss(_ name: String) throws -> Loss {
-        switch name {
-        case "cross-entropy", "crossentropy", "ce": return .crossEntropy
-        case "binary-cross-entropy", "bce", "logistic": return .binaryCrossEntropy
-        case "squared": return .squared
-        case "mse": return .meanSquaredError
-        case let other: throw ValidationError("--loss: unknown loss '\(other)' (cross-entropy, binary-cross-entropy, squared, mse)")
-        }
+        do { return try Loss(named: name) } catch { throw ValidationError("--loss: \(error)") }
     }
 
     func fitConfiguration(loss: Loss) throws -> FitConfiguration {
@@ -218,6 +199,7 @@ struct TrainingJob {
                 if let standardization = data.training.targetStandardization {
                     print("target standardised: mean \(format(standardization.mean)), standard deviation \(format(standardization.standardDeviation)); predictions are in the original units")
                 }
+                if case .saved(let saved)? = try? ModelChoice(settings.model) { print("starting from the trained weights in \(saved)") }
                 print("loss: \(loss.displayName)")
                 print("BLAS: \(BLAS.info)")
                 print(try model.summary(inputShape: data.inputShape))

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import ModelFiles
+import NeuralNetworks
+import Tensors
+
+/// What `--model` names, recognised by what it is: a run directory (model.json and
+/// model.safetensors), a model.json file, a preset, a dense spec (`784-300:relu-10:softmax`)
+/// or a network spec (`1x28x28 conv16k3p1 relu maxpool2 32:relu 10:softmax`). Every
+/// command takes every form; the ones without trained weights are refused where weights
+/// are needed.
+enum ModelChoice {
+    case saved(directory: String)
+    case architecture(file: String)
+    case preset(String)
+    case dense(ModelSpec)
+    case network(NetworkSpec)
+
+    static let formsHelp = """
+        a preset (\((ModelSpec.presetNames + ModelSpec.networkPresetNames).joined(separator: ", "))), a dense spec such as \
+        784-300:relu-10:softmax, a network spec such as "1x28x28 conv16k3p1 relu maxpool2 32:relu 10:softmax" \
+        (words: N or N:act dense, convC[kK][sS][pP][dD][nobias], maxpoolK[sS], avgpoolK[sS], gap, flatten, bn, \
+        dropoutP, activations), a model.json file, or a run directory
+        """
+
+    init(_ text: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                let json = URL(fileURLWithPath: text).appendingPathComponent(ModelFile.architectureFileName).path
+                guard FileManager.default.fileExists(atPath: json) else {
+                    throw ValidationError("--model: \(text) is a directory without \(ModelFile.architectureFileName); give a run directory written by backprop train")
+                }
+                self = .saved(directory: text)
+            } else if text.hasSuffix(".safetensors") {
+                self = .saved(directory: URL(fileURLWithPath: text).deletingLastPathComponent().path)
+            } else {
+                self = .architecture(file: text)
+            }
+            return
+        }
+        if text.hasSuffix(".json") || text.hasSuffix(".safetensors") || text.hasSuffix("/") {
+            throw ValidationError("--model: \(text): no such file")
+        }
+        if ModelSpec.preset(text) != nil || ModelSpec.networkPresetNames.contains(text) {
+            self = .preset(text)
+            return
+        }
+        do {
+            self = NetworkSpec.looksLike(text) ? .network(try NetworkSpec(parsing: text)) : .dense(try ModelSpec(parsing: text))
+        } catch {
+            throw ValidationError("--model: \(error) (a model is \(Self.formsHelp))")
+        }
+    }
+
+    /// Whether the model file beside the architecture holds trained weights.
+    var hasWeights: Bool {
+        switch self {
+        case .saved: return true
+        case .architecture(let file):
+            let weights = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(ModelFile.weightsFileName).path
+            return URL(fileURLWithPath: file).lastPathComponent == ModelFile.architectureFileName
+                && FileManager.default.fileExists(atPath: weights)
+        default: return false
+        }
+    }
+
+    /// The run directory holding trained weights, for evaluate and predict; a form
+    /// without weights is a one-line error saying what to give instead.
+    func trainedDirectory(for command: String) throws -> String {
+        switch self {
+        case .saved(let directory): return directory
+        case .architecture(let file) where hasWeights: return URL(fileURLWithPath: file).deletingLastPathComponent().path
+        case .architecture(let file):
+            throw ValidationError("--model: \(command) needs trained weights: \(file) is an architecture without \(ModelFile.weightsFileName) beside it (train it first: backprop train --model \(file))")
+        default:
+            throw ValidationError("--model: \(command) needs trained weights, and \(describedForm) has none; train it first (backprop train --model …) and give the run directory")
+        }
+    }
+
+    var describedForm: String {
+        switch self {
+        case .preset(let name): return "the preset '\(name)'"
+        case .dense(let spec): return "the spec '\(spec)'"
+        case .network(let spec): return "the spec '\(spec)'"
+        case .saved(let directory): return directory
+        case .architecture(let file): return file
+        }
+    }
+
+    /// The per-example input shape the model declares, when it declares one (the dense
+    /// presets adapt to the data, and declare none; on their own they take 784 features).
+    var declaredInputShape: [Int]? {
+        get throws {
+            switch self {
+            case .preset(let name): return ModelSpec.networkInputShape(preset: name)
+            case .dense(let spec): return [spec.inputSize]
+            case .network(let spec): return spec.inputShape
+            case .architecture(let file): return try ModelArchitecture(contentsOf: file).inputShape
+            case .saved(let directory):
+                return try ModelArchitecture(contentsOf: URL(fileURLWithPath: directory)
+                    .appendingPathComponent(ModelFile.architectureFileName).path).inputShape
+            }
+        }
+    }
+
+    /// The model as declared (presets with their defaults: 10 softmax outputs; the dense
+    /// ones for `inputShape`'s features), as `S`, with fresh parameters from `seed` or,
+    /// for a saved model, its trained weights.
+    func build<S: TensorScalar>(_: S.Type, seed: UInt64, inputShape: [Int]? = nil) throws -> Sequential<S> {
+        switch self {
+        case .preset(let name):
+            if let network = ModelSpec.network(preset: name, as: S.self, seed: seed) { return network }
+            let spec = ModelSpec.preset(name, inputSize: inputShape.map { Memory.product($0) } ?? 784)!
+            try spec.checkMemory(S.self)
+            return spec.build(S.self, seed: seed)
+        case .dense(let spec):
+            try spec.checkMemory(S.self)
+            return spec.build(S.self, seed: seed)
+        case .network(let spec):
+            try Memory.checkParameters(spec.parameterCount, of: S.self, model: "model spec '\(spec)'")
+            return spec.build(S.self, seed: seed)
+        case .architecture(let file):
+            return try ModelArchitecture(contentsOf: file).makeModel(S.self, seed: seed, file: file)
+        case .saved(let directory):
+            let loaded = try ModelFile.load(Float.self, from: directory)
+            if let note = loaded.note { FileHandle.standardError.write(Data("backprop: note: \(note)\n".utf8)) }
+            return try loaded.model.converted(to: S.self)
+        }
+    }
+}
+
+extension Sequential {
+    /// The same network with its parameters and batch-norm statistics converted to `T`
+    /// (a Float model checked in Float64, for instance), through its state dictionary.
+    func converted<T: TensorScalar>(to _: T.Type) throws -> Sequential<T> {
+        if let same = self as? Sequential<T> { return same }
+        let copy = Sequential<T>(configurations: try layerConfigurations())
+        var state = StateDictionary.safeTensors(of: self)
+        for (name, entry) in state.tensors {
+            let scalars = entry.tensor(Float.self)?.scalars.map { T($0) } ?? entry.tensor(Double.self)?.scalars.map { T($0) }
+            if let scalars { state.tensors[name] = .init(Tensor<T>(shape: entry.shape, scalars: scalars)) }
+        }
+        try StateDictionary.load(state, into: copy, file: "the converted model")
+        return copy
+    }
+}

@@ -1,0 +1,88 @@
+import Tensors
+import Testing
+@testable import NeuralNetworks
+
+@Suite("network specs: any stack of layers in one line")
+struct NetworkSpecTests {
+    @Test("a small CNN: sizes flow from the example shape, FLOPs and parameters as counted by hand")
+    func convolutionalNetwork() throws {
+        let spec = try NetworkSpec(parsing: "1x28x28 conv16k3p1 relu maxpool2 conv32k3p1 relu gap 2 softmax")
+        #expect(spec.inputShape == [1, 28, 28])
+        #expect(spec.outputShape == [2])
+        #expect(spec.layers == [
+            .conv2D(inputChannels: 1, outputChannels: 16, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], useBias: true),
+            .activation(function: .relu),
+            .maxPool2D(kernelSize: [2, 2], stride: [2, 2]),
+            .conv2D(inputChannels: 16, outputChannels: 32, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], useBias: true),
+            .activation(function: .relu),
+            .globalAveragePool2D,
+            .dense(inputSize: 32, outputSize: 2, useBias: true),
+            .activation(function: .softmax),
+        ])
+        let parameters = (16 * 9 + 16) + (32 * 16 * 9 + 32) + (32 * 2 + 2)
+        #expect(spec.parameterCount == parameters)
+        let model = spec.build(Float.self, seed: 3)
+        #expect(model.parameterCount == parameters)
+        #expect(try model.outputShape(forInput: [1, 28, 28]) == [2])
+        let summary = try model.summary(inputShape: [1, 28, 28])
+        // conv1: 2·(1·3·3)·16·28·28 + 16·28·28; conv2: 2·(16·9)·32·14·14 + 32·14·14.
+        let conv1 = 2 * 9 * 16 * 784 + 16 * 784, conv2 = 2 * 16 * 9 * 32 * 196 + 32 * 196
+        #expect(summary.contains(Sequential<Float>.grouped(conv1)) && summary.contains(Sequential<Float>.grouped(conv2)), "\(summary)")
+        let total = conv1 + 16 * 784 + 4 * 16 * 196 + conv2 + 32 * 196 + 32 * 196 + (2 * 32 * 2 + 2) + 2
+        #expect(summary.contains("Forward FLOPs per example: \(Sequential<Float>.grouped(total))"), "\(summary)")
+    }
+
+    @Test("options in any order; stride, padding, dilation and bias; pooling stride; flatten before dense; bn and dropout")
+    func options() throws {
+        let spec = try NetworkSpec(parsing: "3x9x9, conv4p2s2k5d1nobias, bn, tanh, avgpool2s1, dropout0.25, 6:relu, bn, 1:sigmoid")
+        #expect(spec.layers[0] == .conv2D(inputChannels: 3, outputChannels: 4, kernelSize: [5, 5], stride: [2, 2], padding: [2, 2],
+                                          dilation: [1, 1], useBias: false))
+        #expect(spec.layers[1] == .batchNorm2D(channels: 4, momentum: 0.1, epsilon: 1e-5))
+        #expect(spec.layers[3] == .avgPool2D(kernelSize: [2, 2], stride: [1, 1]))
+        #expect(spec.layers[4] == .dropout(probability: 0.25))
+        #expect(spec.layers[5] == .flatten)
+        #expect(spec.layers[6] == .dense(inputSize: 4 * 4 * 4, outputSize: 6, useBias: true))
+        #expect(spec.layers[8] == .batchNorm1D(features: 6, momentum: 0.1, epsilon: 1e-5))
+        #expect(spec.outputShape == [1])
+        // Dense-only networks read the same as the dense spec's layers.
+        let dense = try NetworkSpec(parsing: "4 3:relu 1")
+        #expect(dense.layers == [.dense(inputSize: 4, outputSize: 3, useBias: true), .activation(function: .relu),
+                                 .dense(inputSize: 3, outputSize: 1, useBias: true)])
+        #expect(!NetworkSpec.looksLike("784-300:relu-10:softmax"))
+        #expect(NetworkSpec.looksLike("1x28x28-conv8"))
+    }
+
+    @Test("a mistake is one line naming the word and why", arguments: [
+        ("", "empty"),
+        ("28x28 conv8", "must start with the example shape"),
+        ("1x8x8", "no layers"),
+        ("1x8x8 conv", "needs an output channel count"),
+        ("1x8x8 conv8q3", "'q', which is not one of its options"),
+        ("1x8x8 conv8k3k5", "gives 'k' twice"),
+        ("1x8x8 conv8k", "needs a number after 'k'"),
+        ("1x4x4 conv8k9", "'conv8k9' does not fit the shape [1, 4, 4]"),
+        ("10 conv8", "needs images [channels, height, width] before it, not [10]"),
+        ("1x8x8 maxpool", "needs a window size"),
+        ("1x8x8 swish", "is not a layer"),
+        ("4 3:swish", "unknown activation"),
+        ("4 0", "not a positive number of outputs"),
+        ("4 dropout1.5", "dropout probability must be in [0, 1)"),
+    ])
+    func mistakes(text: String, words: String) {
+        let error = #expect(throws: ConfigurationError.self) { try NetworkSpec(parsing: text) }
+        #expect(error?.description.contains(words) == true, "\(String(describing: error))")
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("sizes no machine holds are refused while parsing, before any layer is built")
+    func impossibleSizes() {
+        let tensor = #expect(throws: ConfigurationError.self) { try NetworkSpec(parsing: "1x8x8 conv8k1 gap 3000000000") }
+        #expect(tensor?.description.contains("a tensor of shape [3000000000, 8] is larger than 2³¹ values") == true,
+                "\(String(describing: tensor))")
+        // Each tensor under 2³¹ values, together beyond any machine: no layer is built.
+        let layers = Array(repeating: "1000000 2000", count: 40_000).joined(separator: " ")
+        let total = #expect(throws: ConfigurationError.self) { try NetworkSpec(parsing: "2000 " + layers) }
+        #expect(total?.description.contains("parameters") == true && total?.description.contains("of memory") == true)
+        #expect((total?.description.count ?? .max) < 300, "the message quotes the spec in full")
+    }
+}
