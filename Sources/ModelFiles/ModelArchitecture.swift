@@ -72,6 +72,9 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         guard version <= Self.currentVersion else {
             throw .badArchitecture(file: file, reason: "format version \(version) is newer than this library's (\(Self.currentVersion))")
         }
+        guard ["float32", "float64"].contains(scalarType) else {
+            throw .badArchitecture(file: file, reason: "scalarType '\(scalarType.prefix(40))' is not float32 or float64")
+        }
         for layer in layers {
             do { try layer.validate() } catch { throw .badArchitecture(file: file, reason: error.description) }
         }

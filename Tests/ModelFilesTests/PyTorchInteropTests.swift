@@ -56,7 +56,46 @@ struct PyTorchInteropTests {
         let keep = ProcessInfo.processInfo.environment["BACKPROP_INTEROP_DIR"]
         let temporary = try TemporaryDirectory()
         defer { temporary.cleanUp() }
-        let root = keep ?? temporary.path
+        try writeTrainedModels(to: keep ?? temporary.path)
+        if let keep { print("wrote trained models for check_backprop_model.py to \(keep)/mlp and \(keep)/cnn") }
+    }
+
+    /// Whether `python3` can import torch here: the PyTorch side of the interop test runs
+    /// only then, and is reported as skipped otherwise.
+    static let pyTorchImportable: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import torch, numpy"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    @Test("trained Backprop models load in PyTorch and give the same outputs (runs where python3 imports torch)",
+          .enabled(if: pyTorchImportable, "python3 cannot import torch here"))
+    func trainedModelsRunInPyTorch() throws {
+        let temporary = try TemporaryDirectory()
+        defer { temporary.cleanUp() }
+        try writeTrainedModels(to: temporary.path)
+        for name in ["mlp", "cnn"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", fixture("", "check_backprop_model.py"), ModelFile.path(temporary.path, name), "1e-5"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            print(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(process.terminationStatus == 0, "\(name): \(text)")
+        }
+    }
+
+    /// Trains a small MLP and a small CNN and saves each with a batch and its outputs.
+    private func writeTrainedModels(to root: String) throws {
         var generator = RandomSource(seed: 11)
 
         let features = Tensor<Float>.randomNormal([200, 6], using: &generator)
@@ -89,7 +128,6 @@ struct PyTorchInteropTests {
         }
         _ = try train(cnn, images, sides, epochs: 5)
         try save(cnn, batch: images.slice(alongAxis: 0, 0..<8), to: ModelFile.path(root, "cnn"))
-        if keep != nil { print("wrote trained models for check_backprop_model.py to \(root)/mlp and \(root)/cnn") }
     }
 
     private func train(_ model: Sequential<Float>, _ features: Tensor<Float>, _ labels: [Int], epochs: Int) throws -> Double {

@@ -1,0 +1,11 @@
+// Coverage-guided fuzzing of the reader of CSV files: `Fuzz/run.sh csv [runs]`.
+import FuzzSupport
+import Datasets
+
+/// One input: read as a file, any thrown error ignored as long as its message is one line.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    fuzzOneInput(data, size, ReaderFuzzing.csv)
+}
+
+runLibFuzzer { data, size in data.map { fuzz($0, size) } ?? 0 }
