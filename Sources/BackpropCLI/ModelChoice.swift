@@ -19,8 +19,8 @@ enum ModelChoice {
     static let formsHelp = """
         a preset (\((ModelSpec.presetNames + ModelSpec.networkPresetNames).joined(separator: ", "))), a dense spec such as \
         784-300:relu-10:softmax, a network spec such as "1x28x28 conv16k3p1 relu maxpool2 32:relu 10:softmax" \
-        (words: N or N:act dense, convC[kK][sS][pP][dD][nobias], maxpoolK[sS], avgpoolK[sS], gap, flatten, bn, \
-        dropoutP, activations), a model.json file, or a run directory
+        (words: N or N:act dense, convC[kK][sS][pP][dD][nobias], maxpoolK[sS][pP][ceil], avgpoolK[sS][pP][ceil], gap, flatten, \
+        bn, dropoutP, activations such as relu, gelu, gelutanh, leakyrelu0.2), a model.json file, or a run directory
         """
 
     init(_ text: String) throws {

@@ -5,11 +5,13 @@ import CKernels
 /// normalisation in Normalization.swift.
 
 /// A 2-D sliding window over a batch of NCHW images `[batch, channels, height, width]`:
-/// the window's size, stride, zero padding and dilation (as PyTorch's `conv2d`).
+/// the window's size, stride, zero padding and dilation (as PyTorch's `conv2d`), and for
+/// pooling PyTorch's `ceil_mode`.
 ///
 /// The window has `outputHeight × outputWidth` positions, with
 /// `outputHeight = ⌊(height + 2·paddingHeight − dilationHeight·(kernelHeight − 1) − 1) / strideHeight⌋ + 1`
-/// (and likewise across). At position (oy, ox), tap (ky, kx) reads input row
+/// (and likewise across; ⌈·⌉ in ceil mode, see ``pooledLength(_:kernel:stride:padding:dilation:ceilMode:)``).
+/// At position (oy, ox), tap (ky, kx) reads input row
 /// `oy·strideHeight − paddingHeight + ky·dilationHeight` (zero outside the image).
 public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     public let batch: Int
@@ -24,11 +26,15 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     public let paddingWidth: Int
     public let dilationHeight: Int
     public let dilationWidth: Int
+    /// Pooling's `ceil_mode`: the window positions are counted rounding up, so that a
+    /// last, partial window covers a remainder the floor would drop.
+    public let ceilMode: Bool
 
     public init(
         batch: Int, channels: Int, height: Int, width: Int,
         kernel: (height: Int, width: Int), stride: (height: Int, width: Int) = (1, 1),
-        padding: (height: Int, width: Int) = (0, 0), dilation: (height: Int, width: Int) = (1, 1)
+        padding: (height: Int, width: Int) = (0, 0), dilation: (height: Int, width: Int) = (1, 1),
+        ceilMode: Bool = false
     ) {
         self.batch = batch
         self.channels = channels
@@ -38,8 +44,27 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
         (strideHeight, strideWidth) = stride
         (paddingHeight, paddingWidth) = padding
         (dilationHeight, dilationWidth) = dilation
-        outputHeight = (height + 2 * paddingHeight - dilationHeight * (kernelHeight - 1) - 1) / Swift.max(1, strideHeight) + 1
-        outputWidth = (width + 2 * paddingWidth - dilationWidth * (kernelWidth - 1) - 1) / Swift.max(1, strideWidth) + 1
+        self.ceilMode = ceilMode
+        outputHeight = Self.pooledLength(height, kernel: kernelHeight, stride: strideHeight, padding: paddingHeight,
+                                         dilation: dilationHeight, ceilMode: ceilMode)
+        outputWidth = Self.pooledLength(width, kernel: kernelWidth, stride: strideWidth, padding: paddingWidth,
+                                        dilation: dilationWidth, ceilMode: ceilMode)
+    }
+
+    /// Window positions along one axis of `length` values, as PyTorch counts them
+    /// (`pooling_output_shape`): ⌊(length + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1,
+    /// or in ceil mode the same rounded up, less one if that last window would start past
+    /// the input and its left padding (at or after `length + padding`). Below 1 when no
+    /// window fits.
+    public static func pooledLength(
+        _ length: Int, kernel: Int, stride: Int, padding: Int, dilation: Int = 1, ceilMode: Bool = false
+    ) -> Int {
+        let stride = Swift.max(1, stride)
+        let span = length + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
+        guard span >= 0 else { return 0 }
+        var count = span / stride + 1
+        if ceilMode && (count - 1) * stride >= length + padding { count -= 1 }
+        return count
     }
 
     /// The extent the window covers in the (padded) input: `dilation·(kernel − 1) + 1`.
@@ -65,13 +90,17 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     public var outputCount: Int { batch * channels * positions }
 
     /// Why this geometry cannot be used, or nil when it can: sizes must be positive
-    /// (padding non-negative) and the window must fit in the padded input.
+    /// (padding non-negative) and the window must fit in the padded input (in ceil mode,
+    /// at least one window must start there).
     public var problem: String? {
         if [batch, channels, height, width].contains(where: { $0 < 0 }) { return "negative input size" }
         if min(kernelHeight, kernelWidth) < 1 { return "kernel \(kernelHeight)×\(kernelWidth) is empty" }
         if min(strideHeight, strideWidth) < 1 { return "stride \(strideHeight)×\(strideWidth) must be positive" }
         if min(paddingHeight, paddingWidth) < 0 { return "padding \(paddingHeight)×\(paddingWidth) is negative" }
         if min(dilationHeight, dilationWidth) < 1 { return "dilation \(dilationHeight)×\(dilationWidth) must be positive" }
+        if ceilMode {
+            return outputHeight < 1 || outputWidth < 1 ? "no window fits the padded input \(paddedHeight)×\(paddedWidth)" : nil
+        }
         if effectiveKernelHeight > paddedHeight || effectiveKernelWidth > paddedWidth {
             return "kernel \(effectiveKernelHeight)×\(effectiveKernelWidth) is larger than the padded input \(paddedHeight)×\(paddedWidth)"
         }
@@ -79,7 +108,7 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "window \(kernelHeight)×\(kernelWidth), stride \(strideHeight)×\(strideWidth), padding \(paddingHeight)×\(paddingWidth), dilation \(dilationHeight)×\(dilationWidth) over [\(batch), \(channels), \(height), \(width)]"
+        "window \(kernelHeight)×\(kernelWidth), stride \(strideHeight)×\(strideWidth), padding \(paddingHeight)×\(paddingWidth), dilation \(dilationHeight)×\(dilationWidth)\(ceilMode ? ", ceil mode" : "") over [\(batch), \(channels), \(height), \(width)]"
     }
 
     func check(_ operation: String, input: Int, _ what: String = "input") {

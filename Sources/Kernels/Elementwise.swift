@@ -1,4 +1,9 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One-input elementwise operations.
 public enum UnaryOp: Sendable, Hashable {
@@ -6,6 +11,9 @@ public enum UnaryOp: Sendable, Hashable {
     case exp, log, tanh, sigmoid, relu, softplus
     /// `x ≥ 0 ? x : slope·x`.
     case leakyReLU(slope: Double)
+    /// GELU in its exact form, x·Φ(x) = ½x(1 + erf(x/√2)), with libm's `erf` (in Double,
+    /// then rounded, for Float too).
+    case gelu
 }
 
 /// Two-input elementwise operations, including the fused derivative rules of the
@@ -20,8 +28,11 @@ public enum BinaryOp: Sendable, Hashable {
     case tanhBackward
     /// `(z, g) ↦ z > 0 ? g : 0`.
     case reluBackward
-    /// `(z, g) ↦ z ≥ 0 ? g : slope·g`.
+    /// `(z, g) ↦ z > 0 ? g : slope·g` (PyTorch's rule; slope·g at 0).
     case leakyReLUBackward(slope: Double)
+    /// `(z, g) ↦ g·(Φ(z) + z·φ(z))`: the derivative of the exact GELU z·Φ(z), with φ the
+    /// standard normal density e^{−z²/2}/√(2π).
+    case geluBackward
 }
 
 /// Namespace of the kernels behind `KernelScalar`'s requirements.
@@ -60,7 +71,19 @@ public enum Kernels {
         case .leakyReLU(let slope):
             let a = S(slope)
             mapScalars(x, out) { $0 < 0 ? $0 * a : $0 }
+        case .gelu: mapScalars(x, out) { S(gelu(Double($0))) }
         }
+    }
+
+    /// x·Φ(x) = ½x(1 + erf(x/√2)).
+    @inline(__always)
+    static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + erf(x * 0.5.squareRoot())) }
+
+    /// d/dx x·Φ(x) = Φ(x) + x·φ(x).
+    @inline(__always)
+    static func geluDerivative(_ x: Double) -> Double {
+        let density = exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+        return 0.5 * (1 + erf(x * 0.5.squareRoot())) + x * density
     }
 
     /// `body` applied to every element, in a loop the compiler can vectorise.
@@ -144,7 +167,8 @@ public enum Kernels {
         case .reluBackward: layout.apply(a, b, out) { z, g in z > 0 ? g : 0 }
         case .leakyReLUBackward(let slope):
             let s = S(slope)
-            layout.apply(a, b, out) { z, g in z >= 0 ? g : s * g }
+            layout.apply(a, b, out) { z, g in z > 0 ? g : s * g }
+        case .geluBackward: layout.apply(a, b, out) { z, g in g * S(geluDerivative(Double(z))) }
         }
     }
 

@@ -107,11 +107,12 @@ where RawSignificand: FixedWidthInteger {
     /// Each output gradient added to the input element that was its window's maximum.
     static func maxPoolBackward(_ gradient: [Self], indices: [Int32], _ geometry: WindowGeometry) -> [Self]
 
-    /// Average pooling of each plane (no padding).
-    static func averagePool(_ x: [Self], _ geometry: WindowGeometry) -> [Self]
+    /// Average pooling of each plane; a window's sum is divided by its taps inside the
+    /// padded input (`countingPadding`, PyTorch's `count_include_pad`) or inside the input.
+    static func averagePool(_ x: [Self], _ geometry: WindowGeometry, countingPadding: Bool) -> [Self]
 
-    /// Each output gradient spread evenly over its window.
-    static func averagePoolBackward(_ gradient: [Self], _ geometry: WindowGeometry) -> [Self]
+    /// Each output gradient spread evenly over its window (divided as in the forward pass).
+    static func averagePoolBackward(_ gradient: [Self], _ geometry: WindowGeometry, countingPadding: Bool) -> [Self]
 
     /// Training-mode batch normalisation over the channels of `[batch, channels, size]`:
     /// y, the batch mean, 1/√(σ² + ε) and the biased variance σ² of each channel.
@@ -212,9 +213,11 @@ extension Float: KernelScalar {
     public static func maxPoolBackward(_ gradient: [Float], indices: [Int32], _ g: WindowGeometry) -> [Float] {
         Kernels.maxPoolBackward(gradient, indices: indices, g) { backprop_maxpool2x2_backward_f32($0, $1, $2, $3, $4, $5) }
     }
-    public static func averagePool(_ x: [Float], _ g: WindowGeometry) -> [Float] { Kernels.averagePool(x, g) }
-    public static func averagePoolBackward(_ gradient: [Float], _ g: WindowGeometry) -> [Float] {
-        Kernels.averagePoolBackward(gradient, g)
+    public static func averagePool(_ x: [Float], _ g: WindowGeometry, countingPadding: Bool) -> [Float] {
+        Kernels.averagePool(x, g, countingPadding: countingPadding)
+    }
+    public static func averagePoolBackward(_ gradient: [Float], _ g: WindowGeometry, countingPadding: Bool) -> [Float] {
+        Kernels.averagePoolBackward(gradient, g, countingPadding: countingPadding)
     }
     public static func batchNormalize(
         _ x: [Float], scale: [Float], shift: [Float], batch: Int, channels: Int, size: Int, epsilon: Float
@@ -314,9 +317,11 @@ extension Double: KernelScalar {
     public static func maxPoolBackward(_ gradient: [Double], indices: [Int32], _ g: WindowGeometry) -> [Double] {
         Kernels.maxPoolBackward(gradient, indices: indices, g) { backprop_maxpool2x2_backward_f64($0, $1, $2, $3, $4, $5) }
     }
-    public static func averagePool(_ x: [Double], _ g: WindowGeometry) -> [Double] { Kernels.averagePool(x, g) }
-    public static func averagePoolBackward(_ gradient: [Double], _ g: WindowGeometry) -> [Double] {
-        Kernels.averagePoolBackward(gradient, g)
+    public static func averagePool(_ x: [Double], _ g: WindowGeometry, countingPadding: Bool) -> [Double] {
+        Kernels.averagePool(x, g, countingPadding: countingPadding)
+    }
+    public static func averagePoolBackward(_ gradient: [Double], _ g: WindowGeometry, countingPadding: Bool) -> [Double] {
+        Kernels.averagePoolBackward(gradient, g, countingPadding: countingPadding)
     }
     public static func batchNormalize(
         _ x: [Double], scale: [Double], shift: [Double], batch: Int, channels: Int, size: Int, epsilon: Double

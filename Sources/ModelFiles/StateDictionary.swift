@@ -9,28 +9,35 @@ public enum StateDictionary {
         model.namedParameters + ((model as? any BufferedLayer<S>)?.namedBuffers ?? [])
     }
 
+    /// The model's integer buffers (batch norm's `num_batches_tracked`).
+    public static func counters<S: TensorScalar>(of model: some Layer<S>) -> [(name: String, value: Int)] {
+        (model as? any BufferedLayer<S>)?.namedCounters ?? []
+    }
+
     /// The model's tensors as a safetensors file (metadata `format: pt`, as PyTorch's
-    /// `safetensors.torch.save_file` marks its files).
+    /// `safetensors.torch.save_file` marks its files); integer buffers are I64 of shape
+    /// [], as in a PyTorch `state_dict`.
     public static func safeTensors<S: TensorScalar>(of model: some Layer<S>) -> SafeTensors {
         var file = SafeTensors(metadata: ["format": "pt"])
         for (name, tensor) in tensors(of: model) { file.tensors[name] = SafeTensors.Entry(tensor) }
+        for (name, value) in counters(of: model) { file.tensors[name] = SafeTensors.Entry(integers: [value], shape: []) }
         return file
     }
 
     /// Replaces the model's tensors with those of `weights`, after checking that the file
     /// has exactly the model's tensors (reporting every missing and unexpected name) and
     /// that each has the model's type and shape. Nothing is changed when a check fails.
-    /// PyTorch's `num_batches_tracked` beside a batch norm's `running_mean` is ignored
-    /// (it matters only when PyTorch's momentum is None, which Backprop does not have).
+    /// An integer buffer (`num_batches_tracked`) may be missing, as in files written
+    /// before Backprop kept it: it is then 0, as PyTorch loads such files; present, it
+    /// must be an integer of shape [].
     public static func load<S: TensorScalar>(
         _ weights: SafeTensors, into model: some Layer<S>, file: String = "weights"
     ) throws(ModelFileError) {
         let expected = tensors(of: model)
-        let expectedNames = Set(expected.map(\.name))
+        let counterNames = counters(of: model).map(\.name)
+        let expectedNames = Set(expected.map(\.name) + counterNames)
         let missing = expected.map(\.name).filter { weights.tensors[$0] == nil }
-        let unexpected = weights.tensors.keys.filter { name in
-            !expectedNames.contains(name) && !isBatchCounter(name, besides: expectedNames)
-        }.sorted()
+        let unexpected = weights.tensors.keys.filter { !expectedNames.contains($0) }.sorted()
         guard missing.isEmpty && unexpected.isEmpty else {
             throw .tensorsMismatch(file: file, missing: missing, unexpected: unexpected)
         }
@@ -46,12 +53,19 @@ public enum StateDictionary {
             }
             values[name] = tensor
         }
+        var counts: [String: Int] = [:]
+        for name in counterNames {
+            guard let entry = weights.tensors[name] else { continue }
+            guard let integers = entry.integers else {
+                throw .typeMismatch(file: file, tensor: name, expected: SafeTensors.DataType.int64.rawValue,
+                                    found: entry.dataType.rawValue)
+            }
+            guard entry.shape.isEmpty else { throw .shapeMismatch(file: file, tensor: name, expected: [], found: entry.shape) }
+            counts[name] = integers[0]
+        }
         model.visitParameters { name, parameter in parameter.assign(values[name]!.scalars) }
-        (model as? any BufferedLayer<S>)?.visitBuffers { name, buffer in buffer = values[name]! }
-    }
-
-    private static func isBatchCounter(_ name: String, besides names: Set<String>) -> Bool {
-        let suffix = ".num_batches_tracked"
-        return name.hasSuffix(suffix) && names.contains(name.dropLast(suffix.count) + ".running_mean")
+        guard let buffered = model as? any BufferedLayer<S> else { return }
+        buffered.visitBuffers { name, buffer in buffer = values[name]! }
+        buffered.visitCounters { name, value in value = counts[name] ?? 0 }
     }
 }

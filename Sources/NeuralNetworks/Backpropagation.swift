@@ -50,8 +50,7 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
             if let dense = layer as? Dense<Scalar> {
                 stages.append(.dense(dense, weightIndex: parameters))
                 parameters += dense.bias == nil ? 1 : 2
-            } else if let activation = (layer as? ActivationLayer<Scalar>)?.activation,
-                      let pointwise = activation.pointwise {
+            } else if let pointwise = (layer as? ActivationLayer<Scalar>)?.pointwise {
                 stages.append(.activation(pointwise))
             } else {
                 return nil
@@ -141,16 +140,17 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
     }
 }
 
-extension Activation {
-    /// The same function as a ``PointwiseActivation``; nil for GELU and softmax.
+extension ActivationLayer {
+    /// The layer's function as a ``PointwiseActivation``; nil for GELU, softmax and
+    /// log-softmax.
     var pointwise: PointwiseActivation? {
-        switch self {
+        switch activation {
         case .identity: return .identity
         case .sigmoid: return .sigmoid
         case .tanh: return .tanh
         case .relu: return .relu
-        case .leakyReLU: return .leakyReLU(slope: Self.leakySlope)
-        case .gelu, .softmax: return nil
+        case .leakyReLU: return .leakyReLU(slope: negativeSlope)
+        case .gelu, .softmax, .logSoftmax: return nil
         }
     }
 }

@@ -50,7 +50,7 @@ public enum Initializer: Sendable, Hashable, Codable {
     public static func recommended(for activation: Activation) -> Initializer {
         switch activation {
         case .relu, .leakyReLU, .gelu: return .heNormal
-        case .sigmoid, .tanh, .identity, .softmax: return .xavierNormal
+        case .sigmoid, .tanh, .identity, .softmax, .logSoftmax: return .xavierNormal
         }
     }
 }

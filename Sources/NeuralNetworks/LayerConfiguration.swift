@@ -1,26 +1,44 @@
 import Tensors
 
-/// A layer described as data — its type and sizes, not its weights — so that a network
-/// can be written to a JSON architecture file and built again from it. `Codable`: each
-/// case is one JSON object, `{"dense": {"inputSize": 784, "outputSize": 300, "useBias": true}}`.
+/// A layer described as data — its type and settings, not its weights — so that a
+/// network can be written to a JSON architecture file (`model.json`) and built again from
+/// it. Each case is one JSON object named by the case, its settings by their labels:
+/// `{"dense": {"inputSize": 784, "outputSize": 300, "useBias": true}}` (see
+/// `LayerConfiguration+Codable.swift`). The settings are PyTorch's, with its defaults:
+/// a key left out of a file takes the value the Swift default here gives.
 ///
-/// A new layer type is one case here, one line in ``makeLayer(_:)`` and a
-/// ``ConfigurableLayer`` conformance that returns the case.
+/// A new layer type is one case here, one line in ``makeLayer(_:)``, its keys in the
+/// Codable extension and a ``ConfigurableLayer`` conformance that returns the case.
 public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
-    case dense(inputSize: Int, outputSize: Int, useBias: Bool)
-    case activation(function: Activation)
+    case dense(inputSize: Int, outputSize: Int, useBias: Bool = true)
+    /// An ``ActivationLayer``. `negativeSlope` is read by the leaky ReLU only, `approximate`
+    /// by GELU only, `axis` by softmax and log-softmax only (counted with the batch axis
+    /// as 0, as PyTorch's `dim`; -1 is each example's scores).
+    ///
+    /// In a file, `{"function": "gelu"}` without `approximate` is the exact GELU, as
+    /// PyTorch's `nn.GELU()`. Versions of Backprop before the option computed the tanh
+    /// form for every GELU and wrote no `approximate` key, so their files now run the
+    /// exact form (each GELU's output moves by at most 5·10⁻⁴); add
+    /// `"approximate": "tanh"` to such a file to keep the function it was trained with.
+    case activation(function: Activation, negativeSlope: Double = Activation.leakySlope,
+                    approximate: GELUApproximation = .exact, axis: Int = -1)
     case dropout(probability: Double)
     /// Layers applied in order; their parameters are named `0.weight`, `0.bias`, ….
     case sequential(layers: [LayerConfiguration])
     /// Sizes along (height, width) are pairs `[h, w]`, as PyTorch's tuples.
-    case conv2D(inputChannels: Int, outputChannels: Int, kernelSize: [Int], stride: [Int], padding: [Int],
-                dilation: [Int], useBias: Bool)
-    case maxPool2D(kernelSize: [Int], stride: [Int])
-    case avgPool2D(kernelSize: [Int], stride: [Int])
+    case conv2D(inputChannels: Int, outputChannels: Int, kernelSize: [Int], stride: [Int] = [1, 1],
+                padding: [Int] = [0, 0], dilation: [Int] = [1, 1], useBias: Bool = true)
+    /// `padding` at most half the kernel; in a file, `stride` defaults to the kernel size.
+    case maxPool2D(kernelSize: [Int], stride: [Int], padding: [Int] = [0, 0], ceilMode: Bool = false)
+    /// As ``maxPool2D(kernelSize:stride:padding:ceilMode:)``; `countIncludePad` divides
+    /// each window by its size inside the padded input (PyTorch's default) instead of
+    /// inside the input.
+    case avgPool2D(kernelSize: [Int], stride: [Int], padding: [Int] = [0, 0], ceilMode: Bool = false,
+                   countIncludePad: Bool = true)
     case globalAveragePool2D
     case flatten
-    case batchNorm1D(features: Int, momentum: Double, epsilon: Double)
-    case batchNorm2D(channels: Int, momentum: Double, epsilon: Double)
+    case batchNorm1D(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5)
+    case batchNorm2D(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5)
 
     /// A new layer of this configuration, with parameters drawn from a fixed seed (a
     /// ``Sequential`` redraws them from its own generator; loading replaces them).
@@ -29,14 +47,18 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
     public func makeLayer<S: TensorScalar>(_: S.Type = S.self) -> any Layer<S> {
         switch self {
         case .dense(let input, let output, let useBias): return Dense<S>(inputSize: input, outputSize: output, useBias: useBias)
-        case .activation(let function): return ActivationLayer<S>(function)
+        case .activation(let function, let slope, let approximate, let axis):
+            return ActivationLayer<S>(function, negativeSlope: slope, approximate: approximate, axis: axis)
         case .dropout(let probability): return Dropout<S>(probability: probability)
         case .sequential(let layers): return Sequential<S>(configurations: layers)
         case .conv2D(let input, let output, let kernel, let stride, let padding, let dilation, let useBias):
             return Conv2D<S>(inputChannels: input, outputChannels: output, kernelSize: pair(kernel), stride: pair(stride),
                              padding: pair(padding), dilation: pair(dilation), useBias: useBias)
-        case .maxPool2D(let kernel, let stride): return MaxPool2D<S>(kernelSize: pair(kernel), stride: pair(stride))
-        case .avgPool2D(let kernel, let stride): return AvgPool2D<S>(kernelSize: pair(kernel), stride: pair(stride))
+        case .maxPool2D(let kernel, let stride, let padding, let ceilMode):
+            return MaxPool2D<S>(kernelSize: pair(kernel), stride: pair(stride), padding: pair(padding), ceilMode: ceilMode)
+        case .avgPool2D(let kernel, let stride, let padding, let ceilMode, let countIncludePad):
+            return AvgPool2D<S>(kernelSize: pair(kernel), stride: pair(stride), padding: pair(padding), ceilMode: ceilMode,
+                                countIncludePad: countIncludePad)
         case .globalAveragePool2D: return GlobalAveragePool2D<S>()
         case .flatten: return Flatten<S>()
         case .batchNorm1D(let features, let momentum, let epsilon):
@@ -60,7 +82,11 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
         switch self {
         case .dense(let input, let output, _):
             guard input > 0 && output > 0 else { throw ConfigurationError("dense layer sizes must be positive, got \(input) → \(output)") }
-        case .activation, .globalAveragePool2D, .flatten: break
+        case .activation(let function, let slope, _, _):
+            guard function != .leakyReLU || slope.isFinite else {
+                throw ConfigurationError("leakyReLU negativeSlope must be a finite number, got \(slope)")
+            }
+        case .globalAveragePool2D, .flatten: break
         case .dropout(let probability):
             guard probability >= 0 && probability < 1 else { throw ConfigurationError("dropout probability must be in [0, 1), got \(probability)") }
         case .sequential(let layers):
@@ -71,9 +97,13 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
             try validatePair(stride, "conv2D stride", minimum: 1)
             try validatePair(padding, "conv2D padding", minimum: 0)
             try validatePair(dilation, "conv2D dilation", minimum: 1)
-        case .maxPool2D(let kernel, let stride), .avgPool2D(let kernel, let stride):
+        case .maxPool2D(let kernel, let stride, let padding, _), .avgPool2D(let kernel, let stride, let padding, _, _):
             try validatePair(kernel, "pooling kernel size", minimum: 1)
             try validatePair(stride, "pooling stride", minimum: 1)
+            try validatePair(padding, "pooling padding", minimum: 0)
+            guard padding[0] <= kernel[0] / 2 && padding[1] <= kernel[1] / 2 else {
+                throw ConfigurationError("pooling padding \(padding) must be at most half the kernel size \(kernel)")
+            }
         case .batchNorm1D(let channels, let momentum, let epsilon), .batchNorm2D(let channels, let momentum, let epsilon):
             guard channels > 0, momentum >= 0 && momentum <= 1, epsilon > 0 else {
                 throw ConfigurationError("batch norm needs channels > 0, momentum in [0, 1], epsilon > 0; got \(channels), \(momentum), \(epsilon)")
@@ -129,7 +159,9 @@ extension Dense: ConfigurableLayer {
 }
 
 extension ActivationLayer: ConfigurableLayer {
-    public var configuration: LayerConfiguration { .activation(function: activation) }
+    public var configuration: LayerConfiguration {
+        .activation(function: activation, negativeSlope: negativeSlope, approximate: approximate, axis: axis)
+    }
 }
 
 extension Dropout: ConfigurableLayer {
@@ -146,13 +178,15 @@ extension Conv2D: ConfigurableLayer {
 
 extension MaxPool2D: ConfigurableLayer {
     public var configuration: LayerConfiguration {
-        .maxPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width])
+        .maxPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width],
+                   padding: [padding.height, padding.width], ceilMode: ceilMode)
     }
 }
 
 extension AvgPool2D: ConfigurableLayer {
     public var configuration: LayerConfiguration {
-        .avgPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width])
+        .avgPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width],
+                   padding: [padding.height, padding.width], ceilMode: ceilMode, countIncludePad: countIncludePad)
     }
 }
 

@@ -17,12 +17,12 @@ import Tensors
 /// | `N` | dense layer with N outputs (a spatial input is flattened first) |
 /// | `N:act` | dense layer, then the activation (the dense spec's form, `300:relu`) |
 /// | `convC` + `kK` `sS` `pP` `dD` `nobias` | 2-D convolution to C channels, kernel K (3), stride S (1), padding P (0), dilation D (1) |
-/// | `maxpoolK` / `avgpoolK` + `sS` | pooling with a K×K window, stride S (K) |
+/// | `maxpoolK` / `avgpoolK` + `sS` `pP` `ceil` | pooling with a K×K window, stride S (K), padding P (0), PyTorch's ceil mode |
 /// | `gap` | global average pooling: `[C, H, W]` → `[C]` |
 /// | `flatten` | `[C, H, W]` → `[C·H·W]` |
 /// | `bn` | batch normalisation over the features or channels |
 /// | `dropoutP` | dropout with probability P (`dropout` alone: 0.5) |
-/// | `relu`, `sigmoid`, `tanh`, `softmax`, `gelu`, `leakyrelu`, `identity` | activations |
+/// | `relu`, `sigmoid`, `tanh`, `softmax`, `logsoftmax`, `gelu`, `leakyrelu`, `identity` | activations (`gelu` exact; `gelutanh` its tanh form; `leakyrelu0.2` a slope of 0.2, default 0.01) |
 ///
 /// A dense layer followed by an activation starts from the initialiser that suits it
 /// (``Initializer/recommended(for:)``); convolutions from He's.
@@ -91,7 +91,7 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         var built: [any Layer<S>] = []
         for (index, layer) in layers.enumerated() {
             if case .dense(let input, let output, let useBias) = layer,
-               index + 1 < layers.count, case .activation(let function) = layers[index + 1] {
+               index + 1 < layers.count, case .activation(let function, _, _, _) = layers[index + 1] {
                 built.append(Dense<S>(inputSize: input, outputSize: output, useBias: useBias,
                                       weightInitializer: .recommended(for: function)))
             } else {
@@ -132,6 +132,10 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
             return function == .identity ? dense : dense + [.activation(function: function)]
         }
         if let function = activation(lower) { return [.activation(function: function)] }
+        if lower == "gelutanh" { return [.activation(function: .gelu, approximate: .tanh)] }
+        if lower.hasPrefix("leakyrelu"), let slope = Double(lower.dropFirst("leakyrelu".count)) {
+            return [.activation(function: .leakyReLU, negativeSlope: slope)]
+        }
         switch lower {
         case "gap": return [.globalAveragePool2D]
         case "flatten": return [.flatten]
@@ -155,11 +159,11 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
                             padding: [padding, padding], dilation: [dilation, dilation], useBias: !options.flags.contains("nobias"))]
         }
         for (prefix, isMax) in [("maxpool", true), ("avgpool", false)] where lower.hasPrefix(prefix) {
-            let options = try options(lower.dropFirst(prefix.count), allowed: "s", flags: [], word: word, in: text)
+            let options = try options(lower.dropFirst(prefix.count), allowed: "sp", flags: ["ceil"], word: word, in: text)
             guard let kernel = options.leading else { throw fail("needs a window size, e.g. \(prefix)2") }
-            let stride = options["s"] ?? kernel
-            return [isMax ? .maxPool2D(kernelSize: [kernel, kernel], stride: [stride, stride])
-                          : .avgPool2D(kernelSize: [kernel, kernel], stride: [stride, stride])]
+            let (stride, padding, ceil) = (options["s"] ?? kernel, options["p"] ?? 0, options.flags.contains("ceil"))
+            return [isMax ? .maxPool2D(kernelSize: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], ceilMode: ceil)
+                          : .avgPool2D(kernelSize: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], ceilMode: ceil)]
         }
         throw fail("is not a layer (a number of outputs, convC…, maxpoolK, avgpoolK, gap, flatten, bn, dropoutP or an activation: \(activationNames))")
     }

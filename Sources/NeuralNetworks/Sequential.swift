@@ -73,9 +73,12 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         forward(input, layerCount: Swift.max(layers.count - 1, 0))
     }
 
-    /// The activation of the last layer, if it is an activation layer.
+    /// The activation of the last layer, if it is an activation layer; nil also for a
+    /// softmax or log-softmax over another axis than each example's scores (the last, or
+    /// 1 of `[batch, scores]`), which the losses must not take for a softmax over classes.
     public var finalActivation: Activation? {
-        (layers.last as? ActivationLayer<Scalar>)?.activation
+        guard let last = layers.last as? ActivationLayer<Scalar> else { return nil }
+        return last.activation.takesAxis && ![-1, 1].contains(last.axis) ? nil : last.activation
     }
 }
 

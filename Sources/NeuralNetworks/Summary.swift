@@ -55,7 +55,7 @@ extension Sequential {
             return sum([product([2, inputSize, outputSize]), useBias ? outputSize : 0])
         case .conv2D(let inputChannels, _, let kernel, _, _, _, let useBias):
             return sum([product([2, inputChannels] + kernel + [outputs]), useBias ? outputs : 0])
-        case .maxPool2D(let kernel, _), .avgPool2D(let kernel, _):
+        case .maxPool2D(let kernel, _, _, _), .avgPool2D(let kernel, _, _, _, _):
             return product(kernel + [outputs])
         case .globalAveragePool2D: return inputs
         case .batchNorm1D, .batchNorm2D: return product([2, outputs])

@@ -82,13 +82,31 @@ extension Tensor {
         return Tensor.record(mapped(.relu), from: [self]) { g, _ in [Tensor.reluPullback(input: x, g)] }
     }
 
-    /// x for x ≥ 0, slope·x otherwise.
+    /// x for x ≥ 0, slope·x otherwise (PyTorch's `leaky_relu` with `negative_slope`);
+    /// the derivative is 1 for x > 0 and the slope otherwise (at 0 too, as PyTorch).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func leakyReLU(slope: Scalar = 0.01) -> Tensor {
         let x = detached()
         return Tensor.record(mapped(.leakyReLU(slope: Double(slope))), from: [self]) { g, _ in
             [Tensor.leakyReLUPullback(input: x, slope: slope, g)]
+        }
+    }
+
+    /// GELU, x·Φ(x) with Φ the standard normal distribution function (Hendrycks and
+    /// Gimpel, 2016), as PyTorch's `gelu(x, approximate=…)`:
+    /// - `.exact`: ½x(1 + erf(x/√2)); d/dx = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π);
+    /// - `.tanh`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), composed of recorded primitives.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func gelu(approximate: GELUApproximation = .exact) -> Tensor {
+        switch approximate {
+        case .exact:
+            let x = detached()
+            return Tensor.record(mapped(.gelu), from: [self]) { g, _ in [x.zipped(.geluBackward, g)] }
+        case .tanh:
+            let inner = (self + self.pow(3) * Scalar(0.044715)) * Scalar((2.0 / Double.pi).squareRoot())
+            return self * (inner.tanh() + 1) * Scalar(0.5)
         }
     }
 
@@ -124,7 +142,7 @@ extension Tensor {
         return x.zipped(.reluBackward, g)
     }
 
-    /// ∂L/∂x of the leaky ReLU, from x and g = ∂L/∂y: g where x ≥ 0, else slope·g.
+    /// ∂L/∂x of the leaky ReLU, from x and g = ∂L/∂y: g where x > 0, else slope·g.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func leakyReLUPullback(input x: Tensor, slope: Scalar, _ g: Tensor) -> Tensor {

@@ -2,10 +2,15 @@ import Kernels
 
 /// Pooling over the planes of NCHW images `[batch, channels, height, width]`: each window
 /// of a plane is summarised by one value; channels and examples stay apart.
+///
+/// The windows are PyTorch's `max_pool2d`/`avg_pool2d`: `kernelSize` moved by `stride`
+/// over the input with `padding` on each side (at most half the kernel, so that every
+/// window reads the input), ``pooledLength(_:kernel:stride:padding:ceilMode:)`` positions
+/// along each axis. In `ceilMode` a last, partial window covers a remainder the floor
+/// would drop, if it starts inside the input or its left padding.
 extension Tensor {
-    /// The largest value under each `kernelSize` window, moved by `stride`: `[batch,
-    /// channels, (height − kh)/sh + 1, (width − kw)/sw + 1]` (no padding; a remainder
-    /// that no window covers is dropped, as in PyTorch).
+    /// The largest value under each window: `[batch, channels, outputHeight,
+    /// outputWidth]`. Padding counts as −∞: it is never the maximum.
     ///
     /// Backward: each output's gradient goes, whole, to the element that was its
     /// window's maximum. On ties the first maximum in row-major window order (top row
@@ -14,9 +19,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func maxPooled2D(
-        kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)
+        kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int),
+        padding: (height: Int, width: Int) = (0, 0), ceilMode: Bool = false
     ) -> Tensor {
-        let geometry = poolingGeometry("maxPool2D", kernelSize, stride)
+        let geometry = poolingGeometry("maxPool2D", kernelSize, stride, padding, ceilMode)
         let (values, indices) = Scalar.maxPool(scalars, geometry)
         let result = Tensor(shape: pooledShape(geometry), scalars: values)
         let original = shape
@@ -25,18 +31,24 @@ extension Tensor {
         }
     }
 
-    /// The mean of each `kernelSize` window, moved by `stride` (no padding).
-    /// Backward: each output's gradient is shared equally by the kh·kw elements of its window.
+    /// The mean of each window: its sum (padding adds zeros) divided by the number of
+    /// its positions inside the padded input when `countIncludePad` (PyTorch's default),
+    /// else inside the input. A ceil-mode window's part past the padding is never counted.
+    /// Backward: each output's gradient, divided the same way, goes to every input
+    /// element under its window.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func averagePooled2D(
-        kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)
+        kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int),
+        padding: (height: Int, width: Int) = (0, 0), ceilMode: Bool = false, countIncludePad: Bool = true
     ) -> Tensor {
-        let geometry = poolingGeometry("avgPool2D", kernelSize, stride)
-        let result = Tensor(shape: pooledShape(geometry), scalars: Scalar.averagePool(scalars, geometry))
+        let geometry = poolingGeometry("avgPool2D", kernelSize, stride, padding, ceilMode)
+        let result = Tensor(shape: pooledShape(geometry),
+                            scalars: Scalar.averagePool(scalars, geometry, countingPadding: countIncludePad))
         let original = shape
         return Tensor.record(result, from: [self]) { g, _ in
-            [Tensor(shape: original, scalars: Scalar.averagePoolBackward(g.scalars, geometry))]
+            [Tensor(shape: original,
+                    scalars: Scalar.averagePoolBackward(g.scalars, geometry, countingPadding: countIncludePad))]
         }
     }
 
@@ -48,12 +60,23 @@ extension Tensor {
         return reshaped(to: [shape[0], shape[1], shape[2] * shape[3]]).mean(alongAxis: 2)
     }
 
+    /// Window positions along an axis of `length` values, as PyTorch counts them:
+    /// ⌊(length + 2·padding − kernel) / stride⌋ + 1, or in ceil mode the same rounded up,
+    /// less one if that last window would start at or after `length + padding`. Below 1
+    /// when no window fits.
+    public static func pooledLength(_ length: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+        WindowGeometry.pooledLength(length, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
+    }
+
     private func poolingGeometry(
-        _ operation: String, _ kernel: (height: Int, width: Int), _ stride: (height: Int, width: Int)
+        _ operation: String, _ kernel: (height: Int, width: Int), _ stride: (height: Int, width: Int),
+        _ padding: (height: Int, width: Int), _ ceilMode: Bool
     ) -> WindowGeometry {
         checkPrecondition(rank == 4, "\(operation): input must be [batch, channels, height, width], got \(shape)")
+        checkPrecondition(padding.height <= kernel.height / 2 && padding.width <= kernel.width / 2,
+                          "\(operation): padding \(padding.height)×\(padding.width) is more than half the window \(kernel.height)×\(kernel.width)")
         let geometry = WindowGeometry(batch: shape[0], channels: shape[1], height: shape[2], width: shape[3],
-                                      kernel: kernel, stride: stride)
+                                      kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode)
         if let problem = geometry.problem { fatalError("\(operation): \(problem); input \(shape)") }
         return geometry
     }

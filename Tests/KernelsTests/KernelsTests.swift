@@ -762,7 +762,7 @@ struct ZipTests {
             ("sigmoidBackward", .sigmoidBackward, { y, g in g * y * (1 - y) }),
             ("tanhBackward", .tanhBackward, { y, g in g * (1 - y * y) }),
             ("reluBackward", .reluBackward, { z, g in z > 0 ? g : 0 }),
-            ("leakyReLUBackward", .leakyReLUBackward(slope: 0.1), { z, g in z >= 0 ? g : S(0.1) * g }),
+            ("leakyReLUBackward", .leakyReLUBackward(slope: 0.1), { z, g in z > 0 ? g : S(0.1) * g }),
         ]
     }
 

@@ -37,15 +37,29 @@ struct PyTorchInteropTests {
     @Test("CNN conv 3×3 → batch norm (running statistics) → ReLU → max-pool → flatten → dense (float32): within 1e-5")
     func cnn() throws {
         #expect(try fixtureError("cnn", as: Float.self) < 1e-5)
-        // PyTorch's own state_dict also holds num_batches_tracked (I64): accepted, ignored.
+        // PyTorch's state_dict holds num_batches_tracked (I64, shape []): read into the layer.
         let loaded = try ModelFile.load(Float.self, from: fixture("cnn"))
+        #expect(try #require(loaded.model.layers[1] as? BatchNorm2D<Float>).batchesTracked == 5)
         var weights = try SafeTensors(contentsOf: fixture("cnn", "model.safetensors"))
-        weights.tensors["1.num_batches_tracked"] = .init(integers: [5], shape: [])
-        try StateDictionary.load(weights, into: loaded.model)
+        #expect(weights.tensors["1.num_batches_tracked"] == .init(integers: [5], shape: []))
         weights.tensors["0.num_batches_tracked"] = .init(integers: [5], shape: [])
         #expect(throws: ModelFileError.tensorsMismatch(file: "weights", missing: [], unexpected: ["0.num_batches_tracked"])) {
             try StateDictionary.load(weights, into: loaded.model)
         }
+    }
+
+    @Test("PyTorch's layer options (leaky ReLU 0.2, padded ceil-mode pooling, GELU both ways, log-softmax, batch norm 1-D and 2-D) on 7×7 images (float64): within 1e-12")
+    func layerOptions() throws {
+        #expect(try fixtureError("options_f64", as: Double.self) < 1e-12)
+        let loaded = try ModelFile.load(Double.self, from: fixture("options_f64"))
+        #expect(loaded.architecture.layers[3] == .maxPool2D(kernelSize: [2, 2], stride: [2, 2], padding: [1, 1], ceilMode: true))
+        #expect(loaded.architecture.layers[4] == .activation(function: .gelu, approximate: .tanh))
+        #expect(loaded.architecture.layers[9] == .activation(function: .gelu))
+        #expect(loaded.architecture.layers[11] == .activation(function: .logSoftmax, axis: 1))
+        let counters = StateDictionary.counters(of: loaded.model)
+        #expect(counters.map(\.name) == ["1.num_batches_tracked", "8.num_batches_tracked"])
+        #expect(counters.map(\.value) == [5, 5])
+        #expect(try loaded.model.summary(inputShape: [2, 7, 7]).contains("MaxPool2D(2×2, padding 1, ceil mode)"))
     }
 
     /// Trains a small MLP and a small CNN on toy problems, saves each with a batch and
@@ -117,14 +131,17 @@ struct PyTorchInteropTests {
         let sides = (0..<64).map { n in
             (0..<36).reduce(Float(0)) { $0 + ($1 % 6 < 3 ? 1 : -1) * images[n, 0, $1 / 6, $1 % 6] } > 0 ? 1 : 0
         }
+        // With PyTorch's layer options: 6×6 → max-pool 2, padding 1, ceil mode → 4×4.
         let cnn = Sequential<Float>(seed: 4) {
             Conv2D(inputChannels: 1, outputChannels: 4, kernelSize: 3, padding: 1)
             BatchNorm2D(channels: 4)
-            ReLU()
-            MaxPool2D(kernelSize: 2)
+            LeakyReLU(negativeSlope: 0.2)
+            MaxPool2D(kernelSize: 2, padding: 1, ceilMode: true)
+            GELU(approximate: .tanh)
+            AvgPool2D(kernelSize: 3, stride: 1, padding: 1, countIncludePad: false)
             Flatten()
-            Dense(inputSize: 36, outputSize: 2)
-            Softmax()
+            Dense(inputSize: 64, outputSize: 2)
+            Softmax(axis: 1)
         }
         _ = try train(cnn, images, sides, epochs: 5)
         try save(cnn, batch: images.slice(alongAxis: 0, 0..<8), to: ModelFile.path(root, "cnn"))

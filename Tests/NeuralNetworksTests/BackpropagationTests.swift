@@ -16,7 +16,7 @@ private func mixedStack<S: TensorScalar>(_: S.Type, seed: UInt64) -> Sequential<
         Dense(inputSize: 6, outputSize: 6)
         ReLU()
         Dense(inputSize: 6, outputSize: 4)
-        LeakyReLU()
+        LeakyReLU(negativeSlope: 0.2)
         Dense(inputSize: 4, outputSize: 3)
         Identity()
     }

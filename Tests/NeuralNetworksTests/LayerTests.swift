@@ -89,9 +89,8 @@ struct LayerTests {
         case .tanh: return { Foundation.tanh($0) }
         case .relu: return { Swift.max($0, 0) }
         case .leakyReLU: return { $0 >= 0 ? $0 : 0.01 * $0 }
-        case .gelu:
-            return { z in 0.5 * z * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (z + 0.044715 * z * z * z))) }
-        case .softmax: preconditionFailure("softmax is not elementwise")
+        case .gelu: return { z in 0.5 * z * (1 + erf(z / 2.0.squareRoot())) }
+        case .softmax, .logSoftmax: preconditionFailure("\(activation) is not elementwise")
         }
     }
 
@@ -104,6 +103,7 @@ struct LayerTests {
         case .leakyReLU: return LeakyReLU<Double>()
         case .gelu: return GELU<Double>()
         case .softmax: return Softmax<Double>()
+        case .logSoftmax: return LogSoftmax<Double>()
         }
     }
 
@@ -181,6 +181,7 @@ struct LayerTests {
         #expect(LeakyReLU<Float>().summaryName.hasPrefix("LeakyReLU"))
         #expect(GELU<Float>().summaryName == "GELU")
         #expect(Softmax<Float>().summaryName == "Softmax")
+        #expect(LogSoftmax<Float>().summaryName == "LogSoftmax")
     }
 
     // MARK: Dropout

@@ -44,6 +44,16 @@ struct NetworkSpecTests {
         #expect(spec.layers[6] == .dense(inputSize: 4 * 4 * 4, outputSize: 6, useBias: true))
         #expect(spec.layers[8] == .batchNorm1D(features: 6, momentum: 0.1, epsilon: 1e-5))
         #expect(spec.outputShape == [1])
+        // PyTorch's options: pooling padding and ceil mode, the leaky ReLU's slope, GELU's forms.
+        let torch = try NetworkSpec(parsing: "1x7x9 maxpool3s2p1ceil avgpool2ceil flatten 4 leakyrelu0.2 gelu gelutanh logsoftmax")
+        #expect(torch.layers[0] == .maxPool2D(kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true))
+        #expect(torch.layers[1] == .avgPool2D(kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: true))
+        #expect(torch.layers[4] == .activation(function: .leakyReLU, negativeSlope: 0.2))
+        #expect(torch.layers[5] == .activation(function: .gelu, approximate: .exact))
+        #expect(torch.layers[6] == .activation(function: .gelu, approximate: .tanh))
+        #expect(torch.layers[7] == .activation(function: .logSoftmax))
+        // 7×9 → max-pool 3, stride 2, padding 1, ceil: 4×5 (PyTorch) → avg-pool 2, ceil: 2×3.
+        #expect(torch.layers[3] == .dense(inputSize: 6, outputSize: 4, useBias: true))
         // Dense-only networks read the same as the dense spec's layers.
         let dense = try NetworkSpec(parsing: "4 3:relu 1")
         #expect(dense.layers == [.dense(inputSize: 4, outputSize: 3, useBias: true), .activation(function: .relu),

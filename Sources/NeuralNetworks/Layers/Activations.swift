@@ -1,40 +1,71 @@
 import Tensors
 
-/// The activation functions g of the notes (eqs. 1.4–1.6) and a few more.
+/// The activation functions g of the notes (eqs. 1.4–1.6) and a few more, by name. The
+/// settings of those that have some (the leaky ReLU's slope, GELU's form, the softmax
+/// axis) are arguments of ``apply(_:negativeSlope:approximate:axis:)`` and of
+/// ``ActivationLayer``.
 public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
-    case identity, sigmoid, tanh, relu, leakyReLU, gelu, softmax
+    case identity, sigmoid, tanh, relu, leakyReLU, gelu, softmax, logSoftmax
 
-    /// The slope of ``leakyReLU`` for negative inputs (PyTorch's default).
+    /// The slope of ``leakyReLU`` for negative inputs when none is given (PyTorch's
+    /// default `negative_slope`).
     public static let leakySlope = 0.01
 
-    /// g applied to a batch; softmax is taken over the last axis (each example's scores).
-    public func apply<S: TensorScalar>(_ z: Tensor<S>) -> Tensor<S> {
+    /// g applied to a batch. `negativeSlope` is the leaky ReLU's slope for negative
+    /// inputs; `approximate` GELU's form (exact, PyTorch's default, or tanh); `axis` the
+    /// axis softmax and log-softmax normalise over, counted with the batch axis as 0 (as
+    /// PyTorch's `dim`), negative from the end: by default the last, each example's
+    /// scores. Each setting is ignored by the other functions.
+    public func apply<S: TensorScalar>(
+        _ z: Tensor<S>, negativeSlope: Double = Activation.leakySlope, approximate: GELUApproximation = .exact,
+        axis: Int = -1
+    ) -> Tensor<S> {
         switch self {
         case .identity: return z
         case .sigmoid: return z.sigmoid()
         case .tanh: return z.tanh()
         case .relu: return z.relu()
-        case .leakyReLU: return z.leakyReLU(slope: S(Self.leakySlope))
-        case .gelu:
-            // GELU, tanh form (PyTorch's approximate="tanh"):
-            // ½z(1 + tanh(√(2/π)(z + 0.044715z³))).
-            let inner = (z + z.pow(3) * S(0.044715)) * S((2.0 / Double.pi).squareRoot())
-            return z * (inner.tanh() + 1) * S(0.5)
-        case .softmax: return z.softmax(alongAxis: -1)
+        case .leakyReLU: return z.leakyReLU(slope: S(negativeSlope))
+        case .gelu: return z.gelu(approximate: approximate)
+        case .softmax: return z.softmax(alongAxis: axis)
+        case .logSoftmax: return z.logSoftmax(alongAxis: axis)
         }
     }
+
+    /// Whether ``apply(_:negativeSlope:approximate:axis:)`` reads an axis.
+    var takesAxis: Bool { self == .softmax || self == .logSoftmax }
 }
 
-/// A layer that applies an activation elementwise (softmax: per example).
+/// A layer that applies an activation elementwise (softmax and log-softmax: along an
+/// axis), with the function's settings; those another function would read keep their
+/// defaults, so that two layers computing the same function are described alike.
 public class ActivationLayer<Scalar: TensorScalar>: Layer {
     public let activation: Activation
+    /// The leaky ReLU's slope for negative inputs (PyTorch's `negative_slope`).
+    public let negativeSlope: Double
+    /// GELU's form (PyTorch's `approximate`).
+    public let approximate: GELUApproximation
+    /// The axis of softmax and log-softmax, with the batch axis as 0 (PyTorch's `dim`);
+    /// negative counts from the end.
+    public let axis: Int
 
-    public init(_ activation: Activation) {
+    public init(_ activation: Activation, negativeSlope: Double = Activation.leakySlope,
+                approximate: GELUApproximation = .exact, axis: Int = -1) {
+        checkPrecondition(activation != .leakyReLU || negativeSlope.isFinite,
+                          "LeakyReLU: the slope must be finite, got \(negativeSlope)")
         self.activation = activation
+        self.negativeSlope = activation == .leakyReLU ? negativeSlope : Activation.leakySlope
+        self.approximate = activation == .gelu ? approximate : .exact
+        self.axis = activation.takesAxis ? axis : -1
     }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
-        activation.apply(input)
+        if activation.takesAxis {
+            _ = requireShape { () throws(ShapeError) in
+                try outputShape(forInput: Array(input.shape.dropFirst()), batched: input.shape)
+            }
+        }
+        return activation.apply(input, negativeSlope: negativeSlope, approximate: approximate, axis: axis)
     }
 
     public var summaryName: String {
@@ -43,13 +74,28 @@ public class ActivationLayer<Scalar: TensorScalar>: Layer {
         case .sigmoid: return "Sigmoid"
         case .tanh: return "Tanh"
         case .relu: return "ReLU"
-        case .leakyReLU: return "LeakyReLU(0.01)"
-        case .gelu: return "GELU"
-        case .softmax: return "Softmax"
+        case .leakyReLU: return "LeakyReLU(\(negativeSlope))"
+        case .gelu: return approximate == .exact ? "GELU" : "GELU(tanh)"
+        case .softmax: return axis == -1 ? "Softmax" : "Softmax(axis \(axis))"
+        case .logSoftmax: return axis == -1 ? "LogSoftmax" : "LogSoftmax(axis \(axis))"
         }
     }
 
-    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] { shape }
+    public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
+        try outputShape(forInput: shape, batched: nil)
+    }
+
+    /// The shape, after checking that softmax's axis exists in a batch of `shape`
+    /// (`batched` is the batch's shape, when called on one, for the message).
+    private func outputShape(forInput shape: [Int], batched: [Int]?) throws(ShapeError) -> [Int] {
+        guard activation.takesAxis else { return shape }
+        let rank = shape.count + 1
+        guard (-rank..<rank).contains(axis) else {
+            let shown = batched.map { "\($0)" } ?? "\(shape) per example"
+            throw ShapeError("\(summaryName): axis \(axis) is outside a batch of rank \(rank) (input \(shown))")
+        }
+        return shape
+    }
 }
 
 public final class Identity<Scalar: TensorScalar>: ActivationLayer<Scalar> {
@@ -64,13 +110,21 @@ public final class Tanh<Scalar: TensorScalar>: ActivationLayer<Scalar> {
 public final class ReLU<Scalar: TensorScalar>: ActivationLayer<Scalar> {
     public init() { super.init(.relu) }
 }
+/// x for x ≥ 0, `negativeSlope`·x otherwise; PyTorch's `LeakyReLU(negative_slope)`.
 public final class LeakyReLU<Scalar: TensorScalar>: ActivationLayer<Scalar> {
-    public init() { super.init(.leakyReLU) }
+    public init(negativeSlope: Double = Activation.leakySlope) { super.init(.leakyReLU, negativeSlope: negativeSlope) }
 }
+/// x·Φ(x), exact by default; PyTorch's `GELU(approximate="none" | "tanh")`.
 public final class GELU<Scalar: TensorScalar>: ActivationLayer<Scalar> {
-    public init() { super.init(.gelu) }
+    public init(approximate: GELUApproximation = .exact) { super.init(.gelu, approximate: approximate) }
 }
-/// Softmax over each example's scores (the last axis).
+/// Softmax along `axis` (with the batch axis as 0; by default the last: each example's
+/// scores); PyTorch's `Softmax(dim)`.
 public final class Softmax<Scalar: TensorScalar>: ActivationLayer<Scalar> {
-    public init() { super.init(.softmax) }
+    public init(axis: Int = -1) { super.init(.softmax, axis: axis) }
+}
+/// Log-softmax along `axis`, xᵢ − log Σⱼ e^{xⱼ}, stable for large inputs; PyTorch's
+/// `LogSoftmax(dim)`.
+public final class LogSoftmax<Scalar: TensorScalar>: ActivationLayer<Scalar> {
+    public init(axis: Int = -1) { super.init(.logSoftmax, axis: axis) }
 }

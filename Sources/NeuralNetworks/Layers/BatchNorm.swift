@@ -7,9 +7,23 @@ public protocol BufferedLayer<Scalar>: Layer {
     /// Visits each buffer with its name (`running_mean`, …), in a fixed order; the
     /// visitor may replace it (loading a model).
     func visitBuffers(_ visit: (_ name: String, _ buffer: inout Tensor<Scalar>) -> Void)
+
+    /// Visits each integer buffer (PyTorch's int64 buffers of shape [], such as batch
+    /// normalisation's `num_batches_tracked`) with its name; the visitor may replace it.
+    /// None by default.
+    func visitCounters(_ visit: (_ name: String, _ counter: inout Int) -> Void)
 }
 
 extension BufferedLayer {
+    public func visitCounters(_ visit: (String, inout Int) -> Void) {}
+
+    /// The integer buffers with their names, in the order of ``visitCounters(_:)``.
+    public var namedCounters: [(name: String, value: Int)] {
+        var result: [(String, Int)] = []
+        visitCounters { name, value in result.append((name, value)) }
+        return result
+    }
+
     /// The buffers with their names, in the order of ``visitBuffers(_:)``.
     public var namedBuffers: [(name: String, tensor: Tensor<Scalar>)] {
         var result: [(String, Tensor<Scalar>)] = []
@@ -26,6 +40,14 @@ extension Sequential: BufferedLayer {
             (layer as? any BufferedLayer<Scalar>)?.visitBuffers { name, tensor in visit("\(index).\(name)", &tensor) }
         }
     }
+
+    /// The integer buffers of the layers that have some, named as the buffers are
+    /// (`1.num_batches_tracked`).
+    public func visitCounters(_ visit: (String, inout Int) -> Void) {
+        for (index, layer) in layers.enumerated() {
+            (layer as? any BufferedLayer<Scalar>)?.visitCounters { name, value in visit("\(index).\(name)", &value) }
+        }
+    }
 }
 
 /// Batch normalisation over the channels of `[batch, channels, …]` (Ioffe and Szegedy,
@@ -34,12 +56,18 @@ extension Sequential: BufferedLayer {
 /// In training, each channel is standardised with the batch's mean and (biased)
 /// variance, then scaled by `weight` (γ, starting at 1) and shifted by `bias` (β, starting
 /// at 0); the running averages move as r = (1 − momentum)·r + momentum·batch value, with
-/// the unbiased variance, as in PyTorch. In evaluation, the running averages are used.
+/// the unbiased variance, as in PyTorch, and ``batchesTracked`` counts the batches. In
+/// evaluation, the running averages are used.
 public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
     public var weight: Tensor<Scalar>
     public var bias: Tensor<Scalar>
     public var runningMean: Tensor<Scalar>
     public var runningVariance: Tensor<Scalar>
+    /// The training-mode forward passes since the running statistics were reset
+    /// (PyTorch's `num_batches_tracked`, saved with them). PyTorch reads it only when its
+    /// momentum is None (a cumulative average), which Backprop does not have; it is kept
+    /// so that a model's state moves between the two unchanged.
+    public var batchesTracked = 0
     public let channels: Int
     public let momentum: Double
     public let epsilon: Double
@@ -79,6 +107,7 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
         let (keep, take) = (Scalar(1 - momentum), Scalar(momentum))
         runningMean.updateScalars { Scalar.scaledAdd(&$0, take, mean.scalars, keep) }
         runningVariance.updateScalars { Scalar.scaledAdd(&$0, take * unbiased, variance.scalars, keep) }
+        batchesTracked += 1
         return output
     }
 
@@ -95,19 +124,25 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
         visit("bias", &bias)
     }
 
-    /// `running_mean` and `running_var`, PyTorch's names. (PyTorch also keeps an integer
-    /// `num_batches_tracked`, used only when momentum is None; it is not kept here.)
+    /// `running_mean` and `running_var`, PyTorch's names.
     public func visitBuffers(_ visit: (String, inout Tensor<Scalar>) -> Void) {
         visit("running_mean", &runningMean)
         visit("running_var", &runningVariance)
     }
 
-    /// γ = 1, β = 0 and fresh running statistics (mean 0, variance 1), as PyTorch.
+    /// `num_batches_tracked`: ``batchesTracked``.
+    public func visitCounters(_ visit: (String, inout Int) -> Void) {
+        visit("num_batches_tracked", &batchesTracked)
+    }
+
+    /// γ = 1, β = 0 and fresh running statistics (mean 0, variance 1, no batches
+    /// tracked), as PyTorch.
     public func resetParameters(using generator: inout RandomSource) {
         weight = Tensor<Scalar>.ones([channels]).requiringGradient()
         bias = Tensor<Scalar>.zeros([channels]).requiringGradient()
         runningMean = .zeros([channels])
         runningVariance = .ones([channels])
+        batchesTracked = 0
     }
 }
 

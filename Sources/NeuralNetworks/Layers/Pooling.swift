@@ -1,62 +1,118 @@
 import Tensors
 
 /// What max and average pooling share: a `kernelSize` window over each plane of NCHW
-/// images, moved by `stride` (the kernel size by default, as in PyTorch).
+/// images, moved by `stride` (the kernel size by default, as in PyTorch), over the input
+/// with `padding` on each side (at most half the window), and in `ceilMode` a last,
+/// partial window where the floor would drop a remainder — PyTorch's `MaxPool2d` and
+/// `AvgPool2d` arguments, with their output sizes
+/// (``Tensor/pooledLength(_:kernel:stride:padding:ceilMode:)``).
 public class Pool2DLayer<Scalar: TensorScalar>: Layer {
-    public let kernelSize: (height: Int, width: Int)
-    public let stride: (height: Int, width: Int)
+    public typealias Pair = (height: Int, width: Int)
+    public let kernelSize: Pair
+    public let stride: Pair
+    public let padding: Pair
+    public let ceilMode: Bool
     let name: String
-    let pool: (Tensor<Scalar>, (height: Int, width: Int), (height: Int, width: Int)) -> Tensor<Scalar>
 
-    init(name: String, kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)?,
-         pool: @escaping (Tensor<Scalar>, (height: Int, width: Int), (height: Int, width: Int)) -> Tensor<Scalar>) {
+    init(name: String, kernelSize: Pair, stride: Pair?, padding: Pair, ceilMode: Bool) {
         checkPrecondition(kernelSize.height > 0 && kernelSize.width > 0, "\(name): kernel size must be positive")
         checkPrecondition((stride?.height ?? 1) > 0 && (stride?.width ?? 1) > 0, "\(name): stride must be positive")
+        checkPrecondition(padding.height >= 0 && padding.width >= 0
+                          && padding.height <= kernelSize.height / 2 && padding.width <= kernelSize.width / 2,
+                          "\(name): padding \(pairText(padding)) must be between 0 and half the kernel \(kernelSize.height)×\(kernelSize.width)")
         self.name = name
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
-        self.pool = pool
+        self.padding = padding
+        self.ceilMode = ceilMode
     }
 
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         _ = requireShape { () throws(ShapeError) in
-            try pooledShape(summaryName, Array(input.shape.dropFirst()), fullShape: input.shape, kernelSize, stride)
+            try pooledShape(Array(input.shape.dropFirst()), fullShape: input.shape)
         }
-        return pool(input, kernelSize, stride)
+        return pooled(input)
     }
 
-    public var summaryName: String { "\(name)(\(poolingText(kernelSize, stride)))" }
+    /// The pooling itself, on a checked input; each kind overrides it (the initialiser
+    /// is internal: there is no pooling layer of the base class alone).
+    func pooled(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input }
+
+    public var summaryName: String {
+        var parts = ["\(kernelSize.height)×\(kernelSize.width)"]
+        if stride != kernelSize { parts.append("stride \(pairText(stride))") }
+        if padding != (0, 0) { parts.append("padding \(pairText(padding))") }
+        if ceilMode { parts.append("ceil mode") }
+        return "\(name)(\((parts + extraSettings).joined(separator: ", ")))"
+    }
+
+    /// Settings of the subclass that the summary name shows after the shared ones.
+    var extraSettings: [String] { [] }
 
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
-        try pooledShape(summaryName, shape, fullShape: shape, kernelSize, stride)
+        try pooledShape(shape, fullShape: shape)
+    }
+
+    /// `[channels, outputHeight, outputWidth]`, after checking the input's rank and that a
+    /// window fits; `fullShape` (with the batch, when called on a batch) is what the
+    /// messages show.
+    private func pooledShape(_ shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
+        let batch = fullShape.count == shape.count ? "" : "batch, "
+        try checkShape(shape.count == 3, summaryName, expected: "[\(batch)channels, height, width]", actual: fullShape)
+        let height = Tensor<Scalar>.pooledLength(shape[1], kernel: kernelSize.height, stride: stride.height,
+                                                 padding: padding.height, ceilMode: ceilMode)
+        let width = Tensor<Scalar>.pooledLength(shape[2], kernel: kernelSize.width, stride: stride.width,
+                                                padding: padding.width, ceilMode: ceilMode)
+        guard height >= 1 && width >= 1 else {
+            let padded = padding == (0, 0) ? "" : " padded by \(pairText(padding))"
+            throw ShapeError("\(summaryName): window \(kernelSize.height)×\(kernelSize.width) is larger than the input \(shape[1])×\(shape[2])\(padded); input \(fullShape)")
+        }
+        return [shape[0], height, width]
     }
 }
 
-/// Max pooling: the largest value of every window. On ties the first maximum in
-/// row-major window order receives the gradient.
+/// Max pooling: the largest value of every window, padding counting as −∞ (PyTorch's
+/// `MaxPool2d`). On ties the first maximum in row-major window order receives the
+/// gradient.
 public final class MaxPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
-    public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
-        super.init(name: "MaxPool2D", kernelSize: kernelSize, stride: stride) {
-            $0.maxPooled2D(kernelSize: $1, stride: $2)
-        }
+    public init(kernelSize: Pair, stride: Pair? = nil, padding: Pair = (0, 0), ceilMode: Bool = false) {
+        super.init(name: "MaxPool2D", kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 
-    public convenience init(kernelSize: Int, stride: Int? = nil) {
-        self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) })
+    public convenience init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
+        self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding),
+                  ceilMode: ceilMode)
+    }
+
+    override func pooled(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        input.maxPooled2D(kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 }
 
-/// Average pooling: the mean of every window.
+/// Average pooling: the mean of every window (PyTorch's `AvgPool2d`). Padding adds zeros;
+/// with `countIncludePad` (PyTorch's default) a window is divided by its size inside the
+/// padded input, else by its size inside the input.
 public final class AvgPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
-    public init(kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) {
-        super.init(name: "AvgPool2D", kernelSize: kernelSize, stride: stride) {
-            $0.averagePooled2D(kernelSize: $1, stride: $2)
-        }
+    public let countIncludePad: Bool
+
+    public init(kernelSize: Pair, stride: Pair? = nil, padding: Pair = (0, 0), ceilMode: Bool = false,
+                countIncludePad: Bool = true) {
+        self.countIncludePad = countIncludePad
+        super.init(name: "AvgPool2D", kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 
-    public convenience init(kernelSize: Int, stride: Int? = nil) {
-        self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) })
+    public convenience init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false,
+                            countIncludePad: Bool = true) {
+        self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding),
+                  ceilMode: ceilMode, countIncludePad: countIncludePad)
     }
+
+    override func pooled(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        input.averagePooled2D(kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                              countIncludePad: countIncludePad)
+    }
+
+    override var extraSettings: [String] { countIncludePad ? [] : ["countIncludePad false"] }
 }
 
 /// The mean of each channel's plane: `[batch, channels, height, width]` → `[batch,
@@ -93,23 +149,4 @@ public final class Flatten<Scalar: TensorScalar>: Layer {
         try checkShape(!shape.isEmpty, summaryName, expected: "[d₁, d₂, …] per example", actual: shape)
         return [shape.reduce(1, *)]
     }
-}
-
-/// The output shape `[channels, outputHeight, outputWidth]` of a pooling layer, after
-/// checking the input's rank and that the window fits.
-func pooledShape(
-    _ layer: String, _ shape: [Int], fullShape: [Int], _ kernel: (height: Int, width: Int),
-    _ stride: (height: Int, width: Int)
-) throws(ShapeError) -> [Int] {
-    let batch = fullShape.count == shape.count ? "" : "batch, "
-    try checkShape(shape.count == 3, layer, expected: "[\(batch)channels, height, width]", actual: fullShape)
-    guard kernel.height <= shape[1] && kernel.width <= shape[2] else {
-        throw ShapeError("\(layer): window \(kernel.height)×\(kernel.width) is larger than the input \(shape[1])×\(shape[2]); input \(fullShape)")
-    }
-    return [shape[0], (shape[1] - kernel.height) / stride.height + 1, (shape[2] - kernel.width) / stride.width + 1]
-}
-
-func poolingText(_ kernel: (Int, Int), _ stride: (Int, Int)) -> String {
-    let window = "\(kernel.0)×\(kernel.1)"
-    return stride == kernel ? window : "\(window), stride \(pairText(stride))"
 }

@@ -52,53 +52,83 @@ def load_safetensors(path):
     return tensors, metadata
 
 
-ACTIVATIONS = {
-    "identity": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
-    "leakyReLU": lambda: nn.LeakyReLU(0.01), "gelu": lambda: nn.GELU(approximate="tanh"),
-    "softmax": lambda: nn.Softmax(dim=-1),
-}
+def activation_module(settings):
+    """The PyTorch module of an activation configuration, PyTorch's defaults for the
+    settings left out (as Backprop reads them): a plain "gelu" is the exact GELU."""
+    function = settings["function"]
+    if function == "leakyReLU":
+        return nn.LeakyReLU(settings.get("negativeSlope", 0.01))
+    if function == "gelu":
+        return nn.GELU(approximate=settings.get("approximate", "none"))
+    if function == "softmax":
+        return nn.Softmax(dim=settings.get("axis", -1))
+    if function == "logSoftmax":
+        return nn.LogSoftmax(dim=settings.get("axis", -1))
+    return {"identity": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[function]()
+
+
+def size(settings, key, default=None):
+    """A size along (height, width): one integer or a pair, as Backprop reads it."""
+    value = settings.get(key)
+    if value is None:
+        return default
+    return tuple(value) if isinstance(value, list) else (value, value)
 
 
 def module_from_configuration(configuration):
-    """The PyTorch module for one Backprop LayerConfiguration (a one-key JSON object)."""
+    """The PyTorch module for one Backprop LayerConfiguration (a one-key JSON object);
+    optional keys take PyTorch's defaults, as in Backprop."""
     (kind, settings), = configuration.items()
     if kind == "dense":
-        return nn.Linear(settings["inputSize"], settings["outputSize"], bias=settings["useBias"])
+        return nn.Linear(settings["inputSize"], settings["outputSize"], bias=settings.get("useBias", True))
     if kind == "activation":
-        return ACTIVATIONS[settings["function"]]()
+        return activation_module(settings)
     if kind == "dropout":
         return nn.Dropout(settings["probability"])
     if kind == "sequential":
         return nn.Sequential(*[module_from_configuration(layer) for layer in settings["layers"]])
     if kind == "conv2D":
-        return nn.Conv2d(settings["inputChannels"], settings["outputChannels"], tuple(settings["kernelSize"]),
-                         stride=tuple(settings["stride"]), padding=tuple(settings["padding"]),
-                         dilation=tuple(settings["dilation"]), bias=settings["useBias"])
-    if kind == "maxPool2D":
-        return nn.MaxPool2d(tuple(settings["kernelSize"]), stride=tuple(settings["stride"]))
-    if kind == "avgPool2D":
-        return nn.AvgPool2d(tuple(settings["kernelSize"]), stride=tuple(settings["stride"]))
+        return nn.Conv2d(settings["inputChannels"], settings["outputChannels"], size(settings, "kernelSize"),
+                         stride=size(settings, "stride", 1), padding=size(settings, "padding", 0),
+                         dilation=size(settings, "dilation", 1), bias=settings.get("useBias", True))
+    if kind in ("maxPool2D", "avgPool2D"):
+        kernel = size(settings, "kernelSize")
+        options = dict(stride=size(settings, "stride", kernel), padding=size(settings, "padding", 0),
+                       ceil_mode=settings.get("ceilMode", False))
+        if kind == "maxPool2D":
+            return nn.MaxPool2d(kernel, **options)
+        return nn.AvgPool2d(kernel, count_include_pad=settings.get("countIncludePad", True), **options)
     if kind == "globalAveragePool2D":
         return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
     if kind == "flatten":
         return nn.Flatten()
     if kind == "batchNorm1D":
-        return nn.BatchNorm1d(settings["features"], eps=settings["epsilon"], momentum=settings["momentum"])
+        return nn.BatchNorm1d(settings["features"], eps=settings.get("epsilon", 1e-5),
+                              momentum=settings.get("momentum", 0.1))
     if kind == "batchNorm2D":
-        return nn.BatchNorm2d(settings["channels"], eps=settings["epsilon"], momentum=settings["momentum"])
+        return nn.BatchNorm2d(settings["channels"], eps=settings.get("epsilon", 1e-5),
+                              momentum=settings.get("momentum", 0.1))
     raise ValueError(f"unknown layer configuration {kind!r}")
 
 
 def configuration_of(module):
-    """The Backprop LayerConfiguration of a PyTorch module (the inverse of the above)."""
+    """The Backprop LayerConfiguration of a PyTorch module (the inverse of the above),
+    every key written, as Backprop writes them."""
     if isinstance(module, nn.Linear):
         return {"dense": {"inputSize": module.in_features, "outputSize": module.out_features,
                           "useBias": module.bias is not None}}
     for name, kind in [("relu", nn.ReLU), ("sigmoid", nn.Sigmoid), ("tanh", nn.Tanh), ("identity", nn.Identity)]:
         if isinstance(module, kind):
             return {"activation": {"function": name}}
-    if isinstance(module, nn.Softmax):
-        return {"activation": {"function": "softmax"}}
+    if isinstance(module, nn.LeakyReLU):
+        return {"activation": {"function": "leakyReLU", "negativeSlope": module.negative_slope}}
+    if isinstance(module, nn.GELU):
+        return {"activation": {"function": "gelu", "approximate": module.approximate}}
+    if isinstance(module, (nn.Softmax, nn.LogSoftmax)):
+        if module.dim is None:
+            raise ValueError(f"{module}: give dim (PyTorch's implicit choice is deprecated)")
+        function = "softmax" if isinstance(module, nn.Softmax) else "logSoftmax"
+        return {"activation": {"function": function, "axis": module.dim}}
     if isinstance(module, nn.Dropout):
         return {"dropout": {"probability": module.p}}
     if isinstance(module, nn.Sequential):
@@ -108,10 +138,20 @@ def configuration_of(module):
                            "kernelSize": list(module.kernel_size), "stride": list(module.stride),
                            "padding": list(module.padding), "dilation": list(module.dilation),
                            "useBias": module.bias is not None}}
-    if isinstance(module, nn.MaxPool2d):
-        return {"maxPool2D": {"kernelSize": pair(module.kernel_size), "stride": pair(module.stride)}}
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        if isinstance(module, nn.MaxPool2d) and pair(module.dilation) != [1, 1]:
+            raise ValueError(f"{module}: Backprop's pooling has no dilation")
+        settings = {"kernelSize": pair(module.kernel_size), "stride": pair(module.stride),
+                    "padding": pair(module.padding), "ceilMode": module.ceil_mode}
+        if isinstance(module, nn.MaxPool2d):
+            return {"maxPool2D": settings}
+        if module.divisor_override is not None:
+            raise ValueError(f"{module}: Backprop's average pooling has no divisor_override")
+        return {"avgPool2D": dict(settings, countIncludePad=module.count_include_pad)}
     if isinstance(module, nn.Flatten):
         return {"flatten": {}}
+    if isinstance(module, nn.BatchNorm1d):
+        return {"batchNorm1D": {"features": module.num_features, "momentum": module.momentum, "epsilon": module.eps}}
     if isinstance(module, nn.BatchNorm2d):
         return {"batchNorm2D": {"channels": module.num_features, "momentum": module.momentum, "epsilon": module.eps}}
     raise ValueError(f"no Backprop layer for {module}")
@@ -131,5 +171,6 @@ def architecture_json(model, scalar_type, input_shape, class_names=None):
 
 
 def state_dict_for_backprop(model):
-    """The state_dict without PyTorch's batch-norm bookkeeping (num_batches_tracked)."""
-    return {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    """The state_dict as Backprop reads it: every tensor, batch norm's int64
+    num_batches_tracked included."""
+    return dict(model.state_dict())

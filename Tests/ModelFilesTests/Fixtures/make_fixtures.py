@@ -59,6 +59,23 @@ def main():
             cnn(torch.randn(16, 1, 8, 8) * 2 + 0.5)
     write_fixture("cnn", cnn, torch.randn(3, 1, 8, 8), "float32")
 
+    # PyTorch's layer options, in float64, on odd-sized 7×7 images: leaky ReLU 0.2,
+    # max-pool 2 with padding 1 in ceil mode (⌈(7 + 2 − 2)/2⌉ + 1 = 5 windows, less the
+    # last, which would start in the padding: 4), GELU in both forms, average pooling in
+    # ceil mode without counting padding, batch norm in 2-D and 1-D (num_batches_tracked
+    # 5 after five training batches), log-softmax over the classes.
+    options = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.LeakyReLU(0.2),
+        nn.MaxPool2d(2, padding=1, ceil_mode=True), nn.GELU(approximate="tanh"),
+        nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), nn.Flatten(),
+        nn.Linear(4 * 3 * 3, 8), nn.BatchNorm1d(8, momentum=0.3), nn.GELU(), nn.Linear(8, 3),
+        nn.LogSoftmax(dim=1)).double()
+    options.train()
+    with torch.no_grad():
+        for _ in range(5):
+            options(torch.randn(16, 2, 7, 7, dtype=torch.float64) * 1.5 - 0.25)
+    write_fixture("options_f64", options, torch.randn(4, 2, 7, 7, dtype=torch.float64), "float64")
+
 
 if __name__ == "__main__":
     main()
