@@ -7,7 +7,10 @@ import Tensors
 /// The weights are in a safetensors file beside it, named like a PyTorch `state_dict`.
 public struct ModelArchitecture: Sendable, Hashable, Codable {
     public static let formatName = "backprop-model"
-    public static let currentVersion = 1
+    /// 2 since the layer options (pooling padding and ceil mode, activation settings):
+    /// a reader of version 1 would ignore them and compute another function, so it is
+    /// told the file is newer. Files of version 1 read as they always did.
+    public static let currentVersion = 2
 
     public var format: String
     public var version: Int

@@ -134,7 +134,7 @@ struct ModelFileTests {
             original.replacingOccurrences(of: "\"dense\"", with: "\"transformer\""),
             original.replacingOccurrences(of: "\"inputSize\" : 4", with: "\"inputSize\" : -4"),
             original.replacingOccurrences(of: "\"backprop-model\"", with: "\"other-model\""),
-            original.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 99"),
+            original.replacingOccurrences(of: "\"version\" : 2", with: "\"version\" : 99"),
         ]
         for text in damaged {
             #expect(text != original)
@@ -143,6 +143,12 @@ struct ModelFileTests {
             #expect(error?.description.hasPrefix("\(path): bad architecture:") == true, "\(String(describing: error))")
             #expect(error?.description.contains("\n") == false)
         }
+        // Files of version 1 (before the layer options) still read; this library writes 2.
+        let first = original.replacingOccurrences(of: "\"version\" : 2", with: "\"version\" : 1")
+        #expect(first != original)
+        let older = try ModelArchitecture(json: Data(first.utf8))
+        #expect(older.version == 1)
+        let _: Sequential<Float> = try older.makeModel()
         #expect(throws: ModelFileError.missingFile(directory.file("none/model.json"))) {
             try ModelFile.load(Float.self, from: directory.file("none"))
         }
