@@ -11,14 +11,25 @@ enum DataSource: Equatable {
     case csv(path: String)
     case npy(features: String, targets: String?)
     case idxImages(path: String)
+    /// A toy set of ``ToyData`` (`toy:spirals:5` for five arms).
+    case toy(name: String, classes: Int)
 
-    static let syntax = "'fashion-mnist', a directory of MNIST-format files, csv:PATH or npy:X.npy,y.npy"
+    static let syntax = "'fashion-mnist', a directory of MNIST-format files, csv:PATH, npy:X.npy,y.npy or toy:NAME (\(ToyData.names.joined(separator: ", ")))"
 
     init(_ text: String, flag: String = "--data", allowsFeaturesOnly: Bool = false) throws {
         if text == "fashion-mnist" {
             self = .mnist(directory: MNISTFormat.fashionMNISTDirectory)
         } else if text.hasPrefix("csv:") {
             self = .csv(path: String(text.dropFirst(4)))
+        } else if text.hasPrefix("toy:") {
+            let parts = text.dropFirst(4).split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard ToyData.names.contains(parts[0]) else {
+                throw ValidationError("\(flag): '\(parts[0])' is not a toy data set (\(ToyData.names.joined(separator: ", ")))")
+            }
+            guard parts.count == 1 || (parts.count == 2 && (Int(parts[1]) ?? 0) >= 2 && ["spirals", "blobs"].contains(parts[0])) else {
+                throw ValidationError("\(flag): '\(text)': only spirals and blobs take a class count, as toy:spirals:K with K ≥ 2")
+            }
+            self = .toy(name: parts[0], classes: parts.count == 2 ? Int(parts[1])! : 3)
         } else if text.hasPrefix("npy:") {
             let files = text.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard files.count == 2 || (allowsFeaturesOnly && files.count == 1), !files.contains("") else {
@@ -44,7 +55,7 @@ enum DataSource: Equatable {
     var holdsImages: Bool {
         switch self {
         case .mnist, .idxImages: return true
-        case .csv, .npy: return false
+        case .csv, .npy, .toy: return false
         }
     }
 }
@@ -61,6 +72,11 @@ struct DataReading {
     var schema: DataSchema?
     /// Whether a CSV file without the target column is an error.
     var requiresTarget = true
+    /// Toy data: examples in each split, noise (nil: the set's own), and the seed of the
+    /// training split (the test split, and data for evaluate and predict, use the next).
+    var toySamples = 400
+    var toyNoise: Double?
+    var toySeed: UInt64 = 0
 
     var targetColumn: CSVOptions.Column? {
         target.map { Int($0).map { .index($0) } ?? .name($0) }
@@ -118,6 +134,12 @@ extension DataSource {
                 throw ValidationError("--data csv:\(path): the model records no target column; give --target COLUMN")
             }
             return (try CSVFormat.load(path, options: options, as: Float.self), nil)
+        case .toy(let name, let classes):
+            let make = { (seed: UInt64) throws(DatasetError) in
+                try ToyData.dataset(name, samples: reading.toySamples, noise: reading.toyNoise, classes: classes, seed: seed)
+            }
+            if schema != nil { return (try make(reading.toySeed &+ 1), nil) }
+            return (try make(reading.toySeed), try make(reading.toySeed &+ 1))
         case .npy(let features, let targets):
             let data = try Dataset<Float>(
                 features: NPYArray(contentsOf: features), targets: targets.map { try NPYArray(contentsOf: $0) },

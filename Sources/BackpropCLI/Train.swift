@@ -31,6 +31,9 @@ struct TrainingSettings: Codable, Equatable {
     var earlyStopping: Int?
     var standardize: Bool
     var schedule: String
+    /// Toy data (nil in runs saved before the flags existed: the defaults).
+    var samples: Int?
+    var noise: Double?
 }
 
 struct Train: ParsableCommand {
@@ -49,6 +52,7 @@ struct Train: ParsableCommand {
               backprop train --data csv:flowers.csv --target species --model 4-16:relu-3:softmax --test-data csv:flowers-test.csv
               backprop train --data csv:houses.csv --target price --model mlp --optimizer adam --lr 0.001
               backprop train --data my-images/ --class-names cat,dog --model 784-64:relu-1:sigmoid
+              backprop train --data toy:spirals --model "2 64:relu 64:relu 3:softmax" --optimizer adam --lr 0.01 --epochs 300
               backprop train --resume runs/demo
 
             The task is classification or regression: text labels, and integer targets with \
@@ -62,8 +66,14 @@ struct Train: ParsableCommand {
             """
     )
 
-    @Option(help: "Data: 'fashion-mnist', a directory of MNIST-format files, csv:PATH (with --target) or npy:X.npy,y.npy.")
+    @Option(help: "Data: 'fashion-mnist', a directory of MNIST-format files, csv:PATH (with --target), npy:X.npy,y.npy, or toy:NAME (\(ToyData.names.joined(separator: ", ")); toy:spirals:K for K arms).")
     var data: String = "fashion-mnist"
+
+    @Option(parsing: .unconditional, help: "Toy data: examples in the training split and in the test split (default 400).")
+    var samples: Int?
+
+    @Option(parsing: .unconditional, help: "Toy data: standard deviation of the noise added to each coordinate (default: the set's own).")
+    var noise: Double?
 
     @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (negative counts from the end).")
     var target: String?
@@ -146,7 +156,7 @@ struct Train: ParsableCommand {
             testData: testData, standardizeTarget: standardizeTarget, model: model, loss: loss, optimizer: optimizer, learningRate: learningRate,
             momentum: momentum, l2: l2, batchSize: batchSize, epochs: epochs, initializer: `init`, seed: seed,
             validationSplit: validationSplit, earlyStopping: earlyStopping, standardize: standardize,
-            schedule: schedule)
+            schedule: schedule, samples: samples, noise: noise)
     }
 
     func validate() throws {
@@ -164,6 +174,11 @@ struct Train: ParsableCommand {
         }
         if let earlyStopping, earlyStopping < 1 { throw ValidationError("--early-stopping must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let samples, samples < 2 || samples > 10_000_000 { throw ValidationError("--samples must be in 2…10 000 000, got \(samples)") }
+        if let noise, !(noise >= 0 && noise.isFinite) { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
+        if (samples != nil || noise != nil) && !data.hasPrefix("toy:") {
+            throw ValidationError("--samples and --noise are for toy data (--data toy:NAME)")
+        }
         if json && quiet { throw ValidationError("--json and --quiet exclude each other") }
         // Everything else that can be checked without the data, before any work.
         _ = try ModelChoice(model)

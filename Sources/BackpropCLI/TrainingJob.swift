@@ -48,6 +48,9 @@ extension TrainingSettings {
         let source = try DataSource(data)
         var reading = DataReading(target: target, task: try parsedTask(), classNames: try classNames.map(parseClassNames),
                                   flatten: false)
+        reading.toySamples = samples ?? reading.toySamples
+        reading.toyNoise = noise
+        reading.toySeed = seed
         var (training, test) = try source.load(reading)
         var imageSize: (width: Int, height: Int)?
         if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
