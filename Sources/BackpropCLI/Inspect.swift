@@ -37,6 +37,41 @@ struct Summary: ParsableCommand {
     }
 }
 
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain a model in the notes' notation: each layer's equation with its shapes, parameters as arithmetic, FLOPs, the δ recursion, memory.",
+        discussion: """
+            --model takes every form train takes.
+
+            Examples:
+              backprop explain --model 2-16:relu-16:relu-1
+              backprop explain --model cs229
+              backprop explain --model "1x28x28 conv16k3p1 relu maxpool2 gap 10 softmax" --batch-size 128
+            """
+    )
+
+    @Option(help: "Model: \(ModelChoice.formsHelp).")
+    var model: String = "cs229"
+
+    @Option(help: "The shape of one example, e.g. 784 or 1x28x28 (default: the one the model declares).")
+    var inputShape: String?
+
+    @Option(parsing: .unconditional, help: "Examples per batch, for the memory the backward pass keeps.")
+    var batchSize: Int = 64
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
+    func run() throws {
+        try CommandFailure.reporting {
+            let choice = try ModelChoice(model)
+            let shape = try resolvedInputShape(choice, given: inputShape)
+            print(try choice.build(Float.self, seed: 0, inputShape: shape).explanation(inputShape: shape, batchSize: batchSize))
+        }
+    }
+}
+
 /// The example shape for summary and gradcheck: `--input-shape`, else the one the model
 /// declares, else 784 features for the dense presets.
 func resolvedInputShape(_ choice: ModelChoice, given: String?) throws -> [Int] {
