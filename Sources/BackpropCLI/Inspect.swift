@@ -8,9 +8,9 @@ struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a model's layers, output shapes, FLOPs and parameter counts, without training.",
         discussion: """
-            --model takes every form train takes. Presets and dense specs take 784 features \
-            and a model.json without inputShape needs --input-shape; a saved model shows \
-            its trained layers.
+            --model takes every form train takes. The dense presets take 784 features unless \
+            --input-shape says otherwise, a model.json without inputShape needs --input-shape, \
+            and a saved model shows its trained layers.
 
             Examples:
               backprop summary --model cs229
