@@ -36,3 +36,17 @@ struct ExplainTests {
         #expect(bad.status != 0 && !bad.crashed && bad.error.split(separator: "\n").count == 1, "\(bad.error)")
     }
 }
+
+@Suite("backprop explain --trace")
+struct TraceCommandTests {
+    @Test("one step's numbers and a three-way check that passes, for a preset, dense specs and a CNN with pooling and batch norm",
+          arguments: ["20-16:relu-8:tanh-4:softmax", "logistic", "2-3:sigmoid-2:softmax", "1x6x6 conv2k3p1 tanh maxpool2 bn 3 softmax"])
+    func passes(model: String) throws {
+        let run = try Run(["explain", "--model", model, "--trace", "--batch", "2"])
+        #expect(run.status == 0, "\(run.output.suffix(600))\(run.error)")
+        for text in ["x = [2, ", "δ = ∂J/∂output", "J = ", "autodiff vs central differences", "Update (SGD", "tolerance 1.0e-06: ok"] {
+            #expect(run.output.contains(text), "'\(text)' not in \(model)'s trace")
+        }
+        if !model.contains("conv") { #expect(!run.output.contains("vs autodiff –"), "the written-out recursion covers \(model)") }
+    }
+}

@@ -1,0 +1,74 @@
+import Tensors
+
+/// One training step of a Float64 network on one batch, with every number kept: each
+/// layer's output and its δ (∂J/∂output), the loss, every parameter's gradient, and the
+/// three-way check of those gradients — the written-out δ recursion
+/// (``DenseBackpropagation``, for stacks of dense layers and activations), reverse-mode
+/// autodiff, and central differences.
+public struct StepTrace {
+    public struct LayerValues {
+        public let name: String
+        /// The layer's output for the batch.
+        public let output: Tensor<Double>
+        /// ∂J/∂output: the notes' δ when the layer is affine.
+        public let delta: Tensor<Double>?
+    }
+
+    public struct ParameterCheck {
+        public let name: String
+        public let gradient: Tensor<Double>
+        /// The written-out recursion against autodiff (nil where it does not apply).
+        public let writtenOutError: Double?
+        /// Autodiff against central differences.
+        public let finiteDifferenceError: Double
+    }
+
+    public let input: Tensor<Double>
+    public let layers: [LayerValues]
+    public let loss: Double
+    public let parameters: [ParameterCheck]
+
+    /// The largest relative error of the check.
+    public var worstError: Double {
+        parameters.map { max($0.writtenOutError ?? 0, $0.finiteDifferenceError) }.max() ?? 0
+    }
+
+    /// Runs the step: `loss` maps the network's output to the scalar J. The model's
+    /// gradients are cleared before and after.
+    public init(model: Sequential<Double>, input: Tensor<Double>, loss: @escaping (Tensor<Double>) -> Tensor<Double>,
+                step: Double = 1e-6) {
+        self.input = input
+        model.zeroGradients()
+        var outputs: [Tensor<Double>] = []
+        var value = input
+        for layer in model.layers {
+            value = layer(value).retainingGradient()
+            outputs.append(value)
+        }
+        let objective = loss(value)
+        objective.backward()
+        layers = zip(model.layers, outputs).map { layer, output in
+            LayerValues(name: layer.summaryName, output: output.detached(), delta: output.gradient)
+        }
+        self.loss = objective.scalar
+        let autodiff = model.namedParameters.map { ($0.name, $0.tensor.gradient ?? Tensor<Double>.zeros($0.tensor.shape)) }
+        model.zeroGradients()
+        // The written-out recursion over the longest stack of dense layers and pointwise
+        // activations it covers; the layers after it (a softmax) join the loss.
+        let written = (1...max(model.layers.count, 1)).reversed().lazy.compactMap { count -> [Tensor<Double>]? in
+            guard count <= model.layers.count, let backpropagation = DenseBackpropagation(model, layerCount: count) else { return nil }
+            let rest = Array(model.layers.dropFirst(count))
+            let composed: (Tensor<Double>) -> Tensor<Double> = { output in loss(rest.reduce(output) { $1($0) }) }
+            return backpropagation.gradients(input, loss: composed).gradients.map { $0.detached() }
+        }.first
+        let differences = GradientCheck.checkParameters(of: model, step: step) { loss($0(input)) }
+        model.zeroGradients()
+        parameters = autodiff.enumerated().map { index, entry in
+            let writtenError = written.map { gradients in
+                zip(gradients[index].scalars, entry.1.scalars).map { GradientCheck.relativeError($0, $1) }.max() ?? 0
+            }
+            return ParameterCheck(name: entry.0, gradient: entry.1, writtenOutError: writtenError,
+                                  finiteDifferenceError: differences[index].maximumRelativeError)
+        }
+    }
+}

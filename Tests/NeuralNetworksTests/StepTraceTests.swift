@@ -1,0 +1,43 @@
+import Tensors
+import Testing
+@testable import NeuralNetworks
+
+/// A layer whose backward rule is planted wrong: forward x³, backward 2x² instead of 3x².
+final class WrongCube: Layer {
+    typealias Scalar = Double
+    func callAsFunction(_ input: Tensor<Double>) -> Tensor<Double> {
+        let y = withoutGradients { input * input * input }
+        return .differentiable(y, from: [input]) { gradient, _ in [gradient * 2 * input * input] }
+    }
+    var summaryName: String { "WrongCube" }
+    func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] { shape }
+}
+
+@Suite("one traced step and its three-way gradient check")
+struct StepTraceTests {
+    @Test("a dense network: δ of every layer kept, written-out recursion equal to autodiff, both equal to central differences")
+    func dense() throws {
+        let model = try NetworkSpec(parsing: "3 4:tanh 4:sigmoid 2:softmax").build(Double.self, seed: 1)
+        var generator = RandomSource(seed: 2)
+        let x = Tensor<Double>.randomNormal([2, 3], using: &generator)
+        let trace = StepTrace(model: model, input: x) { crossEntropy(probabilities: $0, labels: [0, 1]) }
+        #expect(trace.layers.count == model.layers.count && trace.layers.allSatisfy { $0.delta != nil })
+        #expect(trace.parameters.map(\.name) == model.namedParameters.map(\.name))
+        #expect(trace.parameters.allSatisfy { $0.writtenOutError != nil && $0.writtenOutError! < 1e-12 })
+        #expect(trace.worstError < 1e-6, "\(trace.parameters.map(\.finiteDifferenceError))")
+        // δ at the softmax's input is (ŷ − y)/m, as the notes say for softmax with cross-entropy.
+        let probabilities = trace.layers.last!.output, logitsDelta = trace.layers[trace.layers.count - 2].delta!
+        let expected = [probabilities.scalars[0] - 1, probabilities.scalars[1], probabilities.scalars[2], probabilities.scalars[3] - 1].map { $0 / 2 }
+        #expect(zip(logitsDelta.scalars, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test("a planted wrong derivative fails the check")
+    func plantedBug() throws {
+        let model = Sequential<Double>(seed: 3) { Dense(inputSize: 2, outputSize: 3); WrongCube(); Dense(inputSize: 3, outputSize: 1) }
+        var generator = RandomSource(seed: 4)
+        let x = Tensor<Double>.randomNormal([2, 2], using: &generator), y = Tensor<Double>.randomNormal([2, 1], using: &generator)
+        let trace = StepTrace(model: model, input: x) { squaredLoss(predictions: $0, targets: y) }
+        #expect(trace.worstError > 1e-2, "\(trace.parameters.map(\.finiteDifferenceError))")
+        #expect(trace.parameters.allSatisfy { $0.writtenOutError == nil }, "no written-out rule for a user's layer")
+    }
+}
