@@ -40,7 +40,7 @@ struct ExplainTests {
 @Suite("backprop explain --trace")
 struct TraceCommandTests {
     @Test("one step's numbers and a three-way check that passes, for a preset, dense specs and a CNN with pooling and batch norm",
-          arguments: ["20-16:relu-8:tanh-4:softmax", "logistic", "2-3:sigmoid-2:softmax", "1x6x6 conv2k3p1 tanh maxpool2 bn 3 softmax"])
+          arguments: ["20-16:relu-8:tanh-4:softmax", "logistic", "cs229", "2-3:sigmoid-2:softmax", "1x6x6 conv2k3p1 tanh maxpool2 bn 3 softmax"])
     func passes(model: String) throws {
         let run = try Run(["explain", "--model", model, "--trace", "--batch", "2"])
         #expect(run.status == 0, "\(run.output.suffix(600))\(run.error)")
