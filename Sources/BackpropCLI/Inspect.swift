@@ -93,17 +93,7 @@ struct Explain: ParsableCommand {
                 print(try choice.build(Float.self, seed: 0, inputShape: shape).explanation(inputShape: shape, batchSize: batchSize))
                 return
             }
-            let network = try choice.build(Double.self, seed: seed, inputShape: shape)
-            if network.layers.contains(where: { $0 is Dropout<Double> }) { network.isTraining = false }
-            let output: [Int]
-            do { output = try network.outputShape(forInput: shape) } catch {
-                throw ValidationError("--model: the model does not take examples of shape \(shape): \(error)")
-            }
-            guard output.count == 1, let outputs = output.first else {
-                throw ValidationError("--model: the model's output per example has shape \(output); --trace needs a vector")
-            }
-            try checkMemory(of: network, inputShape: shape, batchSize: batch, optimizerSlots: 0)
-            let (x, loss) = randomProblem(for: network, shape: shape, outputs: outputs, batch: batch, seed: seed &+ 1)
+            let (network, x, loss) = try checkProblem(choice, shape: shape, seed: seed, batch: batch, for: "--trace")
             let step = StepTrace(model: network, input: x, loss: loss)
             print(traceText(step, network: network))
             if step.worstError > tolerance { throw ExitCode.failure }
@@ -217,17 +207,7 @@ struct GradCheck: ParsableCommand {
     private func check() throws {
         let choice = try ModelChoice(model)
         let shape = try resolvedInputShape(choice, given: inputShape)
-        let network = try choice.build(Double.self, seed: seed, inputShape: shape)
-        if network.layers.contains(where: { $0 is Dropout<Double> }) { network.isTraining = false }
-        let output: [Int]
-        do { output = try network.outputShape(forInput: shape) } catch {
-            throw ValidationError("--model: the model does not take examples of shape \(shape): \(error)")
-        }
-        guard output.count == 1, let outputs = output.first else {
-            throw ValidationError("--model: the model's output per example has shape \(output); gradcheck needs a vector")
-        }
-        try checkMemory(of: network, inputShape: shape, batchSize: batch, optimizerSlots: 0)
-        let (x, outputLoss) = randomProblem(for: network, shape: shape, outputs: outputs, batch: batch, seed: seed &+ 1)
+        let (network, x, outputLoss) = try checkProblem(choice, shape: shape, seed: seed, batch: batch, for: "gradcheck")
         let loss: (Sequential<Double>) -> Tensor<Double> = { outputLoss($0(x)) }
         let results = GradientCheck.checkParameters(of: network, loss: loss)
         let width = results.map(\.name.count).max() ?? 4
@@ -262,4 +242,24 @@ func randomProblem(for network: Sequential<Double>, shape: [Int], outputs: Int, 
         let y = Tensor<Double>.randomNormal([batch, outputs], using: &generator)
         return (x, { squaredLoss(predictions: $0, targets: y) })
     }
+}
+
+/// The model in Float64 (dropout off: its masks would differ between the two sides of a
+/// difference), checked to take `shape` and give a vector, with a random batch and a
+/// loss for it (``randomProblem(for:shape:outputs:batch:seed:)``): what gradcheck and
+/// explain --trace check.
+func checkProblem(_ choice: ModelChoice, shape: [Int], seed: UInt64, batch: Int, for command: String) throws
+    -> (network: Sequential<Double>, input: Tensor<Double>, loss: (Tensor<Double>) -> Tensor<Double>) {
+    let network = try choice.build(Double.self, seed: seed, inputShape: shape)
+    if network.layers.contains(where: { $0 is Dropout<Double> }) { network.isTraining = false }
+    let output: [Int]
+    do { output = try network.outputShape(forInput: shape) } catch {
+        throw ValidationError("--model: the model does not take examples of shape \(shape): \(error)")
+    }
+    guard output.count == 1, let outputs = output.first else {
+        throw ValidationError("--model: the model's output per example has shape \(output); \(command) needs a vector")
+    }
+    try checkMemory(of: network, inputShape: shape, batchSize: batch, optimizerSlots: 0)
+    let (x, loss) = randomProblem(for: network, shape: shape, outputs: outputs, batch: batch, seed: seed &+ 1)
+    return (network, x, loss)
 }
