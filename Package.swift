@@ -34,7 +34,7 @@ let targets: [Target] = [
     .executableTarget(
         name: "BackpropCLI",
         dependencies: [
-            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles",
+            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles", "CZlib",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
@@ -49,7 +49,7 @@ let targets: [Target] = [
     .testTarget(
         name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],
         resources: [.copy("Fixtures")]),
-    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"], exclude: ["Goldens"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
 ]
 

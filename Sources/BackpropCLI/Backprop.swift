@@ -7,7 +7,7 @@ struct Backprop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backprop",
         abstract: "Neural networks trained with backpropagation, from the CS229 notes.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Explain.self, GradCheck.self, Bench.self]
+        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Explain.self, GradCheck.self, Compare.self, Bench.self]
     )
 
     /// Parses and runs the command. A bad flag or value is one line on standard error

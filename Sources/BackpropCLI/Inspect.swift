@@ -77,27 +77,45 @@ struct Explain: ParsableCommand {
     @Option(parsing: .unconditional, help: "--trace: largest relative error the check accepts.")
     var tolerance: Double = 1e-6
 
+    @Option(parsing: .unconditional, help: "--trace: central differences on at most this many entries of each parameter tensor (spread evenly, plus the largest gradient; 0: every entry). The δ recursion and autodiff are compared on every entry.")
+    var fdEntries: Int = 1000
+
+    @Option(help: "Also write the explanation (and the trace) as a self-contained HTML page to this file.")
+    var html: String?
+
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard batch >= 1 && batch <= 64 else { throw ValidationError("--batch must be in 1…64, got \(batch)") }
         guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--lr must be a positive number, got \(learningRate)") }
         guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
         guard tolerance > 0 else { throw ValidationError("--tolerance must be positive") }
+        guard fdEntries >= 0 else { throw ValidationError("--fd-entries must be ≥ 0, got \(fdEntries)") }
     }
 
     func run() throws {
         try CommandFailure.reporting {
             let choice = try ModelChoice(model)
             let shape = try resolvedInputShape(choice, given: inputShape)
-            if !trace {
-                print(try choice.build(Float.self, seed: 0, inputShape: shape).explanation(inputShape: shape, batchSize: batchSize))
+            let explanation = try choice.build(Float.self, seed: 0, inputShape: shape).explanation(inputShape: shape, batchSize: batchSize)
+            guard trace else {
+                print(explanation)
+                try writePage(explanation: explanation, trace: nil, passed: nil)
                 return
             }
             let (network, x, loss) = try checkProblem(choice, shape: shape, seed: seed, batch: batch, for: "--trace")
-            let step = StepTrace(model: network, input: x, loss: loss)
-            print(traceText(step, network: network))
+            let step = StepTrace(model: network, input: x, loss: loss, entriesPerTensor: fdEntries == 0 ? nil : fdEntries)
+            let text = traceText(step, network: network)
+            print(text)
+            try writePage(explanation: explanation, trace: text, passed: step.worstError <= tolerance)
             if step.worstError > tolerance { throw ExitCode.failure }
         }
+    }
+
+    private func writePage(explanation: String, trace: String?, passed: Bool?) throws {
+        guard let html else { return }
+        let page = ExplanationPage(model: model, explanation: explanation, trace: trace, passed: passed)
+        try writeAtomically(Data(page.html().utf8), to: html)
+        FileHandle.standardError.write(Data("wrote \(html)\n".utf8))
     }
 
     /// The step's numbers, the check and the update, as text.
@@ -119,7 +137,9 @@ struct Explain: ParsableCommand {
         for parameter in step.parameters {
             let writtenText = parameter.writtenOutError.map { String(format: "%.2e", $0) } ?? "–"
             lines.append("   ∂J/∂\(parameter.name) = \(values(parameter.gradient))")
-            lines.append("      written-out δ recursion vs autodiff \(writtenText), autodiff vs central differences \(String(format: "%.2e", parameter.finiteDifferenceError))")
+            let sampled = parameter.finiteDifferenceEntries < parameter.gradient.count
+                ? " (\(parameter.finiteDifferenceEntries) of \(parameter.gradient.count) entries)" : ""
+            lines.append("      written-out δ recursion vs autodiff \(writtenText), autodiff vs central differences \(String(format: "%.2e", parameter.finiteDifferenceError))\(sampled)")
         }
         if !written {
             lines.append("   (the written-out recursion covers stacks of dense layers and activations; this model is checked autodiff against central differences)")
@@ -195,9 +215,13 @@ struct GradCheck: ParsableCommand {
     @Option(help: "Largest relative error accepted.")
     var tolerance: Double = 1e-6
 
+    @Option(parsing: .unconditional, help: "Check at most this many entries of each parameter tensor (spread evenly, plus the largest gradient); default: every entry.")
+    var entries: Int?
+
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard tolerance > 0 else { throw ValidationError("--tolerance must be positive") }
+        if let entries, entries < 1 { throw ValidationError("--entries must be at least 1, got \(entries)") }
     }
 
     func run() throws {
@@ -209,11 +233,14 @@ struct GradCheck: ParsableCommand {
         let shape = try resolvedInputShape(choice, given: inputShape)
         let (network, x, outputLoss) = try checkProblem(choice, shape: shape, seed: seed, batch: batch, for: "gradcheck")
         let loss: (Sequential<Double>) -> Tensor<Double> = { outputLoss($0(x)) }
-        let results = GradientCheck.checkParameters(of: network, loss: loss)
+        // Two steps, each entry keeping the closer agreement (rounding spoils a small step
+        // on a large loss, a kink a large one), as explain --trace does.
+        let results = GradientCheck.checkParameters(of: network, steps: [1e-6, 1e-5], entriesPerTensor: entries, loss: loss)
         let width = results.map(\.name.count).max() ?? 4
-        for (name, error) in results {
-            let verdict = error <= tolerance ? "ok" : "TOO LARGE"
-            print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  max relative error \(String(format: "%.3e", error))  \(verdict)")
+        for result in results {
+            let verdict = result.maximumRelativeError <= tolerance ? "ok" : "TOO LARGE"
+            let sampled = result.checkedEntries < result.count ? "  (\(result.checkedEntries) of \(result.count) entries)" : ""
+            print("\(result.name.padding(toLength: width, withPad: " ", startingAt: 0))  max relative error \(String(format: "%.3e", result.maximumRelativeError))  \(verdict)\(sampled)")
         }
         let worst = results.map(\.maximumRelativeError).max() ?? 0
         print(String(format: "worst %.3e, tolerance %.1e", worst, tolerance))

@@ -16,11 +16,16 @@ enum ProgressStyle {
 final class ProgressPrinter: TrainingCallback {
     let style: ProgressStyle
     let epochs: Int
+    /// Print every layer's health after each epoch (warnings are printed regardless).
+    let showsHealth: Bool
     private var lastDraw = Date.distantPast
+    /// The warnings printed so far, by kind and layer: each is printed when it first appears.
+    private var warned: Set<String> = []
 
-    init(style: ProgressStyle, epochs: Int) {
+    init(style: ProgressStyle, epochs: Int, showsHealth: Bool = false) {
         self.style = style
         self.epochs = epochs
+        self.showsHealth = showsHealth
     }
 
     func batchEnded(_ event: BatchEvent) -> CallbackDecision {
@@ -58,6 +63,12 @@ final class ProgressPrinter: TrainingCallback {
         case .bar, .lines:
             if style == .bar { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)) }
             print(Self.describe(record, epochs: epochs))
+            if let health = record.health {
+                if showsHealth { print(Self.healthTable(health)) }
+                for warning in LayerHealth.warnings(health) where warned.insert("\(warning.kind) \(warning.layer ?? 0)").inserted {
+                    print("warning: \(warning.message)")
+                }
+            }
         }
         fflush(nil)
         return .proceed
@@ -75,6 +86,36 @@ final class ProgressPrinter: TrainingCallback {
         if let v = record.validation { line += "  validation " + measures(v) }
         return line + String(format: "  (%.1f s)", record.seconds)
     }
+}
+
+extension ProgressPrinter {
+    /// Every layer's health as an aligned table.
+    static func healthTable(_ layers: [LayerHealth]) -> String {
+        func f(_ value: Double?, _ format: String = "%.3g") -> String { value.map { String(format: format, $0) } ?? "–" }
+        let header = ["ℓ", "layers", "units", "mean a", "spread a", "saturated", "dead", "‖δ‖", "‖W‖", "‖ΔW‖/‖W‖", "distinct"]
+        let rows = layers.map { h in
+            ["\(h.layer)", String(h.name.prefix(44)), "\(h.units)", f(h.activationMean), f(h.activationSpread),
+             f(h.saturated.map { $0 * 100 }, "%.1f%%"), f(h.dead.map { $0 * 100 }, "%.1f%%"), f(h.deltaNorm), f(h.weightNorm),
+             f(h.updateRatio), "\(h.distinctUnits)"]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            "  " + cells.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 1 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+/// steps.csv: the training loss step by step (``History/steps``).
+func stepsCSV(_ history: History) -> String {
+    var lines = ["step,epoch,examples_seen,batches,loss"]
+    for s in history.steps {
+        lines.append("\(s.step),\(s.epoch + 1),\(s.examplesSeen),\(s.batches),\(String(format: "%.8g", s.loss))")
+    }
+    return lines.joined(separator: "\n") + "\n"
 }
 
 /// history.csv: one row per epoch.

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Training
 
@@ -33,9 +34,12 @@ struct Report {
     var filters: [(pixels: [Float], width: Int, height: Int)] = []
     var regression: Regression?
     var evaluationName = "test set"
+    /// The pictures of a model with one or two inputs (``PlanePictures``), as HTML.
+    var pictures = ""
+    /// How many training examples the layer-health probe read.
+    var probeSize = 256
 
     func html() -> String {
-        let totalSeconds = history.epochs.map(\.seconds).reduce(0, +)
         var cards: [(String, String)] = []
         if let accuracy = testMetrics.accuracy { cards.append(("Accuracy", String(format: "%.2f %%", accuracy * 100))) }
         if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
@@ -61,13 +65,19 @@ struct Report {
         .grid figure { margin: 0; text-align: center; font-size: .75em; width: 84px; }
         .grid img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
         .filters img { width: 56px; height: 56px; image-rendering: pixelated; border: 1px solid #ccc; }
+        .frames figure { width: 150px; } .units figure { width: 176px; } .units img { width: 84px; height: 84px; }
+        .units svg, .units img { border: 1px solid #ccc; margin: 1px; }
+        .key { white-space: nowrap; margin-right: .8em; } .key i { display: inline-block; width: .9em; height: .9em; margin-right: .3em; vertical-align: -.1em; }
+        .note { color: #666; font-size: .85em; } .warn { background: #fff4e5; border-left: 4px solid #f0a030; padding: .4em .8em; margin: .4em 0; }
+        .ok { background: #eef8ee; border-left: 4px solid #4a4; padding: .4em .8em; }
         </style></head><body>
         <h1>\(escape(title))</h1>
         <div class="cards">
           \(cardHTML)
           <div class="card">Epochs<b>\(history.epochs.count)</b></div>
-          <div class="card">Training time<b>\(String(format: totalSeconds < 1 ? "%.2f s" : "%.1f s", totalSeconds))</b></div>
+          <div class="card">Steps<b>\(history.steps.last?.step ?? 0)</b></div>
         </div>
+        <p class="note">The same seed and settings give this page byte for byte; wall-clock times are in history.csv.</p>
         <h2>Learning curves</h2>
         <div class="charts">
         \(lineChart(title: "Loss", series: curves { $0.loss }))
@@ -75,7 +85,10 @@ struct Report {
         \(lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }))
         \(lineChart(title: "R²", series: curves { $0.rSquared }))
         </div>
+        \(stepChart())
         \(regressionCharts())
+        \(pictures)
+        \(healthSection())
         \(confusionTable())
         \(misclassifiedGrid())
         \(filterGrid())
@@ -97,7 +110,8 @@ struct Report {
     }
 
     /// An SVG line chart of per-epoch series, with axes, ticks and a legend.
-    private func lineChart(title: String, series: [(name: String, color: String, values: [Double])]) -> String {
+    func lineChart(title: String, series: [(name: String, color: String, values: [Double])],
+                           legendSpacing: Double = 92) -> String {
         let width = 480.0, height = 300.0, left = 56.0, right = 16.0, top = 28.0, bottom = 40.0
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard !all.isEmpty else { return "" }
@@ -130,13 +144,13 @@ struct Report {
         svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         for (index, s) in series.enumerated() {
-            let points = s.values.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
+            let points = s.values.enumerated().filter(\.element.isFinite).map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(points)\"/>"
-            for (i, v) in s.values.enumerated() {
+            for (i, v) in s.values.enumerated() where v.isFinite {
                 svg += "<circle cx=\"\(x(i))\" cy=\"\(y(v))\" r=\"2.5\" fill=\"\(s.color)\"><title>epoch \(i + 1): \(String(format: "%.4f", v))</title></circle>"
             }
             // The legend sits in the title row, right of the title, clear of the curves.
-            let lx = width - right - 90 - Double(series.count - 1 - index) * 92
+            let lx = width - right - legendSpacing + 2 - Double(series.count - 1 - index) * legendSpacing
             svg += "<rect x=\"\(lx)\" y=\"10\" width=\"12\" height=\"3\" fill=\"\(s.color)\"/>"
             svg += "<text x=\"\(lx + 16)\" y=\"15\" font-size=\"11\">\(s.name)</text>"
         }
@@ -248,24 +262,57 @@ func escape(_ text: String) -> String {
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
 
-/// A greyscale image as an 8-bit BMP data URI (every browser shows BMP; no encoder needed).
+/// A greyscale image (levels in [0, 1], row-major) as an 8-bit BMP data URI (every
+/// browser shows BMP; no encoder needed).
 func bitmapDataURI(_ pixels: [Float], width: Int, height: Int) -> String {
-    let rowSize = (width + 3) / 4 * 4
-    let paletteSize = 256 * 4
-    let offset = 14 + 40 + paletteSize
+    let palette: [UInt8] = (0..<256).flatMap { level -> [UInt8] in [UInt8(level), UInt8(level), UInt8(level), 0] }
+    let levels = pixels.map { UInt8(max(0, min(255, ($0.isFinite ? $0 : 0) * 255)).rounded()) }
+    return bmpDataURI(levels, width: width, height: height, bitsPerPixel: 8, palette: palette)
+}
+
+/// An RGB image (three bytes per pixel, row-major, top row first) as a PNG data URI
+/// (zlib-compressed: a picture of a few flat colours takes a few kilobytes).
+func rgbBitmapDataURI(_ pixels: [UInt8], width: Int, height: Int) -> String {
+    var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    func chunk(_ type: String, _ data: [UInt8]) {
+        let typed = Array(type.utf8) + data
+        bytes += be32(data.count) + typed
+        bytes += be32(Int(typed.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }))
+    }
+    // 8 bits per channel, colour type 2 (RGB), no interlace; each row after filter byte 0.
+    chunk("IHDR", be32(width) + be32(height) + [8, 2, 0, 0, 0])
+    var raw: [UInt8] = []
+    raw.reserveCapacity((width * 3 + 1) * height)
+    for row in 0..<height {
+        raw.append(0)
+        raw += pixels[(row * width * 3)..<((row + 1) * width * 3)]
+    }
+    var compressedSize = compressBound(uLong(raw.count))
+    var compressed = [UInt8](repeating: 0, count: Int(compressedSize))
+    let status = compress2(&compressed, &compressedSize, raw, uLong(raw.count), 9)
+    precondition(status == Z_OK, "zlib failed to compress an image in memory (\(status))")
+    chunk("IDAT", Array(compressed.prefix(Int(compressedSize))))
+    chunk("IEND", [])
+    return "data:image/png;base64," + Data(bytes).base64EncodedString()
+}
+
+private func bmpDataURI(_ pixels: [UInt8], width: Int, height: Int, bitsPerPixel: Int, palette: [UInt8]) -> String {
+    let rowBytes = width * bitsPerPixel / 8
+    let rowSize = (rowBytes + 3) / 4 * 4
+    let offset = 14 + 40 + palette.count
     let fileSize = offset + rowSize * height
     var bytes: [UInt8] = []
+    bytes.reserveCapacity(fileSize)
     func le32(_ v: Int) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)] }
     func le16(_ v: Int) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
     bytes += [0x42, 0x4D]; le32(fileSize); le32(0); le32(offset)
-    le32(40); le32(width); le32(height); le16(1); le16(8); le32(0); le32(rowSize * height); le32(2835); le32(2835); le32(256); le32(0)
-    for level in 0..<256 { bytes += [UInt8(level), UInt8(level), UInt8(level), 0] }
+    le32(40); le32(width); le32(height); le16(1); le16(bitsPerPixel); le32(0); le32(rowSize * height); le32(2835); le32(2835)
+    le32(palette.count / 4); le32(0)
+    bytes += palette
     for row in (0..<height).reversed() {  // BMP rows run bottom-up
-        for column in 0..<width {
-            let v = pixels[row * width + column]
-            bytes.append(UInt8(max(0, min(255, (v.isFinite ? v : 0) * 255)).rounded()))
-        }
-        bytes += [UInt8](repeating: 0, count: rowSize - width)
+        bytes += pixels[(row * rowBytes)..<((row + 1) * rowBytes)]
+        bytes += [UInt8](repeating: 0, count: rowSize - rowBytes)
     }
     return "data:image/bmp;base64," + Data(bytes).base64EncodedString()
 }

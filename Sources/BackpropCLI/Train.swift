@@ -15,7 +15,8 @@ struct TrainingSettings: Codable, Equatable {
     var classNames: String?
     var validationData: String?
     var testData: String?
-    /// nil in runs saved before the flag existed: on for regression.
+    /// nil when neither flag was given: on for regression, unless the model's outputs are
+    /// only ≥ 0.
     var standardizeTarget: Bool?
     var model: String
     var loss: String?
@@ -93,8 +94,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Standardise features with the training data's mean and standard deviation (tables per feature, images over all pixels).")
     var standardize = false
 
-    @Flag(inversion: .prefixedNo, help: "Standardise regression targets (the model learns standardised values; predictions and metrics are in the original units).")
-    var standardizeTarget = true
+    @Flag(inversion: .prefixedNo, help: "Standardise regression targets (the model learns standardised values; predictions and metrics are in the original units). Default: on, unless the model's last activation outputs only values ≥ 0 (ReLU, sigmoid).")
+    var standardizeTarget: Bool?
 
     @Option(help: "Model: \(ModelChoice.formsHelp) (its trained weights are the starting point).")
     var model: String = "mlp"
@@ -149,6 +150,9 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Print only the final result.")
     var quiet = false
+
+    @Flag(help: "After each epoch, print every layer's health: activation mean and spread, saturated and dead units, ‖δ‖, the update-to-weight ratio, distinct units. (Warnings are printed without it.)")
+    var health = false
 
     var settings: TrainingSettings {
         TrainingSettings(
@@ -214,10 +218,10 @@ struct Train: ParsableCommand {
                     throw ValidationError("--resume: \(resume) holds no run (\(TrainingJob.settingsFileName) is missing or unreadable)")
                 }
                 var job = try TrainingJob(settings: saved, runDirectory: resume)
-                try job.run(style: .detect(json: json, quiet: quiet), resuming: true)
+                try job.run(style: .detect(json: json, quiet: quiet), resuming: true, showsHealth: health)
             } else {
                 var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
-                try job.run(style: .detect(json: json, quiet: quiet))
+                try job.run(style: .detect(json: json, quiet: quiet), showsHealth: health)
             }
         }
     }

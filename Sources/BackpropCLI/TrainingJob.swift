@@ -44,7 +44,9 @@ struct PreparedData {
 
 extension TrainingSettings {
     /// Reads the training data and, in the same way, the validation and test data.
-    func prepareData(flatten: Bool) throws -> PreparedData {
+    /// `standardizeTargetByDefault`: whether a regression target is standardised when
+    /// neither --standardize-target nor --no-standardize-target was given.
+    func prepareData(flatten: Bool, standardizeTargetByDefault: Bool = true) throws -> PreparedData {
         let source = try DataSource(data)
         var reading = DataReading(target: target, task: try parsedTask(), classNames: try classNames.map(parseClassNames),
                                   flatten: false)
@@ -61,7 +63,7 @@ extension TrainingSettings {
         reading.flatten = flatten
         training = try training.standardizedWithOwnStatistics(
             features: standardize ? (source.holdsImages ? .global : .perFeature) : nil,
-            targets: standardizeTarget ?? true)
+            targets: standardizeTarget ?? standardizeTargetByDefault)
         reading.schema = DataSchema(describing: training)
         reading.target = nil
         if let testData { test = try DataSource(testData, flag: "--test-data").load(reading).data } else {
@@ -163,11 +165,27 @@ struct TrainingJob {
     }
 
     static let settingsFileName = "run.json"
+    /// The training examples the layer-health probe reads after each epoch.
+    static let healthProbeExamples = 256
     static let checkpointFileName = "checkpoint.safetensors"
 
     /// Trains from the start, or from the checkpoint in the run directory when `resuming`.
-    mutating func run(style: ProgressStyle, resuming: Bool = false) throws {
-        let data = try settings.prepareData(flatten: !(try modelTakesImages))
+    /// Whether the model's outputs can only be ≥ 0 (a final ReLU or sigmoid): then a
+    /// standardised target, negative for half the examples, could not be fitted.
+    var modelOutputIsNonNegative: Bool {
+        let nonNegative: Set<Activation> = [.relu, .sigmoid]
+        switch try? ModelChoice(settings.model) {
+        case .dense(let spec)?: return spec.stages.last.map { nonNegative.contains($0.activation) } ?? false
+        case .network?, .architecture?, .saved?:
+            let model = try? ModelChoice(settings.model).build(Float.self, seed: settings.seed)
+            return model?.finalActivation.map { nonNegative.contains($0) } ?? false
+        default: return false
+        }
+    }
+
+    mutating func run(style: ProgressStyle, resuming: Bool = false, showsHealth: Bool = false) throws {
+        let data = try settings.prepareData(flatten: !(try modelTakesImages),
+                                            standardizeTargetByDefault: !modelOutputIsNonNegative)
         let model = try buildModel(for: data.training)
         let loss = try loss(for: data.training, model: model)
         // Everything about the data and the model is checked before any file is written.
@@ -176,10 +194,13 @@ struct TrainingJob {
         var optimizer = try AnyOptimizer<Float>(
             name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.l2)
-        let configuration = try fitConfiguration(loss: loss)
+        var configuration = try fitConfiguration(loss: loss)
+        configuration.healthProbeExamples = Self.healthProbeExamples
         try checkMemory(of: model, inputShape: data.inputShape, batchSize: configuration.largestBatch(of: data.training.count),
                         optimizerSlots: 2)
-        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs)]
+        let pictures = PlanePictures(model: model, data: data.training, epochs: settings.epochs)
+        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth)]
+            + (pictures.map { [$0] } ?? [])
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
         if resuming {
             let checkpoint = try Checkpoint<Float>(contentsOf: file(Self.checkpointFileName))
@@ -201,6 +222,8 @@ struct TrainingJob {
                 print(taskLine(data.training))
                 if let standardization = data.training.targetStandardization {
                     print("target standardised: mean \(format(standardization.mean)), standard deviation \(format(standardization.standardDeviation)); predictions are in the original units")
+                } else if data.training.task == .regression && settings.standardizeTarget == nil {
+                    print("target not standardised: the model's last activation outputs only values ≥ 0 (--standardize-target to override)")
                 }
                 if case .saved(let saved)? = try? ModelChoice(settings.model) { print("starting from the trained weights in \(saved)") }
                 print("loss: \(loss.displayName)")
@@ -210,7 +233,6 @@ struct TrainingJob {
         }
         installInterruptHandler()
         trainer.stopRequested = { interruptCount > 0 }
-        let started = Date()
         let history = try trainer.run(data: data.training, validationData: data.validation)
         if history.isInterrupted {
             let progress = trainer.progress
@@ -233,8 +255,7 @@ struct TrainingJob {
             let monitored = data.validation != nil || settings.validationSplit > 0 ? "validation loss" : "training loss"
             print("early stopping: kept the weights of epoch \(best + 1) (lowest \(monitored)), \(history.stoppedEarly ? "stopped after epoch \(history.epochs.count)" : "trained all \(history.epochs.count) epochs")")
         }
-        try finish(model: model, loss: loss, history: history, data: data, seconds: Date().timeIntervalSince(started),
-                   style: style)
+        try finish(model: model, loss: loss, history: history, data: data, style: style, pictures: pictures)
     }
 
     /// model.json: the layers, and what the data was (task, classes, feature and target
@@ -270,18 +291,20 @@ struct TrainingJob {
 
     /// Evaluates on the test set (or the training set), writes history.csv and
     /// report.html, prints the result.
-    func finish(model: Sequential<Float>, loss: Loss, history: History, data: PreparedData, seconds: Double,
-                style: ProgressStyle) throws {
+    func finish(model: Sequential<Float>, loss: Loss, history: History, data: PreparedData, style: ProgressStyle, pictures: PlanePictures? = nil) throws {
         try ModelFile.createDirectory(directory.path)
         try writeAtomically(Data(historyCSV(history).utf8), to: file("history.csv"))
+        try writeAtomically(Data(stepsCSV(history).utf8), to: file("steps.csv"))
         let test = data.test ?? data.training
         let name = data.test == nil ? "training" : "test"
         let metrics = try evaluate(model, on: test, loss: loss)
         var report = Report(
             title: "Backprop: \(settings.model) on \(settings.data)", history: history, classNames: data.classNames,
             testMetrics: metrics, summary: try model.summary(inputShape: data.inputShape),
-            settings: settingsTable(loss: loss, data: data, history: history, seconds: seconds))
+            settings: settingsTable(loss: loss, data: data, history: history))
         report.evaluationName = "\(name) set"
+        report.probeSize = min(Self.healthProbeExamples, data.training.count)
+        report.pictures = pictures?.html() ?? ""
         if case .classes(let labels, let classes)? = test.targets {
             let predicted = model.predictedClasses(test.features)
             report.confusion = confusionMatrix(predicted: predicted, actual: labels, classes: classes.count)
@@ -338,7 +361,7 @@ struct TrainingJob {
 
     /// The settings in force, as the report shows them: the loss used, momentum only for
     /// optimisers that have it, the standardisations applied.
-    func settingsTable(loss: Loss, data: PreparedData, history: History, seconds: Double) -> [(String, String)] {
+    func settingsTable(loss: Loss, data: PreparedData, history: History) -> [(String, String)] {
         var rows: [(String, String)] = [("data", settings.data)]
         if let validation = settings.validationData { rows.append(("validation data", validation)) }
         if let test = settings.testData { rows.append(("test data", test)) }
@@ -355,8 +378,7 @@ struct TrainingJob {
         if data.validation == nil { rows.append(("validation split", "\(settings.validationSplit)")) }
         var stopping = settings.earlyStopping.map { "patience \($0)" } ?? "off"
         if let best = history.bestEpoch { stopping += "; kept epoch \(best + 1)" }
-        rows += [("early stopping", stopping), ("BLAS", BLAS.info.description),
-                 ("training time", String(format: "%.1f s", seconds))]
+        rows += [("early stopping", stopping), ("BLAS", BLAS.info.description)]
         return rows
     }
 }

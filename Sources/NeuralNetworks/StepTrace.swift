@@ -21,6 +21,9 @@ public struct StepTrace {
         public let writtenOutError: Double?
         /// Autodiff against central differences.
         public let finiteDifferenceError: Double
+        /// The entries compared with central differences (all, unless the trace was
+        /// asked to check a sample of large tensors).
+        public let finiteDifferenceEntries: Int
     }
 
     public let input: Tensor<Double>
@@ -34,10 +37,13 @@ public struct StepTrace {
     }
 
     /// Runs the step: `loss` maps the network's output to the scalar J. Central
-    /// differences use `step` and ten times it, keeping the closer agreement per
-    /// parameter. The model's gradients are cleared before and after.
+    /// differences use `step` and ten times it, keeping the closer agreement per entry,
+    /// over every entry or, with `entriesPerTensor`, that many of a larger tensor
+    /// (``GradientCheck/checkParameters(of:steps:entriesPerTensor:loss:)``); the written-out
+    /// recursion and autodiff are compared on every entry. The model's gradients are
+    /// cleared before and after.
     public init(model: Sequential<Double>, input: Tensor<Double>, loss: @escaping (Tensor<Double>) -> Tensor<Double>,
-                step: Double = 1e-6) {
+                step: Double = 1e-6, entriesPerTensor: Int? = nil) {
         self.input = input
         model.zeroGradients()
         var outputs: [Tensor<Double>] = []
@@ -64,16 +70,16 @@ public struct StepTrace {
         }.first
         // Two steps: rounding dominates a small one when J is large (a saturated softmax),
         // kinks (ReLU, max-pool ties) a large one; each parameter keeps the closer agreement.
-        let differences = zip(GradientCheck.checkParameters(of: model, step: step) { loss($0(input)) },
-                              GradientCheck.checkParameters(of: model, step: step * 10) { loss($0(input)) })
-            .map { (name: $0.name, maximumRelativeError: min($0.maximumRelativeError, $1.maximumRelativeError)) }
+        let differences = GradientCheck.checkParameters(of: model, steps: [step, step * 10],
+                                                        entriesPerTensor: entriesPerTensor) { loss($0(input)) }
         model.zeroGradients()
         parameters = autodiff.enumerated().map { index, entry in
             let writtenError = written.map { gradients in
                 zip(gradients[index].scalars, entry.1.scalars).map { GradientCheck.relativeError($0, $1) }.max() ?? 0
             }
             return ParameterCheck(name: entry.0, gradient: entry.1, writtenOutError: writtenError,
-                                  finiteDifferenceError: differences[index].maximumRelativeError)
+                                  finiteDifferenceError: differences[index].maximumRelativeError,
+                                  finiteDifferenceEntries: differences[index].checkedEntries)
         }
     }
 }

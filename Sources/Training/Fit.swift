@@ -29,6 +29,10 @@ public struct FitConfiguration: Sendable {
     /// Stop after this many epochs without improvement of the validation loss (or the
     /// training loss, without validation), and restore the best weights.
     public var earlyStoppingPatience: Int?
+    /// When set, each epoch ends by measuring every layer's health (``LayerHealth``) on
+    /// this many training examples (the first ones, always the same), into
+    /// ``EpochRecord/health``. It reads the model and changes nothing of the run.
+    public var healthProbeExamples: Int?
 
     public init(
         epochs: Int, batchSize: BatchSize, loss: Loss, seed: UInt64 = 0,

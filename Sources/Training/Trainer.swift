@@ -12,16 +12,74 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var training: Metrics
     public var validation: Metrics?
     public var seconds: Double
+    /// Every layer's health at the epoch's end, when asked for
+    /// (``FitConfiguration/healthProbeExamples``).
+    public var health: [LayerHealth]?
+}
+
+/// The training loss as it went, between epochs: the mean loss of a run of consecutive
+/// batches (each batch its own point when an epoch has at most
+/// ``History/pointsPerEpoch`` of them).
+public struct StepRecord: Sendable, Equatable, Codable {
+    /// Counted from 0.
+    public var epoch: Int
+    /// Optimiser steps taken since the run began, this point's batches included.
+    public var step: Int
+    /// Training examples seen since the run began, this point's batches included.
+    public var examplesSeen: Int
+    /// The mean of the batches' losses (each batch's loss a mean over its examples).
+    public var loss: Double
+    /// How many batches the point averages.
+    public var batches: Int
 }
 
 /// The records of a training run.
 public struct History: Sendable, Equatable, Codable {
+    /// The most points ``steps`` keeps per epoch; longer epochs average runs of batches.
+    public static let pointsPerEpoch = 200
+
     public var epochs: [EpochRecord] = []
+    /// The training loss step by step (or averaged over runs of batches in long epochs).
+    public var steps: [StepRecord] = []
+    /// The run of batches under way (its `loss` a sum), closed when full or at the epoch's end.
+    public var pendingStep: StepRecord?
     /// The epoch whose weights the model holds after early stopping.
     public var bestEpoch: Int?
     public var stoppedEarly = false
     /// True when a stop was requested mid-run (Ctrl-C); ``Trainer/progress`` resumes it.
     public var isInterrupted = false
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try container.decode([EpochRecord].self, forKey: .epochs)
+        bestEpoch = try container.decodeIfPresent(Int.self, forKey: .bestEpoch)
+        stoppedEarly = try container.decode(Bool.self, forKey: .stoppedEarly)
+        isInterrupted = try container.decode(Bool.self, forKey: .isInterrupted)
+        // Runs checkpointed before the step records existed resume without them.
+        steps = try container.decodeIfPresent([StepRecord].self, forKey: .steps) ?? []
+        pendingStep = try container.decodeIfPresent(StepRecord.self, forKey: .pendingStep)
+    }
+
+    /// Adds one batch's loss: a point of its own, or to the run of batches under way.
+    mutating func record(epoch: Int, batch: Int, batchCount: Int, examples: Int, loss: Double) {
+        let last = pendingStep ?? steps.last
+        var point = pendingStep ?? StepRecord(epoch: epoch, step: last?.step ?? 0, examplesSeen: last?.examplesSeen ?? 0,
+                                              loss: 0, batches: 0)
+        point.step += 1
+        point.examplesSeen += examples
+        point.loss += loss
+        point.batches += 1
+        let perPoint = (batchCount + Self.pointsPerEpoch - 1) / Self.pointsPerEpoch
+        if point.batches == perPoint || batch == batchCount - 1 {
+            point.loss /= Double(point.batches)
+            steps.append(point)
+            pendingStep = nil
+        } else {
+            pendingStep = point
+        }
+    }
 }
 
 /// Progress within an epoch.
@@ -84,6 +142,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     /// Early stopping's best weights so far, by parameter name.
     public private(set) var bestWeights: [String: Tensor<Scalar>] = [:]
     private var generator: RandomSource
+    /// The weights before an epoch's last step, for the health probe's update ratio.
+    private var weightsBeforeLastStep: [String: Tensor<Scalar>] = [:]
     private let baseLearningRate: Double
     /// Dense stacks train through written-out backpropagation, which skips the graph.
     private let backpropagation: WrittenOutBackpropagation<Scalar>
@@ -201,6 +261,10 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             let indices = Array(order[(batch * batchSize)..<min((batch + 1) * batchSize, data.count)])
             let examples = data.subset(indices)
             let targets = examples.targets!
+            if batch == batchCount - 1 && configuration.healthProbeExamples != nil {
+                weightsBeforeLastStep = Dictionary(model.namedParameters.map { ($0.name, $0.tensor.detached()) },
+                                                   uniquingKeysWith: { a, _ in a })
+            }
             let value: Double, output: Tensor<Scalar>
             if let (loss, result, gradients) = objective.gradients(
                 backpropagation, model, examples.features, targets) {
@@ -224,6 +288,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             }
             progress.accumulator.add(loss: value, output: output, targets: targets, lossKind: configuration.loss,
                                      valueScale: data.targetStandardization?.standardDeviation)
+            progress.history.record(epoch: epoch, batch: batch, batchCount: batchCount, examples: indices.count, loss: value)
             progress.nextBatch += 1
             progress.secondsInEpoch = Date().timeIntervalSince(start)
             let event = BatchEvent(
@@ -237,9 +302,15 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         let validationMetrics = validation.map {
             evaluateChecked(model, on: $0, loss: configuration.loss, batchSize: max(batchSize, 256))
         }
+        var health: [LayerHealth]?
+        if let probeSize = configuration.healthProbeExamples, let sequential = model as? Sequential<Scalar> {
+            let probe = data.subset(Array(0..<min(probeSize, data.count)))
+            health = LayerHealth.measure(sequential, probe: probe, loss: configuration.loss, previousWeights: weightsBeforeLastStep)
+            weightsBeforeLastStep = [:]
+        }
         return EpochRecord(
             epoch: epoch, learningRate: optimizer.learningRate, training: progress.accumulator.metrics,
-            validation: validationMetrics, seconds: Date().timeIntervalSince(start))
+            validation: validationMetrics, seconds: Date().timeIntervalSince(start), health: health)
     }
 
     /// Tracks the best epoch; stops after `patience` epochs without improvement.

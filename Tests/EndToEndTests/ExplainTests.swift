@@ -50,3 +50,77 @@ struct TraceCommandTests {
         if !model.contains("conv") { #expect(!run.output.contains("vs autodiff –"), "the written-out recursion covers \(model)") }
     }
 }
+
+@Suite("backprop explain: golden files and the HTML page")
+struct ExplainGoldenTests {
+    static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens/explain")
+
+    /// Each golden file names a model (`# model: …`) and lists lines, computed by hand, that
+    /// its explanation must print.
+    static var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: goldens.path)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()
+    }
+
+    @Test("every hand-computed line of the golden files is printed")
+    func goldenFiles() throws {
+        #expect(Self.files.count >= 4, "golden files in \(Self.goldens.path)")
+        for file in Self.files {
+            let text = try String(contentsOf: Self.goldens.appendingPathComponent(file), encoding: .utf8)
+            let lines = text.split(separator: "\n").map(String.init)
+            let model = try #require(lines.first { $0.hasPrefix("# model: ") }).dropFirst("# model: ".count)
+            let run = try Run(["explain", "--model", String(model)])
+            #expect(run.status == 0, "\(file): \(run.error)")
+            for expected in lines where !expected.hasPrefix("#") && !expected.isEmpty {
+                #expect(run.output.contains(expected), "\(file): '\(expected)' not printed")
+            }
+        }
+    }
+
+    @Test("--html writes one self-contained page with the maths set, and with --trace the check's verdict")
+    func html() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let page = directory.appendingPathComponent("explain.html")
+        let run = try Run(["explain", "--model", "2-16:relu-16:relu-1", "--html", page.path])
+        #expect(run.status == 0, "\(run.error)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        for text in ["z<sup>[2]</sup> = W<sup>[2]</sup> a<sup>[1]</sup> + b<sup>[2]</sup>", "ℝ<sup>16×16</sup>",
+                     "<p class=\"total\">Parameters: 48 + 272 + 17 = 337</p>", "<h2>Backward pass (the notes&#39; δ recursion)</h2>"] {
+            #expect(html.contains(text) || html.contains(text.replacingOccurrences(of: "&#39;", with: "'")), "'\(text)' not in the page")
+        }
+        #expect(!html.contains("http://") || html.components(separatedBy: "http").count == 1, "nothing fetched from the network")
+        let traced = directory.appendingPathComponent("trace.html")
+        let trace = try Run(["explain", "--model", "1x6x6 conv2k3p1 tanh maxpool2 bn 3 softmax", "--trace", "--batch", "2",
+                             "--html", traced.path])
+        #expect(trace.status == 0, "\(trace.error)")
+        let traceHTML = try String(contentsOf: traced, encoding: .utf8)
+        #expect(traceHTML.contains("<h2>One step, checked</h2>") && traceHTML.contains("Every gradient agrees three ways"))
+    }
+
+    @Test("--trace on a model.json with convolution, pooling and batch norm passes the three-way check")
+    func traceModelFile() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("model.json")
+        try Data("""
+        {"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [2, 7, 7], "layers": [
+          {"conv2D": {"inputChannels": 2, "outputChannels": 3, "kernelSize": 3, "padding": 1}},
+          {"batchNorm2D": {"channels": 3}},
+          {"activation": {"function": "relu"}},
+          {"avgPool2D": {"kernelSize": 2, "ceilMode": true}},
+          {"conv2D": {"inputChannels": 3, "outputChannels": 4, "kernelSize": 2, "stride": 2}},
+          {"activation": {"function": "tanh"}},
+          {"maxPool2D": {"kernelSize": 2}},
+          {"flatten": {}},
+          {"dense": {"inputSize": 4, "outputSize": 3}},
+          {"activation": {"function": "softmax"}}
+        ]}
+        """.utf8).write(to: file)
+        let run = try Run(["explain", "--model", file.path, "--trace", "--batch", "3"])
+        #expect(run.status == 0, "\(run.output.suffix(800))\(run.error)")
+        #expect(run.output.contains("tolerance 1.0e-06: ok"))
+        for name in ["0.weight", "1.weight", "1.bias", "4.weight", "8.weight"] {
+            #expect(run.output.contains("∂J/∂\(name) = "), "\(name)")
+        }
+    }
+}

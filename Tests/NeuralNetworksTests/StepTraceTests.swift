@@ -40,4 +40,19 @@ struct StepTraceTests {
         #expect(trace.worstError > 1e-2, "\(trace.parameters.map(\.finiteDifferenceError))")
         #expect(trace.parameters.allSatisfy { $0.writtenOutError == nil }, "no written-out rule for a user's layer")
     }
+
+    @Test("a sampled check: the entries asked for, spread over the tensor with the largest gradient; still catches a wrong derivative; weights restored exactly")
+    func sampled() throws {
+        let model = Sequential<Double>(seed: 5) { Dense(inputSize: 20, outputSize: 10); WrongCube(); Dense(inputSize: 10, outputSize: 1) }
+        let before = model.namedParameters.map(\.tensor.scalars)
+        var generator = RandomSource(seed: 6)
+        let x = Tensor<Double>.randomNormal([3, 20], using: &generator), y = Tensor<Double>.randomNormal([3, 1], using: &generator)
+        let results = GradientCheck.checkParameters(of: model, steps: [1e-6, 1e-5], entriesPerTensor: 16) { squaredLoss(predictions: $0(x), targets: y) }
+        #expect(results.map(\.count) == [200, 10, 10, 1])
+        #expect((16...17).contains(results[0].checkedEntries) && results[1].checkedEntries == 10 && results[3].checkedEntries == 1)
+        #expect(results[0].maximumRelativeError > 1e-2, "the wrong derivative shows in a sample too")
+        #expect(model.namedParameters.map(\.tensor.scalars) == before, "every perturbed entry restored to its exact value")
+        let trace = StepTrace(model: model, input: x, loss: { squaredLoss(predictions: $0, targets: y) }, entriesPerTensor: 16)
+        #expect(trace.parameters[0].finiteDifferenceEntries == results[0].checkedEntries && trace.worstError > 1e-2)
+    }
 }

@@ -1,0 +1,276 @@
+import ArgumentParser
+import Foundation
+import Tensors
+
+/// `backprop compare RUN…`: the learning curves of several runs on one page, with only the
+/// settings that differ.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Overlay the learning curves of several runs on one HTML page, with a table of the settings that differ.",
+        discussion: """
+            Each RUN is a run directory written by backprop train (run.json, history.csv, steps.csv). \
+            The training loss is drawn step by step, raw (thin) and smoothed (thick, an exponential \
+            moving average whose weight the page states); validation loss and accuracy per epoch.
+
+            Examples:
+              backprop train --data toy:moons --model 2-16:relu-2:softmax --batch-size full --optimizer sgd --lr 0.5 --epochs 300 --out runs/gd
+              backprop train --data toy:moons --model 2-16:relu-2:softmax --batch-size 1 --optimizer sgd --lr 0.05 --epochs 3 --out runs/sgd
+              backprop train --data toy:moons --model 2-16:relu-2:softmax --batch-size 32 --optimizer sgd --lr 0.2 --epochs 30 --out runs/minibatch
+              backprop compare runs/gd runs/sgd runs/minibatch --x examples --out runs/compare.html
+            """
+    )
+
+    enum Axis: String, ExpressibleByArgument, CaseIterable {
+        case steps, epochs, examples
+    }
+
+    @Argument(help: "Run directories (two or more).")
+    var runs: [String]
+
+    @Option(help: "The x-axis: steps (optimiser updates), epochs, or examples (training examples seen).")
+    var x: Axis = .examples
+
+    @Option(parsing: .unconditional, help: "Smoothing weight in [0, 1) on the past for the thick curves (0: none; default: about 2 % of the longest run's points).")
+    var smoothing: Double?
+
+    @Option(help: "Where to write the page.")
+    var out: String = "compare.html"
+
+    func validate() throws {
+        guard runs.count >= 2 else { throw ValidationError("compare needs two or more run directories, got \(runs.count)") }
+        if let smoothing, !(smoothing >= 0 && smoothing < 1) {
+            throw ValidationError("--smoothing must be in [0, 1), got \(smoothing)")
+        }
+    }
+
+    func run() throws {
+        try CommandFailure.reporting {
+            let loaded = try runs.map(ComparedRun.init(directory:))
+            let page = Comparison(runs: loaded, axis: x, smoothing: smoothing)
+            try writeAtomically(Data(page.html().utf8), to: out)
+            print(page.text())
+            print("wrote \(out)")
+        }
+    }
+}
+
+/// A run directory as compare reads it.
+struct ComparedRun {
+    struct Epoch {
+        var epoch: Int
+        var values: [String: Double]
+    }
+
+    let name: String
+    let settings: [String: String]
+    let epochs: [Epoch]
+    /// (step, epoch counted from 0, examples seen, loss).
+    let steps: [(step: Double, epoch: Int, examples: Double, loss: Double)]
+
+    init(directory: String) throws {
+        let url = URL(fileURLWithPath: directory)
+        name = url.lastPathComponent
+        func read(_ file: String) throws -> String? {
+            let path = url.appendingPathComponent(file).path
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("\(path): \(PlainErrors.reason(error))")
+            }
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(directory): no such run directory")
+        }
+        guard let settingsText = try read(TrainingJob.settingsFileName),
+              let decoded = try? JSONDecoder().decode(TrainingSettings.self, from: Data(settingsText.utf8)) else {
+            throw ValidationError("\(directory): not a run directory of backprop train (\(TrainingJob.settingsFileName) is missing or unreadable)")
+        }
+        var settings: [String: String] = [:]
+        for child in Mirror(reflecting: decoded).children {
+            guard let label = child.label else { continue }
+            // Optionals: the value, or nothing when unset.
+            let mirror = Mirror(reflecting: child.value)
+            if mirror.displayStyle == .optional {
+                if let inner = mirror.children.first { settings[label] = "\(inner.value)" }
+            } else {
+                settings[label] = "\(child.value)"
+            }
+        }
+        self.settings = settings
+        guard let history = try read("history.csv") else {
+            throw ValidationError("\(directory): history.csv is missing (the run has not finished; resume it with backprop train --resume \(directory))")
+        }
+        let rows = history.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = rows.first, header.first == "epoch" else { throw ValidationError("\(directory)/history.csv: no header row") }
+        epochs = try rows.dropFirst().enumerated().map { index, row in
+            guard row.count == header.count, let epoch = Int(row[0]) else {
+                throw ValidationError("\(directory)/history.csv: row \(index + 2) has \(row.count) fields, the header \(header.count)")
+            }
+            var values: [String: Double] = [:]
+            for (key, field) in zip(header, row) { values[key] = Double(field) }
+            return Epoch(epoch: epoch, values: values)
+        }
+        var steps: [(Double, Int, Double, Double)] = []
+        if let text = try read("steps.csv") {
+            for (index, line) in text.split(separator: "\n").dropFirst().enumerated() {
+                let fields = line.split(separator: ",").map { Double($0) }
+                guard fields.count == 5, fields.allSatisfy({ $0 != nil }) else {
+                    throw ValidationError("\(directory)/steps.csv: row \(index + 2) is not step,epoch,examples_seen,batches,loss")
+                }
+                steps.append((fields[0]!, Int(fields[1]!) - 1, fields[2]!, fields[4]!))
+            }
+        }
+        self.steps = steps
+    }
+
+    /// Training examples per epoch, from the step records (nil without them).
+    var examplesPerEpoch: Double? {
+        guard let last = steps.last(where: { $0.epoch == 0 }) else { return nil }
+        return last.examples
+    }
+}
+
+/// The comparison page and its text summary.
+struct Comparison {
+    let runs: [ComparedRun]
+    let axis: Compare.Axis
+    let smoothing: Double?
+
+    /// Settings in the order a user thinks of them; others after, alphabetically.
+    static let settingOrder = ["data", "model", "optimizer", "learningRate", "momentum", "l2", "batchSize", "epochs",
+                               "schedule", "initializer", "seed", "loss", "standardize", "standardizeTarget",
+                               "validationSplit", "earlyStopping", "samples", "noise"]
+
+    /// The settings whose values are not the same in every run.
+    var differingSettings: [String] {
+        let keys = Set(runs.flatMap(\.settings.keys))
+        let ordered = Self.settingOrder.filter(keys.contains) + keys.subtracting(Self.settingOrder).sorted()
+        return ordered.filter { key in Set(runs.map { $0.settings[key] ?? "–" }).count > 1 }
+    }
+
+    var weight: Double {
+        smoothing ?? Report.smoothing(points: runs.map { max($0.steps.count, $0.epochs.count) }.max() ?? 0)
+    }
+
+    var xLabel: String {
+        switch axis {
+        case .steps: return "step (optimiser updates)"
+        case .epochs: return "epoch"
+        case .examples: return "training examples seen"
+        }
+    }
+
+    /// The x of a point from its step, epoch position and examples seen.
+    func x(step: Double, epochs: Double, examples: Double) -> Double {
+        switch axis {
+        case .steps: return step
+        case .epochs: return epochs
+        case .examples: return examples
+        }
+    }
+
+    /// An epoch's end on the x-axis.
+    func x(epochEnd epoch: Int, of run: ComparedRun) -> Double {
+        let perEpoch = run.examplesPerEpoch
+        let lastStep = run.steps.last(where: { $0.epoch == epoch - 1 })
+        return x(step: lastStep?.step ?? Double(epoch), epochs: Double(epoch),
+                 examples: lastStep?.examples ?? perEpoch.map { $0 * Double(epoch) } ?? Double(epoch))
+    }
+
+    func colour(_ index: Int) -> String { hex(classColour(index)) }
+
+    func html() -> String {
+        var lossSeries: [ChartSeries] = []
+        for (index, run) in runs.enumerated() {
+            let points: [(Double, Double)]
+            if !run.steps.isEmpty {
+                let perEpoch = run.examplesPerEpoch ?? 1
+                points = run.steps.map { (x(step: $0.step, epochs: $0.examples / perEpoch, examples: $0.examples), $0.loss) }
+            } else {
+                points = run.epochs.compactMap { e in e.values["loss"].map { (x(epochEnd: e.epoch, of: run), $0) } }
+            }
+            lossSeries.append(ChartSeries(name: "\(run.name) raw", color: colour(index), x: points.map(\.0), y: points.map(\.1),
+                                          width: 1, opacity: 0.3, inLegend: false))
+            lossSeries.append(ChartSeries(name: run.name, color: colour(index), x: points.map(\.0),
+                                          y: smoothed(points.map(\.1), weight: weight)))
+        }
+        func epochSeries(_ key: String) -> [ChartSeries] {
+            runs.enumerated().compactMap { index, run in
+                let points = run.epochs.compactMap { e in e.values[key].map { (x(epochEnd: e.epoch, of: run), $0) } }
+                return points.isEmpty ? nil : ChartSeries(name: run.name, color: colour(index), x: points.map(\.0), y: points.map(\.1))
+            }
+        }
+        let charts = [
+            xyChart(title: "Training loss", xLabel: xLabel, series: lossSeries, width: 980, height: 380),
+            xyChart(title: "Validation loss (per epoch)", xLabel: xLabel, series: epochSeries("validation_loss")),
+            xyChart(title: "Training accuracy (per epoch)", xLabel: xLabel, series: epochSeries("accuracy")),
+            xyChart(title: "Validation accuracy (per epoch)", xLabel: xLabel, series: epochSeries("validation_accuracy")),
+            xyChart(title: "Training R² (per epoch)", xLabel: xLabel, series: epochSeries("r2")),
+            xyChart(title: "Validation R² (per epoch)", xLabel: xLabel, series: epochSeries("validation_r2")),
+        ].filter { !$0.isEmpty }
+        let differing = differingSettings
+        let header = "<tr><th class=\"l\">run</th>" + differing.map { "<th class=\"l\">\(escape($0))</th>" }.joined()
+            + resultColumns.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr>"
+        let rows = runs.enumerated().map { index, run in
+            "<tr><td class=\"l\"><i class=\"swatch\" style=\"background:\(colour(index))\"></i>\(escape(run.name))</td>"
+                + differing.map { "<td class=\"l\">\(escape(run.settings[$0] ?? "–"))</td>" }.joined()
+                + resultColumns.map { "<td>\($0.value(run))</td>" }.joined() + "</tr>"
+        }.joined()
+        let same = Self.settingOrder.filter { key in !differing.contains(key) && runs[0].settings[key] != nil }
+            .map { "\($0) \(runs[0].settings[$0]!)" }.joined(separator: ", ")
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Backprop: comparing \(runs.count) runs</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+        h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+        .charts { display: flex; gap: 1.5em; flex-wrap: wrap; }
+        table { border-collapse: collapse; font-size: .9em; }
+        td, th { padding: .25em .6em; border: 1px solid #e3e3e3; text-align: right; }
+        th { background: #f5f7fa; } td.l, th.l { text-align: left; }
+        .swatch { display: inline-block; width: .9em; height: .9em; margin-right: .4em; vertical-align: -.1em; }
+        .note { color: #666; font-size: .85em; }
+        </style></head><body>
+        <h1>Comparing \(runs.count) runs</h1>
+        <h2>What differs</h2>
+        <table>\(header)\(rows)</table>
+        <p class="note">The same in every run: \(escape(same.isEmpty ? "nothing else" : same)).</p>
+        <h2>Learning curves</h2>
+        <p class="note">x-axis: \(escape(xLabel)). Training loss: each point a batch (or the mean of a run of batches in
+        long epochs), thin as recorded, thick smoothed by an exponential moving average with weight \(weight) on the past
+        (bias-corrected; --smoothing to change it). Per-epoch values are drawn at each epoch's end.</p>
+        <div class="charts">\(charts.joined(separator: "\n"))</div>
+        </body></html>
+        """
+    }
+
+    /// The final figures of each run.
+    var resultColumns: [(title: String, value: (ComparedRun) -> String)] {
+        func last(_ key: String, _ format: String) -> (ComparedRun) -> String {
+            { run in run.epochs.last?.values[key].map { String(format: format, $0) } ?? "–" }
+        }
+        var columns: [(String, (ComparedRun) -> String)] = [
+            ("epochs run", { "\($0.epochs.count)" }),
+            ("steps", { run in run.steps.last.map { "\(Int($0.step))" } ?? "–" }),
+            ("final loss", last("loss", "%.4f")),
+        ]
+        let keys = Set(runs.flatMap { $0.epochs.last?.values.filter { !$0.value.isNaN }.keys.map { $0 } ?? [] })
+        for (key, title, format) in [("accuracy", "final accuracy", "%.4f"), ("validation_loss", "final validation loss", "%.4f"),
+                                     ("validation_accuracy", "final validation accuracy", "%.4f"), ("r2", "final R²", "%.4f"),
+                                     ("validation_r2", "final validation R²", "%.4f")] where keys.contains(key) {
+            columns.append((title, last(key, format)))
+        }
+        return columns
+    }
+
+    /// The table as text for the terminal.
+    func text() -> String {
+        let differing = differingSettings
+        let header = ["run"] + differing + resultColumns.map(\.title)
+        let rows = runs.map { run in [run.name] + differing.map { run.settings[$0] ?? "–" } + resultColumns.map { $0.value(run) } }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { cells in
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
