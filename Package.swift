@@ -28,8 +28,8 @@ let targets: [Target] = [
     .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
     .target(name: "ModelFiles", dependencies: ["NeuralNetworks"]),
-    // `import Backprop`: every module above in one import.
-    .target(name: "Backprop", dependencies: ["Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
+    // `import Backprop`: every module above in one import (and `BLAS`, for its thread count).
+    .target(name: "Backprop", dependencies: ["Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
     // The command-line tool; its executable is `backprop`.
     .executableTarget(
         name: "BackpropCLI",
