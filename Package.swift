@@ -38,9 +38,27 @@ let targets: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
+]
 
-    // MARK: - Tests
+// MARK: - Examples
 
+// One small program per idea of the notes, each printing its claim and checking it
+// (`swift run -c release example-housing-neuron`); the end-to-end tests run them.
+let examples: [Target] = [
+    .executableTarget(name: "example-housing-neuron", dependencies: ["Backprop"], path: "Examples/HousingNeuron"),
+    .executableTarget(name: "example-logistic-neuron", dependencies: ["Backprop"], path: "Examples/LogisticNeuron"),
+    .executableTarget(name: "example-vectorisation", dependencies: ["Backprop"], path: "Examples/Vectorisation"),
+    .executableTarget(name: "example-delta-recursion", dependencies: ["Backprop"], path: "Examples/DeltaRecursion"),
+    .executableTarget(name: "example-symmetry", dependencies: ["Backprop"], path: "Examples/Symmetry"),
+    .executableTarget(name: "example-identity-collapse", dependencies: ["Backprop"], path: "Examples/IdentityCollapse"),
+    .executableTarget(name: "example-gradient-descent", dependencies: ["Backprop"], path: "Examples/GradientDescent"),
+    .executableTarget(name: "example-l2-regularisation", dependencies: ["Backprop"], path: "Examples/L2Regularisation"),
+    .executableTarget(name: "example-parameter-sharing", dependencies: ["Backprop"], path: "Examples/ParameterSharing"),
+]
+
+// MARK: - Tests
+
+let tests: [Target] = [
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
@@ -60,6 +78,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: targets,
+    targets: targets + examples + tests,
     swiftLanguageModes: [.v6]
 )
