@@ -67,7 +67,8 @@ let tests: [Target] = [
     .testTarget(
         name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],
         resources: [.copy("Fixtures")]),
-    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"]),
+    // Runs the built `backprop` and the examples.
+    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"] + examples.map { .target(name: $0.name) }),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
 ]
 
