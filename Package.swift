@@ -28,8 +28,8 @@ let targets: [Target] = [
     .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
     .target(name: "ModelFiles", dependencies: ["NeuralNetworks"]),
-    // `import Backprop`: every module above in one import.
-    .target(name: "Backprop", dependencies: ["Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
+    // `import Backprop`: every module above in one import (and `BLAS`, for its thread count).
+    .target(name: "Backprop", dependencies: ["Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
     // The command-line tool; its executable is `backprop`.
     .executableTarget(
         name: "BackpropCLI",
@@ -38,9 +38,27 @@ let targets: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
+]
 
-    // MARK: - Tests
+// MARK: - Examples
 
+// One small program per idea of the notes, each printing its claim and checking it
+// (`swift run -c release example-housing-neuron`); the end-to-end tests run them.
+let examples: [Target] = [
+    .executableTarget(name: "example-housing-neuron", dependencies: ["Backprop"], path: "Examples/HousingNeuron"),
+    .executableTarget(name: "example-logistic-neuron", dependencies: ["Backprop"], path: "Examples/LogisticNeuron"),
+    .executableTarget(name: "example-vectorisation", dependencies: ["Backprop"], path: "Examples/Vectorisation"),
+    .executableTarget(name: "example-delta-recursion", dependencies: ["Backprop"], path: "Examples/DeltaRecursion"),
+    .executableTarget(name: "example-symmetry", dependencies: ["Backprop"], path: "Examples/Symmetry"),
+    .executableTarget(name: "example-identity-collapse", dependencies: ["Backprop"], path: "Examples/IdentityCollapse"),
+    .executableTarget(name: "example-gradient-descent", dependencies: ["Backprop"], path: "Examples/GradientDescent"),
+    .executableTarget(name: "example-l2-regularisation", dependencies: ["Backprop"], path: "Examples/L2Regularisation"),
+    .executableTarget(name: "example-parameter-sharing", dependencies: ["Backprop"], path: "Examples/ParameterSharing"),
+]
+
+// MARK: - Tests
+
+let tests: [Target] = [
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
@@ -49,7 +67,9 @@ let targets: [Target] = [
     .testTarget(
         name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],
         resources: [.copy("Fixtures")]),
-    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"], exclude: ["Goldens"]),
+    // Runs the built `backprop` and the examples.
+    .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"] + examples.map { .target(name: $0.name) },
+                exclude: ["Goldens"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
 ]
 
@@ -60,6 +80,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: targets,
+    targets: targets + examples + tests,
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// Runs the built `backprop` binary (beside the test bundle) and captures its output.
+/// Runs a built binary beside the test bundle (`backprop` unless another is named) and
+/// captures its output.
 struct Run {
     let status: Int32
     let output: String
@@ -9,9 +10,9 @@ struct Run {
     /// Whether the process was killed by a signal (a crash) rather than exiting.
     let crashed: Bool
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], executable name: String = "backprop", environment: [String: String] = [:]) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0])
-            .deletingLastPathComponent().appendingPathComponent("backprop")
+            .deletingLastPathComponent().appendingPathComponent(name)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
