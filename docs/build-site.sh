@@ -25,8 +25,8 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 
 # The modules, built with the same flags as the tests so that neither build undoes the other.
-"$swift" build "${flags[@]}" --target Backprop
-bin=$("$swift" build "${flags[@]}" --show-bin-path)
+"$swift" build ${flags[@]+"${flags[@]}"} --target Backprop
+bin=$("$swift" build ${flags[@]+"${flags[@]}"} --show-bin-path)
 triple=$("$swift" -print-target-info | sed -n 's/.*"triple": *"\([^"]*\)".*/\1/p' | head -n 1)
 sdk=()
 if [ "$(uname)" = Darwin ]; then sdk=(-sdk "$(xcrun --show-sdk-path)"); fi
@@ -34,7 +34,7 @@ if [ "$(uname)" = Darwin ]; then sdk=(-sdk "$(xcrun --show-sdk-path)"); fi
 graphs=.build/docs/symbol-graphs
 rm -rf "$graphs"
 mkdir -p "$graphs"
-"$swift" symbolgraph-extract -module-name Backprop -target "$triple" "${sdk[@]}" \
+"$swift" symbolgraph-extract -module-name Backprop -target "$triple" ${sdk[@]+"${sdk[@]}"} \
     -I "$bin/Modules" -I "$bin" \
     -Xcc -fmodule-map-file="$bin/CBLAS.build/module.modulemap" \
     -Xcc -fmodule-map-file="$bin/CKernels.build/module.modulemap" \
@@ -46,7 +46,7 @@ mkdir -p "$graphs"
 # flags to docc: a broken symbol link or any other warning fails the build.
 rm -rf "$output"
 mkdir -p "$(dirname "$output")"
-"$swift" package "${flags[@]}" --allow-writing-to-directory "$(dirname "$output")" \
+"$swift" package ${flags[@]+"${flags[@]}"} --allow-writing-to-directory "$(dirname "$output")" \
     generate-documentation --target Backprop --disable-indexing \
     --additional-symbol-graph-dir "$graphs" --output-path "$output" \
     --transform-for-static-hosting --warnings-as-errors

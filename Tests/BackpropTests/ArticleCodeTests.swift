@@ -15,8 +15,9 @@ struct ArticleCodeTests {
         }
         let houses = try ToyData.dataset("housing", samples: 400, seed: 1)
         var optimizer = try Adam<Float>(learningRate: 1)
-        _ = try fit(neuron, optimizer: &optimizer, data: houses, configuration: FitConfiguration(
-            epochs: 400, batchSize: .examples(64), loss: .meanSquaredError, seed: 6))
+        _ = try fit(neuron, optimizer: &optimizer, data: houses,
+                    configuration: FitConfiguration(epochs: 400, batchSize: .examples(64),
+                                                    loss: .meanSquaredError, seed: 6))
         let (weight, bias) = (neuron.namedParameters[0].tensor.scalar, neuron.namedParameters[1].tensor.scalar)
         #expect(abs(weight - 200) < 10 && abs(bias + 150) < 15, "ReLU(\(weight)·size + \(bias))")
 
@@ -90,7 +91,8 @@ struct ArticleCodeTests {
             Dense(inputSize: 4, outputSize: 1, weightInitializer: .constant(0.5))
         }
         var optimizer = try SGD<Float>(learningRate: 0.1)
-        let configuration = try FitConfiguration(epochs: 20, batchSize: .examples(32), loss: .crossEntropy, seed: 1)
+        let configuration = try FitConfiguration(
+            epochs: 20, batchSize: .examples(32), loss: .crossEntropy, seed: 1)
         #expect(configuration.largestBatch(of: 100) == 32)
         var generator = RandomSource(seed: 2)
         let x = Tensor<Float>.randomNormal([16, 2], using: &generator), y = Tensor<Float>.randomNormal([16, 1], using: &generator)
@@ -103,14 +105,16 @@ struct ArticleCodeTests {
         let units = stride(from: 0, to: hidden.count, by: 2).map { Array(hidden[$0..<$0 + 2]) }
         #expect(hidden[0] != 0.5 && units.allSatisfy { $0 == units[0] }, "the four hidden units stay equal: \(units)")
 
-        let notesMomentum = try SGD<Float>(learningRate: 0.1, momentum: 0.9, momentumForm: .notes)
+        let notesMomentum = try SGD<Float>(
+            learningRate: 0.1, momentum: 0.9, momentumForm: .notes)
         let regularised = try SGD<Float>(learningRate: 0.1, weightDecay: 1e-3)
         #expect(notesMomentum.momentumForm == .notes && regularised.weightDecay == 1e-3)
     }
 
     @Test("Convolutional networks: 49 shared parameters, a 61×61 output, the small network")
     func convolution() throws {
-        let convolution = Conv2D<Float>(inputChannels: 3, outputChannels: 1, kernelSize: 4)
+        let convolution = Conv2D<Float>(
+            inputChannels: 3, outputChannels: 1, kernelSize: 4)
         #expect(convolution.parameterCount == 49)
         #expect(try convolution.outputShape(forInput: [3, 64, 64]) == [1, 61, 61])
         #expect(12_288 * 3_721 + 3_721 == 45_727_369)
@@ -135,7 +139,9 @@ struct ArticleCodeTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let path = root.appendingPathComponent("Examples/data/flowers.csv").path
-        let flowers = try CSVFormat.load(path, options: CSVOptions(target: .name("species")), as: Float.self)
+        let flowers = try CSVFormat.load(path,
+                                         options: CSVOptions(target: .name("species")),
+                                         as: Float.self)
         #expect("\(flowers.task!) \(flowers.classes!.names)" == #"classification ["setosa", "versicolor", "virginica"]"#)
 
         let directory = FileManager.default.temporaryDirectory

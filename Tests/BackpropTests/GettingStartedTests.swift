@@ -29,14 +29,18 @@ struct GettingStartedTests {
         print(try model.summary(inputShape: [2]))
 
         var optimizer = try Adam<Float>(learningRate: 0.01)
-        let configuration = try FitConfiguration(epochs: 150, batchSize: .examples(32), loss: .crossEntropy, seed: 4)
-        let history = try fit(model, optimizer: &optimizer, data: training, configuration: configuration)
-        print("training loss", history.epochs[0].training.loss, "→", history.epochs.last!.training.loss)
+        let configuration = try FitConfiguration(
+            epochs: 150, batchSize: .examples(32), loss: .crossEntropy, seed: 4)
+        let history = try fit(model, optimizer: &optimizer, data: training,
+                              configuration: configuration)
+        print("training loss", history.epochs[0].training.loss,
+              "→", history.epochs.last!.training.loss)
 
         let metrics = try evaluate(model, on: test, loss: .crossEntropy)
         print("test accuracy", metrics.accuracy!)
 
-        try ModelFile.save(model, to: directory, inputShape: [2], classNames: training.classes?.names)
+        try ModelFile.save(model, to: directory, inputShape: [2],
+                           classNames: training.classes?.names)
         let loaded = try ModelFile.load(Float.self, from: directory).model
         let again = try evaluate(loaded, on: test, loss: .crossEntropy)
         print("reloaded test accuracy", again.accuracy!)
