@@ -19,7 +19,9 @@ output=${1:?usage: docs/build-site.sh OUTPUT_DIR [SWIFT BUILD FLAGS...]}
 shift
 flags=("$@")
 swift=${SWIFT:-swift}
-reexported=Tensors,NeuralNetworks,Training,Datasets,ModelFiles
+# The modules Backprop re-exports (Kernels only for what it names, such as `enum BLAS`;
+# a module listed here but not re-exported adds nothing).
+reexported=Kernels,Tensors,NeuralNetworks,Training,Datasets,ModelFiles
 
 cd "$(dirname "$0")/.."
 start=$(date +%s)
