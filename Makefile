@@ -5,8 +5,10 @@ RELEASE := -c release
 # Tests run optimised (training on real data is part of them), with @testable access.
 TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing
 DEMO_DIR ?= runs/demo
+# Where `make docs` writes the documentation site.
+DOCS_DIR ?= .build/docs/site
 
-.PHONY: all setup build test demo bench clean
+.PHONY: all setup build test demo bench docs clean
 
 all: build
 
@@ -35,6 +37,12 @@ test: setup
 
 demo: build
 	$$($(SWIFT) build $(RELEASE) --show-bin-path)/backprop train --out $(DEMO_DIR)
+
+# The DocC site: the articles of Sources/Backprop/Backprop.docc and every public symbol of
+# the library, as static HTML in $(DOCS_DIR); any DocC warning (a broken link) fails it.
+# Built with the tests' flags, so that it reuses their build.
+docs: setup
+	SWIFT=$(SWIFT) docs/build-site.sh $(DOCS_DIR) $(TEST_FLAGS)
 
 bench: build
 	$$($(SWIFT) build $(RELEASE) --show-bin-path)/backprop bench gemm

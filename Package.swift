@@ -79,6 +79,8 @@ let package = Package(
     products: products,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `make docs`: the DocC catalogue in Sources/Backprop/Backprop.docc as a static site.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: targets + examples + tests,
     swiftLanguageModes: [.v6]

@@ -6,10 +6,14 @@ import Tensors
 /// (symmetry); small random values break it; Xavier/Glorot (eq. 3.13) scales the
 /// variance by fan-in and fan-out, He by fan-in (for ReLU).
 public enum Initializer: Sendable, Hashable, Codable {
+    /// Every value 0: with zero weights every unit of a layer computes the same thing and
+    /// receives the same gradient (the symmetry of the notes' section 3.1). Fine for biases.
     case zeros
+    /// Every value equal to the given constant; breaks no symmetry either.
     case constant(Double)
     /// N(0, σ²); the notes' small random start is σ = 0.1.
     case normal(standardDeviation: Double)
+    /// U(lowerBound, upperBound).
     case uniform(lowerBound: Double, upperBound: Double)
     /// N(0, 2/(fan_in + fan_out)), eq. 3.13.
     case xavierNormal

@@ -7,6 +7,7 @@ import Tensors
 /// evaluation. Parameter names are stable and PyTorch-like (`weight`, `bias`; inside a
 /// ``Sequential``, `0.weight`, `0.bias`, …); optimiser state and model files use them.
 public protocol Layer<Scalar>: AnyObject {
+    /// The element type of the tensors the layer takes and returns, `Float` or `Double`.
     associatedtype Scalar: TensorScalar
 
     /// The layer applied to a batch (the first dimension is the batch).
@@ -32,8 +33,12 @@ public protocol Layer<Scalar>: AnyObject {
 }
 
 extension Layer {
+    /// No parameters: activations, pooling and the like have none to visit.
     public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {}
+    /// Nothing to draw for a layer without parameters.
     public func resetParameters(using generator: inout RandomSource) {}
+    /// Always `false` for a layer that behaves the same in training and evaluation; setting it
+    /// does nothing.
     public var isTraining: Bool {
         get { false }
         set {}
@@ -77,7 +82,9 @@ extension Layer {
 /// An input shape a layer cannot take, found before any computation: the layer and both
 /// shapes in one line.
 public struct ShapeError: Error, CustomStringConvertible, Equatable {
+    /// The one-line message: the layer, the expected shape and the shape given.
     public let description: String
+    /// An error with the given one-line message.
     public init(_ description: String) { self.description = description }
 }
 

@@ -18,6 +18,8 @@ import Tensors
 /// Writing writes every key (an activation: its function and the settings it reads), so
 /// a file says everything and reads back equal.
 extension LayerConfiguration {
+    /// Reads a layer from its JSON object (see above); throws `DecodingError` naming the layer
+    /// and the key for a missing required key, an unknown key or an unknown layer type.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: SettingKey.self)
         guard container.allKeys.count == 1, let key = container.allKeys.first else {
@@ -92,6 +94,7 @@ extension LayerConfiguration {
         }
     }
 
+    /// Writes the layer as one JSON object with every key, so that it reads back equal.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: SettingKey.self)
         var settings = container.nestedContainer(keyedBy: SettingKey.self, forKey: SettingKey(typeName))

@@ -10,6 +10,7 @@ import Tensors
 /// A new layer type is one case here, one line in ``makeLayer(_:)``, its keys in the
 /// Codable extension and a ``ConfigurableLayer`` conformance that returns the case.
 public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
+    /// A ``Dense`` layer: `weight` `[outputSize, inputSize]` and, with `useBias`, `bias` `[outputSize]`.
     case dense(inputSize: Int, outputSize: Int, useBias: Bool = true)
     /// An ``ActivationLayer``. `negativeSlope` is read by the leaky ReLU only, `approximate`
     /// by GELU only, `axis` by softmax and log-softmax only (counted with the batch axis
@@ -22,6 +23,7 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
     /// `"approximate": "tanh"` to such a file to keep the function it was trained with.
     case activation(function: Activation, negativeSlope: Double = Activation.leakySlope,
                     approximate: GELUApproximation = .exact, axis: Int = -1)
+    /// A ``Dropout`` layer zeroing each value with `probability` in training.
     case dropout(probability: Double)
     /// Layers applied in order; their parameters are named `0.weight`, `0.bias`, ….
     case sequential(layers: [LayerConfiguration])
@@ -35,9 +37,13 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
     /// inside the input.
     case avgPool2D(kernelSize: [Int], stride: [Int], padding: [Int] = [0, 0], ceilMode: Bool = false,
                    countIncludePad: Bool = true)
+    /// A ``GlobalAveragePool2D`` layer: each channel's mean.
     case globalAveragePool2D
+    /// A ``Flatten`` layer.
     case flatten
+    /// A ``BatchNorm1D`` layer over `features` features.
     case batchNorm1D(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5)
+    /// A ``BatchNorm2D`` layer over `channels` channels.
     case batchNorm2D(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5)
 
     /// A new layer of this configuration, with parameters drawn from a fixed seed (a
@@ -149,26 +155,33 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
 
 /// A layer that can describe itself as a ``LayerConfiguration``.
 public protocol ConfigurableLayer {
+    /// The layer's type and settings (not its weights), as written to `model.json`.
     var configuration: LayerConfiguration { get }
 }
 
 extension Dense: ConfigurableLayer {
+    /// ``LayerConfiguration/dense(inputSize:outputSize:useBias:)`` with this layer's sizes.
     public var configuration: LayerConfiguration {
         .dense(inputSize: inputSize, outputSize: outputSize, useBias: bias != nil)
     }
 }
 
 extension ActivationLayer: ConfigurableLayer {
+    /// ``LayerConfiguration/activation(function:negativeSlope:approximate:axis:)`` with this
+    /// layer's function and settings.
     public var configuration: LayerConfiguration {
         .activation(function: activation, negativeSlope: negativeSlope, approximate: approximate, axis: axis)
     }
 }
 
 extension Dropout: ConfigurableLayer {
+    /// ``LayerConfiguration/dropout(probability:)`` with this layer's probability.
     public var configuration: LayerConfiguration { .dropout(probability: probability) }
 }
 
 extension Conv2D: ConfigurableLayer {
+    /// ``LayerConfiguration/conv2D(inputChannels:outputChannels:kernelSize:stride:padding:dilation:useBias:)``
+    /// with this layer's settings as `[height, width]` pairs.
     public var configuration: LayerConfiguration {
         .conv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: [kernelSize.height, kernelSize.width],
                 stride: [stride.height, stride.width], padding: [padding.height, padding.width],
@@ -177,6 +190,7 @@ extension Conv2D: ConfigurableLayer {
 }
 
 extension MaxPool2D: ConfigurableLayer {
+    /// ``LayerConfiguration/maxPool2D(kernelSize:stride:padding:ceilMode:)`` with this layer's settings.
     public var configuration: LayerConfiguration {
         .maxPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width],
                    padding: [padding.height, padding.width], ceilMode: ceilMode)
@@ -184,6 +198,8 @@ extension MaxPool2D: ConfigurableLayer {
 }
 
 extension AvgPool2D: ConfigurableLayer {
+    /// ``LayerConfiguration/avgPool2D(kernelSize:stride:padding:ceilMode:countIncludePad:)``
+    /// with this layer's settings.
     public var configuration: LayerConfiguration {
         .avgPool2D(kernelSize: [kernelSize.height, kernelSize.width], stride: [stride.height, stride.width],
                    padding: [padding.height, padding.width], ceilMode: ceilMode, countIncludePad: countIncludePad)
@@ -191,18 +207,22 @@ extension AvgPool2D: ConfigurableLayer {
 }
 
 extension GlobalAveragePool2D: ConfigurableLayer {
+    /// ``LayerConfiguration/globalAveragePool2D``.
     public var configuration: LayerConfiguration { .globalAveragePool2D }
 }
 
 extension Flatten: ConfigurableLayer {
+    /// ``LayerConfiguration/flatten``.
     public var configuration: LayerConfiguration { .flatten }
 }
 
 extension BatchNorm1D: ConfigurableLayer {
+    /// ``LayerConfiguration/batchNorm1D(features:momentum:epsilon:)`` with this layer's settings.
     public var configuration: LayerConfiguration { .batchNorm1D(features: channels, momentum: momentum, epsilon: epsilon) }
 }
 
 extension BatchNorm2D: ConfigurableLayer {
+    /// ``LayerConfiguration/batchNorm2D(channels:momentum:epsilon:)`` with this layer's settings.
     public var configuration: LayerConfiguration { .batchNorm2D(channels: channels, momentum: momentum, epsilon: epsilon) }
 }
 

@@ -4,17 +4,23 @@ import Tensors
 /// output size optionally followed by `:activation`, e.g. `784-300:sigmoid-10:softmax`
 /// (the notes' network) or `4-3:relu-1` (the housing example). Presets name common ones.
 public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// One dense layer and the activation after it: `300:sigmoid`.
     public struct Stage: Sendable, Hashable, Codable {
+        /// The layer's number of units, n^[ℓ].
         public var size: Int
+        /// g^[ℓ], applied after the layer (identity: none).
         public var activation: Activation
     }
 
+    /// The number of input features, n^[0].
     public var inputSize: Int
+    /// The layers in order, the last one the output layer.
     public var stages: [Stage]
     /// Weight initialiser for every dense layer; nil picks per activation
     /// (``Initializer/recommended(for:)``).
     public var initializer: Initializer?
 
+    /// A spec from its parts.
     public init(inputSize: Int, stages: [Stage], initializer: Initializer? = nil) {
         self.inputSize = inputSize
         self.stages = stages
@@ -40,6 +46,8 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// The names ``preset(_:inputSize:outputs:outputActivation:)`` knows: `logistic` (no hidden
+    /// layer), `cs229` (300 sigmoid units, N(0, 1) weights), `mlp` (256 and 128 ReLU units).
     public static let presetNames = ["logistic", "cs229", "mlp"]
 
     /// Parses a compact spec; throws a one-line error naming the bad part.
@@ -63,6 +71,7 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         self.init(inputSize: input, stages: stages)
     }
 
+    /// The compact form, `784-300:sigmoid-10:softmax`, which ``init(parsing:)`` reads back.
     public var description: String {
         ([String(inputSize)] + stages.map { $0.activation == .identity ? "\($0.size)" : "\($0.size):\($0.activation.rawValue)" })
             .joined(separator: "-")
@@ -104,7 +113,7 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
 // MARK: - Convolutional presets
 
 extension ModelSpec {
-    /// Presets that are not stacks of dense layers; ``network(preset:classes:as:seed:)``
+    /// Presets that are not stacks of dense layers; ``network(preset:outputs:outputActivation:as:seed:)``
     /// builds them. "cnn" is workload W3 of bench/WORKLOADS.md for `[1, 28, 28]` images:
     /// conv 1→32 3×3 pad 1, ReLU, max-pool 2, conv 32→64 3×3 pad 1, ReLU, max-pool 2,
     /// flatten, dense 3136→128, ReLU, dense 128→classes, softmax.

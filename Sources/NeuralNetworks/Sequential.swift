@@ -13,6 +13,7 @@ import Tensors
 /// }
 /// ```
 public final class Sequential<Scalar: TensorScalar>: Layer {
+    /// The layers in the order they run; layer ℓ's parameters are named `ℓ.weight`, `ℓ.bias`.
     public let layers: [any Layer<Scalar>]
     /// "0.", "1.", …: the prefixes of the layers' parameter names.
     private let namePrefixes: [String]
@@ -26,6 +27,7 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         resetParameters(using: &generator)
     }
 
+    /// The layers listed in the closure, one per line, with parameters drawn from `seed`.
     public convenience init(seed: UInt64 = 0, @LayerBuilder<Scalar> _ build: () -> [any Layer<Scalar>]) {
         self.init(seed: seed, layers: build())
     }
@@ -33,6 +35,7 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     // Loops by index: `reduce` and `enumerated()` over an array of existentials run
     // unspecialised here, and cost more than a small layer's whole computation.
 
+    /// Forward propagation: each layer applied to the previous one's output, a^[0] = x.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         forward(input, layerCount: layers.count)
     }
@@ -43,14 +46,17 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         return activation
     }
 
+    /// `Sequential(4 layers)`.
     public var summaryName: String { "Sequential(\(layers.count) layers)" }
 
+    /// The shape after every layer in turn; throws at the first layer that does not take its input.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         var shape = shape
         for layer in layers { shape = try layer.outputShape(forInput: shape) }
         return shape
     }
 
+    /// Each layer's parameters, prefixed by the layer's position (`0.weight`, `0.bias`, `2.weight`, …).
     public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
         for index in layers.indices {
             let prefix = namePrefixes[index]
@@ -58,10 +64,12 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         }
     }
 
+    /// Redraws every layer's parameters from `generator`, in layer order.
     public func resetParameters(using generator: inout RandomSource) {
         for layer in layers { layer.resetParameters(using: &generator) }
     }
 
+    /// Whether any layer is in training mode; setting it sets every layer.
     public var isTraining: Bool {
         get { layers.contains { $0.isTraining } }
         set { for layer in layers { layer.isTraining = newValue } }
@@ -82,15 +90,23 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     }
 }
 
+/// The result builder of ``Sequential/init(seed:_:)``: one layer per line, with `if`, `if`/`else`
+/// and `for` allowed.
 @resultBuilder
 public enum LayerBuilder<Scalar: TensorScalar> {
+    /// One layer.
     public static func buildExpression(_ layer: any Layer<Scalar>) -> [any Layer<Scalar>] { [layer] }
+    /// The layers of consecutive lines, in order.
     public static func buildBlock(_ parts: [any Layer<Scalar>]...) -> [any Layer<Scalar>] {
         parts.flatMap { $0 }
     }
+    /// The layers of an `if` without `else`, or none.
     public static func buildOptional(_ part: [any Layer<Scalar>]?) -> [any Layer<Scalar>] { part ?? [] }
+    /// The layers of an `if` branch.
     public static func buildEither(first: [any Layer<Scalar>]) -> [any Layer<Scalar>] { first }
+    /// The layers of an `else` branch.
     public static func buildEither(second: [any Layer<Scalar>]) -> [any Layer<Scalar>] { second }
+    /// The layers of every iteration of a `for` loop.
     public static func buildArray(_ parts: [[any Layer<Scalar>]]) -> [any Layer<Scalar>] {
         parts.flatMap { $0 }
     }

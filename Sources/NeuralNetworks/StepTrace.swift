@@ -6,7 +6,9 @@ import Tensors
 /// (``DenseBackpropagation``, for stacks of dense layers and activations), reverse-mode
 /// autodiff, and central differences.
 public struct StepTrace {
+    /// One layer's numbers in the step.
     public struct LayerValues {
+        /// The layer's summary name.
         public let name: String
         /// The layer's output for the batch.
         public let output: Tensor<Double>
@@ -14,8 +16,11 @@ public struct StepTrace {
         public let delta: Tensor<Double>?
     }
 
+    /// One parameter's gradient and how well the three ways agree.
     public struct ParameterCheck {
+        /// The parameter's name (`0.weight`).
         public let name: String
+        /// ∂J/∂parameter from autodiff.
         public let gradient: Tensor<Double>
         /// The written-out recursion against autodiff (nil where it does not apply).
         public let writtenOutError: Double?
@@ -26,9 +31,13 @@ public struct StepTrace {
         public let finiteDifferenceEntries: Int
     }
 
+    /// The batch x = a^[0].
     public let input: Tensor<Double>
+    /// Each layer's output and δ, in order.
     public let layers: [LayerValues]
+    /// J for the batch.
     public let loss: Double
+    /// Each parameter's gradient and check, in ``Layer/visitParameters(_:)`` order.
     public let parameters: [ParameterCheck]
 
     /// The largest relative error of the check.

@@ -5,11 +5,15 @@
 /// error of an input is the largest |analytic − numeric| / max(|analytic|, |numeric|, 10⁻³)
 /// over its elements (see ``relativeError(_:_:)``).
 public enum GradientCheck {
+    /// What ``GradientCheck/check(_:step:_:)`` found: one error per input.
     public struct Result: Sendable, CustomStringConvertible {
         /// The largest relative error of each input, in input order.
         public let maximumRelativeErrors: [Double]
+        /// The largest error over all inputs (0 when there are none); below about 1e-6 in
+        /// Float64 the analytic gradient is right.
         public var worst: Double { maximumRelativeErrors.max() ?? 0 }
 
+        /// One line per input: `input i: max relative error e`.
         public var description: String {
             maximumRelativeErrors.enumerated()
                 .map { "input \($0.offset): max relative error \($0.element)" }

@@ -2,8 +2,11 @@
 /// dropout): xoshiro256** seeded through SplitMix64. The same seed gives the same
 /// sequence on every platform; ``state`` can be saved and restored (checkpoints).
 public struct RandomSource: RandomNumberGenerator, Sendable, Equatable {
+    /// The generator's four 64-bit words of state; save them to resume the same sequence
+    /// with ``init(state:)``.
     public private(set) var state: [UInt64]
 
+    /// A generator whose sequence is fixed by `seed` (the same on every platform).
     public init(seed: UInt64) {
         var mix = seed
         state = (0..<4).map { _ in
@@ -22,6 +25,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable, Equatable {
         self.state = state
     }
 
+    /// The next 64 random bits (xoshiro256**); advances ``state``.
     public mutating func next() -> UInt64 {
         let result = rotate(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -83,6 +83,9 @@ extension Tensor {
         return result
     }
 
+    /// Elementwise sum with NumPy broadcasting; the gradient of each side is the incoming
+    /// gradient summed back to that side's shape (a bias `[n]` added to `[m, n]` gets Σᵢ over
+    /// the batch).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -93,6 +96,8 @@ extension Tensor {
         }
     }
 
+    /// Elementwise difference with broadcasting; the right side's gradient is the negated
+    /// incoming gradient, each summed back to its side's shape.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -103,6 +108,8 @@ extension Tensor {
         }
     }
 
+    /// Elementwise (Hadamard) product with broadcasting, the notes' `∘`; ∂(a∘b)/∂a = b and
+    /// ∂(a∘b)/∂b = a, each summed back to its side's shape.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -114,6 +121,7 @@ extension Tensor {
         }
     }
 
+    /// Elementwise quotient with broadcasting; ∂(a/b)/∂a = 1/b and ∂(a/b)/∂b = −a/b².
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -125,45 +133,58 @@ extension Tensor {
         }
     }
 
+    /// Elementwise negation; the gradient is the negated incoming gradient.
     public static prefix func - (x: Tensor) -> Tensor {
         let result = Tensor(shape: x.shape, scalars: Scalar.map(.negate, x.scalars))
         return record(result, from: [x]) { g, _ in [-g] }
     }
 
+    /// Adds `rhs` to every element (differentiable in `lhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
+    /// Adds `lhs` to every element (differentiable in `rhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+    /// Subtracts `rhs` from every element (differentiable in `lhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
+    /// `lhs` minus each element, as in `1 - σ(z)` (differentiable in `rhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+    /// Multiplies every element by `rhs`, as in the update `α·∂J/∂W` (differentiable in `lhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
+    /// Multiplies every element by `lhs` (differentiable in `rhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+    /// Divides every element by `rhs`, as in the mean `J = (1/m) Σᵢ 𝓛⁽ⁱ⁾` (differentiable in `lhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
+    /// `lhs` divided by each element (differentiable in `rhs`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
+    /// `lhs = lhs + rhs`, recorded like the binary `+`: a new value, not an in-place update.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    /// `lhs = lhs - rhs`, recorded like the binary operator: a new value, not an in-place update.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    /// `lhs = lhs * rhs` (elementwise), recorded like the binary operator.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    /// `lhs = lhs / rhs` (elementwise), recorded like the binary operator.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
@@ -182,20 +203,26 @@ extension Tensor {
 
     // MARK: Comparisons (1 where true, 0 where false; not differentiable)
 
+    /// 1 where the elements are equal and 0 elsewhere, with broadcasting; not differentiable
+    /// (accuracy counts use it).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func isEqual(to other: Tensor) -> Tensor { Tensor.elementwise(.equal, self, other, name: "==") }
+    /// 1 where this tensor's element is greater, 0 elsewhere, with broadcasting; not differentiable.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func isGreater(than other: Tensor) -> Tensor { Tensor.elementwise(.greater, self, other, name: ">") }
+    /// 1 where this tensor's element is smaller, 0 elsewhere, with broadcasting; not differentiable.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func isLess(than other: Tensor) -> Tensor { Tensor.elementwise(.less, self, other, name: "<") }
+    /// 1 where this tensor's element is greater or equal, 0 elsewhere, with broadcasting; not differentiable.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func isGreaterOrEqual(to other: Tensor) -> Tensor {
         Tensor.elementwise(.greaterOrEqual, self, other, name: ">=")
     }
+    /// 1 where this tensor's element is smaller or equal, 0 elsewhere, with broadcasting; not differentiable.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func isLessOrEqual(to other: Tensor) -> Tensor {

@@ -2,7 +2,9 @@ import Kernels
 
 /// The elementwise activations that have in-place forms (``Tensor/assign(_:of:)``).
 public enum PointwiseActivation: Sendable, Hashable {
+    /// g(z) = z, σ(z) = 1/(1 + e⁻ᶻ) (eq. 1.4), tanh z (eq. 1.6) and max(z, 0) (eq. 1.5).
     case identity, sigmoid, tanh, relu
+    /// max(z, 0) + slope·min(z, 0).
     case leakyReLU(slope: Double)
 }
 

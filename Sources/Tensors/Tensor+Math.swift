@@ -199,15 +199,23 @@ extension Tensor {
 
 /// Free-function spellings, as in the notes: `sigmoid(z)`, `relu(z)`, …
 public func exp<S>(_ x: Tensor<S>) -> Tensor<S> { x.exp() }
+/// The natural logarithm of each element, `x.log()`.
 public func log<S>(_ x: Tensor<S>) -> Tensor<S> { x.log() }
+/// The square root of each element, `x.sqrt()`.
 public func sqrt<S>(_ x: Tensor<S>) -> Tensor<S> { x.sqrt() }
+/// Each element to the power `p`, `x.pow(p)`.
 public func pow<S>(_ x: Tensor<S>, _ p: S) -> Tensor<S> { x.pow(p) }
+/// tanh of each element (eq. 1.6), `x.tanh()`.
 public func tanh<S>(_ x: Tensor<S>) -> Tensor<S> { x.tanh() }
+/// σ(z) = 1/(1 + e⁻ᶻ) of each element (eq. 1.4), `x.sigmoid()`.
 public func sigmoid<S>(_ x: Tensor<S>) -> Tensor<S> { x.sigmoid() }
+/// max(z, 0) of each element (eq. 1.5), `x.relu()`.
 public func relu<S>(_ x: Tensor<S>) -> Tensor<S> { x.relu() }
+/// e^{zⱼ} / Σₖ e^{zₖ} along `axis` (the last by default), `x.softmax(alongAxis:)`.
 public func softmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
     x.softmax(alongAxis: axis)
 }
+/// zⱼ − log Σₖ e^{zₖ} along `axis`, stable for large inputs, `x.logSoftmax(alongAxis:)`.
 public func logSoftmax<S>(_ x: Tensor<S>, alongAxis axis: Int = -1) -> Tensor<S> {
     x.logSoftmax(alongAxis: axis)
 }

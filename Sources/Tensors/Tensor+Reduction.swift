@@ -45,6 +45,8 @@ extension Tensor {
         }
     }
 
+    /// The mean along `axis` (negative counts from the end), dropping that dimension unless
+    /// `keepingDimension`; the gradient spreads g/n back over the axis.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {

@@ -55,14 +55,19 @@ public struct Tensor<Scalar: TensorScalar> {
         self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
     }
 
+    /// A tensor of the given shape with every element equal to `value`.
     public init(repeating value: Scalar, shape: [Int]) {
         self.init(shape: shape, scalars: Scalar.filled(value, count: shape.reduce(1, *)))
     }
 
+    /// A tensor of the given shape filled with 0 (the notes' `0^{n×m}`).
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
+    /// A tensor of the given shape filled with 1.
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
 
+    /// The number of dimensions: 0 for a scalar, 1 for a vector, 2 for a matrix, 4 for a batch of images.
     public var rank: Int { shape.count }
+    /// The number of elements, the product of ``shape``.
     public var count: Int { scalars.count }
 
     /// The single value of a one-element tensor.
@@ -124,6 +129,7 @@ extension Tensor: Equatable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The element type, the shape and the first eight values, e.g. `Tensor<Float>[2, 3][1.0, 2.0, …]`.
     public var description: String {
         let shown = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         let more = scalars.count > 8 ? ", …" : ""

@@ -5,6 +5,8 @@ import Tensors
 
 /// How `fit` trains.
 public struct FitConfiguration: Sendable {
+    /// How many examples each step's gradient averages over (eq. 3.32's B): the notes' three
+    /// regimes of section 3.2.
     public enum BatchSize: Sendable, Hashable {
         /// Mini-batches of this many examples (1: stochastic gradient descent); the last
         /// batch of an epoch may be smaller.
@@ -13,18 +15,26 @@ public struct FitConfiguration: Sendable {
         case full
     }
 
+    /// Where the validation metrics of each epoch come from, besides a validation set passed
+    /// to ``fit(_:optimizer:data:configuration:validationData:callbacks:)``.
     public enum Validation: Sendable, Hashable {
+        /// No validation split.
         case none
         /// A seeded random fraction of the training data is held out.
         case split(Double)
     }
 
+    /// The number of passes over the training data, at least 1.
     public var epochs: Int
+    /// The examples per step: one, some (mini-batch) or all.
     public var batchSize: BatchSize
+    /// The loss 𝓛 averaged over each batch into J (eq. 3.32).
     public var loss: Loss
     /// Seeds the shuffling (and a validation split).
     public var seed: UInt64
+    /// Whether part of the training data is held out for validation.
     public var validation: Validation
+    /// How the learning rate α changes from epoch to epoch.
     public var schedule: LearningRateSchedule
     /// Stop after this many epochs without improvement of the validation loss (or the
     /// training loss, without validation), and restore the best weights.
@@ -34,6 +44,8 @@ public struct FitConfiguration: Sendable {
     /// ``EpochRecord/health``. It reads the model and changes nothing of the run.
     public var healthProbeExamples: Int?
 
+    /// The settings of a run; throws ``ConfigurationError`` for fewer than one epoch, a batch
+    /// size below 1, a validation split outside (0, 1) or a patience below 1.
     public init(
         epochs: Int, batchSize: BatchSize, loss: Loss, seed: UInt64 = 0,
         validation: Validation = .none, schedule: LearningRateSchedule = .constant,
@@ -70,11 +82,17 @@ extension FitConfiguration {
     }
 }
 
+/// Why training or evaluation stopped with an error: a one-line message for the user.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss became NaN or infinite at this epoch and batch (counted from 0): usually a
+    /// learning rate too large.
     case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+    /// The data could not be read or used.
     case data(DatasetError)
+    /// The model, the data and the loss do not fit together (``checkCompatibility(of:with:loss:)``).
     case mismatch(String)
 
+    /// The one-line message (epochs and batches counted from 1).
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let batch, let value):

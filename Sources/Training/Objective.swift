@@ -122,6 +122,7 @@ struct WrittenOutBackpropagation<Scalar: TensorScalar> {
 /// Running sums of the metrics over the batches of an epoch (saved in checkpoints, so
 /// that a resumed epoch reports the same figures).
 public struct MetricAccumulator: Sendable, Equatable, Codable {
+    /// The examples added so far.
     public private(set) var examples = 0
     private var lossSum = 0.0
     private var correct = 0
@@ -137,6 +138,7 @@ public struct MetricAccumulator: Sendable, Equatable, Codable {
     /// σ of each output when the targets were standardised.
     private var valueScale: [Double]?
 
+    /// An empty accumulator.
     public init() {}
 
     mutating func add<Scalar>(loss: Double, output: Tensor<Scalar>, targets: DatasetTargets<Scalar>, lossKind: Loss,
@@ -190,6 +192,8 @@ public struct MetricAccumulator: Sendable, Equatable, Codable {
         }
     }
 
+    /// The metrics over everything added: the mean loss, and the accuracy for classes or MSE,
+    /// MAE and R² for values (in the target's original units when a scale was given).
     public var metrics: Metrics {
         let n = Double(Swift.max(examples, 1))
         guard !isClassification else {
@@ -220,11 +224,13 @@ public struct Metrics: Sendable, Equatable, Codable {
     public var accuracy: Double?
     /// Regression only, in the target's original units.
     public var meanSquaredError: Double?
+    /// Regression only, in the target's original units: the mean of |ŷ − y|.
     public var meanAbsoluteError: Double?
     /// The coefficient of determination 1 − SSE/SST (averaged over outputs); NaN when the
     /// targets do not vary.
     public var rSquared: Double?
 
+    /// Metrics from their values.
     public init(loss: Double, accuracy: Double? = nil, meanSquaredError: Double? = nil,
                 meanAbsoluteError: Double? = nil, rSquared: Double? = nil) {
         self.loss = loss

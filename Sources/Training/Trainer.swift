@@ -7,10 +7,13 @@ import Tensors
 public struct EpochRecord: Sendable, Equatable, Codable {
     /// Counted from 0.
     public var epoch: Int
+    /// The learning rate α used in this epoch (after the schedule).
     public var learningRate: Double
     /// Running averages over the epoch's batches.
     public var training: Metrics
+    /// The metrics on the validation data, when there is some.
     public var validation: Metrics?
+    /// The epoch's wall-clock time, validation included.
     public var seconds: Double
     /// Every layer's health at the epoch's end, when asked for
     /// (``FitConfiguration/healthProbeExamples``).
@@ -38,6 +41,7 @@ public struct History: Sendable, Equatable, Codable {
     /// The most points ``steps`` keeps per epoch; longer epochs average runs of batches.
     public static let pointsPerEpoch = 200
 
+    /// One record per epoch run, in order.
     public var epochs: [EpochRecord] = []
     /// The training loss step by step (or averaged over runs of batches in long epochs).
     public var steps: [StepRecord] = []
@@ -45,6 +49,7 @@ public struct History: Sendable, Equatable, Codable {
     public var pendingStep: StepRecord?
     /// The epoch whose weights the model holds after early stopping.
     public var bestEpoch: Int?
+    /// True when early stopping ended the run before the last epoch.
     public var stoppedEarly = false
     /// True when a stop was requested mid-run (Ctrl-C); ``Trainer/progress`` resumes it.
     public var isInterrupted = false
@@ -84,10 +89,15 @@ public struct History: Sendable, Equatable, Codable {
 
 /// Progress within an epoch.
 public struct BatchEvent: Sendable {
+    /// The epoch under way, counted from 0.
     public var epoch: Int
+    /// The batch just finished, counted from 0.
     public var batch: Int
+    /// The batches in this epoch.
     public var batchCount: Int
+    /// The examples of this epoch processed so far.
     public var examplesSeen: Int
+    /// The examples in an epoch.
     public var exampleCount: Int
     /// Mean loss of the batches so far in this epoch.
     public var runningLoss: Double
@@ -95,18 +105,24 @@ public struct BatchEvent: Sendable {
     public var elapsed: Double
 }
 
+/// What a ``TrainingCallback`` asks for after a batch or an epoch.
 public enum CallbackDecision: Sendable {
+    /// Go on, or stop training at this point (the model keeps its current weights).
     case proceed, stop
 }
 
 /// Hooks at the end of each batch and epoch (progress bars, logging, custom stopping).
 public protocol TrainingCallback: AnyObject {
+    /// Called after each batch's update.
     func batchEnded(_ event: BatchEvent) -> CallbackDecision
+    /// Called after each epoch, with its metrics.
     func epochEnded(_ record: EpochRecord) -> CallbackDecision
 }
 
 extension TrainingCallback {
+    /// Proceeds: a callback need only implement the hooks it uses.
     public func batchEnded(_ event: BatchEvent) -> CallbackDecision { .proceed }
+    /// Proceeds: a callback need only implement the hooks it uses.
     public func epochEnded(_ record: EpochRecord) -> CallbackDecision { .proceed }
 }
 
@@ -119,25 +135,35 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     public var nextBatch = 0
     /// The shuffling generator's state when `epoch` began (it re-creates the epoch's order).
     public var epochStartGenerator: [UInt64]
+    /// The metrics of the epoch's batches run so far.
     public var accumulator = MetricAccumulator()
+    /// The time spent in the epoch so far.
     public var secondsInEpoch = 0.0
+    /// The records of the epochs finished.
     public var history = History()
     /// Early stopping: the best monitored value and its epoch (its weights travel apart).
     public var bestValue: Double?
+    /// The epoch of ``bestValue``, counted from 0.
     public var bestEpoch: Int?
 }
 
 /// The fit loop, as a value that can be stopped between batches and resumed.
 public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Scalar {
+    /// The element type of the model and its data.
     public typealias Scalar = Model.Scalar
 
+    /// The model being trained; its parameters are updated in place.
     public let model: Model
+    /// The optimiser, with its state (velocities, moments).
     public var optimizer: Opt
+    /// The run's settings.
     public let configuration: FitConfiguration
+    /// The hooks called after each batch and epoch.
     public var callbacks: [any TrainingCallback]
     /// Checked after every batch: when it returns true the run stops at that batch
     /// boundary, with ``progress`` ready to resume.
     public var stopRequested: @Sendable () -> Bool = { false }
+    /// Where the run stands; saved in checkpoints to resume.
     public private(set) var progress: TrainingProgress
     /// Early stopping's best weights so far, by parameter name.
     public private(set) var bestWeights: [String: Tensor<Scalar>] = [:]
@@ -148,6 +174,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     /// Dense stacks train through written-out backpropagation, which skips the graph.
     private let backpropagation: WrittenOutBackpropagation<Scalar>
 
+    /// A trainer at the start of a run, shuffling with `configuration.seed`.
     public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
                 callbacks: [any TrainingCallback] = []) {
         self.model = model

@@ -15,6 +15,7 @@ public protocol BufferedLayer<Scalar>: Layer {
 }
 
 extension BufferedLayer {
+    /// No integer buffers.
     public func visitCounters(_ visit: (String, inout Int) -> Void) {}
 
     /// The integer buffers with their names, in the order of ``visitCounters(_:)``.
@@ -59,18 +60,27 @@ extension Sequential: BufferedLayer {
 /// the unbiased variance, as in PyTorch, and ``batchesTracked`` counts the batches. In
 /// evaluation, the running averages are used.
 public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
+    /// γ, the per-channel scale `[channels]`, trained; starts at 1.
     public var weight: Tensor<Scalar>
+    /// β, the per-channel shift `[channels]`, trained; starts at 0.
     public var bias: Tensor<Scalar>
+    /// The running average of each channel's batch mean `[channels]`, used in evaluation.
     public var runningMean: Tensor<Scalar>
+    /// The running average of each channel's unbiased batch variance `[channels]`, used in evaluation.
     public var runningVariance: Tensor<Scalar>
     /// The training-mode forward passes since the running statistics were reset
     /// (PyTorch's `num_batches_tracked`, saved with them). PyTorch reads it only when its
     /// momentum is None (a cumulative average), which Backprop does not have; it is kept
     /// so that a model's state moves between the two unchanged.
     public var batchesTracked = 0
+    /// The number of channels (features) normalised, the size of dimension 1 of the input.
     public let channels: Int
+    /// How far each batch moves the running statistics, in [0, 1] (PyTorch's default 0.1).
     public let momentum: Double
+    /// Added to the variance before the square root, for stability (PyTorch's default 1e-5).
     public let epsilon: Double
+    /// Training mode normalises with the batch's statistics and updates the running ones;
+    /// evaluation mode uses the running ones.
     public var isTraining = true
     let name: String
     /// The per-example ranks accepted: 1 (features) and 2 for BatchNorm1D, 3 for BatchNorm2D.
@@ -93,6 +103,7 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
         runningVariance = .ones([channels])
     }
 
+    /// γ·(x − μ)/√(σ² + ε) + β per channel for `[batch, channels, …]`; the output has the input's shape.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         requireShape(input.rank >= 2 && exampleRanks.contains(input.rank - 1) && input.shape[1] == channels,
                      summaryName, expected: "[batch, \(layout)]", actual: input.shape)
@@ -111,14 +122,17 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
         return output
     }
 
+    /// `BatchNorm1D(64)` or `BatchNorm2D(16)`.
     public var summaryName: String { "\(name)(\(channels))" }
 
+    /// The input shape, after checking its rank and channel count.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         try checkShape(exampleRanks.contains(shape.count) && shape.first == channels, summaryName,
                      expected: "[\(layout)] per example", actual: shape)
         return shape
     }
 
+    /// `weight` (γ) and `bias` (β), PyTorch's names.
     public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
         visit("weight", &weight)
         visit("bias", &bias)
@@ -149,6 +163,7 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
 /// Batch normalisation of feature vectors `[batch, features]` (or sequences `[batch,
 /// features, length]`), per feature; PyTorch's `BatchNorm1d`.
 public final class BatchNorm1D<Scalar: TensorScalar>: BatchNormalization<Scalar> {
+    /// Batch normalisation of `features` features; γ = 1, β = 0.
     public init(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
         super.init(name: "BatchNorm1D", channels: features, momentum: momentum, epsilon: epsilon,
                    exampleRanks: [1, 2], layout: "\(features)] or [batch, \(features), length")
@@ -158,6 +173,7 @@ public final class BatchNorm1D<Scalar: TensorScalar>: BatchNormalization<Scalar>
 /// Batch normalisation of NCHW images `[batch, channels, height, width]`, per channel
 /// over the batch and every position; PyTorch's `BatchNorm2d`.
 public final class BatchNorm2D<Scalar: TensorScalar>: BatchNormalization<Scalar> {
+    /// Batch normalisation of `channels` channels; γ = 1, β = 0.
     public init(channels: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
         super.init(name: "BatchNorm2D", channels: channels, momentum: momentum, epsilon: epsilon,
                    exampleRanks: [3], layout: "\(channels), height, width")

@@ -10,15 +10,26 @@ import Tensors
 /// `[outputChannels]`, as PyTorch's `Conv2d`, so weights move between the two unchanged.
 /// Computed as one GEMM over the batch (`Tensor.convolution2D`).
 public final class Conv2D<Scalar: TensorScalar>: Layer {
+    /// The kernels, `[outputChannels, inputChannels, kernelHeight, kernelWidth]`: the notes' θ
+    /// of eq. 3.39, one per output channel, shared by every window position.
     public var weight: Tensor<Scalar>
+    /// One bias per output channel, `[outputChannels]`; nil without bias.
     public var bias: Tensor<Scalar>?
+    /// The channels of the input images (3 for RGB).
     public let inputChannels: Int
+    /// The number of kernels, and so of output channels.
     public let outputChannels: Int
+    /// The window's size (the notes' 4×4 θ).
     public let kernelSize: (height: Int, width: Int)
+    /// How far the window moves between outputs.
     public let stride: (height: Int, width: Int)
+    /// Zeros added on each side of the input.
     public let padding: (height: Int, width: Int)
+    /// The spacing between the window's taps (1: adjacent pixels).
     public let dilation: (height: Int, width: Int)
+    /// How ``weight`` is drawn, with fan-in inputChannels·kernelHeight·kernelWidth.
     public let weightInitializer: Initializer
+    /// How ``bias`` is drawn.
     public let biasInitializer: Initializer
 
     /// A convolution with a `kernelSize.height × kernelSize.width` window; parameters are
@@ -65,6 +76,8 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
                   biasInitializer: biasInitializer, seed: seed)
     }
 
+    /// The convolution of a batch `[batch, inputChannels, height, width]`: each output is
+    /// eq. 3.39's Σᵢⱼ θᵢⱼ xᵢⱼ over a window (and all input channels) plus the bias.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         _ = requireShape { () throws(ShapeError) in
             try outputShape(forInput: Array(input.shape.dropFirst()), fullShape: input.shape)
@@ -73,6 +86,8 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
                                     dilation: dilation)
     }
 
+    /// `Conv2D(1 → 16, 3×3, padding 1)`: the channels, the kernel and the settings that are not
+    /// their defaults.
     public var summaryName: String {
         var parts = ["\(inputChannels) → \(outputChannels)", "\(kernelSize.height)×\(kernelSize.width)"]
         if stride != (1, 1) { parts.append("stride \(pairText(stride))") }
@@ -81,6 +96,9 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         return "Conv2D(\(parts.joined(separator: ", ")))"
     }
 
+    /// `[outputChannels, outputHeight, outputWidth]` for `[inputChannels, height, width]`, with
+    /// the output-size formula above; throws if the channels differ or the kernel is larger than
+    /// the padded input.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         try outputShape(forInput: shape, fullShape: shape)
     }
@@ -100,11 +118,14 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         return [outputChannels, (padded.0 - extent.0) / stride.height + 1, (padded.1 - extent.1) / stride.width + 1]
     }
 
+    /// `weight`, then `bias` when there is one.
     public func visitParameters(_ visit: (String, inout Tensor<Scalar>) -> Void) {
         visit("weight", &weight)
         if bias != nil { visit("bias", &bias!) }
     }
 
+    /// Draws ``weight`` and ``bias`` from `generator` with fan-in inputChannels·kh·kw and
+    /// fan-out outputChannels·kh·kw.
     public func resetParameters(using generator: inout RandomSource) {
         let fanIn = inputChannels * kernelSize.height * kernelSize.width
         let fanOut = outputChannels * kernelSize.height * kernelSize.width

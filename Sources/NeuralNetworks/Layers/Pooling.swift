@@ -7,10 +7,15 @@ import Tensors
 /// `AvgPool2d` arguments, with their output sizes
 /// (``Tensor/pooledLength(_:kernel:stride:padding:ceilMode:)``).
 public class Pool2DLayer<Scalar: TensorScalar>: Layer {
+    /// A size along (height, width).
     public typealias Pair = (height: Int, width: Int)
+    /// The window's size.
     public let kernelSize: Pair
+    /// How far the window moves (the kernel size unless given).
     public let stride: Pair
+    /// Padding on each side, at most half the window.
     public let padding: Pair
+    /// Whether a last, partial window is kept where the floor would drop a remainder.
     public let ceilMode: Bool
     let name: String
 
@@ -27,6 +32,8 @@ public class Pool2DLayer<Scalar: TensorScalar>: Layer {
         self.ceilMode = ceilMode
     }
 
+    /// The pooled batch: `[batch, channels, height, width]` → `[batch, channels, outputHeight,
+    /// outputWidth]`.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         _ = requireShape { () throws(ShapeError) in
             try pooledShape(Array(input.shape.dropFirst()), fullShape: input.shape)
@@ -38,6 +45,7 @@ public class Pool2DLayer<Scalar: TensorScalar>: Layer {
     /// is internal: there is no pooling layer of the base class alone).
     func pooled(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input }
 
+    /// `MaxPool2D(2×2)`: the window and the settings that are not their defaults.
     public var summaryName: String {
         var parts = ["\(kernelSize.height)×\(kernelSize.width)"]
         if stride != kernelSize { parts.append("stride \(pairText(stride))") }
@@ -49,6 +57,8 @@ public class Pool2DLayer<Scalar: TensorScalar>: Layer {
     /// Settings of the subclass that the summary name shows after the shared ones.
     var extraSettings: [String] { [] }
 
+    /// `[channels, outputHeight, outputWidth]` with ⌊(n + 2·padding − kernel)/stride⌋ + 1 along
+    /// each axis (the ceiling in `ceilMode`); throws if the window does not fit.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         try pooledShape(shape, fullShape: shape)
     }
@@ -75,10 +85,12 @@ public class Pool2DLayer<Scalar: TensorScalar>: Layer {
 /// `MaxPool2d`). On ties the first maximum in row-major window order receives the
 /// gradient.
 public final class MaxPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
+    /// Max pooling with a `kernelSize` window, moved by `stride` (nil: the kernel size).
     public init(kernelSize: Pair, stride: Pair? = nil, padding: Pair = (0, 0), ceilMode: Bool = false) {
         super.init(name: "MaxPool2D", kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 
+    /// Max pooling with a square window and the same settings along both axes.
     public convenience init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
         self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding),
                   ceilMode: ceilMode)
@@ -93,14 +105,18 @@ public final class MaxPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
 /// with `countIncludePad` (PyTorch's default) a window is divided by its size inside the
 /// padded input, else by its size inside the input.
 public final class AvgPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
+    /// Whether a window's mean divides by its size inside the padded input (PyTorch's default)
+    /// or inside the input.
     public let countIncludePad: Bool
 
+    /// Average pooling with a `kernelSize` window, moved by `stride` (nil: the kernel size).
     public init(kernelSize: Pair, stride: Pair? = nil, padding: Pair = (0, 0), ceilMode: Bool = false,
                 countIncludePad: Bool = true) {
         self.countIncludePad = countIncludePad
         super.init(name: "AvgPool2D", kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 
+    /// Average pooling with a square window and the same settings along both axes.
     public convenience init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false,
                             countIncludePad: Bool = true) {
         self.init(kernelSize: (kernelSize, kernelSize), stride: stride.map { ($0, $0) }, padding: (padding, padding),
@@ -118,15 +134,19 @@ public final class AvgPool2D<Scalar: TensorScalar>: Pool2DLayer<Scalar> {
 /// The mean of each channel's plane: `[batch, channels, height, width]` → `[batch,
 /// channels]` (PyTorch's `AdaptiveAvgPool2d(1)` followed by a flatten).
 public final class GlobalAveragePool2D<Scalar: TensorScalar>: Layer {
+    /// Global average pooling (no settings).
     public init() {}
 
+    /// The mean of each channel's plane, `[batch, channels, height, width]` → `[batch, channels]`.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         requireShape(input.rank == 4, summaryName, expected: "[batch, channels, height, width]", actual: input.shape)
         return input.globalAveragePooled2D()
     }
 
+    /// `GlobalAveragePool2D`.
     public var summaryName: String { "GlobalAveragePool2D" }
 
+    /// `[channels]` for `[channels, height, width]`; throws for another rank.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         try checkShape(shape.count == 3, summaryName, expected: "[channels, height, width]", actual: shape)
         return [shape[0]]
@@ -136,15 +156,20 @@ public final class GlobalAveragePool2D<Scalar: TensorScalar>: Layer {
 /// `[batch, d₁, d₂, …]` → `[batch, d₁·d₂·…]`: images into feature vectors for dense layers
 /// (row-major, so the order matches PyTorch's `Flatten`).
 public final class Flatten<Scalar: TensorScalar>: Layer {
+    /// A flatten layer (no settings).
     public init() {}
 
+    /// `[batch, d₁, d₂, …]` → `[batch, d₁·d₂·…]`, row-major; the notes' flattening of a 64×64×3
+    /// image into 12,288 values.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         requireShape(input.rank >= 1, summaryName, expected: "[batch, …]", actual: input.shape)
         return input.flattenedBatch()
     }
 
+    /// `Flatten`.
     public var summaryName: String { "Flatten" }
 
+    /// `[d₁·d₂·…]` for `[d₁, d₂, …]`; throws for a scalar example.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         try checkShape(!shape.isEmpty, summaryName, expected: "[d₁, d₂, …] per example", actual: shape)
         return [shape.reduce(1, *)]

@@ -7,16 +7,25 @@ import Tensors
 /// Adam's L2 adds λW to g (eq. 3.37's gradient); AdamW instead shrinks W by (1 − αλ)
 /// before the step, as in PyTorch.
 public struct Adam<Scalar: TensorScalar>: Optimizer {
+    /// α, the step size (0.001 by default).
     public var learningRate: Double
+    /// β₁, the decay of the first moment m (0.9 by default).
     public let beta1: Double
+    /// β₂, the decay of the second moment v (0.999 by default).
     public let beta2: Double
+    /// ε, added to √v̂ (1e-8 by default).
     public let epsilon: Double
+    /// λ, the L2 strength (0: none).
     public let weightDecay: Double
+    /// AdamW's decoupled decay W = (1 − αλ)W instead of λW added to the gradient.
     public let isDecoupled: Bool
+    /// Which parameters λ applies to (by default the weights, not the biases).
     public let regularized: RegularizedParameters
     private var step = 0
     private var moments: [String: (m: Tensor<Scalar>, v: Tensor<Scalar>)] = [:]
 
+    /// Adam with the given settings; throws ``ConfigurationError`` for a negative or
+    /// non-finite learning rate or λ, a β outside [0, 1) or ε ≤ 0.
     public init(
         learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
         epsilon: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false,
@@ -41,8 +50,10 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         try Adam(learningRate: learningRate, weightDecay: weightDecay, decoupled: true)
     }
 
+    /// Counts the step t used in the bias corrections 1 − βᵗ.
     public mutating func beginStep() { step += 1 }
 
+    /// One Adam (or AdamW) update of the parameter `name` from its gradient, in place.
     public mutating func update(_ name: String, _ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>) {
         let lambda = regularized.includes(name) ? Scalar(weightDecay) : 0
         let alpha = Scalar(learningRate)
@@ -66,6 +77,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         parameter.updateScalars { Scalar.scaledAdd(&$0, -alpha, direction.scalars, 1) }
     }
 
+    /// `step`, and `NAME.m` and `NAME.v` for each parameter updated so far.
     public var state: [String: Tensor<Scalar>] {
         var result: [String: Tensor<Scalar>] = ["step": Tensor(Scalar(step))]
         for (name, moment) in moments {
@@ -75,6 +87,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         return result
     }
 
+    /// Restores the moments and the step count saved by ``state``; throws
+    /// ``ConfigurationError`` if `step` or a `.v` entry is missing.
     public mutating func restore(state: [String: Tensor<Scalar>]) throws {
         guard let saved = state["step"], saved.count == 1, let savedStep = Int(exactly: Double(saved.scalars[0])), savedStep >= 0 else {
             throw ConfigurationError("Adam state has no 'step' entry holding a count")

@@ -2,7 +2,9 @@ import Tensors
 
 /// One of the library's optimisers, chosen at run time (from a command line or a file).
 public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
+    /// Gradient descent, plain, with momentum, or Nesterov.
     case sgd(SGD<Scalar>)
+    /// Adam or AdamW.
     case adam(Adam<Scalar>)
 
     /// By name: `sgd`, `momentum` (classical), `notes-momentum` (eq. 3.33), `nesterov`,
@@ -22,11 +24,13 @@ public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// The names ``init(name:learningRate:momentum:weightDecay:)`` accepts.
     public static var names: [String] { ["sgd", "momentum", "notes-momentum", "nesterov", "adam", "adamw"] }
 
     /// Whether the optimiser of this name takes a momentum β (the SGD momentum forms).
     public static func usesMomentum(_ name: String) -> Bool { ["momentum", "notes-momentum", "nesterov"].contains(name) }
 
+    /// α of the optimiser inside.
     public var learningRate: Double {
         get {
             switch self {
@@ -42,6 +46,7 @@ public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// Forwards to the optimiser inside.
     public mutating func beginStep() {
         switch self {
         case .sgd(var o): o.beginStep(); self = .sgd(o)
@@ -49,6 +54,7 @@ public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// Updates one parameter with the optimiser inside.
     public mutating func update(_ name: String, _ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>) {
         switch self {
         case .sgd(var o):
@@ -60,6 +66,7 @@ public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// The state of the optimiser inside.
     public var state: [String: Tensor<Scalar>] {
         switch self {
         case .sgd(let o): return o.state
@@ -67,6 +74,8 @@ public enum AnyOptimizer<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// Restores the state of the optimiser inside; throws ``ConfigurationError`` for state it
+    /// does not recognise.
     public mutating func restore(state: [String: Tensor<Scalar>]) throws {
         switch self {
         case .sgd(var o): try o.restore(state: state); self = .sgd(o)

@@ -2,6 +2,7 @@ import Foundation
 
 /// How the learning rate changes from epoch to epoch (epochs counted from 0).
 public enum LearningRateSchedule: Sendable, Hashable, Codable {
+    /// The base rate in every epoch.
     case constant
     /// Multiplied by `factor` every `epochs` epochs.
     case step(epochs: Int, factor: Double)
@@ -10,6 +11,7 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
     /// Cosine annealing from the base rate to `minimum` over `epochs` epochs.
     case cosine(epochs: Int, minimum: Double)
 
+    /// The learning rate α for `epoch` (from 0), starting from `base`.
     public func rate(base: Double, epoch: Int) -> Double {
         switch self {
         case .constant:

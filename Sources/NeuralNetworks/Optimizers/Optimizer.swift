@@ -3,7 +3,9 @@ import Tensors
 /// A setting that cannot work, rejected when an optimiser or a training run is
 /// configured, before any step is taken.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// The one-line message naming the setting and the value given.
     public let description: String
+    /// An error with the given one-line message.
     public init(_ description: String) { self.description = description }
 }
 
@@ -11,6 +13,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 public enum RegularizedParameters: String, Sendable, Hashable, Codable {
     /// Parameters named `…weight` (the notes' W; biases are left alone).
     case weightsOnly
+    /// Every parameter, biases included.
     case all
 
     func includes(_ name: String) -> Bool {
@@ -20,6 +23,7 @@ public enum RegularizedParameters: String, Sendable, Hashable, Codable {
 
 /// A rule that updates each parameter from its gradient, with named per-parameter state.
 public protocol Optimizer<Scalar> {
+    /// The element type of the parameters, `Float` or `Double`.
     associatedtype Scalar: TensorScalar
 
     /// The step size α.
@@ -39,6 +43,7 @@ public protocol Optimizer<Scalar> {
 }
 
 extension Optimizer {
+    /// Nothing to do by default.
     public mutating func beginStep() {}
 
     /// One update of every parameter of `model` that has a gradient; the gradients are

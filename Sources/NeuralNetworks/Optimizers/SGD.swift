@@ -10,17 +10,28 @@ import Tensors
 /// - Nesterov (PyTorch): v = βv + g, W = W − α(g + βv).
 /// With L2, g includes λW.
 public struct SGD<Scalar: TensorScalar>: Optimizer {
+    /// Which momentum update ``SGD`` uses when ``SGD/momentum`` is not 0.
     public enum MomentumForm: String, Sendable, Hashable, Codable {
+        /// `notes`: v = βv + (1 − β)g, W = W − αv (eq. 3.33); `classical`: v = βv + g, W = W − αv
+        /// (PyTorch's); `nesterov`: v = βv + g, W = W − α(g + βv).
         case notes, classical, nesterov
     }
 
+    /// α, the step size of eqs. 3.10 and 3.11.
     public var learningRate: Double
+    /// β of eq. 3.33, in [0, 1); 0 is plain gradient descent.
     public let momentum: Double
+    /// Which momentum update applies (classical by default).
     public let momentumForm: MomentumForm
+    /// λ of eqs. 3.34–3.38, the L2 strength (0: none).
     public let weightDecay: Double
+    /// Which parameters λ applies to (by default the weights, not the biases).
     public let regularized: RegularizedParameters
     private var velocities: [String: Tensor<Scalar>] = [:]
 
+    /// Gradient descent with step α = `learningRate`, momentum β and L2 strength λ =
+    /// `weightDecay`; throws ``ConfigurationError`` for a negative or non-finite α or λ, or a
+    /// β outside [0, 1).
     public init(
         learningRate: Double, momentum: Double = 0, momentumForm: MomentumForm = .classical,
         weightDecay: Double = 0, regularized: RegularizedParameters = .weightsOnly
@@ -35,6 +46,8 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         self.regularized = regularized
     }
 
+    /// One update of the parameter `name` in place: without momentum W = (1 − αλ)W − α·g
+    /// (eq. 3.38, eq. 3.10 when λ = 0); with momentum, the form of ``momentumForm``.
     public mutating func update(_ name: String, _ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>) {
         let alpha = Scalar(learningRate)
         let lambda = regularized.includes(name) ? Scalar(weightDecay) : 0
@@ -55,10 +68,13 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         velocities[name] = Tensor(shape: parameter.shape, scalars: v)
     }
 
+    /// The velocity of each parameter, as `NAME.velocity` (empty without momentum).
     public var state: [String: Tensor<Scalar>] {
         Dictionary(uniqueKeysWithValues: velocities.map { ("\($0.key).velocity", $0.value) })
     }
 
+    /// Restores the velocities saved by ``state``; throws ``ConfigurationError`` for an entry
+    /// that is not a velocity.
     public mutating func restore(state: [String: Tensor<Scalar>]) throws {
         var restored: [String: Tensor<Scalar>] = [:]
         for (key, value) in state {
