@@ -1,55 +1,66 @@
 #!/usr/bin/env bash
-# Runs Backprop's benchmark workloads and the PyTorch/NumPy peers of
-# ../shared/bench/peers side by side, in one session on this machine, with 1 and 2
-# threads, and writes Benchmarks/results/<date>.jsonl and .md (ratios to PyTorch).
+# Runs Backprop's benchmark workloads (Benchmarks/WORKLOADS.md) and their PyTorch and
+# NumPy versions (Benchmarks/peers/) one after the other, in one session on this
+# machine, with each thread count, and writes Benchmarks/results/<date>.jsonl (a first
+# line naming the versions and the machine, then one line per workload, tool and
+# thread count) and <date>.md (the table of Benchmarks/table.py: ratios to PyTorch).
 #
-#   Benchmarks/compare.sh [W0 W1 W2 W3 W4 W5]      (default: all of these)
-# Needs: a release build (make build), python3 with numpy and torch, the peers in
-# PEERS (default ../shared/bench/peers relative to the repository).
+#   Benchmarks/compare.sh [W0 W1 W2 W3 W4 W5]   (default: all of them)
+#   THREADS="1 2"   thread counts (the default)
+#   QUICK=1         a few steps of each, to check that everything runs: not a measurement
+#                   (its results go to /tmp/backprop-compare-quick unless OUT says otherwise)
+#   OUT=…           the results folder (default Benchmarks/results)
+#   BIN=…           the backprop binary (default .build/release/backprop, from make build)
+#   PYTHON=…        a Python with Benchmarks/peers/requirements.txt (default python3)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PEERS=${PEERS:-../shared/bench/peers}
-BIN=$(swift build -c release --show-bin-path)/backprop
+BIN=${BIN:-.build/release/backprop}
+PY=${PYTHON:-python3}
+THREADS=${THREADS:-1 2}
+QUICK=${QUICK:-0}
 WORKLOADS=${*:-W0 W1 W2 W3 W4 W5}
+[ -x "$BIN" ] || { echo "compare.sh: no $BIN: run make build first, or set BIN" >&2; exit 1; }
 STAMP=$(date +%Y-%m-%dT%H%M%S)
-OUT=Benchmarks/results
+OUT=${OUT:-$([ "$QUICK" = 1 ] && echo "${TMPDIR:-/tmp}/backprop-compare-quick" || echo Benchmarks/results)}
 mkdir -p "$OUT"
 JSONL=$OUT/$STAMP.jsonl
-: > "$JSONL"
+FAILURES=0
 
-ours() { # THREADS ARGS...
-  local t=$1; shift
-  OPENBLAS_NUM_THREADS=$t BACKPROP_THREADS=$t "$BIN" bench "$@" --threads "$t" | sed "s/^{/{\"tool\":\"backprop\",/" >> "$JSONL"
+if [ "$QUICK" = 1 ]; then
+  GEMM="--sizes 256,512 --repeats 2 --min-batch-seconds 0.05"; PEER_QUICK=--quick
+  declare -A EPOCHS=([W1]=2 [W2]=1 [W3]=1 [W5]=2)
+else
+  GEMM=""; PEER_QUICK=""
+  declare -A EPOCHS=()
+fi
+QUICK_TAG=$([ "$QUICK" = 1 ] && echo '"quick":true,' || true)
+
+ours() { # WORKLOAD THREADS
+  local w=$1 t=$2 args
+  if [ "$w" = W0 ]; then args=(bench gemm --json $GEMM); else args=(bench workload "$w"); fi
+  [ -n "${EPOCHS[$w]:-}" ] && args+=(--epochs "${EPOCHS[$w]}")
+  OPENBLAS_NUM_THREADS=$t BACKPROP_THREADS=$t "$BIN" "${args[@]}" --threads "$t" \
+    | sed "s/^{/{\"tool\":\"backprop\",$QUICK_TAG/" >> "$JSONL" || { echo "   backprop $w failed" >&2; FAILURES=$((FAILURES + 1)); }
 }
-peer() { # THREADS SCRIPT ARGS...   (adds the process's peak RSS, from /usr/bin/time)
-  local t=$1 script=$2; shift 2
-  local rss lines; rss=$(mktemp); lines=$(mktemp)
-  (cd "$PEERS" && OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t MKL_NUM_THREADS=$t \
-     /usr/bin/time -f '%M' -o "$rss" python3 "$script" --threads "$t" "$@" 2>/dev/null) | grep '^{' > "$lines"
-  RSS_FILE=$rss python3 -c '
-import json, os, sys
-kb = float(open(os.environ["RSS_FILE"]).read().split()[-1])
-for line in sys.stdin:
-    record = json.loads(line)
-    record["peak_rss_mb"] = kb / 1024
-    print(json.dumps(record))' < "$lines" >> "$JSONL"
-  rm -f "$rss" "$lines"
+peer() { # TOOL WORKLOAD THREADS
+  "$PY" Benchmarks/peers/run.py "$2" --tool "$1" --threads "$3" $PEER_QUICK >> "$JSONL" \
+    || { echo "   $1 $2 failed" >&2; FAILURES=$((FAILURES + 1)); }
 }
 
-for t in 1 2; do
+BACKPROP_COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown) BACKPROP_BINARY=$BIN \
+BACKPROP_GEMM_LINE=$("$BIN" bench gemm --sizes 64 --threads 1 --repeats 1 --min-batch-seconds 0.001 --json) \
+THREADS=$THREADS WORKLOADS=$WORKLOADS QUICK=$QUICK "$PY" Benchmarks/peers/session.py > "$JSONL" || exit 1
+for t in $THREADS; do
   for w in $WORKLOADS; do
     echo "== $w, $t thread(s)" >&2
-    case $w in
-      W0) ours $t gemm --json; peer $t w0_gemm.py --lib numpy; peer $t w0_gemm.py --lib torch ;;
-      W1) ours $t workload W1; peer $t w1_cs229_mlp.py --tool torch --save "/tmp/w1_torch_t$t.pt" ;;
-      W2) ours $t workload W2; peer $t w2_relu_mlp.py --tool torch --epochs 5 ;;
-      W3) ours $t workload W3; peer $t w3_cnn.py --epochs 2 ;;
-      W4) ours $t workload W4; peer $t w4_tiny.py --tool torch ;;
-      W5) ours $t workload W5
-          [ -f "/tmp/w1_torch_t$t.pt" ] || peer $t w1_cs229_mlp.py --tool torch --save "/tmp/w1_torch_t$t.pt" > /dev/null
-          peer $t w5_infer.py --model "/tmp/w1_torch_t$t.pt" ;;
-    esac
+    ours "$w" "$t"
+    peer torch "$w" "$t"
+    [ "$w" != W3 ] && peer numpy "$w" "$t"
   done
 done
-python3 Benchmarks/table.py "$JSONL" > "$OUT/$STAMP.md"
+"$PY" -c 'import json, os, datetime
+print(json.dumps({"tool": "session_end", "load_average": os.getloadavg(),
+                  "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}))' >> "$JSONL"
+"$PY" Benchmarks/table.py "$JSONL" > "$OUT/$STAMP.md"
 cat "$OUT/$STAMP.md"
+[ "$FAILURES" = 0 ] || { echo "compare.sh: $FAILURES run(s) failed; see above" >&2; exit 1; }

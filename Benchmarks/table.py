@@ -1,47 +1,95 @@
 """Markdown table of Benchmarks/compare.sh's JSON lines: Backprop against PyTorch (and
-NumPy for W0), per workload and thread count. Ratios are Backprop / peer."""
+NumPy in the notes), per workload and thread count. Ratios are Backprop / PyTorch.
+
+    python3 Benchmarks/table.py Benchmarks/results/<date>.jsonl
+
+Also reads the results of earlier versions of compare.sh (no session line; the peers'
+W0 as one line with a GFLOP/s figure per size).
+"""
 import json
 import sys
 
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-cores = sum(1 for l in open("/proc/cpuinfo") if l.startswith("processor"))
-print(f"Machine: {cpu}, {cores} cores. All rows from one session; thread counts as stated.\n")
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip().startswith("{")]
+session = next((r for r in rows if r.get("tool") == "session"), None)
+session_end = next((r for r in rows if r.get("tool") == "session_end"), {})
+
+
+def header():
+    if session is None:
+        info = open("/proc/cpuinfo").read().splitlines()
+        cpu = next((l.split(":", 1)[1].strip() for l in info if l.startswith("model name")), "?")
+        cores = sum(1 for l in info if l.startswith("processor"))
+        print(f"Machine: {cpu}, {cores} cores. All rows from one session; thread counts as stated.\n")
+        return
+    machine, ours, peers = session["machine"], session["backprop"], session["peers"]
+    blas = ", ".join(f"{p['internal_api']} {p['version'] or ''} {p['architecture'] or ''}".strip()
+                     for p in peers.get("thread_pools", []))
+    load = lambda r: " ".join(f"{x:.2f}" for x in r["load_average"]) if r else "?"
+    print(f"{session['date']} to {session_end.get('date', '?')}, {machine['model']}, {machine['cores']} cores "
+          f"({machine['system']}); load average {load(session)} at the start, {load(session_end or None)} at the end.")
+    print(f"Backprop {ours['commit']} (binary built {ours['binary_built']}), {ours['blas']} with the "
+          f"{ours['openblas_core']} core; PyTorch {peers.get('torch')} ({peers.get('torch_blas')}), "
+          f"NumPy {peers['numpy']}, Python {peers['python']}; loaded BLAS and OpenMP pools: {blas}.")
+    print(f"Threads: {', '.join(map(str, session['threads']))}. All rows from this one session.")
+    if session.get("quick"):
+        print("\n**QUICK run (a few steps of each): checks that the scripts run; the figures mean nothing.**")
+    print()
+
+
+def first(**wanted):
+    for r in rows:
+        if all(r.get(k) == v or (k == "workload" and str(r.get(k, "")).startswith(v)) for k, v in wanted.items()):
+            return r
+    return None
+
+
+def peer_gflops(tool, threads, n):
+    """A peer's GFLOP/s at size n: one line per size now, one line with a dict before."""
+    line = first(tool=tool, workload="W0", threads=threads, size=n)
+    if line:
+        return line["gflops"]
+    line = first(tool=tool, workload="W0", threads=threads)
+    return line["gflops"].get(str(n)) if line and isinstance(line.get("gflops"), dict) else None
+
+
+def numpy_note(mine, workload, threads, key, unit=""):
+    theirs = first(tool="numpy", workload=workload, threads=threads)
+    if theirs and key in theirs:
+        return f"NumPy {theirs[key]:.4g}{unit} → {mine / theirs[key]:.2f} of NumPy"
+    return None
+
+
+header()
 print("| workload | threads | Backprop | PyTorch | Backprop / PyTorch | notes |")
 print("|---|---|---|---|---|---|")
-
-
-def first(pred):
-    found = [r for r in rows if pred(r)]
-    return found[0] if found else None
-
-
-for t in (1, 2):
-    ours = lambda w: first(lambda r: r.get("tool") == "backprop" and r.get("workload") == w and r.get("threads") == t)
-    peer = lambda prefix, tool="torch": first(
-        lambda r: r.get("tool") == tool and str(r.get("workload", "")).startswith(prefix) and r.get("threads") == t)
+for t in sorted({r["threads"] for r in rows if r.get("tool") == "backprop"}):
     for n in (256, 1024, 2048, 4096):
-        mine = first(lambda r: r.get("tool") == "backprop" and r.get("workload") == "W0" and r.get("threads") == t and r.get("size") == n)
-        tp, npy = peer("W0"), peer("W0", "numpy")
-        if mine and tp and npy:
-            a, b, c = mine["gflops"], tp["gflops"][str(n)], npy["gflops"][str(n)]
-            print(f"| W0 sgemm {n}² (GFLOP/s) | {t} | {a:.1f} | {b:.1f} | {a / b:.2f} | NumPy {c:.1f} → {a / c:.2f} of NumPy; higher is better |")
+        mine = first(tool="backprop", workload="W0", threads=t, size=n)
+        torch, numpy = peer_gflops("torch", t, n), peer_gflops("numpy", t, n)
+        if mine and torch:
+            a = mine["gflops"]
+            notes = [f"NumPy {numpy:.1f} → {a / numpy:.2f} of NumPy"] if numpy else []
+            print(f"| W0 sgemm {n}² (GFLOP/s) | {t} | {a:.1f} | {torch:.1f} | {a / torch:.2f} | "
+                  f"{'; '.join(notes + ['higher is better'])} |")
     for w, key in (("W1", "epoch_s"), ("W2", "epoch_s"), ("W3", "epoch_s"), ("W4", "us_per_step")):
-        mine, theirs = ours(w), peer(w)
+        mine, theirs = first(tool="backprop", workload=w, threads=t), first(tool="torch", workload=w, threads=t)
         if mine and theirs:
             a, b = mine[key], theirs[key]
             notes = []
             if "test_acc" in mine and "test_acc" in theirs:
                 notes.append(f"test acc {mine['test_acc']:.4f} vs {theirs['test_acc']:.4f}")
             notes.append("lower is better")
-            if "gemm_share" in mine:
+            if mine.get("gemm_share") is not None:
                 notes.append(f"Backprop time in GEMM {100 * mine['gemm_share']:.0f} %")
             if "peak_rss_mb" in theirs:
                 notes.append(f"peak RSS {mine['peak_rss_mb']:.0f} MB vs {theirs['peak_rss_mb']:.0f} MB")
-            print(f"| {w} {key} | {t} | {a:.4g} | {b:.4g} | {a / b:.2f} | {'; '.join(notes)} |")
-    mine, theirs = ours("W5"), peer("W5")
+            notes.append(numpy_note(a, w, t, key))
+            print(f"| {w} {key} | {t} | {a:.4g} | {b:.4g} | {a / b:.2f} | {'; '.join(filter(None, notes))} |")
+    mine, theirs = first(tool="backprop", workload="W5", threads=t), first(tool="torch", workload="W5", threads=t)
     if mine and theirs:
         a, b = mine["batch10000_samples_per_s"], theirs["batch10000_samples_per_s"]
-        print(f"| W5 batch 10 000 (samples/s) | {t} | {a:.0f} | {b:.0f} | {a / b:.2f} | higher is better |")
+        notes = [numpy_note(a, "W5", t, "batch10000_samples_per_s"), "higher is better"]
+        print(f"| W5 batch 10 000 (samples/s) | {t} | {a:.0f} | {b:.0f} | {a / b:.2f} | {'; '.join(filter(None, notes))} |")
         a, b = mine["batch1_us_per_sample"], theirs["batch1_us_per_sample"]
-        print(f"| W5 batch 1 (µs/sample) | {t} | {a:.1f} | {b:.1f} | {a / b:.2f} | lower is better |")
+        notes = [numpy_note(a, "W5", t, "batch1_us_per_sample"), "lower is better"]
+        print(f"| W5 batch 1 (µs/sample) | {t} | {a:.1f} | {b:.1f} | {a / b:.2f} | {'; '.join(filter(None, notes))} |")
