@@ -1,6 +1,6 @@
 # Backprop: the two commands of a fresh Debian machine are `make demo` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev dataset-fashion-mnist zlib1g-dev
+APT_PACKAGES := libopenblas-dev dataset-fashion-mnist zlib1g-dev openmpi-bin
 RELEASE := -c release
 # Tests run optimised (training on real data is part of them), with @testable access.
 TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing

@@ -28,13 +28,16 @@ let targets: [Target] = [
     .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
     .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
     .target(name: "ModelFiles", dependencies: ["NeuralNetworks"]),
+    // MPI, loaded at run time only under mpirun: the only targets that touch it.
+    .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: linuxOnly))]),
+    .target(name: "DistributedTraining", dependencies: ["CMPI", "Training"]),
     // `import Backprop`: every module above in one import (and `BLAS`, for its thread count).
     .target(name: "Backprop", dependencies: ["Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles"]),
     // The command-line tool; its executable is `backprop`.
     .executableTarget(
         name: "BackpropCLI",
         dependencies: [
-            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles", "CZlib",
+            "Kernels", "Tensors", "NeuralNetworks", "Training", "Datasets", "ModelFiles", "CZlib", "DistributedTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),

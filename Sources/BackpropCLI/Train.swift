@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import DistributedTraining
 import Foundation
 import Kernels
 import NeuralNetworks
@@ -210,6 +211,27 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if let threads { BLAS.setThreadCount(threads) }
+        // Under mpirun: every rank trains one model with the others (MPI loaded only now).
+        var world: MPIWorld?
+        if MPIWorld.isLaunched {
+            do { world = try MPIWorld.start() } catch {
+                FileHandle.standardError.write(Data("backprop: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            // The ranks on this machine share its cores (mpirun is told --bind-to none).
+            if threads == nil { BLAS.setThreadCount(max(1, ProcessInfo.processInfo.activeProcessorCount / MPIWorld.localSize)) }
+        }
+        do {
+            try train(world: world)
+        } catch {
+            // One failing rank ends the job, rather than leave the others waiting in a sum.
+            if let world, world.size > 1 { world.abort(code: (error as? ExitCode)?.rawValue ?? 1) }
+            throw error
+        }
+        world?.finish()
+    }
+
+    private func train(world: MPIWorld?) throws {
         try CommandFailure.reporting {
             if let resume {
                 let path = URL(fileURLWithPath: resume).appendingPathComponent(TrainingJob.settingsFileName)
@@ -218,10 +240,10 @@ struct Train: ParsableCommand {
                     throw ValidationError("--resume: \(resume) holds no run (\(TrainingJob.settingsFileName) is missing or unreadable)")
                 }
                 var job = try TrainingJob(settings: saved, runDirectory: resume)
-                try job.run(style: .detect(json: json, quiet: quiet), resuming: true, showsHealth: health)
+                try job.run(style: .detect(json: json, quiet: quiet), resuming: true, showsHealth: health, world: world)
             } else {
                 var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
-                try job.run(style: .detect(json: json, quiet: quiet), showsHealth: health)
+                try job.run(style: .detect(json: json, quiet: quiet), showsHealth: health, world: world)
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import DistributedTraining
 import Foundation
 import Kernels
 import ModelFiles
@@ -183,7 +184,12 @@ struct TrainingJob {
         }
     }
 
-    mutating func run(style: ProgressStyle, resuming: Bool = false, showsHealth: Bool = false) throws {
+    /// With `world` (an mpirun launch of several ranks) every rank trains its share of
+    /// each batch; rank 0 alone prints and writes the run directory.
+    mutating func run(style requestedStyle: ProgressStyle, resuming: Bool = false, showsHealth: Bool = false,
+                      world: MPIWorld? = nil) throws {
+        let isPrimary = (world?.rank ?? 0) == 0
+        let style = isPrimary ? requestedStyle : .quiet
         let data = try settings.prepareData(flatten: !(try modelTakesImages),
                                             standardizeTargetByDefault: !modelOutputIsNonNegative)
         let model = try buildModel(for: data.training)
@@ -215,8 +221,10 @@ struct TrainingJob {
                 print("resuming at epoch \(progress.epoch + 1), batch \(progress.nextBatch + 1)")
             }
         } else {
-            try ModelFile.createDirectory(directory.path)
-            try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
+            if isPrimary {
+                try ModelFile.createDirectory(directory.path)
+                try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
+            }
             trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
             if style != .quiet && style != .json {
                 print(taskLine(data.training))
@@ -228,12 +236,21 @@ struct TrainingJob {
                 if case .saved(let saved)? = try? ModelChoice(settings.model) { print("starting from the trained weights in \(saved)") }
                 print("loss: \(loss.displayName)")
                 print("BLAS: \(BLAS.info)")
+                if let world, world.size > 1 {
+                    print("MPI: \(world.size) ranks, each a share of every batch of \(settings.batchSize) (\(world.libraryVersion))")
+                }
                 print(try model.summary(inputShape: data.inputShape))
             }
         }
         installInterruptHandler()
         trainer.stopRequested = { interruptCount > 0 }
+        trainer.reducer = world
         let history = try trainer.run(data: data.training, validationData: data.validation)
+        // Every rank holds the same weights; rank 0 writes them.
+        guard isPrimary else {
+            if history.isInterrupted { throw ExitCode(130) }
+            return
+        }
         if history.isInterrupted {
             let progress = trainer.progress
             try Checkpoint(

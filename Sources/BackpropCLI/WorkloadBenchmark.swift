@@ -47,6 +47,9 @@ struct WorkloadBenchmark: ParsableCommand {
     @Option(help: "L2 weight decay λ on the weights (W1).")
     var l2: Double = 0
 
+    @Option(help: "W1, W2: shares of the data-parallel step, each on a thread of its own (default 1: one share, BLAS splitting each product over the threads).")
+    var shares: Int?
+
     func validate() throws {
         guard (Self.workloads + ["ALL"]).contains(workload.uppercased()) else {
             throw ValidationError("unknown workload '\(workload)' (W0, W1, W2, W3, W4, W5 or all)")
@@ -55,6 +58,7 @@ struct WorkloadBenchmark: ParsableCommand {
             throw ValidationError("--threads must be positive integers separated by commas, got '\(threads)'")
         }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let shares, shares < 1 { throw ValidationError("--shares must be at least 1") }
     }
 
     static let workloads = ["W0", "W1", "W2", "W3", "W4", "W5"]
@@ -104,6 +108,7 @@ struct WorkloadBenchmark: ParsableCommand {
             var arguments = ["bench", "workload", name, "--threads", threads]
             if name != "W0" && name != "W4", let epochs { arguments += ["--epochs", String(epochs)] }
             if name == "W1", l2 != 0 { arguments += ["--l2", String(l2)] }
+            if let shares, name == "W1" || name == "W2" { arguments += ["--shares", String(shares)] }
             let child = Process()
             child.executableURL = program
             child.arguments = arguments
@@ -131,8 +136,10 @@ struct WorkloadBenchmark: ParsableCommand {
         let productTimer = ProductTimer()
         BLAS.timesProducts = true
         defer { BLAS.timesProducts = false }
-        let history = try fit(model, optimizer: &optimizer, data: train, configuration: FitConfiguration(
-            epochs: epochs, batchSize: .examples(batch), loss: .crossEntropy, seed: 1235), callbacks: [productTimer])
+        var configuration = try FitConfiguration(epochs: epochs, batchSize: .examples(batch), loss: .crossEntropy, seed: 1235)
+        configuration.threads = shares
+        let history = try fit(model, optimizer: &optimizer, data: train, configuration: configuration, callbacks: [productTimer])
+        let shareCount = min(shares ?? 1, batch / 16)
         let times = history.epochs.map(\.seconds)
         let timedEpochs = times.count >= 4 ? 1..<4 : times.count - 1..<times.count
         let timed = Array(times[timedEpochs])
@@ -140,7 +147,9 @@ struct WorkloadBenchmark: ParsableCommand {
         let accuracy = try evaluate(model, on: test, loss: .crossEntropy).accuracy ?? 0
         return [
             "epoch_s": median(timed), "epoch_times_s": times.map { ($0 * 1000).rounded() / 1000 },
-            "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": median(gemmShare),
+            // Products timed on this thread only: with shares on threads of their own, no share.
+            "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": shareCount > 1 && !images ? NSNull() : median(gemmShare) as Any,
+            "shares": images ? 1 : max(shareCount, 1),
             "steps_per_epoch": (train.count + batch - 1) / batch, "examples": train.count,
             "us_per_step": median(timed) / Double((train.count + batch - 1) / batch) * 1e6,
         ]

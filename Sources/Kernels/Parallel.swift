@@ -31,3 +31,23 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+extension Kernels {
+    /// Runs `body(share)` for each share in `0..<shares`, each on a thread of its own,
+    /// with BLAS single-threaded while they run (a share's products then run on the
+    /// thread that calls them, side by side with the other shares'); BLAS's thread count
+    /// is restored afterwards. One share runs on the calling thread, as it is.
+    public static func runShares(_ shares: Int, _ body: (Int) -> Void) {
+        guard shares > 1 else { return body(0) }
+        let threads = Int(backprop_blas_get_threads())
+        backprop_blas_set_threads(1)
+        defer { backprop_blas_set_threads(Int32(max(threads, 1))) }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: shares) { shared.value($0) }
+        }
+    }
+
+    /// The threads the kernels and BLAS use (at least 1).
+    public static var threadCount: Int { max(Int(backprop_blas_get_threads()), 1) }
+}

@@ -12,11 +12,13 @@ extension GradientCheck {
 
     /// One parameter tensor's result of ``checkParameters(of:steps:entriesPerTensor:loss:)``.
     public struct ParameterResult: Sendable {
+        /// The parameter's name (`0.weight`).
         public let name: String
         /// The largest relative error over the entries checked.
         public let maximumRelativeError: Double
-        /// Entries compared with central differences, and the tensor's size.
+        /// Entries compared with central differences.
         public let checkedEntries: Int
+        /// The tensor's size.
         public let count: Int
     }
 

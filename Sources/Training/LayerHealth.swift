@@ -18,8 +18,9 @@ public struct LayerHealth: Sendable, Equatable, Codable {
     public var isOutput: Bool
     /// Units: a dense layer's outputs, a convolution's channels.
     public var units: Int
-    /// Mean and standard deviation of a^[ℓ] over the probe batch.
+    /// Mean of a^[ℓ] over the probe batch (every unit, every example).
     public var activationMean: Double
+    /// Standard deviation of a^[ℓ] over the probe batch.
     public var activationSpread: Double
     /// Sigmoid and tanh: the share of a^[ℓ]'s values where g′(z) is nearly 0 (a sigmoid
     /// output below 0.01 or above 0.99, a tanh output beyond ±0.99).
@@ -118,10 +119,26 @@ extension LayerHealth {
 
     /// A problem found in a network's health, in one line that names the notes' remedy.
     public struct Warning: Sendable, Equatable {
-        public enum Kind: String, Sendable { case symmetry, deadUnits, saturation, largeSteps, vanishingDelta, explodingDelta }
+        /// What went wrong.
+        public enum Kind: String, Sendable {
+            /// Units with the same weights: equal initial weights get equal gradients.
+            case symmetry
+            /// ReLUs that are 0 on every probe example.
+            case deadUnits
+            /// Sigmoid or tanh outputs where g′(z) ≈ 0.
+            case saturation
+            /// Optimiser steps that change the weights by more than 10 % of their size.
+            case largeSteps
+            /// δ shrinking a thousandfold or more from the output to the first layer, or 0 there.
+            case vanishingDelta
+            /// δ growing a thousandfold or more from the output to the first layer.
+            case explodingDelta
+        }
+        /// What went wrong.
         public var kind: Kind
         /// ℓ, or nil for the network as a whole.
         public var layer: Int?
+        /// The problem and its remedy, in one line.
         public var message: String
     }
 

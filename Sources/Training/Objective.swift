@@ -123,18 +123,18 @@ struct WrittenOutBackpropagation<Scalar: TensorScalar> {
 /// that a resumed epoch reports the same figures).
 public struct MetricAccumulator: Sendable, Equatable, Codable {
     /// The examples added so far.
-    public private(set) var examples = 0
-    private var lossSum = 0.0
-    private var correct = 0
+    public internal(set) var examples = 0
+    var lossSum = 0.0
+    var correct = 0
     /// What the accuracy divides by: examples, or every output of binary value targets.
-    private var predictions = 0
-    private var isClassification = false
+    var predictions = 0
+    var isClassification = false
     /// Per output column of regression values: Σ(ŷ − y)², Σ|ŷ − y|, Σy, Σy², in the units
     /// the model sees; ``valueScale`` takes them to the original units.
-    private var squaredErrorSums: [Double] = []
-    private var absoluteErrorSums: [Double] = []
-    private var valueSums: [Double] = []
-    private var squaredValueSums: [Double] = []
+    var squaredErrorSums: [Double] = []
+    var absoluteErrorSums: [Double] = []
+    var valueSums: [Double] = []
+    var squaredValueSums: [Double] = []
     /// σ of each output when the targets were standardised.
     private var valueScale: [Double]?
 

@@ -54,8 +54,10 @@ public struct History: Sendable, Equatable, Codable {
     /// True when a stop was requested mid-run (Ctrl-C); ``Trainer/progress`` resumes it.
     public var isInterrupted = false
 
+    /// An empty history: no epoch run yet.
     public init() {}
 
+    /// Decodes a history, also one saved before ``steps`` existed (it has none).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode([EpochRecord].self, forKey: .epochs)
@@ -173,6 +175,14 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     private let baseLearningRate: Double
     /// Dense stacks train through written-out backpropagation, which skips the graph.
     private let backpropagation: WrittenOutBackpropagation<Scalar>
+    /// One written-out backpropagation per share of a data-parallel step (made on first use).
+    private var shareBackpropagations: [WrittenOutBackpropagation<Scalar>] = []
+    /// Set when the written-out step does not apply to this model and loss.
+    private var dataParallelUnavailable = false
+    /// Several processes training one model (MPI ranks): each takes its share of every
+    /// batch and the gradients are summed across them (``GradientReducer``). Every
+    /// process must run the same trainer on the same data with the same seed.
+    public var reducer: (any GradientReducer)?
 
     /// A trainer at the start of a run, shuffling with `configuration.seed`.
     public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
@@ -241,7 +251,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             try checkCompatibility(of: model, with: validation, loss: configuration.loss)
         }
         while progress.epoch < configuration.epochs && !progress.history.stoppedEarly {
-            if progress.epoch > 0 && progress.nextBatch == 0 && stopRequested() {
+            if progress.epoch > 0 && progress.nextBatch == 0 && stopAgreed() {
                 progress.history.isInterrupted = true
                 return progress.history
             }
@@ -286,12 +296,39 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         while progress.nextBatch < batchCount {
             let batch = progress.nextBatch
             let indices = Array(order[(batch * batchSize)..<min((batch + 1) * batchSize, data.count)])
-            let examples = data.subset(indices)
-            let targets = examples.targets!
             if batch == batchCount - 1 && configuration.healthProbeExamples != nil {
                 weightsBeforeLastStep = Dictionary(model.namedParameters.map { ($0.name, $0.tensor.detached()) },
                                                    uniquingKeysWith: { a, _ in a })
             }
+            if let reducer, reducer.size > 1 {
+                // Several processes: this one's share of the global batch, the gradients
+                // summed across them; a stop asked for in any process stops them all here.
+                let (value, stop) = try distributedStep(data, indices: indices, objective: objective, reducer: reducer,
+                                                        epoch: epoch, batch: batch)
+                progress.history.record(epoch: epoch, batch: batch, batchCount: batchCount, examples: indices.count, loss: value)
+                finishBatch(epoch: epoch, batch: batch, batchCount: batchCount, start: start, count: data.count)
+                if progress.nextBatch < batchCount && stop { return nil }
+                continue
+            }
+            let shares = shareCount(batch: indices.count)
+            if shares > 1, !dataParallelUnavailable,
+               let parts = dataParallelStep(data, indices: indices, shares: shares, objective: objective) {
+                // The data-parallel step: each share's mean loss and gradients on a thread
+                // of its own, combined weighted by the share's size (the batch's mean).
+                let value = parts.loss
+                guard value.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: value) }
+                optimizer.step(model, gradients: parts.gradients)
+                for part in parts.outputs {
+                    progress.accumulator.add(loss: part.loss, output: part.output, targets: part.targets,
+                                             lossKind: configuration.loss, valueScale: data.targetStandardization?.standardDeviation)
+                }
+                progress.history.record(epoch: epoch, batch: batch, batchCount: batchCount, examples: indices.count, loss: value)
+                finishBatch(epoch: epoch, batch: batch, batchCount: batchCount, start: start, count: data.count)
+                if progress.nextBatch < batchCount && stopRequested() { return nil }
+                continue
+            }
+            let examples = data.subset(indices)
+            let targets = examples.targets!
             let value: Double, output: Tensor<Scalar>
             if let (loss, result, gradients) = objective.gradients(
                 backpropagation, model, examples.features, targets) {
@@ -316,16 +353,15 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             progress.accumulator.add(loss: value, output: output, targets: targets, lossKind: configuration.loss,
                                      valueScale: data.targetStandardization?.standardDeviation)
             progress.history.record(epoch: epoch, batch: batch, batchCount: batchCount, examples: indices.count, loss: value)
-            progress.nextBatch += 1
-            progress.secondsInEpoch = Date().timeIntervalSince(start)
-            let event = BatchEvent(
-                epoch: epoch, batch: batch, batchCount: batchCount, examplesSeen: progress.accumulator.examples,
-                exampleCount: data.count, runningLoss: progress.accumulator.metrics.loss,
-                elapsed: progress.secondsInEpoch)
-            for callback in callbacks { _ = callback.batchEnded(event) }
+            finishBatch(epoch: epoch, batch: batch, batchCount: batchCount, start: start, count: data.count)
             if progress.nextBatch < batchCount && stopRequested() { return nil }
         }
         model.isTraining = false
+        if let reducer, reducer.size > 1 {
+            // Every process's metrics over the whole epoch, so that all of them see the same
+            // figures (and early stopping decides alike).
+            progress.accumulator.reduce(with: reducer, columns: data.targets?.width ?? 1)
+        }
         let validationMetrics = validation.map {
             evaluateChecked(model, on: $0, loss: configuration.loss, batchSize: max(batchSize, 256))
         }
@@ -338,6 +374,129 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         return EpochRecord(
             epoch: epoch, learningRate: optimizer.learningRate, training: progress.accumulator.metrics,
             validation: validationMetrics, seconds: Date().timeIntervalSince(start), health: health)
+    }
+
+    /// Counts the batch as done and tells the callbacks.
+    private mutating func finishBatch(epoch: Int, batch: Int, batchCount: Int, start: Date, count: Int) {
+        progress.nextBatch += 1
+        progress.secondsInEpoch = Date().timeIntervalSince(start)
+        let event = BatchEvent(
+            epoch: epoch, batch: batch, batchCount: batchCount, examplesSeen: progress.accumulator.examples,
+            exampleCount: count, runningLoss: progress.accumulator.metrics.loss,
+            elapsed: progress.secondsInEpoch)
+        for callback in callbacks { _ = callback.batchEnded(event) }
+    }
+
+    /// How many shares a batch of `batch` examples is split into: one per thread asked
+    /// for (``FitConfiguration/threads``; one by default), each of at least
+    /// ``minimumShare`` examples.
+    func shareCount(batch: Int) -> Int {
+        min(configuration.threads ?? 1, batch / Self.minimumShare)
+    }
+
+    /// The fewest examples a share of a data-parallel step takes: below it, splitting
+    /// the batch costs more than it gains.
+    static var minimumShare: Int { 16 }
+
+    /// One data-parallel step's work: the batch split into `shares` contiguous shares,
+    /// each share's mean loss and gradients computed on its own thread (matrix products
+    /// single-threaded there), then combined in share order weighted by the share's size:
+    /// the batch's mean loss and its gradients, up to the order of summation. The same
+    /// thread count always sums in the same order, so it gives the same run.
+    /// Nil, and never tried again, when the model has no written-out backpropagation for
+    /// the loss (autodiff steps run on one thread, BLAS splitting each product).
+    private mutating func dataParallelStep(_ data: Dataset<Scalar>, indices: [Int], shares: Int,
+                                           objective: Objective<Scalar>)
+        -> (loss: Double, gradients: [Tensor<Scalar>], outputs: [(loss: Double, output: Tensor<Scalar>, targets: DatasetTargets<Scalar>)])?
+    {
+        guard backpropagation.all != nil || backpropagation.exceptLast != nil else {
+            dataParallelUnavailable = true
+            return nil
+        }
+        while shareBackpropagations.count < shares { shareBackpropagations.append(WrittenOutBackpropagation(model)) }
+        let bounds = (0...shares).map { $0 * indices.count / shares }
+        typealias Part = (loss: Double, output: Tensor<Scalar>, targets: DatasetTargets<Scalar>, gradients: [Tensor<Scalar>])
+        var parts = [Part?](repeating: nil, count: shares)
+        let workers = shareBackpropagations
+        let model = self.model
+        parts.withUnsafeMutableBufferPointer { results in
+            DataParallel.run(shares: shares) { share in
+                let part = data.subset(Array(indices[bounds[share]..<bounds[share + 1]]))
+                let targets = part.targets!
+                if let (loss, output, gradients) = objective.gradients(workers[share], model, part.features, targets) {
+                    results[share] = (Double(loss.scalar), output, targets, gradients)
+                }
+            }
+        }
+        guard parts.allSatisfy({ $0 != nil }) else {
+            dataParallelUnavailable = true
+            return nil
+        }
+        let weights = (0..<shares).map { Double(bounds[$0 + 1] - bounds[$0]) / Double(indices.count) }
+        let done = parts.map { $0! }
+        var gradients = done[0].gradients.map { $0 * Scalar(weights[0]) }
+        for share in 1..<shares {
+            for p in gradients.indices { gradients[p] = gradients[p] + done[share].gradients[p] * Scalar(weights[share]) }
+        }
+        let loss = zip(done, weights).map { $0.loss * $1 }.reduce(0, +)
+        return (loss, gradients, done.map { ($0.loss, $0.output, $0.targets) })
+    }
+
+    /// Whether to stop: asked for here, or with several processes, in any of them.
+    private func stopAgreed() -> Bool {
+        guard let reducer, reducer.size > 1 else { return stopRequested() }
+        var flag: [Double] = [stopRequested() ? 1 : 0]
+        reducer.sum(&flag)
+        return flag[0] > 0
+    }
+
+    /// One step of a run over several processes (``reducer``): this process's share of
+    /// the global batch (contiguous, by rank; possibly empty), its mean loss and
+    /// gradients weighted by the share's size, summed over the processes with the stop
+    /// flags in the same message, one update. Returns the batch's mean loss and whether
+    /// any process asked to stop.
+    private mutating func distributedStep(_ data: Dataset<Scalar>, indices: [Int], objective: Objective<Scalar>,
+                                          reducer: any GradientReducer, epoch: Int, batch: Int)
+        throws(TrainingError) -> (loss: Double, stop: Bool)
+    {
+        let lower = reducer.rank * indices.count / reducer.size, upper = (reducer.rank + 1) * indices.count / reducer.size
+        let parameters = model.namedParameters.map(\.tensor)
+        var message = [Scalar](repeating: 0, count: 2 + parameters.reduce(0) { $0 + $1.count })
+        if upper > lower {
+            let part = data.subset(Array(indices[lower..<upper]))
+            let targets = part.targets!
+            let loss: Double, output: Tensor<Scalar>, gradients: [Tensor<Scalar>]
+            if let (value, result, written) = objective.gradients(backpropagation, model, part.features, targets) {
+                (loss, output, gradients) = (Double(value.scalar), result, written)
+            } else {
+                let (value, result) = objective.evaluate(model, part.features, targets, forMetrics: true)
+                loss = Double(value.scalar)
+                if loss.isFinite { value.backward() }
+                output = result.detached()
+                gradients = model.namedParameters.map { $0.tensor.gradient?.detached() ?? Tensor.zeros($0.tensor.shape) }
+                model.zeroGradients()
+            }
+            progress.accumulator.add(loss: loss, output: output, targets: targets, lossKind: configuration.loss,
+                                     valueScale: data.targetStandardization?.standardDeviation)
+            let weight = Scalar(Double(upper - lower) / Double(indices.count))
+            message[0] = Scalar(loss) * weight
+            var offset = 2
+            for gradient in gradients {
+                for (k, value) in gradient.scalars.enumerated() { message[offset + k] = value * weight }
+                offset += gradient.count
+            }
+        }
+        message[1] = stopRequested() ? 1 : 0
+        reducer.sum(&message)
+        let loss = Double(message[0])
+        guard loss.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: loss) }
+        var offset = 2
+        let summed = parameters.map { parameter -> Tensor<Scalar> in
+            defer { offset += parameter.count }
+            return Tensor(shape: parameter.shape, scalars: Array(message[offset..<(offset + parameter.count)]))
+        }
+        optimizer.step(model, gradients: summed)
+        return (loss, message[1] > 0)
     }
 
     /// Tracks the best epoch; stops after `patience` epochs without improvement.

@@ -1,0 +1,127 @@
+import Datasets
+import Foundation
+import NeuralNetworks
+import Tensors
+import Testing
+@testable import Training
+
+/// K "processes" as K threads of this one, each with its own trainer and model, joined by
+/// a reducer that adds their arrays in rank order: the step MPI ranks run, without MPI.
+final class ThreadReducer: @unchecked Sendable {
+    let size: Int
+    private let condition = NSCondition()
+    private var deposits: [[Double]?]
+    private var result: [Double] = []
+    private var arrived = 0
+    private var generation = 0
+
+    init(size: Int) {
+        self.size = size
+        deposits = Array(repeating: nil, count: size)
+    }
+
+    func sum(_ values: [Double], rank: Int) -> [Double] {
+        condition.lock()
+        defer { condition.unlock() }
+        let myGeneration = generation
+        deposits[rank] = values
+        arrived += 1
+        if arrived == size {
+            var total = deposits[0]!
+            for r in 1..<size { for i in total.indices { total[i] += deposits[r]![i] } }
+            result = total
+            arrived = 0
+            deposits = Array(repeating: nil, count: size)
+            generation += 1
+            condition.broadcast()
+        } else {
+            while generation == myGeneration { condition.wait() }
+        }
+        return result
+    }
+
+    /// The reducer one rank sees.
+    final class Rank: GradientReducer {
+        let shared: ThreadReducer
+        let rank: Int
+        var size: Int { shared.size }
+        init(_ shared: ThreadReducer, rank: Int) { (self.shared, self.rank) = (shared, rank) }
+        func sum(_ values: inout [Double]) { values = shared.sum(values, rank: rank) }
+        func sum(_ values: inout [Float]) { values = shared.sum(values.map(Double.init), rank: rank).map { Float($0) } }
+    }
+}
+
+@Suite("data-parallel training over several processes (a reducer)")
+struct DistributedStepTests {
+    typealias Model = @Sendable () -> Sequential<Double>
+
+    /// Trains `ranks` copies side by side (threads standing in for processes) and alone;
+    /// returns each rank's weights, the lone run's weights, and the histories.
+    static func train(ranks: Int, model: @escaping Model, data: Dataset<Double>, batch: Int, epochs: Int = 2)
+        throws -> (ranks: [[String: [Double]]], alone: [String: [Double]], histories: [History], aloneHistory: History)
+    {
+        @Sendable func configuration() throws -> FitConfiguration {
+            try FitConfiguration(epochs: epochs, batchSize: .examples(batch), loss: .crossEntropy, seed: 5)
+        }
+        let lone = model()
+        var trainer = Trainer(model: lone, optimizer: try SGD<Double>(learningRate: 0.2, momentum: 0.9), configuration: try configuration())
+        let aloneHistory = try trainer.run(data: data)
+        let shared = ThreadReducer(size: ranks)
+        nonisolated(unsafe) let sharedData = data
+        nonisolated(unsafe) var weights = [[String: [Double]]](repeating: [:], count: ranks)
+        nonisolated(unsafe) var histories = [History](repeating: History(), count: ranks)
+        nonisolated(unsafe) var failure: (any Error)?
+        let threads = (0..<ranks).map { rank in
+            Thread {
+                do {
+                    let copy = model()
+                    var rankTrainer = Trainer(model: copy, optimizer: try SGD<Double>(learningRate: 0.2, momentum: 0.9),
+                                              configuration: try configuration())
+                    rankTrainer.reducer = ThreadReducer.Rank(shared, rank: rank)
+                    histories[rank] = try rankTrainer.run(data: sharedData)
+                    weights[rank] = parameterValues(copy)
+                } catch { failure = error }
+            }
+        }
+        threads.forEach { $0.stackSize = 8 << 20; $0.start() }
+        while threads.contains(where: { !$0.isFinished }) { usleep(1000) }
+        if let failure { throw failure }
+        return (weights, parameterValues(lone), histories, aloneHistory)
+    }
+
+    @Test("K = 1, 2, 3, 4: each rank's weights equal one process's within 1e-10 after 20 steps, and each other's bit for bit", arguments: [1, 2, 3, 4])
+    func dense(ranks: Int) throws {
+        let data = try classificationData(count: 200)
+        // 20 steps: 2 epochs of 10 batches of 20 (3 ranks: shares of 6, 7 and 7).
+        let result = try Self.train(ranks: ranks, model: { classifier() }, data: data, batch: 20)
+        for weights in result.ranks {
+            #expect(weights == result.ranks[0], "ranks hold identical weights")
+            for (name, values) in result.alone { #expect(maxAbsDifference(values, weights[name]!) < 1e-10, "\(name)") }
+        }
+        // Metrics over the whole epoch on every rank, as one process computes them.
+        for history in result.histories {
+            #expect(abs(history.epochs[1].training.loss - result.aloneHistory.epochs[1].training.loss) < 1e-10)
+            #expect(history.epochs[1].training.accuracy == result.aloneHistory.epochs[1].training.accuracy)
+            #expect(history.steps.count == 20)
+        }
+    }
+
+    @Test("a batch smaller than the ranks (empty shares), and a convolutional network through autodiff")
+    func edges() throws {
+        let data = try classificationData(count: 30)
+        let small = try Self.train(ranks: 4, model: { classifier() }, data: data, batch: 3, epochs: 1)
+        for weights in small.ranks {
+            for (name, values) in small.alone { #expect(maxAbsDifference(values, weights[name]!) < 1e-10, "\(name)") }
+        }
+        var generator = RandomSource(seed: 8)
+        let images = Tensor<Double>.randomNormal([24, 1, 6, 6], using: &generator)
+        let labels = (0..<24).map { $0 % 3 }
+        let imageData = try Dataset(features: images, targets: .labels(labels, classes: 3))
+        let conv = try Self.train(ranks: 2, model: { try! NetworkSpec(parsing: "1x6x6 conv3k3 tanh maxpool2 flatten 3 softmax").build(Double.self, seed: 4) },
+                                  data: imageData, batch: 8)
+        for weights in conv.ranks {
+            #expect(weights == conv.ranks[0])
+            for (name, values) in conv.alone { #expect(maxAbsDifference(values, weights[name]!) < 1e-10, "\(name)") }
+        }
+    }
+}
