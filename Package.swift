@@ -48,15 +48,17 @@ let targets: [Target] = [
 // One small program per idea of the notes, each printing its claim and checking it
 // (`swift run -c release example-housing-neuron`); the end-to-end tests run them.
 let examples: [Target] = [
-    .executableTarget(name: "example-housing-neuron", dependencies: ["Backprop"], path: "Examples/HousingNeuron"),
-    .executableTarget(name: "example-logistic-neuron", dependencies: ["Backprop"], path: "Examples/LogisticNeuron"),
-    .executableTarget(name: "example-vectorisation", dependencies: ["Backprop"], path: "Examples/Vectorisation"),
-    .executableTarget(name: "example-delta-recursion", dependencies: ["Backprop"], path: "Examples/DeltaRecursion"),
-    .executableTarget(name: "example-symmetry", dependencies: ["Backprop"], path: "Examples/Symmetry"),
-    .executableTarget(name: "example-identity-collapse", dependencies: ["Backprop"], path: "Examples/IdentityCollapse"),
-    .executableTarget(name: "example-gradient-descent", dependencies: ["Backprop"], path: "Examples/GradientDescent"),
-    .executableTarget(name: "example-l2-regularisation", dependencies: ["Backprop"], path: "Examples/L2Regularisation"),
-    .executableTarget(name: "example-parameter-sharing", dependencies: ["Backprop"], path: "Examples/ParameterSharing"),
+    // The flags and the verdict every example shares.
+    .target(name: "ExampleSupport", dependencies: ["Backprop"], path: "Examples/Support"),
+    .executableTarget(name: "example-housing-neuron", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/HousingNeuron"),
+    .executableTarget(name: "example-logistic-neuron", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/LogisticNeuron"),
+    .executableTarget(name: "example-vectorisation", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/Vectorisation"),
+    .executableTarget(name: "example-delta-recursion", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/DeltaRecursion"),
+    .executableTarget(name: "example-symmetry", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/Symmetry"),
+    .executableTarget(name: "example-identity-collapse", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/IdentityCollapse"),
+    .executableTarget(name: "example-gradient-descent", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/GradientDescent"),
+    .executableTarget(name: "example-l2-regularisation", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/L2Regularisation"),
+    .executableTarget(name: "example-parameter-sharing", dependencies: ["Backprop", "ExampleSupport"], path: "Examples/ParameterSharing"),
 ]
 
 // MARK: - Tests

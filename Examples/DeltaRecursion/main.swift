@@ -5,14 +5,10 @@
 //
 //     swift run -c release example-delta-recursion [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-delta-recursion [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-delta-recursion")
 
 print("claim: the δ recursion δ[ℓ] = (W[ℓ+1]ᵀδ[ℓ+1]) ∘ g'(z[ℓ]), ∇W[ℓ] = δ[ℓ]a[ℓ−1]ᵀ, ∇b[ℓ] = δ[ℓ] gives autodiff's"
     + " gradients, in Float64 to 1e-12 relative (backpropagation notes §2; Deep Learning notes §3.2, eqs. 3.21, 3.30)")
@@ -86,14 +82,3 @@ conclude("the δ recursion and autodiff give the same gradients to 1e-12 relativ
     ("δ recursion = autodiff to 1e-12", worst <= 1e-12),
     ("central differences agree to 1e-6", numericWorst <= 1e-6),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

@@ -5,14 +5,10 @@
 //
 //     swift run -c release example-gradient-descent [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-gradient-descent [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-gradient-descent")
 
 print("claim: for the same passes over the data, stochastic and mini-batch gradient descent reach a lower loss"
     + " than full-batch gradient descent, and momentum (v = βv + g) a lower loss than plain gradient descent with the same α"
@@ -67,14 +63,3 @@ conclude("after the same passes, SGD, mini-batch and momentum v = βv + g (same 
     ("mini-batch under 0.9 of GD's loss", miniBatch < 0.9 * gd),
     ("momentum under 0.9 of GD's loss", momentum < 0.9 * gd),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

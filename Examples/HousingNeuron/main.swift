@@ -3,14 +3,10 @@
 //
 //     swift run -c release example-housing-neuron [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-housing-neuron [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-housing-neuron")
 
 print("claim: one ReLU neuron ŷ = max(wx + b, 0) fits house prices with a kink and never predicts a negative price,"
     + " while a straight line does (notes, Deep Learning §1, Figure 1, eq. 1.5)")
@@ -74,14 +70,3 @@ conclude("one ReLU neuron fits the prices (slope within 5 % of 200, kink within 
     ("no negative neuron price", lowestNeuronPrice >= 0),
     ("the line predicts a negative price at size 0.5", lineAtSmallest < 0),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

@@ -5,14 +5,10 @@
 //
 //     swift run -c release example-identity-collapse [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-identity-collapse [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-identity-collapse")
 
 print("claim: a deep stack of Dense layers with g(z) = z is one linear map W̃x + b̃ and cannot fit XOR;"
     + " the same stack with ReLUs can (notes, Deep Learning §2.1, eqs. 2.8–2.12)")
@@ -83,14 +79,3 @@ conclude("the identity stack equals one linear map (to 1e-12), stays at XOR's li
     ("ReLU accuracy 1", reluFit.accuracy == 1),
     ("ReLU loss < 0.1", reluFit.loss < 0.1),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

@@ -5,14 +5,10 @@
 //
 //     swift run -c release example-l2-regularisation [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-l2-regularisation [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-l2-regularisation")
 
 print("claim: a network over-fits a small noisy training set (training error ≪ test error); with L2 its weights"
     + " are smaller and its test error lower (notes, Deep Learning §3.3.1, eqs. 3.34–3.38)")
@@ -65,14 +61,3 @@ conclude("without regularisation the network over-fits (test MSE over 3× the tr
     ("L2 makes ‖W‖ smaller", l2.norm < plain.norm),
     ("L2 lowers the test MSE", l2.test < plain.test),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

@@ -5,14 +5,10 @@
 //
 //     swift run -c release example-logistic-neuron [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-logistic-neuron [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-logistic-neuron")
 
 print("claim: Dense(n → 1) + Sigmoid trained with binary cross-entropy is logistic regression:"
     + " the same weights as gradient descent on the log loss written out by hand"
@@ -73,14 +69,3 @@ conclude("the neuron's weights equal logistic regression's to 1e-12 relative, an
     ("weights equal to 1e-12 relative", difference <= 1e-12 * largest),
     ("accuracy ≥ 0.8", accuracy >= 0.8),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

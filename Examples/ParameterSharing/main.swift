@@ -6,14 +6,10 @@
 //
 //     swift run -c release example-parameter-sharing [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-parameter-sharing [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-parameter-sharing")
 
 print("claim: trained with the pattern only at some positions, a convolution with global max-pooling finds it at"
     + " unseen positions (accuracy ≥ 0.9) and a dense network does not (notes, Deep Learning §3.3.2, eq. 3.39)")
@@ -84,14 +80,3 @@ conclude("both networks learn the seen positions (≥ 0.9), only the convolution
     ("convolution ≥ 0.9 at unseen positions", conv.unseen >= 0.9),
     ("dense ≤ 0.75 at unseen positions", mlp.unseen <= 0.75),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

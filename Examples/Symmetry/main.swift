@@ -5,14 +5,10 @@
 //
 //     swift run -c release example-symmetry [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-symmetry [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-symmetry")
 
 print("claim: from all-zero or all-equal weights the hidden units of a layer stay identical through training;"
     + " from random weights they differ and fit better (notes, Deep Learning §3.1, eq. 3.12)")
@@ -80,14 +76,3 @@ conclude("from zeros and from equal weights every hidden unit stays identical (w
     ("random start's units differ", random.spread > 0.1),
     ("random start's log loss under half of the others'", symmetric.allSatisfy { random.loss < 0.5 * $0.loss }),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}

@@ -6,14 +6,10 @@
 //
 //     swift run -c release example-vectorisation [--small]
 import Backprop
+import ExampleSupport
 import Foundation
 
-let small = CommandLine.arguments.dropFirst().contains("--small")
-guard CommandLine.arguments.dropFirst().allSatisfy({ $0 == "--small" }) else {
-    FileHandle.standardError.write(Data("usage: example-vectorisation [--small]\n".utf8))
-    exit(64)
-}
-BLAS.setThreadCount(1)
+let small = readExampleFlags("example-vectorisation")
 
 print("claim: a layer's activations a = σ(Wx + b) for every example are the same by loops and by one matrix product,"
     + " and the matrix form is faster (notes, Deep Learning §2, eqs. 2.1–2.6, 2.13–2.14)")
@@ -91,14 +87,3 @@ conclude("the three forms agree to 1e-12; the matrix form is at least 2× faster
     ("at least 2× faster than the loops", loops.seconds >= 2 * matrix.seconds),
     ("faster than the loop over examples", examples.seconds > matrix.seconds),
 ])
-
-/// Prints the verdict and exits: 0 when every check holds, 1 naming those that do not.
-func conclude(_ claim: String, _ checks: [(String, Bool)]) -> Never {
-    let failed = checks.filter { !$0.1 }.map(\.0)
-    if failed.isEmpty {
-        print("claim holds: \(claim)")
-        exit(0)
-    }
-    print("claim FAILS: \(claim); not so: \(failed.joined(separator: "; "))")
-    exit(1)
-}
