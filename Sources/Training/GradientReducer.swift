@@ -1,7 +1,7 @@
 import Tensors
 
 /// Adds numbers across the processes of a data-parallel run (DESIGN.md, "One
-/// data-parallel step, two scales"): every process calls ``sum(_:)`` with arrays of the
+/// data-parallel step, two scales"): every process calls `sum(_:)` with arrays of the
 /// same length, in the same order, and every process gets the elementwise sum back.
 /// Each process's ``Trainer`` then takes its share of every global batch, and the summed
 /// gradients give every process the update one process would make, up to the order of
