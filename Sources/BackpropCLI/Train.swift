@@ -223,6 +223,11 @@ struct Train: ParsableCommand {
         }
         do {
             try train(world: world)
+        } catch let exit as ExitCode where exit.rawValue == 130 {
+            // A stop every rank agreed on, at the same batch: each ends normally (rank 0
+            // after writing the checkpoint).
+            world?.finish()
+            throw exit
         } catch {
             // One failing rank ends the job, rather than leave the others waiting in a sum.
             if let world, world.size > 1 { world.abort(code: (error as? ExitCode)?.rawValue ?? 1) }

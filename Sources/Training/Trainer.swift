@@ -361,6 +361,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             // Every process's metrics over the whole epoch, so that all of them see the same
             // figures (and early stopping decides alike).
             progress.accumulator.reduce(with: reducer, columns: data.targets?.width ?? 1)
+            try checkSameWeights(reducer, epoch: epoch)
         }
         let validationMetrics = validation.map {
             evaluateChecked(model, on: $0, loss: configuration.loss, batchSize: max(batchSize, 256))
@@ -440,6 +441,25 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         }
         let loss = zip(done, weights).map { $0.loss * $1 }.reduce(0, +)
         return (loss, gradients, done.map { ($0.loss, $0.output, $0.targets) })
+    }
+
+    /// Several processes must hold the same weights bit for bit after every epoch: each
+    /// sends a checksum of its weights' bits, and each compares the sum with its own
+    /// times the number of processes.
+    private func checkSameWeights(_ reducer: any GradientReducer, epoch: Int) throws(TrainingError) {
+        var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a over the weights' bit patterns
+        for parameter in model.namedParameters {
+            for value in parameter.tensor.scalars {
+                hash = (hash ^ Double(value).bitPattern) &* 1_099_511_628_211
+            }
+        }
+        // 40 bits: sums of up to 2^13 of them stay exact in a Double.
+        let checksum = Double(hash >> 24)
+        var sums = [checksum]
+        reducer.sum(&sums)
+        guard sums[0] == checksum * Double(reducer.size) else {
+            throw .mismatch("after epoch \(epoch + 1) process \(reducer.rank) of \(reducer.size) holds other weights than the rest (checksums differ): the processes did not run the same model, data or seed")
+        }
     }
 
     /// Whether to stop: asked for here, or with several processes, in any of them.

@@ -124,4 +124,20 @@ struct DistributedStepTests {
             for (name, values) in conv.alone { #expect(maxAbsDifference(values, weights[name]!) < 1e-10, "\(name)") }
         }
     }
+
+    @Test("processes that do not hold the same weights are found after the epoch and stopped with one line")
+    func mismatch() throws {
+        final class Seeds: @unchecked Sendable {
+            private let lock = NSLock()
+            private var next: UInt64 = 10
+            func take() -> UInt64 { lock.lock(); defer { lock.unlock() }; next += 1; return next }
+        }
+        let seeds = Seeds()
+        // Each call (the lone run, then each rank) starts from other weights.
+        #expect {
+            _ = try Self.train(ranks: 2, model: { classifier(seed: seeds.take()) }, data: try classificationData(count: 40), batch: 20, epochs: 1)
+        } throws: { error in
+            "\(error)".contains("holds other weights than the rest (checksums differ)")
+        }
+    }
 }
