@@ -20,10 +20,19 @@ public protocol GradientReducer: AnyObject {
 extension GradientReducer {
     /// Sums `values` of either precision.
     func sum<Scalar: TensorScalar>(_ values: inout [Scalar]) {
+        // The scalar type is Float or Double itself: the array is reinterpreted, not
+        // converted (a cast of the array would check every element, which for a model's
+        // gradients costs more than the sum).
         if Scalar.self == Float.self {
-            var floats = values as! [Float]
+            var floats = unsafeBitCast(values, to: [Float].self)
+            values = []
             sum(&floats)
-            values = floats as! [Scalar]
+            values = unsafeBitCast(floats, to: [Scalar].self)
+        } else if Scalar.self == Double.self {
+            var doubles = unsafeBitCast(values, to: [Double].self)
+            values = []
+            sum(&doubles)
+            values = unsafeBitCast(doubles, to: [Scalar].self)
         } else {
             var doubles = values.map { Double($0) }
             sum(&doubles)

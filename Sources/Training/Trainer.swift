@@ -502,7 +502,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             message[0] = Scalar(loss) * weight
             var offset = 2
             for gradient in gradients {
-                for (k, value) in gradient.scalars.enumerated() { message[offset + k] = value * weight }
+                // Whole-tensor operations: an element loop in this generic code would be slow.
+                message.replaceSubrange(offset..<(offset + gradient.count), with: (gradient * weight).scalars)
                 offset += gradient.count
             }
         }
