@@ -26,12 +26,9 @@ func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double
     yLow -= pad; yHigh += pad
     func px(_ x: Double) -> Double { left + (x - xLow) / (xHigh - xLow) * (width - left - right) }
     func py(_ y: Double) -> Double { top + (yHigh - y) / (yHigh - yLow) * (height - top - bottom) }
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
-    svg += "<text x=\"\(left)\" y=\"16\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>"
+    var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 16,
+                         yRange: yLow...yHigh, py: py)
     for k in 0...4 {
-        let v = yLow + (yHigh - yLow) * Double(k) / 4
-        svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(rounded(py(v)))\" y2=\"\(rounded(py(v)))\" stroke=\"#eee\"/>"
-        svg += "<text x=\"\(left - 6)\" y=\"\(rounded(py(v) + 4))\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
         var x = xLow + (xHigh - xLow) * Double(k) / 4
         if integerX { x = x.rounded() }
         svg += "<text x=\"\(rounded(px(x)))\" y=\"\(rounded(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(x))</text>"
@@ -52,6 +49,20 @@ func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double
         svg += "<text x=\"\(rounded(lx + 16))\" y=\"\(ly)\" font-size=\"11\">\(escape(String(s.name.prefix(40))))</text>"
     }
     return svg + "</svg>"
+}
+
+/// An SVG chart's opening: its title and five horizontal grid lines labelled with their
+/// values over `yRange`, at heights `py` gives.
+func chartStart(title: String, width: Double, height: Double, left: Double, right: Double, titleY: Double,
+                yRange: ClosedRange<Double>, py: (Double) -> Double) -> String {
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
+    svg += "<text x=\"\(left)\" y=\"\(Int(titleY))\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>"
+    for k in 0...4 {
+        let v = yRange.lowerBound + (yRange.upperBound - yRange.lowerBound) * Double(k) / 4
+        svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(rounded(py(v)))\" y2=\"\(rounded(py(v)))\" stroke=\"#eee\"/>"
+        svg += "<text x=\"\(left - 6)\" y=\"\(rounded(py(v) + 4))\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
+    }
+    return svg
 }
 
 /// Exponential moving average with the weight `weight` on the past, corrected for its

@@ -173,13 +173,15 @@ final class PlanePictures: TrainingCallback {
         let s = Double(size)
         func px(_ x: Double) -> Double { margin + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * s }
         func py(_ y: Double) -> Double { (yRange.upperBound - y) / (yRange.upperBound - yRange.lowerBound) * s }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(s + margin * 1.4))\" height=\"\(Int(s + margin))\">"
+        // With axes, 8 px above the picture keep its top tick label whole.
+        let top = axes ? 8.0 : 0
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(s + margin * 1.4))\" height=\"\(Int(s + margin + top))\"><g transform=\"translate(0 \(Int(top)))\">"
         svg += "<image x=\"\(margin)\" y=\"0\" width=\"\(size)\" height=\"\(size)\" preserveAspectRatio=\"none\" href=\"\(rgbBitmapDataURI(pixels, width: Self.side, height: Self.side))\"/>"
         for (point, label) in zip(points, labels).prefix(maximumPoints) {
             svg += "<circle cx=\"\(rounded(px(point[0])))\" cy=\"\(rounded(py(point[1])))\" r=\"\(dotRadius)\" fill=\"\(hex(classColour(label)))\" stroke=\"#fff\" stroke-width=\"\(dotRadius > 2 ? 0.8 : 0.3)\"/>"
         }
         if axes { svg += axesSVG(left: margin, size: s) }
-        return svg + "</svg>"
+        return svg + "</g></svg>"
     }
 
     private func axesSVG(left: Double, size: Double) -> String {

@@ -129,13 +129,8 @@ struct Report {
             epochs == 1 ? (left + width - right) / 2 : left + Double(i) / Double(count - 1) * (width - left - right)
         }
         func y(_ v: Double) -> Double { top + (high - v) / (high - low) * (height - top - bottom) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
-        svg += "<text x=\"\(left)\" y=\"18\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
-        for k in 0...4 {
-            let v = low + (high - low) * Double(k) / 4
-            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(y(v))\" y2=\"\(y(v))\" stroke=\"#eee\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
-        }
+        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18,
+                             yRange: low...high, py: y)
         let step = max(1, epochs / 10)
         for i in stride(from: 0, to: epochs, by: step) {
             svg += "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(i + 1)</text>"
