@@ -4,7 +4,7 @@ import Kernels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Backprop's speed on the benchmark workloads (bench/WORKLOADS.md).",
+        abstract: "Measure Backprop's speed on the benchmark workloads (Benchmarks/WORKLOADS.md).",
         discussion: """
             Benchmarks/compare.sh runs these beside the PyTorch and NumPy peers and writes a \
             table of ratios.
@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
     )
 }
 
-/// W0 of bench/WORKLOADS.md: float32 square matrix products through the library's BLAS.
+/// W0 of Benchmarks/WORKLOADS.md: float32 square matrix products through the library's BLAS.
 struct GEMMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",

@@ -6,7 +6,7 @@ import NeuralNetworks
 import Tensors
 import Training
 
-/// The training workloads of bench/WORKLOADS.md, timed like the peers' scripts.
+/// The training workloads of Benchmarks/WORKLOADS.md, timed like the peers' scripts.
 struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workload",

@@ -114,7 +114,7 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
 
 extension ModelSpec {
     /// Presets that are not stacks of dense layers; ``network(preset:outputs:outputActivation:as:seed:)``
-    /// builds them. "cnn" is workload W3 of bench/WORKLOADS.md for `[1, 28, 28]` images:
+    /// builds them. "cnn" is workload W3 of Benchmarks/WORKLOADS.md for `[1, 28, 28]` images:
     /// conv 1→32 3×3 pad 1, ReLU, max-pool 2, conv 32→64 3×3 pad 1, ReLU, max-pool 2,
     /// flatten, dense 3136→128, ReLU, dense 128→classes, softmax.
     public static let networkPresetNames = ["cnn"]

@@ -6,7 +6,7 @@ import Testing
 import Training
 
 extension RealDataTests {
-    /// The convolutional network of workload W3 (bench/WORKLOADS.md) trained on the real
+    /// The convolutional network of workload W3 (Benchmarks/WORKLOADS.md) trained on the real
     /// Fashion-MNIST files, images kept as `[N, 1, 28, 28]`.
     @Suite("Fashion-MNIST with a CNN")
     struct CNNRealDataTests {

@@ -6,7 +6,7 @@ import Testing
 import Training
 
 /// Training on the real Fashion-MNIST files (Debian's dataset-fashion-mnist), with the
-/// settings of bench/WORKLOADS.md. PyTorch's figures for the same settings are in the
+/// settings of Benchmarks/WORKLOADS.md. PyTorch's figures for the same settings are in the
 /// notes on the issue; these tests hold the floor that the notes' claims need.
 ///
 /// The thread count changes the order in which BLAS sums, and so the run: every test
