@@ -169,7 +169,7 @@ final class PlanePictures: TrainingCallback {
 
     /// The plane as an image with the training examples over it.
     private func planeSVG(pixels: [UInt8], size: Int, dotRadius: Double, axes: Bool = false, maximumPoints: Int = 1000) -> String {
-        let margin = axes ? 44.0 : 0
+        let margin = axes ? 54.0 : 0
         let s = Double(size)
         func px(_ x: Double) -> Double { margin + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * s }
         func py(_ y: Double) -> Double { (yRange.upperBound - y) / (yRange.upperBound - yRange.lowerBound) * s }

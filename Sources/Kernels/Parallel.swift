@@ -47,7 +47,4 @@ extension Kernels {
             DispatchQueue.concurrentPerform(iterations: shares) { shared.value($0) }
         }
     }
-
-    /// The threads the kernels and BLAS use (at least 1).
-    public static var threadCount: Int { max(Int(backprop_blas_get_threads()), 1) }
 }

@@ -3,10 +3,6 @@ import Kernels
 /// Work split into shares that run side by side, one thread each: the in-process half of
 /// the data-parallel step (DESIGN.md, "One data-parallel step, two scales").
 public enum DataParallel {
-    /// The threads available: BLAS's thread count (`BACKPROP_THREADS`, or
-    /// `BLAS.setThreadCount(_:)`).
-    public static var threadCount: Int { Kernels.threadCount }
-
     /// Runs `body(share)` for each share in `0..<shares` on threads of its own, with
     /// matrix products single-threaded inside each share; returns when all are done.
     /// Bodies must write only what their own share owns.
