@@ -115,16 +115,18 @@ where RawSignificand: FixedWidthInteger {
     static func averagePoolBackward(_ gradient: [Self], _ geometry: WindowGeometry, countingPadding: Bool) -> [Self]
 
     /// Training-mode batch normalisation over the channels of `[batch, channels, size]`:
-    /// y, the batch mean, 1/√(σ² + ε) and the biased variance σ² of each channel.
+    /// y, the batch mean, 1/√(σ² + ε) and the biased variance σ² of each channel, and the
+    /// number of values per channel (over all processes with `exchange`).
     static func batchNormalize(
-        _ x: [Self], scale: [Self], shift: [Self], batch: Int, channels: Int, size: Int, epsilon: Self
-    ) -> (output: [Self], mean: [Self], inverseDeviation: [Self], variance: [Self])
+        _ x: [Self], scale: [Self], shift: [Self], batch: Int, channels: Int, size: Int, epsilon: Self,
+        exchange: BatchStatisticsExchange?
+    ) -> (output: [Self], mean: [Self], inverseDeviation: [Self], variance: [Self], count: Int)
 
     /// The backward pass of ``batchNormalize(_:scale:shift:batch:channels:size:epsilon:)``:
     /// ∂L/∂x, ∂L/∂γ and ∂L/∂β.
     static func batchNormalizeBackward(
         _ x: [Self], gradient: [Self], mean: [Self], inverseDeviation: [Self], scale: [Self],
-        batch: Int, channels: Int, size: Int
+        batch: Int, channels: Int, size: Int, exchange: BatchStatisticsExchange?
     ) -> (input: [Self], scale: [Self], shift: [Self])
 }
 
@@ -220,15 +222,18 @@ extension Float: KernelScalar {
         Kernels.averagePoolBackward(gradient, g, countingPadding: countingPadding)
     }
     public static func batchNormalize(
-        _ x: [Float], scale: [Float], shift: [Float], batch: Int, channels: Int, size: Int, epsilon: Float
-    ) -> (output: [Float], mean: [Float], inverseDeviation: [Float], variance: [Float]) {
-        Kernels.batchNormalize(x, scale: scale, shift: shift, batch: batch, channels: channels, size: size, epsilon: epsilon)
+        _ x: [Float], scale: [Float], shift: [Float], batch: Int, channels: Int, size: Int, epsilon: Float,
+        exchange: BatchStatisticsExchange?
+    ) -> (output: [Float], mean: [Float], inverseDeviation: [Float], variance: [Float], count: Int) {
+        Kernels.batchNormalize(x, scale: scale, shift: shift, batch: batch, channels: channels, size: size, epsilon: epsilon,
+                               exchange: exchange)
     }
     public static func batchNormalizeBackward(
-        _ x: [Float], gradient: [Float], mean: [Float], inverseDeviation: [Float], scale: [Float], batch: Int, channels: Int, size: Int
+        _ x: [Float], gradient: [Float], mean: [Float], inverseDeviation: [Float], scale: [Float], batch: Int, channels: Int, size: Int,
+        exchange: BatchStatisticsExchange?
     ) -> (input: [Float], scale: [Float], shift: [Float]) {
         Kernels.batchNormalizeBackward(x, gradient: gradient, mean: mean, inverseDeviation: inverseDeviation,
-                                       scale: scale, batch: batch, channels: channels, size: size)
+                                       scale: scale, batch: batch, channels: channels, size: size, exchange: exchange)
     }
 }
 
@@ -324,15 +329,18 @@ extension Double: KernelScalar {
         Kernels.averagePoolBackward(gradient, g, countingPadding: countingPadding)
     }
     public static func batchNormalize(
-        _ x: [Double], scale: [Double], shift: [Double], batch: Int, channels: Int, size: Int, epsilon: Double
-    ) -> (output: [Double], mean: [Double], inverseDeviation: [Double], variance: [Double]) {
-        Kernels.batchNormalize(x, scale: scale, shift: shift, batch: batch, channels: channels, size: size, epsilon: epsilon)
+        _ x: [Double], scale: [Double], shift: [Double], batch: Int, channels: Int, size: Int, epsilon: Double,
+        exchange: BatchStatisticsExchange?
+    ) -> (output: [Double], mean: [Double], inverseDeviation: [Double], variance: [Double], count: Int) {
+        Kernels.batchNormalize(x, scale: scale, shift: shift, batch: batch, channels: channels, size: size, epsilon: epsilon,
+                               exchange: exchange)
     }
     public static func batchNormalizeBackward(
-        _ x: [Double], gradient: [Double], mean: [Double], inverseDeviation: [Double], scale: [Double], batch: Int, channels: Int, size: Int
+        _ x: [Double], gradient: [Double], mean: [Double], inverseDeviation: [Double], scale: [Double], batch: Int, channels: Int, size: Int,
+        exchange: BatchStatisticsExchange?
     ) -> (input: [Double], scale: [Double], shift: [Double]) {
         Kernels.batchNormalizeBackward(x, gradient: gradient, mean: mean, inverseDeviation: inverseDeviation,
-                                       scale: scale, batch: batch, channels: channels, size: size)
+                                       scale: scale, batch: batch, channels: channels, size: size, exchange: exchange)
     }
 }
 

@@ -46,6 +46,12 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         return activation
     }
 
+    /// Every layer inside, depth first in the order they run (the layers of a nested
+    /// ``Sequential`` after it).
+    public var allLayers: [any Layer<Scalar>] {
+        layers.flatMap { layer in [layer] + ((layer as? Sequential<Scalar>)?.allLayers ?? []) }
+    }
+
     /// `Sequential(4 layers)`.
     public var summaryName: String { "Sequential(\(layers.count) layers)" }
 

@@ -135,6 +135,9 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     public var epoch = 0
     /// The first batch of `epoch` not yet run.
     public var nextBatch = 0
+    /// True when ``accumulator`` holds the sums of every process of a run over several
+    /// (saved at a stop): on resuming, only the first process keeps them.
+    public var accumulatorCoversAllProcesses: Bool?
     /// The shuffling generator's state when `epoch` began (it re-creates the epoch's order).
     public var epochStartGenerator: [UInt64]
     /// The metrics of the epoch's batches run so far.
@@ -179,6 +182,11 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     private var shareBackpropagations: [WrittenOutBackpropagation<Scalar>] = []
     /// Set when the written-out step does not apply to this model and loss.
     private var dataParallelUnavailable = false
+    /// The model's dropout layers: each step tells them where its examples lie in the batch.
+    private let dropoutLayers: [Dropout<Scalar>]
+    /// The model's batch normalisations, in the order they run: synchronised over the
+    /// processes of a distributed step.
+    private let normalizationLayers: [BatchNormalization<Scalar>]
     /// Several processes training one model (MPI ranks): each takes its share of every
     /// batch and the gradients are summed across them (``GradientReducer``). Every
     /// process must run the same trainer on the same data with the same seed.
@@ -195,6 +203,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.progress = TrainingProgress(epochStartGenerator: generator.state)
         self.baseLearningRate = optimizer.learningRate
         self.backpropagation = WrittenOutBackpropagation(model)
+        (self.dropoutLayers, self.normalizationLayers) = Self.stateLayers(of: model)
     }
 
     /// A trainer that continues from saved progress; `model` and `optimizer` must hold the
@@ -219,6 +228,12 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.bestWeights = bestWeights
         self.baseLearningRate = baseLearningRate
         self.backpropagation = WrittenOutBackpropagation(model)
+        (self.dropoutLayers, self.normalizationLayers) = Self.stateLayers(of: model)
+    }
+
+    private static func stateLayers(of model: Model) -> ([Dropout<Scalar>], [BatchNormalization<Scalar>]) {
+        let layers = (model as? Sequential<Scalar>)?.allLayers ?? [model]
+        return (layers.compactMap { $0 as? Dropout<Scalar> }, layers.compactMap { $0 as? BatchNormalization<Scalar> })
     }
 
     /// The learning rate the schedule starts from (saved with a checkpoint).
@@ -241,6 +256,11 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             throw .data(error)
         }
         guard training.count > 0 else { throw .mismatch("no training examples") }
+        if progress.accumulatorCoversAllProcesses == true, let reducer, reducer.size > 1, reducer.rank != 0 {
+            // Resuming a run stopped mid-epoch: the first process holds the epoch's sums so far.
+            progress.accumulator = MetricAccumulator()
+        }
+        progress.accumulatorCoversAllProcesses = nil
         try checkCompatibility(of: model, with: training, loss: configuration.loss)
         try checkMemory(of: model, inputShape: training.exampleShape, batchSize: configuration.largestBatch(of: training.count),
                         optimizerSlots: 2)
@@ -307,9 +327,15 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
                                                         epoch: epoch, batch: batch)
                 progress.history.record(epoch: epoch, batch: batch, batchCount: batchCount, examples: indices.count, loss: value)
                 finishBatch(epoch: epoch, batch: batch, batchCount: batchCount, start: start, count: data.count)
-                if progress.nextBatch < batchCount && stop { return nil }
+                if progress.nextBatch < batchCount && stop {
+                    // The checkpoint (written by the first process) holds every process's sums.
+                    progress.accumulator.reduce(with: reducer, columns: data.targets?.width ?? 1)
+                    progress.accumulatorCoversAllProcesses = true
+                    return nil
+                }
                 continue
             }
+            for dropout in dropoutLayers { dropout.startBatch(firstExample: 0) }
             let shares = shareCount(batch: indices.count)
             if shares > 1, !dataParallelUnavailable,
                let parts = dataParallelStep(data, indices: indices, shares: shares, objective: objective) {
@@ -448,7 +474,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     /// times the number of processes.
     private func checkSameWeights(_ reducer: any GradientReducer, epoch: Int) throws(TrainingError) {
         var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a over the weights' bit patterns
-        for parameter in model.namedParameters {
+        let buffers = (model as? any BufferedLayer<Scalar>)?.namedBuffers ?? []
+        for parameter in model.namedParameters + buffers {
             for value in parameter.tensor.scalars {
                 hash = (hash ^ Double(value).bitPattern) &* 1_099_511_628_211
             }
@@ -482,7 +509,17 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         let lower = reducer.rank * indices.count / reducer.size, upper = (reducer.rank + 1) * indices.count / reducer.size
         let parameters = model.namedParameters.map(\.tensor)
         var message = [Scalar](repeating: 0, count: 2 + parameters.reduce(0) { $0 + $1.count })
-        if upper > lower {
+        // Dropout draws each example's mask by its place in the global batch; batch
+        // normalisation takes the global batch's statistics (synchronised).
+        for dropout in dropoutLayers { dropout.startBatch(firstExample: lower) }
+        let exchange = BatchStatisticsExchange(weight: Double(upper - lower) / Double(indices.count)) { reducer.sum(&$0) }
+        for normalization in normalizationLayers { normalization.statisticsExchange = exchange }
+        defer { for normalization in normalizationLayers { normalization.statisticsExchange = nil } }
+        if upper == lower {
+            // No examples here: the other processes' statistics sums still need this one's.
+            let backward = normalizationLayers.map { $0.exchangeWithoutExamples() }
+            for exchangeBackward in backward.reversed() { exchangeBackward() }
+        } else {
             let part = data.subset(Array(indices[lower..<upper]))
             let targets = part.targets!
             let loss: Double, output: Tensor<Scalar>, gradients: [Tensor<Scalar>]
@@ -491,7 +528,9 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             } else {
                 let (value, result) = objective.evaluate(model, part.features, targets, forMetrics: true)
                 loss = Double(value.scalar)
-                if loss.isFinite { value.backward() }
+                // Synchronised batch normalisation exchanges sums in the backward pass, which
+                // every process must run; a non-finite loss stops them all after the sum.
+                if loss.isFinite || !normalizationLayers.isEmpty { value.backward() }
                 output = result.detached()
                 gradients = model.namedParameters.map { $0.tensor.gradient?.detached() ?? Tensor.zeros($0.tensor.shape) }
                 model.zeroGradients()

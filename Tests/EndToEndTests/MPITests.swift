@@ -17,17 +17,34 @@ struct MPITests {
     /// mpirun with the settings every launch here needs: root allowed (containers), more
     /// ranks than cores, no binding (binding pins each rank to one core).
     static func launch(ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws -> (status: Int32, output: String, error: String) {
+        try Launch(ranks: ranks, arguments, timeout: timeout).wait()
+    }
+
+    /// An mpirun job under way.
+    struct Launch {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun!)
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(ranks),
-                             "--timeout", String(Int(timeout)), backprop] + arguments
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+
+        init(ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws {
+            process.executableURL = URL(fileURLWithPath: mpirun!)
+            process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(ranks),
+                                 "--timeout", String(Int(timeout)), backprop] + arguments
+            process.standardOutput = out
+            process.standardError = err
+            // The test runner's threads block most signals, and a child inherits the mask:
+            // mpirun must receive the stop signals the tests send it, as from a shell.
+            var stops = sigset_t()
+            sigemptyset(&stops)
+            for stop in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&stops, stop) }
+            pthread_sigmask(SIG_UNBLOCK, &stops, nil)
+            try process.run()
+        }
+
+        func wait() -> (status: Int32, output: String, error: String) {
+            let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        }
     }
 
     /// The probabilities `backprop predict` prints for the run's own training data.
@@ -60,6 +77,80 @@ struct MPITests {
         }
         let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         #expect(written == ["one", "ranks2", "ranks4"], "no rank but 0 writes: \(written)")
+    }
+
+    @Test("batch normalisation and dropout: 2 and 4 ranks train what one process trains (synchronised statistics, masks by example)")
+    func normalizationAndDropout() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let flags = ["train", "--data", "toy:moons", "--model", "2-16-bn-tanh-dropout0.2-2:softmax", "--batch-size", "50",
+                     "--epochs", "6", "--optimizer", "momentum", "--lr", "0.1", "--threads", "1", "--quiet"]
+        let alone = try Run(flags + ["--out", directory.appendingPathComponent("one").path])
+        #expect(alone.status == 0, "\(alone.error)")
+        let expected = try Self.probabilities(directory.appendingPathComponent("one"))
+        for ranks in [2, 4] {
+            let out = directory.appendingPathComponent("ranks\(ranks)")
+            let run = try Self.launch(ranks: ranks, flags + ["--out", out.path])
+            #expect(run.status == 0, "\(run.error)")
+            let got = try Self.probabilities(out)
+            // Float32 sums in another order, through batch normalisation's statistics too.
+            let largest = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
+            #expect(got.count == expected.count && largest <= 2e-5, "\(ranks) ranks: largest difference \(largest)")
+        }
+    }
+
+    @Test("a stop (SIGUSR1 to mpirun, then Ctrl-C's SIGINT) ends every rank at one batch; --resume under mpirun ends with the weights of a run never stopped, bit for bit")
+    func stopAndResume() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let flags = ["train", "--data", "toy:moons", "--model", "2-32-bn-tanh-dropout0.1-2:softmax", "--batch-size", "8",
+                     "--epochs", "80", "--optimizer", "momentum", "--lr", "0.05", "--threads", "1", "--quiet"]
+        let stopped = directory.appendingPathComponent("stopped"), whole = directory.appendingPathComponent("whole")
+        let checkpoint = stopped.appendingPathComponent("checkpoint.safetensors")
+        /// Starts `arguments` on 2 ranks, sends `signal` to mpirun once the ranks are training, waits.
+        func interrupt(_ arguments: [String], with signal: Int32) throws -> (status: Int32, output: String, error: String) {
+            let launch = try Launch(ranks: 2, arguments, timeout: 120)
+            let started = Date()
+            while !FileManager.default.fileExists(atPath: stopped.appendingPathComponent("run.json").path) && Date().timeIntervalSince(started) < 30 {
+                usleep(20_000)
+            }
+            usleep(800_000)
+            kill(launch.process.processIdentifier, signal)
+            let run = launch.wait()
+            #expect(Date().timeIntervalSince(started) < 30, "the stop took effect within seconds")
+            return run
+        }
+        // SIGUSR1: mpirun forwards it to every rank at once.
+        let first = try interrupt(flags + ["--out", stopped.path], with: SIGUSR1)
+        #expect(first.status == 130, "\(first.error)")
+        #expect(first.error.contains("interrupted at epoch") && first.error.contains("resume with: backprop train --resume"), "\(first.error)")
+        #expect(FileManager.default.fileExists(atPath: checkpoint.path))
+        #expect(!FileManager.default.fileExists(atPath: stopped.appendingPathComponent("model.safetensors").path))
+        // Ctrl-C reaches mpirun alone, which sends the ranks SIGTERM a second later.
+        let resumed = ["train", "--resume", stopped.path, "--quiet"]
+        let second = try interrupt(resumed, with: SIGINT)
+        #expect(second.status != 0)
+        #expect(second.error.contains("interrupted at epoch"), "\(second.error)")
+        #expect(FileManager.default.fileExists(atPath: checkpoint.path))
+        let last = try Self.launch(ranks: 2, resumed)
+        #expect(last.status == 0, "\(last.error)")
+        #expect(!FileManager.default.fileExists(atPath: checkpoint.path), "the finished run removes its checkpoint")
+        let uninterrupted = try Self.launch(ranks: 2, flags + ["--out", whole.path])
+        #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
+        let weights = try Data(contentsOf: stopped.appendingPathComponent("model.safetensors"))
+        #expect(weights == (try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))),
+                "stopped twice and resumed under mpirun: the same weights and running statistics as a run never stopped")
+        // The epochs' metrics were summed over both ranks, across the stops too.
+        func history(_ run: URL) throws -> [[Substring]] {
+            let rows = try String(contentsOf: run.appendingPathComponent("history.csv"), encoding: .utf8).split(separator: "\n")
+            let seconds = rows[0].split(separator: ",", omittingEmptySubsequences: false).firstIndex(of: "seconds")!
+            return rows.map { row in
+                var fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                fields.remove(at: seconds)
+                return fields
+            }
+        }
+        #expect(try history(stopped) == (try history(whole)))
     }
 
     @Test("an error on the ranks ends the job with one clear line and a non-zero status, never a hang")

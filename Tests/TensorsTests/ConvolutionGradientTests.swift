@@ -317,7 +317,7 @@ struct NormalizationGradientTests {
         var generator = RandomSource(seed: 31)
         let x = normal(shape, &generator) * 3 + 1
         let (gamma, beta) = (normal([shape[1]], &generator), normal([shape[1]], &generator))
-        let (y, mean, variance) = Tensor.batchNormalized(x, scale: gamma, shift: beta, epsilon: 1e-5)
+        let (y, mean, variance, _) = Tensor.batchNormalized(x, scale: gamma, shift: beta, epsilon: 1e-5)
         let size = shape.dropFirst(2).reduce(1, *)
         for c in 0..<shape[1] {
             var values: [Double] = []

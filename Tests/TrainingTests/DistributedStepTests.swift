@@ -79,14 +79,40 @@ struct DistributedStepTests {
                                               configuration: try configuration())
                     rankTrainer.reducer = ThreadReducer.Rank(shared, rank: rank)
                     histories[rank] = try rankTrainer.run(data: sharedData)
-                    weights[rank] = parameterValues(copy)
+                    weights[rank] = stateValues(copy)
                 } catch { failure = error }
             }
         }
         threads.forEach { $0.stackSize = 8 << 20; $0.start() }
         while threads.contains(where: { !$0.isFinished }) { usleep(1000) }
         if let failure { throw failure }
-        return (weights, parameterValues(lone), histories, aloneHistory)
+        return (weights, stateValues(lone), histories, aloneHistory)
+    }
+
+    /// The parameters and the buffers (batch normalisation's running statistics) by name.
+    static func stateValues(_ model: Sequential<Double>) -> [String: [Double]] {
+        parameterValues(model).merging(model.namedBuffers.map { ($0.name, $0.tensor.scalars) }) { a, _ in a }
+    }
+
+    /// 24 random 1×6×6 images in 3 classes.
+    static func imageData() throws -> Dataset<Double> {
+        var generator = RandomSource(seed: 8)
+        let images = Tensor<Double>.randomNormal([24, 1, 6, 6], using: &generator)
+        return try Dataset(features: images, targets: .labels((0..<24).map { $0 % 3 }, classes: 3))
+    }
+
+    /// Each rank's weights and running statistics equal one process's within 1e-10 and
+    /// each other's bit for bit.
+    static func expectSameAsOneProcess(_ result: (ranks: [[String: [Double]]], alone: [String: [Double]], histories: [History], aloneHistory: History),
+                                       _ label: String) {
+        for weights in result.ranks {
+            #expect(weights == result.ranks[0], "\(label): ranks hold identical weights")
+            #expect(Set(weights.keys) == Set(result.alone.keys))
+            for (name, values) in result.alone {
+                let difference = maxAbsDifference(values, weights[name] ?? [])
+                #expect(difference < 1e-10, "\(label): \(name) differs by \(difference)")
+            }
+        }
     }
 
     @Test("K = 1, 2, 3, 4: each rank's weights equal one process's within 1e-10 after 20 steps, and each other's bit for bit", arguments: [1, 2, 3, 4])
@@ -113,16 +139,44 @@ struct DistributedStepTests {
         for weights in small.ranks {
             for (name, values) in small.alone { #expect(maxAbsDifference(values, weights[name]!) < 1e-10, "\(name)") }
         }
-        var generator = RandomSource(seed: 8)
-        let images = Tensor<Double>.randomNormal([24, 1, 6, 6], using: &generator)
-        let labels = (0..<24).map { $0 % 3 }
-        let imageData = try Dataset(features: images, targets: .labels(labels, classes: 3))
+        let imageData = try Self.imageData()
         let conv = try Self.train(ranks: 2, model: { try! NetworkSpec(parsing: "1x6x6 conv3k3 tanh maxpool2 flatten 3 softmax").build(Double.self, seed: 4) },
                                   data: imageData, batch: 8)
         for weights in conv.ranks {
             #expect(weights == conv.ranks[0])
             for (name, values) in conv.alone { #expect(maxAbsDifference(values, weights[name]!) < 1e-10, "\(name)") }
         }
+    }
+
+    @Test("a CNN with batch normalisation, K = 1, 2, 3, 4: synchronised statistics give one process's weights and running statistics", arguments: [1, 2, 3, 4])
+    func batchNormalization(ranks: Int) throws {
+        // 3 epochs of 3 batches of 8 (the last of each epoch 8 too): 9 steps; 3 ranks take
+        // shares of 2, 3 and 3, and the running statistics move every step.
+        let spec = "1x6x6 conv4k3 bn relu maxpool2 flatten 8 bn tanh 3 softmax"
+        let result = try Self.train(ranks: ranks, model: { try! NetworkSpec(parsing: spec).build(Double.self, seed: 4) },
+                                    data: try Self.imageData(), batch: 8, epochs: 3)
+        #expect(result.alone.keys.contains("1.running_mean") && result.alone.keys.contains("6.running_var"))
+        Self.expectSameAsOneProcess(result, "\(ranks) ranks")
+    }
+
+    @Test("batch normalisation with shares that are empty: the ranks without examples still take part in the sums")
+    func batchNormalizationEmptyShares() throws {
+        let result = try Self.train(ranks: 4, model: { try! NetworkSpec(parsing: "4-6-bn-relu-3:softmax").build(Double.self, seed: 3) },
+                                    data: try classificationData(count: 26), batch: 8, epochs: 2)
+        // 26 examples in batches of 8: the last batch has 2, two of the four shares are empty.
+        Self.expectSameAsOneProcess(result, "4 ranks, a batch of 2")
+    }
+
+    @Test("dropout draws each example's mask by its place in the batch: K ranks drop what one process drops", arguments: [2, 4])
+    func dropout(ranks: Int) throws {
+        let spec = "4-16:relu-dropout0.5-16:relu-dropout0.25-3:softmax"
+        let result = try Self.train(ranks: ranks, model: { try! NetworkSpec(parsing: spec).build(Double.self, seed: 6) },
+                                    data: try classificationData(count: 200), batch: 20)
+        Self.expectSameAsOneProcess(result, "dropout, \(ranks) ranks")
+        // Dropout did act: the same run without it ends elsewhere.
+        let without = try Self.train(ranks: 1, model: { try! NetworkSpec(parsing: "4-16:relu-16:relu-3:softmax").build(Double.self, seed: 6) },
+                                     data: try classificationData(count: 200), batch: 20)
+        #expect(maxAbsDifference(without.alone["0.weight"]!, result.alone["0.weight"]!) > 1e-3)
     }
 
     @Test("processes that do not hold the same weights are found after the epoch and stopped with one line")

@@ -111,15 +111,37 @@ public class BatchNormalization<Scalar: TensorScalar>: BufferedLayer {
             return Tensor.normalized(input, mean: runningMean, variance: runningVariance, scale: weight,
                                      shift: bias, epsilon: Scalar(epsilon))
         }
-        let (output, mean, variance) = Tensor.batchNormalized(input, scale: weight, shift: bias,
-                                                               epsilon: Scalar(epsilon))
-        let m = input.count / channels
+        let (output, mean, variance, count) = Tensor.batchNormalized(input, scale: weight, shift: bias,
+                                                                      epsilon: Scalar(epsilon), exchange: statisticsExchange)
+        updateRunningStatistics(mean: mean.scalars, variance: variance.scalars, count: count)
+        return output
+    }
+
+    /// Moves the running statistics towards a batch's (the unbiased variance, as PyTorch).
+    private func updateRunningStatistics(mean: [Scalar], variance: [Scalar], count m: Int) {
         let unbiased = m > 1 ? Scalar(Double(m) / Double(m - 1)) : 1
         let (keep, take) = (Scalar(1 - momentum), Scalar(momentum))
-        runningMean.updateScalars { Scalar.scaledAdd(&$0, take, mean.scalars, keep) }
-        runningVariance.updateScalars { Scalar.scaledAdd(&$0, take * unbiased, variance.scalars, keep) }
+        runningMean.updateScalars { Scalar.scaledAdd(&$0, take, mean, keep) }
+        runningVariance.updateScalars { Scalar.scaledAdd(&$0, take * unbiased, variance, keep) }
         batchesTracked += 1
-        return output
+    }
+
+    /// Synchronised batch normalisation: while set, training-mode statistics are those of
+    /// the whole batch, which several processes (or threads) share, each running this
+    /// layer on its share. A data-parallel trainer sets it for each step, so that K
+    /// processes compute what one process computes on the whole batch; nil (the
+    /// default) normalises with the statistics of the batch the layer sees.
+    public var statisticsExchange: BatchStatisticsExchange?
+
+    /// A process whose share of the batch is empty takes part in the step's exchanges
+    /// all the same (the others wait for its sums): the forward pass's exchanges now,
+    /// with the running statistics moved as everywhere else, and the backward pass's
+    /// when the returned function is called (in the backward order of the layers).
+    public func exchangeWithoutExamples() -> () -> Void {
+        guard let exchange = statisticsExchange, isTraining else { return {} }
+        let share = Tensor.emptyBatchNormalized(scale: weight, shift: bias, epsilon: Scalar(epsilon), exchange: exchange)
+        updateRunningStatistics(mean: share.mean.scalars, variance: share.variance.scalars, count: share.count)
+        return share.backward
     }
 
     /// `BatchNorm1D(64)` or `BatchNorm2D(16)`.
