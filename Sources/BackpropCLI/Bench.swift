@@ -16,8 +16,9 @@ struct Bench: ParsableCommand {
               backprop bench gemm --threads 1,2
               backprop bench workload W1 --threads 2
               backprop bench elementwise
+              mpirun --allow-run-as-root --bind-to none -np 2 backprop bench allreduce
             """,
-        subcommands: [GEMMBenchmark.self, WorkloadBenchmark.self, ElementwiseBenchmark.self],
+        subcommands: [GEMMBenchmark.self, WorkloadBenchmark.self, ElementwiseBenchmark.self, AllreduceBenchmark.self],
         defaultSubcommand: WorkloadBenchmark.self
     )
 }

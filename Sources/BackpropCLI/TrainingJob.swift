@@ -13,17 +13,22 @@ import Glibc
 #endif
 
 /// Ctrl-C requests a stop at the next batch boundary; a second one stops at once.
+/// SIGTERM and SIGUSR1 do the same: under mpirun, Ctrl-C reaches mpirun alone, which
+/// sends each rank SIGTERM a second later (and SIGKILL a second after that), and mpirun
+/// forwards SIGUSR1 to every rank at once (`kill -USR1 <mpirun's pid>`).
 nonisolated(unsafe) private var interruptCount: Int32 = 0
 
 private func installInterruptHandler() {
-    // A parent may have started us with SIGINT blocked; Ctrl-C must reach the handler.
+    // A parent may have started us with these signals blocked; they must reach the handler.
     var mask = sigset_t()
     sigemptyset(&mask)
-    sigaddset(&mask, SIGINT)
+    for stop in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&mask, stop) }
     pthread_sigmask(SIG_UNBLOCK, &mask, nil)
-    signal(SIGINT) { _ in
-        interruptCount += 1
-        if interruptCount >= 2 { _exit(130) }
+    for stop in [SIGINT, SIGTERM, SIGUSR1] {
+        signal(stop) { _ in
+            interruptCount += 1
+            if interruptCount >= 2 { _exit(130) }
+        }
     }
 }
 
@@ -245,7 +250,13 @@ struct TrainingJob {
         installInterruptHandler()
         trainer.stopRequested = { interruptCount > 0 }
         trainer.reducer = world
+        let trainingStart = Date()
         let history = try trainer.run(data: data.training, validationData: data.validation)
+        if let world, world.size > 1, isPrimary, style != .quiet && style != .json {
+            let seconds = Date().timeIntervalSince(trainingStart)
+            print(String(format: "MPI: %d sums took %.3f s of the %.3f s of training (%.0f %%, waiting for the other ranks included)",
+                         world.sums, world.secondsInSums, seconds, 100 * world.secondsInSums / seconds))
+        }
         // Every rank holds the same weights; rank 0 writes them.
         guard isPrimary else {
             if history.isInterrupted { throw ExitCode(130) }

@@ -41,14 +41,28 @@ public final class MPIWorld: GradientReducer {
         libraryVersion = String(cString: backprop_mpi_library_version()).split(separator: "\n").first.map(String.init) ?? ""
     }
 
+    /// The sums made so far, and the seconds spent in them (waiting for the slowest
+    /// process included).
+    public private(set) var sums = 0
+    public private(set) var secondsInSums = 0.0
+
     public func sum(_ values: inout [Float]) {
+        let start = DispatchTime.now().uptimeNanoseconds
         let status = values.withUnsafeMutableBufferPointer { backprop_mpi_sum_floats($0.baseAddress, Int32($0.count)) }
         if status != 0 { abort(message: "MPI_Allreduce failed (\(status))") }
+        count(since: start)
     }
 
     public func sum(_ values: inout [Double]) {
+        let start = DispatchTime.now().uptimeNanoseconds
         let status = values.withUnsafeMutableBufferPointer { backprop_mpi_sum_doubles($0.baseAddress, Int32($0.count)) }
         if status != 0 { abort(message: "MPI_Allreduce failed (\(status))") }
+        count(since: start)
+    }
+
+    private func count(since start: UInt64) {
+        sums += 1
+        secondsInSums += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     /// Ends MPI in this process (every rank calls it before exiting).
