@@ -138,9 +138,16 @@ extension Float: KernelScalar {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: c.count)
         guard shape.hasWork else { return Kernels.scaleEmptyProduct(&c, beta: beta, k: k) }
-        c.withUnsafeMutableBufferPointer { cp in
-            backprop_sgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, alpha, a, shape.lda,
-                           b, shape.ldb, beta, cp.baseAddress, shape.ldc)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    Kernels.productColumns(shape) { first, count in
+                        backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, ap.baseAddress, shape.lda,
+                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, beta,
+                                       cp.baseAddress! + first, shape.ldc)
+                    }
+                }
+            }
         }
     }
     public static func product(
@@ -149,10 +156,17 @@ extension Float: KernelScalar {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: m * n)
         guard shape.hasWork else { return filled(0, count: m * n) }
-        return [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
-            backprop_sgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, 1, a, shape.lda, b, shape.ldb, 0,
-                           c.baseAddress, shape.ldc)
-            initialized = m * n
+        return a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
+                    Kernels.productColumns(shape) { first, count in
+                        backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, ap.baseAddress, shape.lda,
+                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, 0,
+                                       c.baseAddress! + first, shape.ldc)
+                    }
+                    initialized = m * n
+                }
+            }
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Float]) -> [Float] { Kernels.map(op, x) }
@@ -245,9 +259,16 @@ extension Double: KernelScalar {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: c.count)
         guard shape.hasWork else { return Kernels.scaleEmptyProduct(&c, beta: beta, k: k) }
-        c.withUnsafeMutableBufferPointer { cp in
-            backprop_dgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, alpha, a, shape.lda,
-                           b, shape.ldb, beta, cp.baseAddress, shape.ldc)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    Kernels.productColumns(shape) { first, count in
+                        backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, ap.baseAddress, shape.lda,
+                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, beta,
+                                       cp.baseAddress! + first, shape.ldc)
+                    }
+                }
+            }
         }
     }
     public static func product(
@@ -256,10 +277,17 @@ extension Double: KernelScalar {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: m * n)
         guard shape.hasWork else { return filled(0, count: m * n) }
-        return [Double](unsafeUninitializedCapacity: m * n) { c, initialized in
-            backprop_dgemm(shape.ta, shape.tb, shape.m, shape.n, shape.k, 1, a, shape.lda, b, shape.ldb, 0,
-                           c.baseAddress, shape.ldc)
-            initialized = m * n
+        return a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                [Double](unsafeUninitializedCapacity: m * n) { c, initialized in
+                    Kernels.productColumns(shape) { first, count in
+                        backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, ap.baseAddress, shape.lda,
+                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, 0,
+                                       c.baseAddress! + first, shape.ldc)
+                    }
+                    initialized = m * n
+                }
+            }
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Double]) -> [Double] { Kernels.map(op, x) }

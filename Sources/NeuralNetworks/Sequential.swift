@@ -77,8 +77,11 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
 
     /// Whether any layer is in training mode; setting it sets every layer.
     public var isTraining: Bool {
-        get { layers.contains { $0.isTraining } }
-        set { for layer in layers { layer.isTraining = newValue } }
+        get {
+            for index in 0..<layers.count where layers[index].isTraining { return true }
+            return false
+        }
+        set { for index in 0..<layers.count { layers[index].isTraining = newValue } }
     }
 
     /// Runs every layer but the last: the logits of a network that ends in softmax

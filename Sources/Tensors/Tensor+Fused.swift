@@ -20,13 +20,17 @@ extension Tensor {
         var z: [Scalar]
         if let bias {
             checkPrecondition(bias.shape == [n], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
-            z = Scalar.zip(.add, bias.scalars, strides: [0, 1], [0], strides: [0, 0], shape: [m, n])
+            // One example (inference): the bias itself, copied once the product writes.
+            z = m == 1 ? bias.scalars : Scalar.zip(.add, bias.scalars, strides: [0, 1], [0], strides: [0, 0], shape: [m, n])
         } else {
             z = Scalar.filled(0, count: m * n)
         }
         Scalar.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1,
                     a: input.scalars, b: weight.scalars, beta: bias == nil ? 0 : 1, c: &z)
         let result = Tensor(shape: [m, n], scalars: z)
+        guard GradientMode.isRecording,
+              input.requiresGradient || weight.requiresGradient || bias?.requiresGradient == true
+        else { return result }
         let (x, w) = (input.detached(), weight.detached())
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         return record(result, from: inputs) { g, needed in
