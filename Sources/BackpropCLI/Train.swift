@@ -143,6 +143,11 @@ struct Train: ParsableCommand {
     @Option(help: "Run directory (default: runs/<date-time>).")
     var out: String?
 
+    @Option(help: "Under mpirun: start summing each bucket of gradients over the ranks during the backward pass (on), only after it (off), or on where the machine has a core to spare for the communication thread beyond the ranks' BLAS threads (auto).")
+    var overlap: Overlap = .auto
+
+    enum Overlap: String, ExpressibleByArgument, CaseIterable { case auto, on, off }
+
     @Option(help: "Finish the interrupted run in this directory.")
     var resume: String?
 
@@ -220,6 +225,11 @@ struct Train: ParsableCommand {
             }
             // The ranks on this machine share its cores (mpirun is told --bind-to none).
             if threads == nil { BLAS.setThreadCount(max(1, ProcessInfo.processInfo.activeProcessorCount / MPIWorld.localSize)) }
+            TrainingJob.overlapsGradientSums = switch overlap {
+            case .on: true
+            case .off: false
+            case .auto: ProcessInfo.processInfo.activeProcessorCount > MPIWorld.localSize * BLAS.threadCount
+            }
         }
         do {
             try train(world: world)

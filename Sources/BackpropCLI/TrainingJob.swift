@@ -174,6 +174,8 @@ struct TrainingJob {
     /// The training examples the layer-health probe reads after each epoch.
     static let healthProbeExamples = 256
     static let checkpointFileName = "checkpoint.safetensors"
+    /// Under mpirun: whether gradient sums overlap the backward pass (`train --overlap`).
+    nonisolated(unsafe) static var overlapsGradientSums = true
 
     /// Trains from the start, or from the checkpoint in the run directory when `resuming`.
     /// Whether the model's outputs can only be ≥ 0 (a final ReLU or sigmoid): then a
@@ -207,6 +209,7 @@ struct TrainingJob {
             weightDecay: settings.l2)
         var configuration = try fitConfiguration(loss: loss)
         configuration.healthProbeExamples = Self.healthProbeExamples
+        configuration.overlapsGradientSums = Self.overlapsGradientSums
         try checkMemory(of: model, inputShape: data.inputShape, batchSize: configuration.largestBatch(of: data.training.count),
                         optimizerSlots: 2)
         let pictures = PlanePictures(model: model, data: data.training, epochs: settings.epochs)
@@ -254,8 +257,10 @@ struct TrainingJob {
         let history = try trainer.run(data: data.training, validationData: data.validation)
         if let world, world.size > 1, isPrimary, style != .quiet && style != .json {
             let seconds = Date().timeIntervalSince(trainingStart)
-            print(String(format: "MPI: %d sums took %.3f s of the %.3f s of training (%.0f %%, waiting for the other ranks included)",
-                         world.sums, world.secondsInSums, seconds, 100 * world.secondsInSums / seconds))
+            // MPI's time includes waiting for the slowest rank; part of it runs beside the backward pass.
+            print(String(format: "MPI: %d sums, %.3f s in MPI_Allreduce; the training thread waited %.3f s for them (%.0f %% of the %.3f s of training; gradient sums %@)",
+                         world.sums, world.secondsInSums, world.secondsWaiting, 100 * world.secondsWaiting / seconds, seconds,
+                         Self.overlapsGradientSums ? "overlapping the backward pass" : "after the backward pass"))
         }
         // Every rank holds the same weights; rank 0 writes them.
         guard isPrimary else {

@@ -7,6 +7,7 @@
 // Open MPI 4.1's ABI: handles are pointers to predefined global objects.
 typedef void *handle;
 typedef int (*init_fn)(int *, char ***);
+typedef int (*init_thread_fn)(int *, char ***, int, int *);
 typedef int (*finalize_fn)(void);
 typedef int (*comm_int_fn)(handle, int *);
 typedef int (*allreduce_fn)(const void *, void *, int, handle, handle, handle);
@@ -16,6 +17,7 @@ typedef int (*version_fn)(char *, int *);
 static struct {
   void *library;
   init_fn init;
+  init_thread_fn init_thread;
   finalize_fn finalize;
   comm_int_fn rank, size;
   allreduce_fn allreduce;
@@ -42,6 +44,7 @@ int backprop_mpi_load(void) {
   }
   struct { const char *name; void **slot; } symbols[] = {
       {"MPI_Init", (void **)&mpi.init},
+      {"MPI_Init_thread", (void **)&mpi.init_thread},
       {"MPI_Finalize", (void **)&mpi.finalize},
       {"MPI_Comm_rank", (void **)&mpi.rank},
       {"MPI_Comm_size", (void **)&mpi.size},
@@ -70,6 +73,16 @@ int backprop_mpi_load(void) {
 }
 
 int backprop_mpi_init(void) { return mpi.init(NULL, NULL); }
+
+// MPI_THREAD_SERIALIZED in Open MPI's mpi.h: calls from several threads, one at a time.
+#define THREAD_SERIALIZED 2
+
+int backprop_mpi_init_serialized(void) {
+  int provided = -1;
+  int status = mpi.init_thread(NULL, NULL, THREAD_SERIALIZED, &provided);
+  if (status != 0) return status;
+  return provided >= THREAD_SERIALIZED ? 0 : -1;
+}
 int backprop_mpi_finalize(void) { return mpi.finalize(); }
 
 int backprop_mpi_rank(void) {

@@ -96,11 +96,14 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
     /// output, and ∂loss/∂θ for every parameter θ in ``Layer/visitParameters(_:)``
     /// order. Nothing is recorded and the model is not changed. The returned tensors share
     /// this object's buffers until the next call (release them before it, or the next
-    /// call copies instead of reusing).
+    /// call copies instead of reusing). `parameterReady`, when given, is called with each
+    /// parameter's index and gradient as soon as the backward pass has computed it (from
+    /// the last layer's back), so that a data-parallel step can start summing it.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func gradients(
-        _ input: Tensor<Scalar>, lossAndGradient: (Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>)
+        _ input: Tensor<Scalar>, lossAndGradient: (Tensor<Scalar>) -> (loss: Tensor<Scalar>, gradient: Tensor<Scalar>),
+        parameterReady: ((Int, Tensor<Scalar>) -> Void)? = nil
     ) -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {
         let x = input.detached()
         // Forward: z^[ℓ] = a^[ℓ−1]·Wᵀ + b, a^[ℓ] = g(z^[ℓ]).
@@ -131,6 +134,11 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
             case .dense(let layer, let weightIndex):
                 parameterGradients[weightIndex].assignMatmul(delta, transposed: true, below)
                 if layer.bias != nil { parameterGradients[weightIndex + 1].assignColumnSums(of: delta) }
+                if let parameterReady {
+                    for index in weightIndex..<(weightIndex + (layer.bias != nil ? 2 : 1)) {
+                        parameterReady(index, parameterGradients[index])
+                    }
+                }
                 // δ for the layer below; the input data needs none.
                 if index > firstDense { inputGradients[index].assignMatmul(delta, layer.weight) }
             }

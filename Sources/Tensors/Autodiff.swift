@@ -34,6 +34,8 @@ final class GradientNode<Scalar: TensorScalar> {
     /// and whether the traversal has seen it. Both are cleared before the pass ends.
     var pendingGradient: Tensor<Scalar>?
     var isVisited = false
+    /// Called in each backward pass once this node's gradient for the pass is complete.
+    var gradientReady: (() -> Void)?
 
     var isLeaf: Bool { pullback == nil }
 
@@ -86,6 +88,15 @@ extension Tensor {
     public func retainingGradient() -> Tensor {
         node?.retainsGradient = true
         return self
+    }
+
+    /// Calls `hook` in every ``backward()`` pass as soon as this value's gradient for the
+    /// pass is complete, before the pass goes on to the values it came from (for a
+    /// parameter: once every use of it has sent its part). Data-parallel training starts
+    /// summing a layer's gradients over processes then, while the layers below are still
+    /// being differentiated. Nil removes the hook.
+    public func onGradientReady(_ hook: (() -> Void)?) {
+        node?.gradientReady = hook
     }
 
     /// Forgets the accumulated gradient.
@@ -157,6 +168,7 @@ extension Tensor {
                 guard let gradient = node.pendingGradient else { continue }
                 node.pendingGradient = nil
                 if node.retainsGradient { node.accumulate(gradient) }
+                node.gradientReady?()
                 guard let pullback = node.pullback else { continue }
                 let inputGradients = pullback(gradient, node.parents.map { $0 != nil })
                 for (parent, inputGradient) in zip(node.parents, inputGradients) {

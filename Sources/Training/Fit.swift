@@ -53,6 +53,13 @@ public struct FitConfiguration: Sendable {
     /// backpropagation. The share count sets the order in which gradients are summed:
     /// the same count gives the same run, another count the same run up to rounding.
     public var threads: Int?
+    /// With several processes (``Trainer/reducer``): whether each bucket of gradients
+    /// (``GradientBuckets``) starts its sum as soon as backpropagation has finished it,
+    /// on the reducer's communication thread beside the rest of the backward pass (true,
+    /// the default), or every sum waits for the end of the pass. Overlap pays where that
+    /// thread has a core of its own; with every core computing, it competes with them.
+    /// The result is the same either way.
+    public var overlapsGradientSums = true
 
     /// The settings of a run; throws ``ConfigurationError`` for fewer than one epoch, a batch
     /// size below 1, a validation split outside (0, 1) or a patience below 1.

@@ -15,6 +15,164 @@ public protocol GradientReducer: AnyObject {
     func sum(_ values: inout [Float])
     /// Replaces `values` by their sum over all processes.
     func sum(_ values: inout [Double])
+    /// Starts replacing the values at `values` by their sum over all processes and
+    /// returns at once; the sum is in place when ``PendingSum/wait()`` returns, and the
+    /// memory must stay valid and untouched until then. Sums, started or not, happen in
+    /// the order they are asked for, which must be the same in every process. By
+    /// default, the sum is made before returning.
+    func startSum(_ values: UnsafeMutableBufferPointer<Float>) -> any PendingSum
+    /// Starts replacing the values at `values` by their sum over all processes
+    /// (``startSum(_:)-(UnsafeMutableBufferPointer<Float>)``).
+    func startSum(_ values: UnsafeMutableBufferPointer<Double>) -> any PendingSum
+}
+
+/// A sum over processes under way (``GradientReducer/startSum(_:)-(UnsafeMutableBufferPointer<Float>)``).
+public protocol PendingSum: AnyObject {
+    /// Returns once the sum is in place.
+    func wait()
+}
+
+/// A sum already made.
+final class FinishedSum: PendingSum {
+    func wait() {}
+}
+
+extension GradientReducer {
+    /// Sums at once (a reducer without a communication thread of its own).
+    public func startSum(_ values: UnsafeMutableBufferPointer<Float>) -> any PendingSum {
+        var copy = Array(values)
+        sum(&copy)
+        _ = values.update(fromContentsOf: copy)
+        return FinishedSum()
+    }
+
+    /// Sums at once (a reducer without a communication thread of its own).
+    public func startSum(_ values: UnsafeMutableBufferPointer<Double>) -> any PendingSum {
+        var copy = Array(values)
+        sum(&copy)
+        _ = values.update(fromContentsOf: copy)
+        return FinishedSum()
+    }
+}
+
+/// The gradients of a distributed step in buckets: consecutive parameters, taken from the
+/// last back (the order backpropagation finishes them), each bucket closed once it holds
+/// ``minimumBytes`` or an eighth of the model, whichever is more. Each bucket's sum over
+/// the processes starts as soon as its gradients are in (overlapping the backward pass of
+/// the layers below), in bucket order in every process; the last bucket, the first
+/// layers', carries the step's loss and stop flag and is sent when the pass ends.
+final class GradientBuckets<Scalar: TensorScalar> {
+    /// Below this, a bucket's transfer is too short beside a message's latency.
+    static var minimumBytes: Int { 64 << 10 }
+
+    /// The parameters of each bucket, in the order the buckets are sent.
+    let parameters: [Range<Int>]
+    private let shapes: [[Int]]
+    /// Each parameter's bucket and place in it.
+    private let bucketOf: [Int]
+    private let offsetOf: [Int]
+    private let buffers: [UnsafeMutableBufferPointer<Scalar>]
+    private var missing: [Int] = []
+    private var pending: [(any PendingSum)?] = []
+    private var started = 0
+    private var weight: Scalar = 1
+    private var overlaps = true
+    private let reducer: any GradientReducer
+
+    init(shapes: [[Int]], reducer: any GradientReducer) {
+        self.shapes = shapes
+        self.reducer = reducer
+        let counts = shapes.map { $0.reduce(1, *) }
+        let total = counts.reduce(0, +) * MemoryLayout<Scalar>.stride
+        let limit = max(Self.minimumBytes, total / 8)
+        var ranges: [Range<Int>] = []
+        var upper = counts.count, bytes = 0
+        for index in counts.indices.reversed() {
+            bytes += counts[index] * MemoryLayout<Scalar>.stride
+            if bytes >= limit || index == 0 {
+                ranges.append(index..<upper)
+                (upper, bytes) = (index, 0)
+            }
+        }
+        if ranges.isEmpty { ranges = [0..<0] }
+        parameters = ranges
+        var bucketOf = [Int](repeating: 0, count: counts.count), offsetOf = bucketOf
+        var buffers: [UnsafeMutableBufferPointer<Scalar>] = []
+        for (bucket, range) in ranges.enumerated() {
+            var offset = 0
+            for index in range {
+                (bucketOf[index], offsetOf[index]) = (bucket, offset)
+                offset += counts[index]
+            }
+            // The last bucket's two extra values: the loss and the stop flag.
+            let size = offset + (bucket == ranges.count - 1 ? 2 : 0)
+            let buffer = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: size)
+            buffer.initialize(repeating: 0)
+            buffers.append(buffer)
+        }
+        (self.bucketOf, self.offsetOf, self.buffers) = (bucketOf, offsetOf, buffers)
+    }
+
+    deinit { for buffer in buffers { buffer.deallocate() } }
+
+    /// A new step: this process's gradients are weighted by `weight` (its share of the
+    /// batch). Without `overlap`, every sum waits for ``finish(loss:stop:)``.
+    func begin(weight: Double, overlap: Bool) {
+        self.weight = Scalar(weight)
+        overlaps = overlap
+        for buffer in buffers { buffer.update(repeating: 0) }
+        missing = parameters.map(\.count)
+        pending = Array(repeating: nil, count: parameters.count)
+        started = 0
+    }
+
+    /// Parameter `index`'s gradient for this step (each parameter at most once a step).
+    func deposit(_ index: Int, _ gradient: Tensor<Scalar>) {
+        let bucket = bucketOf[index]
+        let weighted = weight == 1 ? gradient : gradient * weight
+        if weighted.count > 0 { weighted.scalars.withUnsafeBytes { source in
+            UnsafeMutableRawPointer(buffers[bucket].baseAddress! + offsetOf[index]).copyMemory(
+                from: source.baseAddress!, byteCount: source.count)
+        } }
+        missing[bucket] -= 1
+        // Buckets start in order, so that every process sends them alike; the last one
+        // waits for the loss and the stop flag.
+        while overlaps && started < parameters.count - 1 && missing[started] == 0 { start(started) }
+    }
+
+    private func start(_ bucket: Int) {
+        let buffer = buffers[bucket]
+        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        if Scalar.self == Float.self {
+            pending[bucket] = reducer.startSum(UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: buffer.count))
+        } else {
+            pending[bucket] = reducer.startSum(UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: Double.self), count: buffer.count))
+        }
+        started = bucket + 1
+    }
+
+    /// Sends what is left (parameters without a gradient count 0) with this process's
+    /// weighted loss and its stop flag, waits for every sum, and returns the batch's
+    /// mean loss, whether any process asked to stop, and the summed gradients.
+    func finish(loss: Double, stop: Bool) -> (loss: Double, stop: Bool, gradients: [Tensor<Scalar>]) {
+        let last = buffers[buffers.count - 1]
+        last[last.count - 2] = Scalar(loss) * weight
+        last[last.count - 1] = stop ? 1 : 0
+        while started < parameters.count { start(started) }
+        for sum in pending { sum?.wait() }
+        let gradients = shapes.indices.map { index -> Tensor<Scalar> in
+            let count = shapes[index].reduce(1, *)
+            let source = UnsafeRawPointer(buffers[bucketOf[index]].baseAddress! + offsetOf[index])
+            let scalars = [Scalar](unsafeUninitializedCapacity: count) { values, initialized in
+                if count > 0 {
+                    UnsafeMutableRawPointer(values.baseAddress!).copyMemory(from: source, byteCount: count * MemoryLayout<Scalar>.stride)
+                }
+                initialized = count
+            }
+            return Tensor(shape: shapes[index], scalars: scalars)
+        }
+        return (Double(last[last.count - 2]), last[last.count - 1] > 0, gradients)
+    }
 }
 
 extension GradientReducer {

@@ -96,12 +96,13 @@ struct Objective<Scalar: TensorScalar> {
     /// written-out backpropagation; nil when the layers the loss reads have no
     /// written-out rule (then ``evaluate(_:_:_:)`` and autodiff serve).
     func gradients(_ backpropagation: WrittenOutBackpropagation<Scalar>, _ model: any Layer<Scalar>,
-                   _ x: Tensor<Scalar>, _ targets: DatasetTargets<Scalar>)
+                   _ x: Tensor<Scalar>, _ targets: DatasetTargets<Scalar>,
+                   parameterReady: ((Int, Tensor<Scalar>) -> Void)? = nil)
         -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>])?
     {
         let reading = reading(model, targets)
         guard let stack = reading.usesLogits ? backpropagation.exceptLast : backpropagation.all else { return nil }
-        let (value, result, gradients) = stack.gradients(x, lossAndGradient: reading.lossAndGradientOf)
+        let (value, result, gradients) = stack.gradients(x, lossAndGradient: reading.lossAndGradientOf, parameterReady: parameterReady)
         return (value, reading.metricsOutput(result), gradients)
     }
 }

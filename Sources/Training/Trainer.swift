@@ -190,7 +190,11 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     /// Several processes training one model (MPI ranks): each takes its share of every
     /// batch and the gradients are summed across them (``GradientReducer``). Every
     /// process must run the same trainer on the same data with the same seed.
-    public var reducer: (any GradientReducer)?
+    public var reducer: (any GradientReducer)? {
+        didSet { buckets = nil }
+    }
+    /// The distributed step's gradient buckets (made on its first use).
+    private var buckets: GradientBuckets<Scalar>?
 
     /// A trainer at the start of a run, shuffling with `configuration.seed`.
     public init(model: Model, optimizer: Opt, configuration: FitConfiguration,
@@ -499,22 +503,30 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
 
     /// One step of a run over several processes (``reducer``): this process's share of
     /// the global batch (contiguous, by rank; possibly empty), its mean loss and
-    /// gradients weighted by the share's size, summed over the processes with the stop
-    /// flags in the same message, one update. Returns the batch's mean loss and whether
-    /// any process asked to stop.
+    /// gradients weighted by the share's size, summed over the processes in buckets
+    /// (``GradientBuckets``: each bucket's sum starts while the backward pass goes on to
+    /// the layers below) with the stop flags in the last one, then one update. Returns
+    /// the batch's mean loss and whether any process asked to stop.
     private mutating func distributedStep(_ data: Dataset<Scalar>, indices: [Int], objective: Objective<Scalar>,
                                           reducer: any GradientReducer, epoch: Int, batch: Int)
         throws(TrainingError) -> (loss: Double, stop: Bool)
     {
         let lower = reducer.rank * indices.count / reducer.size, upper = (reducer.rank + 1) * indices.count / reducer.size
         let parameters = model.namedParameters.map(\.tensor)
-        var message = [Scalar](repeating: 0, count: 2 + parameters.reduce(0) { $0 + $1.count })
+        if buckets == nil { buckets = GradientBuckets(shapes: parameters.map(\.shape), reducer: reducer) }
+        let buckets = buckets!
+        let weight = Double(upper - lower) / Double(indices.count)
+        // Synchronised batch normalisation sums during the backward pass from the training
+        // thread; gradient sums then wait for the pass's end, to keep one order of sums in
+        // every process.
+        buckets.begin(weight: weight, overlap: configuration.overlapsGradientSums && normalizationLayers.isEmpty)
         // Dropout draws each example's mask by its place in the global batch; batch
         // normalisation takes the global batch's statistics (synchronised).
         for dropout in dropoutLayers { dropout.startBatch(firstExample: lower) }
-        let exchange = BatchStatisticsExchange(weight: Double(upper - lower) / Double(indices.count)) { reducer.sum(&$0) }
+        let exchange = BatchStatisticsExchange(weight: weight) { reducer.sum(&$0) }
         for normalization in normalizationLayers { normalization.statisticsExchange = exchange }
         defer { for normalization in normalizationLayers { normalization.statisticsExchange = nil } }
+        var loss = 0.0
         if upper == lower {
             // No examples here: the other processes' statistics sums still need this one's.
             let backward = normalizationLayers.map { $0.exchangeWithoutExamples() }
@@ -522,41 +534,30 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         } else {
             let part = data.subset(Array(indices[lower..<upper]))
             let targets = part.targets!
-            let loss: Double, output: Tensor<Scalar>, gradients: [Tensor<Scalar>]
-            if let (value, result, written) = objective.gradients(backpropagation, model, part.features, targets) {
-                (loss, output, gradients) = (Double(value.scalar), result, written)
+            let output: Tensor<Scalar>
+            if let (value, result, _) = objective.gradients(backpropagation, model, part.features, targets,
+                                                            parameterReady: { buckets.deposit($0, $1) }) {
+                (loss, output) = (Double(value.scalar), result)
             } else {
+                for (index, parameter) in parameters.enumerated() {
+                    parameter.onGradientReady { buckets.deposit(index, parameter.gradient!) }
+                }
+                defer { for parameter in parameters { parameter.onGradientReady(nil) } }
                 let (value, result) = objective.evaluate(model, part.features, targets, forMetrics: true)
                 loss = Double(value.scalar)
                 // Synchronised batch normalisation exchanges sums in the backward pass, which
                 // every process must run; a non-finite loss stops them all after the sum.
                 if loss.isFinite || !normalizationLayers.isEmpty { value.backward() }
                 output = result.detached()
-                gradients = model.namedParameters.map { $0.tensor.gradient?.detached() ?? Tensor.zeros($0.tensor.shape) }
                 model.zeroGradients()
             }
             progress.accumulator.add(loss: loss, output: output, targets: targets, lossKind: configuration.loss,
                                      valueScale: data.targetStandardization?.standardDeviation)
-            let weight = Scalar(Double(upper - lower) / Double(indices.count))
-            message[0] = Scalar(loss) * weight
-            var offset = 2
-            for gradient in gradients {
-                // Whole-tensor operations: an element loop in this generic code would be slow.
-                message.replaceSubrange(offset..<(offset + gradient.count), with: (gradient * weight).scalars)
-                offset += gradient.count
-            }
         }
-        message[1] = stopRequested() ? 1 : 0
-        reducer.sum(&message)
-        let loss = Double(message[0])
-        guard loss.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: loss) }
-        var offset = 2
-        let summed = parameters.map { parameter -> Tensor<Scalar> in
-            defer { offset += parameter.count }
-            return Tensor(shape: parameter.shape, scalars: Array(message[offset..<(offset + parameter.count)]))
-        }
-        optimizer.step(model, gradients: summed)
-        return (loss, message[1] > 0)
+        let summed = buckets.finish(loss: loss, stop: stopRequested())
+        guard summed.loss.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: summed.loss) }
+        optimizer.step(model, gradients: summed.gradients)
+        return (summed.loss, summed.stop)
     }
 
     /// Tracks the best epoch; stops after `patience` epochs without improvement.

@@ -112,7 +112,7 @@ struct MPINetworkTests {
         let alone = try Run(flags + ["--out", directory.appendingPathComponent("one").path])
         #expect(alone.status == 0, "\(alone.error)")
         let linked = directory.appendingPathComponent("linked")
-        let run = try shell(hosts.mpirun(flags + ["--out", linked.path]))
+        let run = try shell(hosts.mpirun(flags + ["--out", linked.path, "--overlap", "on"]))
         #expect(run.status == 0, "\(run.output)")
         let expected = try MPITests.probabilities(directory.appendingPathComponent("one"))
         let got = try MPITests.probabilities(linked)

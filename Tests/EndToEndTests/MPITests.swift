@@ -40,10 +40,26 @@ struct MPITests {
             try process.run()
         }
 
+        /// Reads standard output until a line contains `text` (kept for ``wait()``).
+        func waitForLine(containing text: String, timeout: TimeInterval = 60) -> Bool {
+            let start = Date()
+            while Date().timeIntervalSince(start) < timeout {
+                let data = out.fileHandleForReading.availableData
+                if data.isEmpty { return false }
+                seen.append(data)
+                if String(decoding: seen.data, as: UTF8.self).contains(text) { return true }
+            }
+            return false
+        }
+
+        /// Standard output read so far.
+        final class Seen: @unchecked Sendable { var data = Data(); func append(_ more: Data) { data.append(more) } }
+        let seen = Seen()
+
         func wait() -> (status: Int32, output: String, error: String) {
             let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+            return (process.terminationStatus, String(decoding: seen.data + outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
         }
     }
 
@@ -53,12 +69,13 @@ struct MPITests {
         return run.output.split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.flatMap { Double($0) } }
     }
 
-    @Test("2 and 4 ranks train the model one process trains; rank 0 alone writes the run directory")
+    @Test("2 and 4 ranks train the model one process trains (two buckets of gradients, summed beside the backward pass); rank 0 alone writes the run directory")
     func sameAnswer() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let flags = ["train", "--data", "toy:moons", "--model", "2-16:tanh-2:softmax", "--batch-size", "50", "--epochs", "8",
-                     "--optimizer", "momentum", "--lr", "0.1", "--schedule", "constant", "--threads", "1", "--quiet"]
+        let flags = ["train", "--data", "toy:moons", "--model", "2-128:tanh-128:tanh-2:softmax", "--batch-size", "50", "--epochs", "8",
+                     "--optimizer", "momentum", "--lr", "0.1", "--schedule", "constant", "--threads", "1", "--quiet",
+                     "--overlap", "on"]
         let alone = try Run(flags + ["--out", directory.appendingPathComponent("one").path])
         #expect(alone.status == 0, "\(alone.error)")
         let expected = try Self.probabilities(directory.appendingPathComponent("one"))
@@ -103,21 +120,22 @@ struct MPITests {
     func stopAndResume() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let flags = ["train", "--data", "toy:moons", "--model", "2-32-bn-tanh-dropout0.1-2:softmax", "--batch-size", "8",
-                     "--epochs", "80", "--optimizer", "momentum", "--lr", "0.05", "--threads", "1", "--quiet"]
+        // 50 steps an epoch, and enough epochs that a run is still training a second or
+        // two after a signal (mpirun passes Ctrl-C on as SIGTERM a second later).
+        let flags = ["train", "--data", "toy:moons", "--samples", "200", "--model", "2-32-bn-tanh-dropout0.1-2:softmax",
+                     "--batch-size", "4", "--epochs", "600", "--optimizer", "momentum", "--lr", "0.02", "--threads", "1", "--json"]
         let stopped = directory.appendingPathComponent("stopped"), whole = directory.appendingPathComponent("whole")
         let checkpoint = stopped.appendingPathComponent("checkpoint.safetensors")
-        /// Starts `arguments` on 2 ranks, sends `signal` to mpirun once the ranks are training, waits.
+        /// Starts `arguments` on 2 ranks, sends `signal` to mpirun once rank 0 reports an
+        /// epoch, waits.
         func interrupt(_ arguments: [String], with signal: Int32) throws -> (status: Int32, output: String, error: String) {
             let launch = try Launch(ranks: 2, arguments, timeout: 120)
             let started = Date()
-            while !FileManager.default.fileExists(atPath: stopped.appendingPathComponent("run.json").path) && Date().timeIntervalSince(started) < 30 {
-                usleep(20_000)
-            }
-            usleep(800_000)
+            #expect(launch.waitForLine(containing: "\"epoch\""), "rank 0 reports its epochs")
             kill(launch.process.processIdentifier, signal)
             let run = launch.wait()
-            #expect(Date().timeIntervalSince(started) < 30, "the stop took effect within seconds")
+            #expect(Date().timeIntervalSince(started) < 60, "the stop took effect within seconds")
+            #expect(!run.output.contains("test_accuracy"), "stopped before the last epoch: \(run.output.suffix(300))")
             return run
         }
         // SIGUSR1: mpirun forwards it to every rank at once.
@@ -127,7 +145,7 @@ struct MPITests {
         #expect(FileManager.default.fileExists(atPath: checkpoint.path))
         #expect(!FileManager.default.fileExists(atPath: stopped.appendingPathComponent("model.safetensors").path))
         // Ctrl-C reaches mpirun alone, which sends the ranks SIGTERM a second later.
-        let resumed = ["train", "--resume", stopped.path, "--quiet"]
+        let resumed = ["train", "--resume", stopped.path, "--json"]
         let second = try interrupt(resumed, with: SIGINT)
         #expect(second.status != 0)
         #expect(second.error.contains("interrupted at epoch"), "\(second.error)")

@@ -40,14 +40,42 @@ final class ThreadReducer: @unchecked Sendable {
         return result
     }
 
-    /// The reducer one rank sees.
-    final class Rank: GradientReducer {
+    /// The reducer one rank sees. Sums started early run on a communication queue of the
+    /// rank's own, in order, as MPIWorld's do; a blocking sum waits for them first.
+    final class Rank: GradientReducer, @unchecked Sendable {
         let shared: ThreadReducer
         let rank: Int
         var size: Int { shared.size }
-        init(_ shared: ThreadReducer, rank: Int) { (self.shared, self.rank) = (shared, rank) }
-        func sum(_ values: inout [Double]) { values = shared.sum(values, rank: rank) }
-        func sum(_ values: inout [Float]) { values = shared.sum(values.map(Double.init), rank: rank).map { Float($0) } }
+        private let queue: DispatchQueue
+        init(_ shared: ThreadReducer, rank: Int) {
+            (self.shared, self.rank) = (shared, rank)
+            queue = DispatchQueue(label: "rank \(rank) sums")
+        }
+        func sum(_ values: inout [Double]) {
+            let input = values
+            values = queue.sync { shared.sum(input, rank: rank) }
+        }
+        func sum(_ values: inout [Float]) {
+            let input = values.map(Double.init)
+            values = queue.sync { shared.sum(input, rank: rank) }.map { Float($0) }
+        }
+        func startSum(_ values: UnsafeMutableBufferPointer<Double>) -> any PendingSum {
+            nonisolated(unsafe) let v = values
+            return started { _ = v.update(fromContentsOf: self.shared.sum(Array(v), rank: self.rank)) }
+        }
+        func startSum(_ values: UnsafeMutableBufferPointer<Float>) -> any PendingSum {
+            nonisolated(unsafe) let v = values
+            return started { _ = v.update(fromContentsOf: self.shared.sum(v.map(Double.init), rank: self.rank).map { Float($0) }) }
+        }
+        private final class Started: PendingSum, @unchecked Sendable {
+            let done = DispatchSemaphore(value: 0)
+            func wait() { done.wait() }
+        }
+        private func started(_ work: @escaping @Sendable () -> Void) -> any PendingSum {
+            let pending = Started()
+            queue.async { work(); pending.done.signal() }
+            return pending
+        }
     }
 }
 
@@ -177,6 +205,46 @@ struct DistributedStepTests {
         let without = try Self.train(ranks: 1, model: { try! NetworkSpec(parsing: "4-16:relu-16:relu-3:softmax").build(Double.self, seed: 6) },
                                      data: try classificationData(count: 200), batch: 20)
         #expect(maxAbsDifference(without.alone["0.weight"]!, result.alone["0.weight"]!) > 1e-3)
+    }
+
+    @Test("gradient buckets: from the last layer back, closed at 64 KiB or an eighth of the model; the loss and stop flag in the last")
+    func bucketLayout() throws {
+        let reducer = ThreadReducer.Rank(ThreadReducer(size: 1), rank: 0)
+        // W2's layers 784 → 256 → 128 → 10 in Float: the two upper layers (137 KB) fill the
+        // first bucket, the first layer (804 KB) the second.
+        let w2 = GradientBuckets<Float>(shapes: [[256, 784], [256], [128, 256], [128], [10, 128], [10]], reducer: reducer)
+        #expect(w2.parameters == [2..<6, 0..<2])
+        // The notes' 784 → 300 → 10: the upper layer (12 KB) is below the limit and joins the first.
+        let w1 = GradientBuckets<Float>(shapes: [[300, 784], [300], [10, 300], [10]], reducer: reducer)
+        #expect(w1.parameters == [0..<4])
+        // Every parameter its own bucket when each is large; none lost when none are.
+        let big = GradientBuckets<Double>(shapes: [[100, 100], [100, 100], [100, 100]], reducer: reducer)
+        #expect(big.parameters == [2..<3, 1..<2, 0..<1])
+        #expect(GradientBuckets<Double>(shapes: [], reducer: reducer).parameters == [0..<0])
+        // A sum through the buckets returns each gradient, weighted, and the loss and stop flag.
+        big.begin(weight: 0.5, overlap: true)
+        for index in [2, 1, 0] { big.deposit(index, Tensor<Double>(repeating: Double(index + 1), shape: [100, 100])) }
+        let result = big.finish(loss: 3, stop: true)
+        #expect(result.loss == 1.5 && result.stop)
+        #expect(result.gradients.map { $0.scalars.max()! } == [0.5, 1, 1.5] && result.gradients.map(\.shape) == [[100, 100], [100, 100], [100, 100]])
+    }
+
+    @Test("a MLP big enough for two buckets, their sums overlapping the backward pass: K = 2, 3 equal one process", arguments: [2, 3])
+    func overlapped(ranks: Int) throws {
+        // 4 → 96 → 96 → 3 in Float64: 8 × 96 × 96 bytes = 74 KB in the middle layer, a bucket of its own.
+        let result = try Self.train(ranks: ranks, model: { try! NetworkSpec(parsing: "4-96:tanh-96:relu-3:softmax").build(Double.self, seed: 9) },
+                                    data: try classificationData(count: 120), batch: 30)
+        #expect(GradientBuckets<Double>(shapes: try! NetworkSpec(parsing: "4-96:tanh-96:relu-3:softmax").build(Double.self, seed: 9)
+                    .namedParameters.map(\.tensor.shape), reducer: ThreadReducer.Rank(ThreadReducer(size: 1), rank: 0)).parameters.count == 2)
+        Self.expectSameAsOneProcess(result, "\(ranks) ranks, overlapped")
+        // Through autodiff (a convolution): the dense layers' bucket starts from the
+        // parameters' gradient hooks while the convolution's backward pass runs.
+        let cnn = "1x6x6 conv8k3 relu flatten 96 tanh 3 softmax"
+        let conv = try Self.train(ranks: ranks, model: { try! NetworkSpec(parsing: cnn).build(Double.self, seed: 4) },
+                                  data: try Self.imageData(), batch: 8)
+        #expect(GradientBuckets<Double>(shapes: try! NetworkSpec(parsing: cnn).build(Double.self, seed: 4).namedParameters.map(\.tensor.shape),
+                                        reducer: ThreadReducer.Rank(ThreadReducer(size: 1), rank: 0)).parameters == [2..<6, 0..<2])
+        Self.expectSameAsOneProcess(conv, "\(ranks) ranks, a CNN overlapped")
     }
 
     @Test("processes that do not hold the same weights are found after the epoch and stopped with one line")

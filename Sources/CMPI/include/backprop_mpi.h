@@ -13,6 +13,10 @@ const char *backprop_mpi_error(void);
 const char *backprop_mpi_library_version(void);
 
 int backprop_mpi_init(void);
+/// MPI_Init_thread asking for MPI_THREAD_SERIALIZED (MPI called from a communication
+/// thread besides the main one, never at the same time); 0 on success, -1 when the
+/// library gives less.
+int backprop_mpi_init_serialized(void);
 int backprop_mpi_finalize(void);
 /// This process's rank and the number of processes in MPI_COMM_WORLD.
 int backprop_mpi_rank(void);
