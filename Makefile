@@ -8,7 +8,11 @@ DEMO_DIR ?= runs/demo
 # Where `make docs` writes the documentation site.
 DOCS_DIR ?= .build/docs/site
 
-.PHONY: all setup build test demo bench docs clean
+# `make mpi-demo`: the demo's model trained by $(RANKS) MPI ranks on this machine.
+RANKS ?= 2
+MPI_DIR ?= runs/mpi-demo
+
+.PHONY: all setup build test demo mpi-demo bench docs clean
 
 all: build
 
@@ -37,6 +41,16 @@ test: setup
 
 demo: build
 	$$($(SWIFT) build $(RELEASE) --show-bin-path)/backprop train --out $(DEMO_DIR)
+
+# mpirun's flags that one forgets: --bind-to none (mpirun pins each of 2 ranks or fewer to
+# one core, starving BLAS threads), --oversubscribe when there are more ranks than cores,
+# --allow-run-as-root as root.
+mpi-demo: build
+	@flags="--bind-to none"; \
+	[ "$$(id -u)" -ne 0 ] || flags="$$flags --allow-run-as-root"; \
+	[ $(RANKS) -le $$(nproc) ] || flags="$$flags --oversubscribe"; \
+	echo "mpirun $$flags -np $(RANKS) backprop train --out $(MPI_DIR)"; \
+	mpirun $$flags -np $(RANKS) $$($(SWIFT) build $(RELEASE) --show-bin-path)/backprop train --out $(MPI_DIR)
 
 # The DocC site: the articles of Sources/Backprop/Backprop.docc and every public symbol of
 # the library, as static HTML in $(DOCS_DIR); any DocC warning (a broken link) fails it.

@@ -171,6 +171,25 @@ struct MPITests {
         #expect(try history(stopped) == (try history(whole)))
     }
 
+    @Test("a rank that dies (SIGKILL) ends the whole job within seconds, never a hang")
+    func rankDies() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let launch = try Launch(ranks: 2, ["train", "--data", "toy:moons", "--model", "2-16:tanh-2:softmax", "--batch-size", "10",
+                                           "--epochs", "100000", "--threads", "1", "--json", "--out", directory.path], timeout: 120)
+        #expect(launch.waitForLine(containing: "\"epoch\""), "rank 0 reports its epochs")
+        // mpirun's children are the ranks; kill one of them outright.
+        let children = try String(contentsOfFile: "/proc/\(launch.process.processIdentifier)/task/\(launch.process.processIdentifier)/children",
+                                  encoding: .utf8).split(separator: " ").compactMap { Int32($0) }
+        #expect(children.count == 2, "\(children)")
+        let killed = Date()
+        kill(children.last ?? 0, SIGKILL)
+        let run = launch.wait()
+        #expect(Date().timeIntervalSince(killed) < 15, "the job ended \(Date().timeIntervalSince(killed)) s after a rank died")
+        #expect(run.status != 0)
+        #expect(run.error.contains("signal 9") || run.error.contains("Killed"), "\(run.error)")
+    }
+
     @Test("an error on the ranks ends the job with one clear line and a non-zero status, never a hang")
     func failure() throws {
         let run = try Self.launch(ranks: 2, ["train", "--data", "toy:moons", "--model", "3-4:relu-2:softmax", "--epochs", "1",
