@@ -96,26 +96,24 @@ public final class MPIWorld: GradientReducer {
     private var statistics = Statistics()
     private struct Statistics { var sums = 0, secondsInSums = 0.0, secondsWaiting = 0.0 }
 
-    /// The thread that makes the sums started early (``startSum(_:)-(UnsafeMutableBufferPointer<Float>)``):
+    /// The thread that makes the sums started early (`startSum(_:)`):
     /// Open MPI does not progress a non-blocking collective while the caller computes.
     private let communication = CommunicationThread()
 
     public func sum(_ values: inout [Float]) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        // After the sums already started, in order; then on this thread.
-        communication.drain()
-        let drained = DispatchTime.now().uptimeNanoseconds
-        values.withUnsafeMutableBufferPointer { allreduce($0) }
-        let end = DispatchTime.now().uptimeNanoseconds
-        record(busy: end - drained, waited: end - start)
+        blocking { values.withUnsafeMutableBufferPointer { allreduce($0) } }
     }
 
     public func sum(_ values: inout [Double]) {
+        blocking { values.withUnsafeMutableBufferPointer { allreduce($0) } }
+    }
+
+    /// A sum made on this thread, after the sums already started (in order), timed.
+    private func blocking(_ sum: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        // After the sums already started, in order; then on this thread.
         communication.drain()
         let drained = DispatchTime.now().uptimeNanoseconds
-        values.withUnsafeMutableBufferPointer { allreduce($0) }
+        sum()
         let end = DispatchTime.now().uptimeNanoseconds
         record(busy: end - drained, waited: end - start)
     }

@@ -21,12 +21,12 @@ public protocol GradientReducer: AnyObject {
     /// the order they are asked for, which must be the same in every process. By
     /// default, the sum is made before returning.
     func startSum(_ values: UnsafeMutableBufferPointer<Float>) -> any PendingSum
-    /// Starts replacing the values at `values` by their sum over all processes
-    /// (``startSum(_:)-(UnsafeMutableBufferPointer<Float>)``).
+    /// Starts replacing the values at `values` by their sum over all processes, as the
+    /// `Float` version does.
     func startSum(_ values: UnsafeMutableBufferPointer<Double>) -> any PendingSum
 }
 
-/// A sum over processes under way (``GradientReducer/startSum(_:)-(UnsafeMutableBufferPointer<Float>)``).
+/// A sum over processes under way (a ``GradientReducer``'s `startSum(_:)`).
 public protocol PendingSum: AnyObject {
     /// Returns once the sum is in place.
     func wait()
