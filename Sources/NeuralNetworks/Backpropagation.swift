@@ -68,7 +68,7 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
     /// One forward and backward pass over a batch: the loss that `loss` computes from the
     /// stack's output, that output, and ∂loss/∂θ for every parameter θ in
     /// ``Layer/visitParameters(_:)`` order. The loss is differentiated through autodiff;
-    /// see ``gradients(_:lossAndGradient:)`` for losses that give their gradient directly.
+    /// see ``gradients(_:lossAndGradient:parameterReady:)`` for losses that give their gradient directly.
     public func gradients(
         _ input: Tensor<Scalar>, loss: (Tensor<Scalar>) -> Tensor<Scalar>
     ) -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {

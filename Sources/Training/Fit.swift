@@ -54,7 +54,7 @@ public struct FitConfiguration: Sendable {
     /// the same count gives the same run, another count the same run up to rounding.
     public var threads: Int?
     /// With several processes (``Trainer/reducer``): whether each bucket of gradients
-    /// (``GradientBuckets``) starts its sum as soon as backpropagation has finished it,
+    /// (consecutive layers' gradients, from the last layer back) starts its sum as soon as backpropagation has finished it,
     /// on the reducer's communication thread beside the rest of the backward pass (true,
     /// the default), or every sum waits for the end of the pass. Overlap pays where that
     /// thread has a core of its own; with every core computing, it competes with them.
