@@ -138,15 +138,9 @@ extension Float: KernelScalar {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: c.count)
         guard shape.hasWork else { return Kernels.scaleEmptyProduct(&c, beta: beta, k: k) }
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer { cp in
-                    Kernels.productColumns(shape) { first, count in
-                        backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, ap.baseAddress, shape.lda,
-                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, beta,
-                                       cp.baseAddress! + first, shape.ldc)
-                    }
-                }
+        c.withUnsafeMutableBufferPointer { cp in
+            Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { count, a, b, c in
+                backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
             }
         }
     }
@@ -155,18 +149,8 @@ extension Float: KernelScalar {
     ) -> [Float] {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: m * n)
-        guard shape.hasWork else { return filled(0, count: m * n) }
-        return a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
-                    Kernels.productColumns(shape) { first, count in
-                        backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, ap.baseAddress, shape.lda,
-                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, 0,
-                                       c.baseAddress! + first, shape.ldc)
-                    }
-                    initialized = m * n
-                }
-            }
+        return Kernels.product(shape, a, b) { count, a, b, c in
+            backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, a, shape.lda, b, shape.ldb, 0, c, shape.ldc)
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Float]) -> [Float] { Kernels.map(op, x) }
@@ -259,15 +243,9 @@ extension Double: KernelScalar {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: c.count)
         guard shape.hasWork else { return Kernels.scaleEmptyProduct(&c, beta: beta, k: k) }
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer { cp in
-                    Kernels.productColumns(shape) { first, count in
-                        backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, ap.baseAddress, shape.lda,
-                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, beta,
-                                       cp.baseAddress! + first, shape.ldc)
-                    }
-                }
+        c.withUnsafeMutableBufferPointer { cp in
+            Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { count, a, b, c in
+                backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
             }
         }
     }
@@ -276,18 +254,8 @@ extension Double: KernelScalar {
     ) -> [Double] {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: m * n)
-        guard shape.hasWork else { return filled(0, count: m * n) }
-        return a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                [Double](unsafeUninitializedCapacity: m * n) { c, initialized in
-                    Kernels.productColumns(shape) { first, count in
-                        backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, ap.baseAddress, shape.lda,
-                                       bp.baseAddress! + first * Int(shape.ldb), shape.ldb, 0,
-                                       c.baseAddress! + first, shape.ldc)
-                    }
-                    initialized = m * n
-                }
-            }
+        return Kernels.product(shape, a, b) { count, a, b, c in
+            backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, a, shape.lda, b, shape.ldb, 0, c, shape.ldc)
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Double]) -> [Double] { Kernels.map(op, x) }

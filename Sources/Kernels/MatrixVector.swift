@@ -18,11 +18,35 @@ extension Kernels {
             && threads >= 2
     }
 
-    /// Runs `product(first, count)` for output columns `first..<first + count` of
-    /// `C = op(A)·op(B)`: once for all of them, or, for a one-row product that
-    /// ``splitsRows(_:threads:)``, in two halves side by side (``splittingRows(_:_:)``)
-    /// with BLAS single-threaded inside each.
-    @inline(__always)
+    /// A fresh product C = op(A)·op(B) of `shape` (zeros when k = 0) through `gemm`
+    /// (``productBlocks(_:_:_:into:gemm:)``).
+    static func product<S: KernelScalar>(
+        _ shape: GEMMShape, _ a: [S], _ b: [S],
+        gemm: (_ count: Int, _ a: UnsafePointer<S>?, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>) -> Void
+    ) -> [S] {
+        let size = Int(shape.m) * Int(shape.n)
+        guard shape.hasWork else { return S.filled(0, count: size) }
+        return [S](unsafeUninitializedCapacity: size) { c, initialized in
+            productBlocks(shape, a, b, into: c.baseAddress!, gemm: gemm)
+            initialized = size
+        }
+    }
+
+    /// Runs `gemm` (the precision's BLAS call, writing `count` columns of C from the given
+    /// column of B and C on) over ``productColumns(_:_:)``'s column blocks of C at `c`.
+    static func productBlocks<S: KernelScalar>(
+        _ shape: GEMMShape, _ a: [S], _ b: [S], into c: UnsafeMutablePointer<S>,
+        gemm: (_ count: Int, _ a: UnsafePointer<S>?, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>) -> Void
+    ) {
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                productColumns(shape) { first, count in
+                    gemm(count, ap.baseAddress, bp.baseAddress! + first * Int(shape.ldb), c + first)
+                }
+            }
+        }
+    }
+
     static func productColumns(_ shape: GEMMShape, _ product: (_ first: Int, _ count: Int) -> Void) {
         let threads = backprop_blas_get_threads()
         guard splitsRows(shape, threads: Int(threads)) else { return product(0, Int(shape.n)) }
