@@ -73,6 +73,8 @@ final class GradientBuckets<Scalar: TensorScalar> {
     private let offsetOf: [Int]
     private let buffers: [UnsafeMutableBufferPointer<Scalar>]
     private var missing: [Int] = []
+    /// Whether each parameter's gradient is in this step's buffers.
+    private var deposited: [Bool] = []
     private var pending: [(any PendingSum)?] = []
     private var started = 0
     private var weight: Scalar = 1
@@ -120,7 +122,7 @@ final class GradientBuckets<Scalar: TensorScalar> {
     func begin(weight: Double, overlap: Bool) {
         self.weight = Scalar(weight)
         overlaps = overlap
-        for buffer in buffers { buffer.update(repeating: 0) }
+        deposited = Array(repeating: false, count: shapes.count)
         missing = parameters.map(\.count)
         pending = Array(repeating: nil, count: parameters.count)
         started = 0
@@ -134,6 +136,7 @@ final class GradientBuckets<Scalar: TensorScalar> {
             UnsafeMutableRawPointer(buffers[bucket].baseAddress! + offsetOf[index]).copyMemory(
                 from: source.baseAddress!, byteCount: source.count)
         } }
+        deposited[index] = true
         missing[bucket] -= 1
         // Buckets start in order, so that every process sends them alike; the last one
         // waits for the loss and the stop flag.
@@ -158,6 +161,11 @@ final class GradientBuckets<Scalar: TensorScalar> {
         let last = buffers[buffers.count - 1]
         last[last.count - 2] = Scalar(loss) * weight
         last[last.count - 1] = stop ? 1 : 0
+        // A parameter without a gradient this step (none reached it, or no examples here) adds 0.
+        for index in shapes.indices where !deposited[index] {
+            let count = shapes[index].reduce(1, *)
+            (buffers[bucketOf[index]].baseAddress! + offsetOf[index]).update(repeating: 0, count: count)
+        }
         while started < parameters.count { start(started) }
         for sum in pending { sum?.wait() }
         let gradients = shapes.indices.map { index -> Tensor<Scalar> in
