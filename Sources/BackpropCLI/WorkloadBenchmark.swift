@@ -47,7 +47,7 @@ struct WorkloadBenchmark: ParsableCommand {
     @Option(help: "L2 weight decay λ on the weights (W1).")
     var l2: Double = 0
 
-    @Option(help: "W1, W2: shares of the data-parallel step, each on a thread of its own (default 1: one share, BLAS splitting each product over the threads).")
+    @Option(help: "W1, W2, W3: shares of the data-parallel step, each on a thread of its own (default: fit()'s choice, one share per thread for W3's CNN, one share with BLAS splitting each product for W1 and W2).")
     var shares: Int?
 
     func validate() throws {
@@ -108,7 +108,7 @@ struct WorkloadBenchmark: ParsableCommand {
             var arguments = ["bench", "workload", name, "--threads", threads]
             if name != "W0" && name != "W4", let epochs { arguments += ["--epochs", String(epochs)] }
             if name == "W1", l2 != 0 { arguments += ["--l2", String(l2)] }
-            if let shares, name == "W1" || name == "W2" { arguments += ["--shares", String(shares)] }
+            if let shares, ["W1", "W2", "W3"].contains(name) { arguments += ["--shares", String(shares)] }
             let child = Process()
             child.executableURL = program
             child.arguments = arguments
@@ -139,7 +139,8 @@ struct WorkloadBenchmark: ParsableCommand {
         var configuration = try FitConfiguration(epochs: epochs, batchSize: .examples(batch), loss: .crossEntropy, seed: 1235)
         configuration.threads = shares
         let history = try fit(model, optimizer: &optimizer, data: train, configuration: configuration, callbacks: [productTimer])
-        let shareCount = min(shares ?? 1, batch / 16)
+        // fit()'s choice when no share count is given (FitConfiguration.threads).
+        let shareCount = min(shares ?? (images ? BLAS.threadCount : 1), batch / 16)
         let times = history.epochs.map(\.seconds)
         let timedEpochs = times.count >= 4 ? 1..<4 : times.count - 1..<times.count
         let timed = Array(times[timedEpochs])
@@ -148,8 +149,8 @@ struct WorkloadBenchmark: ParsableCommand {
         return [
             "epoch_s": median(timed), "epoch_times_s": times.map { ($0 * 1000).rounded() / 1000 },
             // Products timed on this thread only: with shares on threads of their own, no share.
-            "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": shareCount > 1 && !images ? NSNull() : median(gemmShare) as Any,
-            "shares": images ? 1 : max(shareCount, 1),
+            "test_acc": accuracy, "l2": l2, "epochs": epochs, "gemm_share": shareCount > 1 ? NSNull() : median(gemmShare) as Any,
+            "shares": max(shareCount, 1),
             "steps_per_epoch": (train.count + batch - 1) / batch, "examples": train.count,
             "us_per_step": median(timed) / Double((train.count + batch - 1) / batch) * 1e6,
         ]
@@ -178,7 +179,7 @@ struct WorkloadBenchmark: ParsableCommand {
         let before = mse()
         // Two ways to train: the written-out backpropagation that fit() uses for dense
         // stacks, and a hand-written loop through autodiff (loss.backward()).
-        let backpropagation = DenseBackpropagation(model)!
+        let backpropagation = WrittenOutBackpropagation(model)!
         var step = 0
         func writtenOutSteps(_ n: Int) {
             for _ in 0..<n {

@@ -146,6 +146,23 @@ struct Tap {
     let columns: Range<Int>
 }
 
+/// How a batch of images lies in memory, plane by plane (a plane is one channel of one
+/// image, `height × width` values): NCHW keeps each image's channels together (plane
+/// `n·channels + c`), the channels-first CNHW keeps each channel's images together (plane
+/// `c·batch + n`), so that one channel of the whole batch is one contiguous row — the
+/// layout of a convolution's GEMM result, used between the layers of a written-out
+/// backward pass so that no scatter or gather is needed around the GEMMs.
+public enum ImageLayout: Sendable, Hashable {
+    case imagesFirst, channelsFirst
+
+    /// The index of plane (image `n`, channel `c`) in a batch of `g.batch` images of
+    /// `g.channels` channels.
+    @inline(__always)
+    func plane(_ n: Int, _ c: Int, _ g: WindowGeometry) -> Int {
+        self == .imagesFirst ? n * g.channels + c : c * g.batch + n
+    }
+}
+
 @inline(__always)
 func floorDivision(_ a: Int, _ b: Int) -> Int {
     let q = a / b
@@ -192,7 +209,8 @@ extension Kernels {
     /// im2col of `images` (a range of the batch in `x`) into `columns`, which is
     /// `[patchSize, images.count·positions]`; threads take rows of the result.
     static func unfold<S: KernelScalar>(
-        _ x: UnsafePointer<S>, images: Range<Int>, into columns: UnsafeMutablePointer<S>, _ g: WindowGeometry
+        _ x: UnsafePointer<S>, images: Range<Int>, into columns: UnsafeMutablePointer<S>, _ g: WindowGeometry,
+        layout: ImageLayout = .imagesFirst
     ) {
         let width = images.count * g.positions
         let planeSize = g.height * g.width
@@ -200,7 +218,7 @@ extension Kernels {
             for row in rows {
                 let tap = g.tap(row)
                 for (i, n) in images.enumerated() {
-                    unfoldTap(x + (n * g.channels + tap.channel) * planeSize,
+                    unfoldTap(x + layout.plane(n, tap.channel, g) * planeSize,
                               into: columns + row * width + i * g.positions, tap, g)
                 }
             }
@@ -211,17 +229,27 @@ extension Kernels {
     /// `images` of the batch at `x`, which are overwritten; threads take whole images,
     /// so that no two write the same element.
     static func fold<S: KernelScalar>(
-        _ columns: UnsafePointer<S>, images: Range<Int>, into x: UnsafeMutablePointer<S>, _ g: WindowGeometry
+        _ columns: UnsafePointer<S>, images: Range<Int>, into x: UnsafeMutablePointer<S>, _ g: WindowGeometry,
+        layout: ImageLayout = .imagesFirst
     ) {
         let width = images.count * g.positions
-        let (planeSize, imageSize) = (g.height * g.width, g.channels * g.height * g.width)
+        let planeSize = g.height * g.width
         parallelFor(images.count, work: g.patchSize * g.positions) { part in
-            (x + (images.lowerBound + part.lowerBound) * imageSize).update(repeating: 0, count: part.count * imageSize)
+            if layout == .imagesFirst {
+                let imageSize = g.channels * planeSize
+                (x + (images.lowerBound + part.lowerBound) * imageSize).update(repeating: 0, count: part.count * imageSize)
+            } else {
+                for i in part {
+                    for c in 0..<g.channels {
+                        (x + layout.plane(images.lowerBound + i, c, g) * planeSize).update(repeating: 0, count: planeSize)
+                    }
+                }
+            }
             for row in 0..<g.patchSize {
                 let tap = g.tap(row)
                 for i in part {
                     foldTap(columns + row * width + i * g.positions,
-                            into: x + (images.lowerBound + i) * imageSize + tap.channel * planeSize, tap, g)
+                            into: x + layout.plane(images.lowerBound + i, tap.channel, g) * planeSize, tap, g)
                 }
             }
         }
@@ -481,5 +509,125 @@ extension Kernels {
         var total = ((lanes.0 + lanes.1) + (lanes.2 + lanes.3)) + ((lanes.4 + lanes.5) + (lanes.6 + lanes.7))
         while i < count { total += x[i]; i += 1 }
         return total
+    }
+}
+
+// MARK: - Convolution into the channels-first layout
+
+extension Kernels {
+    /// `Y = W ⊛ X + b` with `Y` written channels-first, `[out, batch·positions]` (CNHW):
+    /// each chunk's GEMM `W[out, patchSize] · im2col(X)` writes its columns of Y in place
+    /// (leading dimension batch·positions), and the bias is added to them while they are
+    /// still in cache; no permutation follows. `x` is laid out as `layout` says; `y` holds
+    /// `out · batch · positions` values and is overwritten.
+    ///
+    /// When `columns` holds `patchSize · batch · positions` values, the unfolded input is
+    /// kept there, chunk after chunk (each chunk's `[patchSize, images·positions]` block
+    /// whole), for the backward pass to reuse instead of unfolding again.
+    static func convolutionChannelsFirst<S: KernelScalar>(
+        _ x: [S], layout: ImageLayout, weight: [S], bias: [S]?, _ g: WindowGeometry, outputChannels: Int,
+        into y: inout [S], columns kept: inout [S], gemm: PointerGEMM<S>
+    ) {
+        g.check("conv2D", input: x.count)
+        checkPrecondition(weight.count == outputChannels * g.patchSize && (bias?.count ?? outputChannels) == outputChannels
+                          && y.count == outputChannels * g.batch * g.positions,
+                          "conv2D: \(weight.count) weights, \(bias?.count ?? 0) biases and \(y.count) outputs do not match \(outputChannels) channels of \(g)")
+        BLAS.ensureReady()
+        let (chunk, positions, patch) = (convolutionChunk(g, outputChannels: outputChannels), g.positions, g.patchSize)
+        let all = g.batch * positions
+        guard all > 0 else { return }
+        let keeping = kept.count == patch * all
+        let scratchColumns: UnsafeMutablePointer<S> = scratch(0, count: keeping ? 1 : patch * chunk * positions)
+        x.withUnsafeBufferPointer { px in
+            weight.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    kept.withUnsafeMutableBufferPointer { pk in
+                    for first in stride(from: 0, to: g.batch, by: chunk) {
+                        let images = first..<Swift.min(first + chunk, g.batch)
+                        let n = images.count * positions
+                        let out = py.baseAddress! + first * positions
+                        let columns = keeping ? pk.baseAddress! + patch * first * positions : scratchColumns
+                        unfold(px.baseAddress!, images: images, into: columns, g, layout: layout)
+                        gemm(0, 0, Int32(outputChannels), Int32(n), Int32(patch), 1, pw.baseAddress, Int32(patch),
+                             columns, Int32(n), 0, out, Int32(all))
+                        guard let bias else { continue }
+                        parallelFor(outputChannels, work: n) { part in
+                            for c in part {
+                                let (row, b) = (out + c * all, bias[c])
+                                for i in 0..<n { row[i] += b }
+                            }
+                        }
+                    }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backward pass of ``convolutionChannelsFirst(_:layout:weight:bias:_:outputChannels:into:gemm:)``
+    /// from G = ∂L/∂Y, channels-first `[out, batch·positions]`, read in place by the GEMMs:
+    /// ∂L/∂b = the row sums of G, ∂L/∂W = Σ over chunks G·im2col(X)ᵀ, and, when
+    /// `inputGradient` is given, ∂L/∂X = col2im(Wᵀ·G) in `layout`. Every output is
+    /// overwritten. `columns` are the forward pass's kept columns when it kept them (then
+    /// X is not unfolded again), else empty.
+    static func convolutionChannelsFirstBackward<S: KernelScalar>(
+        _ x: [S], layout: ImageLayout, weight: [S], gradient: [S], _ g: WindowGeometry, outputChannels: Int,
+        columns kept: [S], weightGradient: inout [S], biasGradient: inout [S]?, inputGradient: inout [S]?,
+        gemm: PointerGEMM<S>
+    ) {
+        g.check("conv2D backward", input: x.count)
+        let (positions, patch) = (g.positions, g.patchSize)
+        let all = g.batch * positions
+        checkPrecondition(weight.count == outputChannels * patch && gradient.count == outputChannels * all
+                          && weightGradient.count == weight.count && (biasGradient?.count ?? outputChannels) == outputChannels
+                          && (inputGradient?.count ?? g.inputCount) == g.inputCount,
+                          "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
+        BLAS.ensureReady()
+        let chunk = convolutionChunk(g, outputChannels: outputChannels)
+        let keeping = kept.count == patch * all
+        let scratchColumns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
+        kept.withUnsafeBufferPointer { pk in
+        gradient.withUnsafeBufferPointer { pg in
+            let gradient = pg.baseAddress!
+            if biasGradient != nil {
+                biasGradient!.withUnsafeMutableBufferPointer { db in
+                    parallelFor(outputChannels, work: all) { part in
+                        for c in part { db[c] = sum(gradient + c * all, count: all) }
+                    }
+                }
+            }
+            guard all > 0 else {
+                weightGradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                return
+            }
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
+                    for first in stride(from: 0, to: g.batch, by: chunk) {
+                        let images = first..<Swift.min(first + chunk, g.batch)
+                        let n = images.count * positions
+                        let g0 = gradient + first * positions
+                        let columns: UnsafePointer<S>
+                        if keeping {
+                            columns = pk.baseAddress! + patch * first * positions
+                        } else {
+                            unfold(px.baseAddress!, images: images, into: scratchColumns, g, layout: layout)
+                            columns = UnsafePointer(scratchColumns)
+                        }
+                        weightGradient.withUnsafeMutableBufferPointer { dw in
+                            gemm(0, 1, Int32(outputChannels), Int32(patch), Int32(n), 1, g0, Int32(all),
+                                 columns, Int32(n), first == 0 ? 0 : 1, dw.baseAddress, Int32(patch))
+                        }
+                        guard inputGradient != nil else { continue }
+                        // Wᵀ·G into the scratch columns (the kept ones stay as they are).
+                        gemm(1, 0, Int32(patch), Int32(n), Int32(outputChannels), 1, pw.baseAddress, Int32(patch),
+                             g0, Int32(all), 0, scratchColumns, Int32(n))
+                        inputGradient!.withUnsafeMutableBufferPointer { dx in
+                            fold(scratchColumns, images: images, into: dx.baseAddress!, g, layout: layout)
+                        }
+                    }
+                }
+            }
+        }
+        }
     }
 }

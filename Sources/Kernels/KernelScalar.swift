@@ -100,6 +100,23 @@ where RawSignificand: FixedWidthInteger {
         needs: (input: Bool, weight: Bool, bias: Bool)
     ) -> (input: [Self]?, weight: [Self]?, bias: [Self]?)
 
+    /// ``convolution(_:weight:bias:_:outputChannels:)`` of `x` (laid out as `layout` says)
+    /// written channels-first into `out`, `[outputChannels, batch, outputHeight,
+    /// outputWidth]`, which must already hold that many values; the unfolded input is kept
+    /// in `columns` when it holds `patchSize · batch · positions` values.
+    static func convolutionChannelsFirst(
+        _ x: [Self], layout: ImageLayout, weight: [Self], bias: [Self]?, _ geometry: WindowGeometry,
+        outputChannels: Int, into out: inout [Self], columns: inout [Self])
+
+    /// The gradients of ``convolutionChannelsFirst(_:layout:weight:bias:_:outputChannels:into:)``
+    /// from the channels-first `gradient`, written into the buffers given (each already
+    /// of its size); ∂L/∂X only when `inputGradient` is not nil. `columns`: what the
+    /// forward pass kept, or empty.
+    static func convolutionChannelsFirstBackward(
+        _ x: [Self], layout: ImageLayout, weight: [Self], gradient: [Self], _ geometry: WindowGeometry,
+        outputChannels: Int, columns: [Self], weightGradient: inout [Self], biasGradient: inout [Self]?,
+        inputGradient: inout [Self]?)
+
     /// Max pooling of each plane: values and the in-plane index of each maximum (the
     /// first maximum in row-major window order on ties).
     static func maxPool(_ x: [Self], _ geometry: WindowGeometry) -> (values: [Self], indices: [Int32])
@@ -207,6 +224,22 @@ extension Float: KernelScalar {
         Kernels.convolutionBackward(x, weight: weight, gradient: gradient, g, outputChannels: outputChannels,
                                     needs: needs) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
+    public static func convolutionChannelsFirst(
+        _ x: [Float], layout: ImageLayout, weight: [Float], bias: [Float]?, _ g: WindowGeometry, outputChannels: Int,
+        into out: inout [Float], columns: inout [Float]
+    ) {
+        Kernels.convolutionChannelsFirst(x, layout: layout, weight: weight, bias: bias, g, outputChannels: outputChannels,
+                                         into: &out, columns: &columns) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
+    public static func convolutionChannelsFirstBackward(
+        _ x: [Float], layout: ImageLayout, weight: [Float], gradient: [Float], _ g: WindowGeometry, outputChannels: Int,
+        columns: [Float], weightGradient: inout [Float], biasGradient: inout [Float]?, inputGradient: inout [Float]?
+    ) {
+        Kernels.convolutionChannelsFirstBackward(
+            x, layout: layout, weight: weight, gradient: gradient, g, outputChannels: outputChannels, columns: columns,
+            weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
+        ) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
     public static func maxPool(_ x: [Float], _ g: WindowGeometry) -> (values: [Float], indices: [Int32]) {
         Kernels.maxPool(x, g) { backprop_maxpool2x2_f32($0, $1, $2, $3, $4, $5) }
     }
@@ -311,6 +344,22 @@ extension Double: KernelScalar {
     ) -> (input: [Double]?, weight: [Double]?, bias: [Double]?) {
         Kernels.convolutionBackward(x, weight: weight, gradient: gradient, g, outputChannels: outputChannels,
                                     needs: needs) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
+    public static func convolutionChannelsFirst(
+        _ x: [Double], layout: ImageLayout, weight: [Double], bias: [Double]?, _ g: WindowGeometry, outputChannels: Int,
+        into out: inout [Double], columns: inout [Double]
+    ) {
+        Kernels.convolutionChannelsFirst(x, layout: layout, weight: weight, bias: bias, g, outputChannels: outputChannels,
+                                         into: &out, columns: &columns) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
+    public static func convolutionChannelsFirstBackward(
+        _ x: [Double], layout: ImageLayout, weight: [Double], gradient: [Double], _ g: WindowGeometry, outputChannels: Int,
+        columns: [Double], weightGradient: inout [Double], biasGradient: inout [Double]?, inputGradient: inout [Double]?
+    ) {
+        Kernels.convolutionChannelsFirstBackward(
+            x, layout: layout, weight: weight, gradient: gradient, g, outputChannels: outputChannels, columns: columns,
+            weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
+        ) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
     public static func maxPool(_ x: [Double], _ g: WindowGeometry) -> (values: [Double], indices: [Int32]) {
         Kernels.maxPool(x, g) { backprop_maxpool2x2_f64($0, $1, $2, $3, $4, $5) }

@@ -82,3 +82,25 @@ extension Kernels {
         }
     }
 }
+
+extension Kernels {
+    /// `[a, b, inner]` → `[b, a, inner]`: between channels-first `[channels, batch, …]`
+    /// and batch-first `[batch, channels, …]` (either way, with a and b swapped).
+    public static func swapLeadingAxes<S: BitwiseCopyable>(_ x: [S], _ a: Int, _ b: Int, inner: Int, into out: inout [S]) {
+        checkPrecondition(x.count == a * b * inner && out.count == x.count,
+                          "swapLeadingAxes: \(x.count) and \(out.count) elements for [\(a), \(b), \(inner)]")
+        let bytes = inner * MemoryLayout<S>.stride
+        guard bytes > 0 else { return }
+        x.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                parallelFor(a, work: b * inner) { part in
+                    for i in part {
+                        for j in 0..<b {
+                            memcpy(dst.baseAddress! + (j * a + i) * bytes, src.baseAddress! + (i * b + j) * bytes, bytes)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,42 +1,69 @@
 import Tensors
 
-/// Backpropagation written out for stacks of dense layers and elementwise activations —
-/// the notes' algorithm (section 3) without a recorded graph:
+/// Backpropagation written out for stacks of dense, convolution and pooling layers and
+/// elementwise activations — the notes' algorithm (section 3) without a recorded graph:
 ///
 /// - forward: z^[ℓ] = W^[ℓ] a^[ℓ−1] + b^[ℓ], a^[ℓ] = g^[ℓ](z^[ℓ]), keeping every a^[ℓ−1]
-///   and z^[ℓ] (over a batch, Z = A·Wᵀ + b);
+///   and z^[ℓ] (over a batch, Z = A·Wᵀ + b; for a convolution, the same with W shared by
+///   every window position, eq. 3.39);
 /// - the loss's gradient δ = ∂J/∂a^[L] at the output (the loss itself is differentiated
 ///   by its own rule, so a fused softmax cross-entropy gives δ = (ŷ − y)/m);
 /// - backward: δ ← δ ∘ g'(z^[ℓ]) at each activation; at each dense layer
-///   ∂J/∂W^[ℓ] = δᵀ a^[ℓ−1], ∂J/∂b^[ℓ] = Σ over the batch of δ, then δ ← δ W^[ℓ].
+///   ∂J/∂W^[ℓ] = δᵀ a^[ℓ−1], ∂J/∂b^[ℓ] = Σ over the batch of δ, then δ ← δ W^[ℓ]; at a
+///   convolution the same sums over every window position too (δ ← col2im(Wᵀδ)); at a
+///   pooling layer δ goes back to the window's maximum, or spread over the window.
 ///
 /// The result equals what ``Tensor/backward()`` computes through the same layers (the
-/// same operations, in the same order), without graph nodes and pullbacks, and in
-/// buffers kept from one call to the next: after the first batch of a given size, a
-/// training step allocates almost nothing. For small networks that bookkeeping is most
-/// of a step. The first layer's δ (the gradient for the input data) is not computed.
+/// same operations, up to the order of some sums), without graph nodes and pullbacks,
+/// and in buffers kept from one call to the next: after the first batch of a given size,
+/// a dense step allocates almost nothing. Between convolutions, images are kept
+/// channels-first, `[channels, batch, height, width]` (``ImageLayout/channelsFirst``),
+/// the layout in which a convolution's GEMM writes them and its backward GEMMs read them,
+/// so that nothing is permuted around the GEMMs; a ``Flatten`` (or a
+/// ``GlobalAveragePool2D``) takes them to batch-first rows. A ReLU followed by max pooling
+/// runs as max pooling followed by ReLU, which gives the same values and gradients with
+/// less work. The first layer's δ (the gradient for the input data) is not computed.
 ///
-/// Built only for ``Sequential`` models of ``Dense``, ``Identity``, ``Sigmoid``,
+/// Built only for ``Sequential`` models of ``Dense``, ``Conv2D``, ``MaxPool2D``,
+/// ``AvgPool2D``, ``GlobalAveragePool2D``, ``Flatten``, ``Identity``, ``Sigmoid``,
 /// ``Tanh``, ``ReLU`` and ``LeakyReLU`` layers (plus, unused by the loss, a final
-/// softmax or sigmoid that the loss fuses); anything else trains through autodiff.
-/// Not for concurrent use: one instance per training loop.
-public final class DenseBackpropagation<Scalar: TensorScalar> {
+/// softmax or sigmoid that the loss fuses); anything else (batch normalisation, dropout,
+/// GELU) trains through autodiff. Not for concurrent use: one instance per training loop.
+public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
     enum Stage {
         case dense(Dense<Scalar>, weightIndex: Int)
         case activation(PointwiseActivation)
+        case convolution(Conv2D<Scalar>, weightIndex: Int, inputLayout: ImageLayout)
+        case pooling(Pool2DLayer<Scalar>)
+        case flatten(inputLayout: ImageLayout)
+        case globalAveragePooling(inputLayout: ImageLayout)
     }
 
     let stages: [Stage]
-    /// The first dense stage: below it no δ is needed.
-    let firstDense: Int
+    /// The first stage with parameters: below it no δ is needed.
+    let firstParametric: Int
+    /// The layout of the last stage's output: channels-first images are handed to the
+    /// loss batch-first.
+    let outputLayout: ImageLayout
     /// How many parameters the model has, in ``Layer/visitParameters(_:)`` order.
     public let parameterCount: Int
+    /// Whether the stack has a convolution.
+    public var hasConvolution: Bool {
+        stages.contains { if case .convolution = $0 { true } else { false } }
+    }
 
     // The buffers: each stage's output (z or a), the gradient with respect to each stage's
     // input, and the parameters' gradients.
     private var outputs: [Tensor<Scalar>]
     private var inputGradients: [Tensor<Scalar>]
     private var parameterGradients: [Tensor<Scalar>]
+    /// Each convolution's unfolded input, kept from the forward pass for the backward one.
+    private var columns: [Tensor<Scalar>]
+    /// The pooling stages' backward passes, from their last forward pass.
+    private var pullbacks: [((Tensor<Scalar>) -> Tensor<Scalar>)?]
+    /// Channels-first output images batch-first for the loss, and the loss's gradient back.
+    private var batchFirstOutput = Tensor<Scalar>(0)
+    private var channelsFirstGradient = Tensor<Scalar>(0)
 
     /// The written-out backpropagation of `model`'s first `layerCount` layers (all by
     /// default); nil if one of them has no written-out rule, or if a later layer has
@@ -46,23 +73,56 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
         guard count <= model.layers.count else { return nil }
         var stages: [Stage] = []
         var parameters = 0
+        var layout = ImageLayout.imagesFirst
         for layer in model.layers.prefix(count) {
             if let dense = layer as? Dense<Scalar> {
+                // A dense layer reads rows; channels-first images cannot reach one.
+                guard layout == .imagesFirst else { return nil }
                 stages.append(.dense(dense, weightIndex: parameters))
                 parameters += dense.bias == nil ? 1 : 2
             } else if let pointwise = (layer as? ActivationLayer<Scalar>)?.pointwise {
                 stages.append(.activation(pointwise))
+            } else if let convolution = layer as? Conv2D<Scalar> {
+                stages.append(.convolution(convolution, weightIndex: parameters, inputLayout: layout))
+                parameters += convolution.bias == nil ? 1 : 2
+                layout = .channelsFirst
+            } else if let pooling = layer as? Pool2DLayer<Scalar>, pooling is MaxPool2D<Scalar> || pooling is AvgPool2D<Scalar> {
+                stages.append(.pooling(pooling))
+            } else if layer is Flatten<Scalar> {
+                stages.append(.flatten(inputLayout: layout))
+                layout = .imagesFirst
+            } else if layer is GlobalAveragePool2D<Scalar> {
+                stages.append(.globalAveragePooling(inputLayout: layout))
+                layout = .imagesFirst
             } else {
                 return nil
             }
         }
         for layer in model.layers.dropFirst(count) where layer.parameterCount > 0 { return nil }
+        // ReLU then max pooling = max pooling then ReLU (ReLU is monotone), with the same
+        // gradient: where the window's maximum is positive it passes to the same element,
+        // where it is not, ReLU's derivative is 0 either way. Pooled first, ReLU and its
+        // derivative see a quarter of the values (for 2×2 windows).
+        for index in stages.indices.dropLast() {
+            if case .activation(.relu) = stages[index], case .pooling(let pooling) = stages[index + 1],
+               pooling is MaxPool2D<Scalar> {
+                stages.swapAt(index, index + 1)
+            }
+        }
         self.stages = stages
-        firstDense = stages.firstIndex { if case .dense = $0 { true } else { false } } ?? stages.count
+        firstParametric = stages.firstIndex {
+            switch $0 {
+            case .dense, .convolution: true
+            default: false
+            }
+        } ?? stages.count
+        outputLayout = layout
         parameterCount = parameters
         outputs = Array(repeating: Tensor(0), count: stages.count)
         inputGradients = Array(repeating: Tensor(0), count: stages.count)
         parameterGradients = Array(repeating: Tensor(0), count: parameters)
+        pullbacks = Array(repeating: nil, count: stages.count)
+        columns = Array(repeating: Tensor(0), count: stages.count)
     }
 
     /// One forward and backward pass over a batch: the loss that `loss` computes from the
@@ -84,7 +144,7 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
             let value = loss(leaf)
             value.backward()
             guard let gradient = leaf.gradient else {
-                fatalError("DenseBackpropagation: the loss does not depend on the network's output")
+                fatalError("WrittenOutBackpropagation: the loss does not depend on the network's output")
             }
             return (value.detached(), gradient)
         }
@@ -106,47 +166,154 @@ public final class DenseBackpropagation<Scalar: TensorScalar> {
         parameterReady: ((Int, Tensor<Scalar>) -> Void)? = nil
     ) -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>]) {
         let x = input.detached()
-        // Forward: z^[ℓ] = a^[ℓ−1]·Wᵀ + b, a^[ℓ] = g(z^[ℓ]).
-        for index in stages.indices {
-            let below = index == 0 ? x : outputs[index - 1]
-            switch stages[index] {
-            case .dense(let layer, _):
-                requireShape(below.rank == 2 && below.shape[1] == layer.inputSize, layer.summaryName,
-                             expected: "[batch, \(layer.inputSize)]", actual: below.shape)
-                outputs[index].assignLinear(below, weight: layer.weight, bias: layer.bias)
-            case .activation(let f):
-                outputs[index].assign(f, of: below)
-            }
+        for index in stages.indices { forward(index, below: index == 0 ? x : outputs[index - 1]) }
+        // The loss's own gradient at the output (images batch-first, as the model returns them).
+        var output = outputs.last ?? x
+        if outputLayout == .channelsFirst {
+            batchFirstOutput.assignSwappingLeadingAxes(of: output, shape: Tensor<Scalar>.imageShape(output.shape, in: .channelsFirst))
+            output = batchFirstOutput
         }
-        // The loss's own gradient at the output.
-        let output = outputs.last ?? x
         let (value, outputGradient) = lossAndGradient(output)
         checkPrecondition(outputGradient.shape == output.shape,
-                          "DenseBackpropagation: loss gradient of shape \(outputGradient.shape) for an output of shape \(output.shape)")
+                          "WrittenOutBackpropagation: loss gradient of shape \(outputGradient.shape) for an output of shape \(output.shape)")
         var delta = outputGradient
-        // Backward: δ ← δ ∘ g'(z) at an activation; at a dense layer ∂W = δᵀ·a^[ℓ−1],
-        // ∂b = Σ δ, δ ← δ·W.
-        for index in stages.indices.reversed() where index >= firstDense {
-            let below = index == 0 ? x : outputs[index - 1]
-            switch stages[index] {
-            case .activation(let f):
-                inputGradients[index].assignPullback(of: f, input: below, output: outputs[index], gradient: delta)
-            case .dense(let layer, let weightIndex):
-                parameterGradients[weightIndex].assignMatmul(delta, transposed: true, below)
-                if layer.bias != nil { parameterGradients[weightIndex + 1].assignColumnSums(of: delta) }
-                if let parameterReady {
-                    for index in weightIndex..<(weightIndex + (layer.bias != nil ? 2 : 1)) {
-                        parameterReady(index, parameterGradients[index])
-                    }
-                }
-                // δ for the layer below; the input data needs none.
-                if index > firstDense { inputGradients[index].assignMatmul(delta, layer.weight) }
-            }
+        if outputLayout == .channelsFirst, let last = outputs.last {
+            channelsFirstGradient.assignSwappingLeadingAxes(of: outputGradient, shape: last.shape)
+            delta = channelsFirstGradient
+        }
+        for index in stages.indices.reversed() where index >= firstParametric {
+            backward(index, below: index == 0 ? x : outputs[index - 1], delta: delta, parameterReady: parameterReady)
             delta = inputGradients[index]
         }
         return (value, output, parameterGradients)
     }
+
+    /// Stage `index`'s output from its input `below`.
+    private func forward(_ index: Int, below: Tensor<Scalar>) {
+        switch stages[index] {
+        case .dense(let layer, _):
+            requireShape(below.rank == 2 && below.shape[1] == layer.inputSize, layer.summaryName,
+                         expected: "[batch, \(layer.inputSize)]", actual: below.shape)
+            outputs[index].assignLinear(below, weight: layer.weight, bias: layer.bias)
+        case .activation(let f):
+            outputs[index].assign(f, of: below)
+        case .convolution(let layer, _, let layout):
+            let shape = Tensor<Scalar>.imageShape(below.shape, in: layout)
+            _ = requireShape { () throws(ShapeError) in
+                try layer.outputShape(forInput: Array(shape.dropFirst()), fullShape: shape)
+            }
+            outputs[index].assignConvolution(below, layout: layout, weight: layer.weight, bias: layer.bias,
+                                             stride: layer.stride, padding: layer.padding, dilation: layer.dilation,
+                                             columns: &columns[index])
+        case .pooling(let layer):
+            // Pooling reads planes: the same call serves either layout.
+            let shape = Tensor<Scalar>.imageShape(below.shape, in: layout(below: index))
+            _ = requireShape { () throws(ShapeError) in
+                try layer.pooledShape(Array(shape.dropFirst()), fullShape: shape)
+            }
+            let (output, pullback) = if let average = layer as? AvgPool2D<Scalar> {
+                below.averagePooled2DWithPullback(kernelSize: layer.kernelSize, stride: layer.stride,
+                                                  padding: layer.padding, ceilMode: layer.ceilMode,
+                                                  countIncludePad: average.countIncludePad)
+            } else {
+                below.maxPooled2DWithPullback(kernelSize: layer.kernelSize, stride: layer.stride,
+                                              padding: layer.padding, ceilMode: layer.ceilMode)
+            }
+            (outputs[index], pullbacks[index]) = (output, pullback)
+        case .flatten(let layout):
+            requireShape(below.rank >= 1, "Flatten", expected: "[batch, …]", actual: below.shape)
+            if layout == .channelsFirst {
+                outputs[index].assignSwappingLeadingAxes(of: below, shape: [below.shape[1], below.count / Swift.max(1, below.shape[1])])
+            } else {
+                outputs[index] = below.flattenedBatch()
+            }
+        case .globalAveragePooling(let layout):
+            requireShape(below.rank == 4, "GlobalAveragePool2D", expected: "[batch, channels, height, width]",
+                         actual: Tensor<Scalar>.imageShape(below.shape, in: layout))
+            if layout == .channelsFirst {
+                let (c, n, size) = (below.shape[0], below.shape[1], below.shape[2] * below.shape[3])
+                outputs[index] = below.reshaped(to: [c, n, size]).mean(alongAxis: 2).transposed()
+            } else {
+                outputs[index] = below.globalAveragePooled2D()
+            }
+        }
+    }
+
+    /// Stage `index`'s parameter gradients, and (above the first stage with parameters)
+    /// the gradient with respect to its input `below`, from `delta`, the gradient with
+    /// respect to its output.
+    private func backward(_ index: Int, below: Tensor<Scalar>, delta: Tensor<Scalar>,
+                          parameterReady: ((Int, Tensor<Scalar>) -> Void)?) {
+        let needsInputGradient = index > firstParametric
+        switch stages[index] {
+        case .activation(let f):
+            inputGradients[index].assignPullback(of: f, input: below, output: outputs[index], gradient: delta)
+        case .dense(let layer, let weightIndex):
+            parameterGradients[weightIndex].assignMatmul(delta, transposed: true, below)
+            if layer.bias != nil { parameterGradients[weightIndex + 1].assignColumnSums(of: delta) }
+            announce(weightIndex, layer.bias != nil, parameterReady)
+            // δ for the layer below; the input data needs none.
+            if needsInputGradient { inputGradients[index].assignMatmul(delta, layer.weight) }
+        case .convolution(let layer, let weightIndex, let layout):
+            // The buffers are moved out while they are written, so that writing copies nothing.
+            var biasGradient = layer.bias == nil ? nil : take(&parameterGradients[weightIndex + 1])
+            var inputGradient = needsInputGradient ? take(&inputGradients[index]) : nil
+            Tensor.assignConvolutionGradients(
+                input: below, layout: layout, weight: layer.weight, outputGradient: delta, stride: layer.stride,
+                padding: layer.padding, dilation: layer.dilation, columns: columns[index],
+                weightGradient: &parameterGradients[weightIndex],
+                biasGradient: &biasGradient, inputGradient: &inputGradient)
+            if let biasGradient { parameterGradients[weightIndex + 1] = biasGradient }
+            if let inputGradient { inputGradients[index] = inputGradient }
+            announce(weightIndex, layer.bias != nil, parameterReady)
+        case .pooling:
+            inputGradients[index] = pullbacks[index]!(delta)
+        case .flatten(let layout):
+            if layout == .channelsFirst {
+                let batchFirst = Tensor<Scalar>.imageShape(below.shape, in: .channelsFirst)
+                inputGradients[index].assignSwappingLeadingAxes(of: delta.reshaped(to: batchFirst), shape: below.shape)
+            } else {
+                inputGradients[index] = delta.reshaped(to: below.shape)
+            }
+        case .globalAveragePooling(let layout):
+            // Each value of a plane gets 1/size of its mean's gradient.
+            let (size, shape) = (below.shape[2] * below.shape[3], below.shape)
+            let perChannel = layout == .channelsFirst ? delta.transposed() : delta
+            inputGradients[index] = (perChannel * Scalar(1 / Double(Swift.max(1, size))))
+                .reshaped(to: [shape[0], shape[1], 1]).broadcast(to: [shape[0], shape[1], size]).reshaped(to: shape)
+        }
+    }
+
+    /// The layout of stage `index`'s input.
+    private func layout(below index: Int) -> ImageLayout {
+        for stage in stages.prefix(index).reversed() {
+            switch stage {
+            case .convolution: return .channelsFirst
+            case .flatten, .globalAveragePooling: return .imagesFirst
+            default: continue
+            }
+        }
+        return .imagesFirst
+    }
+
+    /// Hands a layer's parameter gradients (its weight's, then its bias's) to `parameterReady`.
+    private func announce(_ weightIndex: Int, _ hasBias: Bool, _ parameterReady: ((Int, Tensor<Scalar>) -> Void)?) {
+        guard let parameterReady else { return }
+        for index in weightIndex..<(weightIndex + (hasBias ? 2 : 1)) { parameterReady(index, parameterGradients[index]) }
+    }
+
+    /// The tensor in `slot`, leaving an empty one there, so that the caller holds the only
+    /// reference to its storage.
+    private func take(_ slot: inout Tensor<Scalar>) -> Tensor<Scalar> {
+        var taken = Tensor<Scalar>(0)
+        swap(&taken, &slot)
+        return taken
+    }
 }
+
+/// The former name of ``WrittenOutBackpropagation``, from when it covered dense layers only.
+@available(*, deprecated, renamed: "WrittenOutBackpropagation")
+public typealias DenseBackpropagation<Scalar: TensorScalar> = WrittenOutBackpropagation<Scalar>
 
 extension ActivationLayer {
     /// The layer's function as a ``PointwiseActivation``; nil for GELU, softmax and

@@ -3,7 +3,7 @@ import Tensors
 /// One training step of a Float64 network on one batch, with every number kept: each
 /// layer's output and its δ (∂J/∂output), the loss, every parameter's gradient, and the
 /// three-way check of those gradients — the written-out δ recursion
-/// (``DenseBackpropagation``, for stacks of dense layers and activations), reverse-mode
+/// (``WrittenOutBackpropagation``, for stacks of dense layers and activations), reverse-mode
 /// autodiff, and central differences.
 public struct StepTrace {
     /// One layer's numbers in the step.
@@ -72,7 +72,7 @@ public struct StepTrace {
         // The written-out recursion over the longest stack of dense layers and pointwise
         // activations it covers; the layers after it (a softmax) join the loss.
         let written = (1...max(model.layers.count, 1)).reversed().lazy.compactMap { count -> [Tensor<Double>]? in
-            guard count <= model.layers.count, let backpropagation = DenseBackpropagation(model, layerCount: count) else { return nil }
+            guard count <= model.layers.count, let backpropagation = WrittenOutBackpropagation(model, layerCount: count) else { return nil }
             let rest = Array(model.layers.dropFirst(count))
             let composed: (Tensor<Double>) -> Tensor<Double> = { output in loss(rest.reduce(output) { $1($0) }) }
             return backpropagation.gradients(input, loss: composed).gradients.map { $0.detached() }

@@ -9,4 +9,8 @@ public enum DataParallel {
     public static func run(shares: Int, _ body: (Int) -> Void) {
         Kernels.runShares(shares, body)
     }
+
+    /// The threads the matrix products may use (BLAS's thread count), which is also how
+    /// many shares a step can run side by side.
+    public static var availableThreads: Int { BLAS.threadCount }
 }

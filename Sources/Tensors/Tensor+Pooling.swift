@@ -22,13 +22,27 @@ extension Tensor {
         kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int),
         padding: (height: Int, width: Int) = (0, 0), ceilMode: Bool = false
     ) -> Tensor {
+        let (result, pullback) = maxPooled2DWithPullback(kernelSize: kernelSize, stride: stride, padding: padding,
+                                                         ceilMode: ceilMode)
+        return Tensor.record(result, from: [self]) { g, _ in [pullback(g)] }
+    }
+
+    /// ``maxPooled2D(kernelSize:stride:padding:ceilMode:)`` without recording, and its
+    /// backward pass as a function of the output's gradient (which keeps the positions of
+    /// the maxima), for written-out backpropagation. Pooling reads planes only, so this
+    /// serves channels-first `[channels, batch, height, width]` images as well.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func maxPooled2DWithPullback(
+        kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int),
+        padding: (height: Int, width: Int) = (0, 0), ceilMode: Bool = false
+    ) -> (output: Tensor, pullback: (Tensor) -> Tensor) {
         let geometry = poolingGeometry("maxPool2D", kernelSize, stride, padding, ceilMode)
         let (values, indices) = Scalar.maxPool(scalars, geometry)
-        let result = Tensor(shape: pooledShape(geometry), scalars: values)
         let original = shape
-        return Tensor.record(result, from: [self]) { g, _ in
-            [Tensor(shape: original, scalars: Scalar.maxPoolBackward(g.scalars, indices: indices, geometry))]
-        }
+        return (Tensor(shape: pooledShape(geometry), scalars: values), { g in
+            Tensor(shape: original, scalars: Scalar.maxPoolBackward(g.scalars, indices: indices, geometry))
+        })
     }
 
     /// The mean of each window: its sum (padding adds zeros) divided by the number of
@@ -42,14 +56,27 @@ extension Tensor {
         kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int),
         padding: (height: Int, width: Int) = (0, 0), ceilMode: Bool = false, countIncludePad: Bool = true
     ) -> Tensor {
+        let (result, pullback) = averagePooled2DWithPullback(
+            kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode, countIncludePad: countIncludePad)
+        return Tensor.record(result, from: [self]) { g, _ in [pullback(g)] }
+    }
+
+    /// ``averagePooled2D(kernelSize:stride:padding:ceilMode:countIncludePad:)`` without
+    /// recording, and its backward pass as a function of the output's gradient (see
+    /// ``maxPooled2DWithPullback(kernelSize:stride:padding:ceilMode:)``).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func averagePooled2DWithPullback(
+        kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int),
+        padding: (height: Int, width: Int) = (0, 0), ceilMode: Bool = false, countIncludePad: Bool = true
+    ) -> (output: Tensor, pullback: (Tensor) -> Tensor) {
         let geometry = poolingGeometry("avgPool2D", kernelSize, stride, padding, ceilMode)
         let result = Tensor(shape: pooledShape(geometry),
                             scalars: Scalar.averagePool(scalars, geometry, countingPadding: countIncludePad))
         let original = shape
-        return Tensor.record(result, from: [self]) { g, _ in
-            [Tensor(shape: original,
-                    scalars: Scalar.averagePoolBackward(g.scalars, geometry, countingPadding: countIncludePad))]
-        }
+        return (result, { g in
+            Tensor(shape: original, scalars: Scalar.averagePoolBackward(g.scalars, geometry, countingPadding: countIncludePad))
+        })
     }
 
     /// The mean of each plane: `[batch, channels, height, width]` → `[batch, channels]`.

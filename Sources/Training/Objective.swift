@@ -30,7 +30,7 @@ struct Objective<Scalar: TensorScalar> {
             self.metricsReadArgmax = metricsReadArgmax
             self.lossOf = lossOf
             self.outputOf = outputOf
-            self.lossAndGradientOf = lossAndGradientOf ?? DenseBackpropagation<Scalar>.differentiating(lossOf)
+            self.lossAndGradientOf = lossAndGradientOf ?? WrittenOutBackpropagation<Scalar>.differentiating(lossOf)
         }
 
         /// What the training metrics read of a result: the logits themselves where only
@@ -95,7 +95,7 @@ struct Objective<Scalar: TensorScalar> {
     /// argmax) and every parameter's gradient, through
     /// written-out backpropagation; nil when the layers the loss reads have no
     /// written-out rule (then ``evaluate(_:_:_:)`` and autodiff serve).
-    func gradients(_ backpropagation: WrittenOutBackpropagation<Scalar>, _ model: any Layer<Scalar>,
+    func gradients(_ backpropagation: ModelBackpropagation<Scalar>, _ model: any Layer<Scalar>,
                    _ x: Tensor<Scalar>, _ targets: DatasetTargets<Scalar>,
                    parameterReady: ((Int, Tensor<Scalar>) -> Void)? = nil)
         -> (loss: Tensor<Scalar>, output: Tensor<Scalar>, gradients: [Tensor<Scalar>])?
@@ -107,16 +107,16 @@ struct Objective<Scalar: TensorScalar> {
     }
 }
 
-/// A model's written-out backpropagation (``DenseBackpropagation``) through all of its
+/// A model's written-out backpropagation (``WrittenOutBackpropagation``) through all of its
 /// layers and through all but the last, where the model allows it.
-struct WrittenOutBackpropagation<Scalar: TensorScalar> {
-    let all: DenseBackpropagation<Scalar>?
-    let exceptLast: DenseBackpropagation<Scalar>?
+struct ModelBackpropagation<Scalar: TensorScalar> {
+    let all: WrittenOutBackpropagation<Scalar>?
+    let exceptLast: WrittenOutBackpropagation<Scalar>?
 
     init(_ model: any Layer<Scalar>) {
         let sequential = model as? Sequential<Scalar>
-        all = sequential.flatMap { DenseBackpropagation($0) }
-        exceptLast = sequential.flatMap { $0.layers.isEmpty ? nil : DenseBackpropagation($0, layerCount: $0.layers.count - 1) }
+        all = sequential.flatMap { WrittenOutBackpropagation($0) }
+        exceptLast = sequential.flatMap { $0.layers.isEmpty ? nil : WrittenOutBackpropagation($0, layerCount: $0.layers.count - 1) }
     }
 }
 

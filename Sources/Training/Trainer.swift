@@ -177,9 +177,9 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     private var weightsBeforeLastStep: [String: Tensor<Scalar>] = [:]
     private let baseLearningRate: Double
     /// Dense stacks train through written-out backpropagation, which skips the graph.
-    private let backpropagation: WrittenOutBackpropagation<Scalar>
+    private let backpropagation: ModelBackpropagation<Scalar>
     /// One written-out backpropagation per share of a data-parallel step (made on first use).
-    private var shareBackpropagations: [WrittenOutBackpropagation<Scalar>] = []
+    private var shareBackpropagations: [ModelBackpropagation<Scalar>] = []
     /// Set when the written-out step does not apply to this model and loss.
     private var dataParallelUnavailable = false
     /// The model's dropout layers: each step tells them where its examples lie in the batch.
@@ -206,7 +206,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.generator = RandomSource(seed: configuration.seed)
         self.progress = TrainingProgress(epochStartGenerator: generator.state)
         self.baseLearningRate = optimizer.learningRate
-        self.backpropagation = WrittenOutBackpropagation(model)
+        self.backpropagation = ModelBackpropagation(model)
         (self.dropoutLayers, self.normalizationLayers) = Self.stateLayers(of: model)
     }
 
@@ -231,7 +231,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         self.generator = RandomSource(state: progress.epochStartGenerator)
         self.bestWeights = bestWeights
         self.baseLearningRate = baseLearningRate
-        self.backpropagation = WrittenOutBackpropagation(model)
+        self.backpropagation = ModelBackpropagation(model)
         (self.dropoutLayers, self.normalizationLayers) = Self.stateLayers(of: model)
     }
 
@@ -422,7 +422,15 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     /// for (``FitConfiguration/threads``; one by default), each of at least
     /// ``minimumShare`` examples.
     func shareCount(batch: Int) -> Int {
-        min(configuration.threads ?? 1, batch / Self.minimumShare)
+        min(configuration.threads ?? automaticShares, batch / Self.minimumShare)
+    }
+
+    /// The shares of a step when ``FitConfiguration/threads`` is not set: one per BLAS
+    /// thread for a stack with convolutions (which the written-out pass trains), one
+    /// otherwise — what measured faster on each (see ``FitConfiguration/threads``).
+    var automaticShares: Int {
+        let stack = backpropagation.exceptLast ?? backpropagation.all
+        return stack?.hasConvolution == true ? DataParallel.availableThreads : 1
     }
 
     /// The fewest examples a share of a data-parallel step takes: below it, splitting
@@ -444,7 +452,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
             dataParallelUnavailable = true
             return nil
         }
-        while shareBackpropagations.count < shares { shareBackpropagations.append(WrittenOutBackpropagation(model)) }
+        while shareBackpropagations.count < shares { shareBackpropagations.append(ModelBackpropagation(model)) }
         let bounds = (0...shares).map { $0 * indices.count / shares }
         typealias Part = (loss: Double, output: Tensor<Scalar>, targets: DatasetTargets<Scalar>, gradients: [Tensor<Scalar>])
         var parts = [Part?](repeating: nil, count: shares)

@@ -1,4 +1,4 @@
-// Written-out backpropagation (DenseBackpropagation) against autodiff through the same
+// Written-out backpropagation (WrittenOutBackpropagation) against autodiff through the same
 // layers — the same operations in the same order, so the gradients must be equal bit for
 // bit — and against central finite differences in Float64.
 
@@ -46,7 +46,7 @@ struct BackpropagationTests {
             let x = inputs.normal([8, 5]).converted(to: S.self)
             let y = inputs.normal([8, 3]).converted(to: S.self)
             let labels = (0..<8).map { $0 % 3 }
-            let backpropagation = DenseBackpropagation(model)!
+            let backpropagation = WrittenOutBackpropagation(model)!
             #expect(backpropagation.parameterCount == 9)
             for (name, loss) in [
                 ("mean squared error", { (p: Tensor<S>) in meanSquaredError(predictions: p, targets: y) }),
@@ -77,7 +77,7 @@ struct BackpropagationTests {
         let model = mixedStack(Double.self, seed: 4)
         var inputs = Inputs(seed: 4)
         let x = inputs.normal([3, 5]), y = inputs.normal([3, 3])
-        let backpropagation = DenseBackpropagation(model)!
+        let backpropagation = WrittenOutBackpropagation(model)!
         let loss = { (p: Tensor<Double>) in meanSquaredError(predictions: p, targets: y) }
         let before = backpropagation.gradients(x, loss: loss).gradients
         let dense = model.layers[0] as! Dense<Double>
@@ -95,8 +95,8 @@ struct BackpropagationTests {
             Dense(inputSize: 5, outputSize: 3)
             Softmax()
         }
-        #expect(DenseBackpropagation(model) == nil, "a softmax layer has no written-out rule")
-        let backpropagation = DenseBackpropagation(model, layerCount: 3)!
+        #expect(WrittenOutBackpropagation(model) == nil, "a softmax layer has no written-out rule")
+        let backpropagation = WrittenOutBackpropagation(model, layerCount: 3)!
         var inputs = Inputs(seed: 3)
         let x = inputs.normal([6, 4])
         let labels = [0, 1, 2, 2, 1, 0]
@@ -113,38 +113,24 @@ struct BackpropagationTests {
         let model = mixedStack(Double.self, seed: 12)
         var inputs = Inputs(seed: 12)
         let x = inputs.awayFromZero([4, 5]), y = inputs.normal([4, 3])
-        let backpropagation = DenseBackpropagation(model)!
+        let backpropagation = WrittenOutBackpropagation(model)!
         let (_, _, gradients) = backpropagation.gradients(x) { meanSquaredError(predictions: $0, targets: y) }
-        let names = model.namedParameters.map(\.name)
-        let h = 1e-6
-        for (index, name) in names.enumerated() {
-            let original = parameter(model, name).scalars
-            var worst = 0.0
-            for i in original.indices {
-                func loss(_ value: Double) -> Double {
-                    var changed = original
-                    changed[i] = value
-                    setParameter(model, name, changed)
-                    return withoutGradients { meanSquaredError(predictions: model(x), targets: y) }.scalar
-                }
-                let numeric = (loss(original[i] + h) - loss(original[i] - h)) / (2 * h)
-                let analytic = gradients[index].scalars[i]
-                worst = max(worst, GradientCheck.relativeError(analytic, numeric))
-            }
-            setParameter(model, name, original)
-            #expect(worst < 1e-6, "\(name): worst relative error \(worst)")
-        }
+        expectMatchesFiniteDifferences(gradients, of: model, x: x, y: y)
     }
 
     @Test("layers without a written-out rule, or parameters after the stack, give nil")
     func unsupported() {
-        #expect(DenseBackpropagation(Sequential<Float>(layers: [Dense(inputSize: 2, outputSize: 2), GELU()])) == nil)
-        #expect(DenseBackpropagation(Sequential<Float>(layers: [Dense(inputSize: 2, outputSize: 2),
+        #expect(WrittenOutBackpropagation(Sequential<Float>(layers: [Dense(inputSize: 2, outputSize: 2), GELU()])) == nil)
+        #expect(WrittenOutBackpropagation(Sequential<Float>(layers: [Dense(inputSize: 2, outputSize: 2),
                                                                  Dropout(probability: 0.5)])) == nil)
-        #expect(DenseBackpropagation(Sequential<Float>(layers: [Flatten(), Dense(inputSize: 2, outputSize: 2)])) == nil)
+        #expect(WrittenOutBackpropagation(Sequential<Float>(layers: [Dense(inputSize: 2, outputSize: 2),
+                                                                     BatchNorm1D(features: 2)])) == nil)
+        #expect(WrittenOutBackpropagation(Sequential<Float>(layers: [Conv2D(inputChannels: 1, outputChannels: 2, kernelSize: 1),
+                                                                     Dense(inputSize: 2, outputSize: 2)])) == nil,
+                "a dense layer cannot read images")
         let two = Sequential<Float>(layers: [Dense(inputSize: 2, outputSize: 2), Dense(inputSize: 2, outputSize: 2)])
-        #expect(DenseBackpropagation(two, layerCount: 1) == nil, "the second dense layer would get no gradient")
-        #expect(DenseBackpropagation(two, layerCount: 3) == nil)
+        #expect(WrittenOutBackpropagation(two, layerCount: 1) == nil, "the second dense layer would get no gradient")
+        #expect(WrittenOutBackpropagation(two, layerCount: 3) == nil)
     }
 
     @Test("Optimizer.step(model, gradients:) = step(model) after backward")
@@ -157,7 +143,7 @@ struct BackpropagationTests {
         for _ in 0..<3 {
             meanSquaredError(predictions: a(x), targets: y).backward()
             first.step(a)
-            let gradients = DenseBackpropagation(b)!.gradients(x) { meanSquaredError(predictions: $0, targets: y) }.gradients
+            let gradients = WrittenOutBackpropagation(b)!.gradients(x) { meanSquaredError(predictions: $0, targets: y) }.gradients
             second.step(b, gradients: gradients)
         }
         #expect(a.namedParameters.map(\.tensor) == b.namedParameters.map(\.tensor))

@@ -94,3 +94,29 @@ func handMatmul(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> [Double
     for i in 0..<m { for j in 0..<n { for p in 0..<k { c[i * n + j] += a[i * k + p] * b[p * n + j] } } }
     return c
 }
+
+/// Expects each of `gradients` (in `model`'s parameter order) to match central finite
+/// differences (h = 1e-6) of the mean squared error of `model(x)` against `y`, to a worst
+/// relative error below 1e-6 per parameter; the parameters are restored after.
+func expectMatchesFiniteDifferences(
+    _ gradients: [Tensor<Double>], of model: Sequential<Double>, x: Tensor<Double>, y: Tensor<Double>,
+    _ label: String = "", sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let h = 1e-6
+    for (index, name) in model.namedParameters.map(\.name).enumerated() {
+        let original = parameter(model, name).scalars
+        var worst = 0.0
+        for i in original.indices {
+            func loss(_ value: Double) -> Double {
+                var changed = original
+                changed[i] = value
+                setParameter(model, name, changed)
+                return withoutGradients { meanSquaredError(predictions: model(x), targets: y) }.scalar
+            }
+            let numeric = (loss(original[i] + h) - loss(original[i] - h)) / (2 * h)
+            worst = max(worst, GradientCheck.relativeError(gradients[index].scalars[i], numeric))
+        }
+        setParameter(model, name, original)
+        #expect(worst < 1e-6, "\(label)\(name): worst relative error \(worst)", sourceLocation: sourceLocation)
+    }
+}

@@ -60,6 +60,30 @@ struct DataParallelTests {
         #expect(try gelu(1) == gelu(2))
     }
 
+    @Test("a CNN (convolution, pooling, flatten): shares train to one thread's weights up to the order of summation")
+    func convolutional() throws {
+        var generator = RandomSource(seed: 12)
+        let images = Tensor<Double>.randomNormal([96, 2, 7, 7], using: &generator)
+        let data = try Dataset(features: images, targets: .labels((0..<96).map { $0 % 4 }, classes: 4))
+        func train(_ threads: Int) throws -> [String: [Double]] {
+            let model = try NetworkSpec(parsing: "2x7x7 conv4k3p1 relu maxpool2 conv3k2 tanh avgpool2 flatten 4 softmax")
+                .build(Double.self, seed: 6)
+            var configuration = try FitConfiguration(epochs: 2, batchSize: .examples(48), loss: .crossEntropy, seed: 2)
+            configuration.threads = threads
+            var trainer = Trainer(model: model, optimizer: try SGD<Double>(learningRate: 0.1, momentum: 0.9),
+                                  configuration: configuration)
+            #expect(trainer.shareCount(batch: 48) == Swift.min(threads, 3))
+            _ = try trainer.run(data: data)
+            return parameterValues(model)
+        }
+        let (one, two, three) = (try train(1), try train(2), try train(3))
+        #expect(one != two, "two shares sum in another order")
+        for (name, values) in one {
+            #expect(maxAbsDifference(values, two[name]!) < 1e-12, "\(name): 1 vs 2 threads")
+            #expect(maxAbsDifference(values, three[name]!) < 1e-12, "\(name): 1 vs 3 threads")
+        }
+    }
+
     @Test("Float32: two threads train to the accuracy of one")
     func float32() throws {
         let data = try classificationData(count: 400)

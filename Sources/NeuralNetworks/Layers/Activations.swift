@@ -65,7 +65,7 @@ public class ActivationLayer<Scalar: TensorScalar>: Layer {
     }
 
     /// a = g(z) for a batch `z` of any shape; the output has the input's shape. Its
-    /// derivative g'(z) is the factor of the δ recursion (``DenseBackpropagation``).
+    /// derivative g'(z) is the factor of the δ recursion (``WrittenOutBackpropagation``).
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         if activation.takesAxis {
             _ = requireShape { () throws(ShapeError) in

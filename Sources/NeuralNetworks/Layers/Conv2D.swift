@@ -105,7 +105,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
 
     /// The per-example output shape; `fullShape` (with the batch, when called on a batch)
     /// is what the messages show.
-    private func outputShape(forInput shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
+    func outputShape(forInput shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
         let weightText = "weight \(weight.shape)"
         let perExample = fullShape.count == shape.count ? "" : "batch, "
         try checkShape(shape.count == 3 && shape[0] == inputChannels, summaryName,

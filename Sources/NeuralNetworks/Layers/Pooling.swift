@@ -66,7 +66,7 @@ public class Pool2DLayer<Scalar: TensorScalar>: Layer {
     /// `[channels, outputHeight, outputWidth]`, after checking the input's rank and that a
     /// window fits; `fullShape` (with the batch, when called on a batch) is what the
     /// messages show.
-    private func pooledShape(_ shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
+    func pooledShape(_ shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
         let batch = fullShape.count == shape.count ? "" : "batch, "
         try checkShape(shape.count == 3, summaryName, expected: "[\(batch)channels, height, width]", actual: fullShape)
         let height = Tensor<Scalar>.pooledLength(shape[1], kernel: kernelSize.height, stride: stride.height,

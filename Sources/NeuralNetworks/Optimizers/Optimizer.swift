@@ -60,7 +60,7 @@ extension Optimizer {
     }
 
     /// One update of every parameter of `model` from `gradients`, given in
-    /// ``Layer/visitParameters(_:)`` order (as ``DenseBackpropagation`` returns them).
+    /// ``Layer/visitParameters(_:)`` order (as ``WrittenOutBackpropagation`` returns them).
     public mutating func step<L: Layer>(_ model: L, gradients: [Tensor<Scalar>]) where L.Scalar == Scalar {
         beginStep()
         var index = 0
