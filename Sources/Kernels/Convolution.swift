@@ -383,86 +383,175 @@ extension Kernels {
     static func convolution<S: KernelScalar>(
         _ x: [S], weight: [S], bias: [S]?, _ g: WindowGeometry, outputChannels: Int, gemm: PointerGEMM<S>
     ) -> [S] {
+        let count = g.batch * outputChannels * g.positions
+        // Every value is written below.
+        var y = [S](unsafeUninitializedCapacity: count) { $1 = count }
+        var noColumns: [S] = []
+        convolution(x, layout: .imagesFirst, weight: weight, bias: bias, g, outputChannels: outputChannels,
+                    into: &y, layout: .imagesFirst, columns: &noColumns, gemm: gemm)
+        return y
+    }
+
+    /// `Y = W ⊛ X + b`, one GEMM `W[out, patchSize] · im2col(X)` per chunk of images. `x`
+    /// is laid out as `inputLayout` says and `y` (which must hold `out · batch · positions`
+    /// values, all overwritten) as `outputLayout` says:
+    ///
+    /// - channels-first (CNHW, `[out, batch·positions]`): each chunk's GEMM writes its
+    ///   columns of Y in place (leading dimension batch·positions), and the bias is added
+    ///   to them while they are still in cache; nothing is permuted;
+    /// - batch-first (NCHW): each chunk's GEMM writes a scratch product, which is scattered
+    ///   into the images with the bias.
+    ///
+    /// When `columns` holds `patchSize · batch · positions` values, the unfolded input is
+    /// kept there, chunk after chunk (each chunk's `[patchSize, images·positions]` block
+    /// whole), for the backward pass to reuse instead of unfolding again.
+    static func convolution<S: KernelScalar>(
+        _ x: [S], layout inputLayout: ImageLayout, weight: [S], bias: [S]?, _ g: WindowGeometry, outputChannels: Int,
+        into y: inout [S], layout outputLayout: ImageLayout, columns kept: inout [S], gemm: PointerGEMM<S>
+    ) {
         g.check("conv2D", input: x.count)
         checkPrecondition(weight.count == outputChannels * g.patchSize,
                      "conv2D: weight has \(weight.count) elements, expected [\(outputChannels), \(g.channels), \(g.kernelHeight), \(g.kernelWidth)]")
         checkPrecondition(bias.map { $0.count == outputChannels } ?? true,
                      "conv2D: bias has \(bias?.count ?? 0) elements for \(outputChannels) channels")
+        checkPrecondition(y.count == outputChannels * g.batch * g.positions,
+                          "conv2D: \(y.count) outputs for \(outputChannels) channels of \(g)")
         BLAS.ensureReady()
         let (chunk, positions, patch) = (convolutionChunk(g, outputChannels: outputChannels), g.positions, g.patchSize)
-        let count = g.batch * outputChannels * positions
-        return [S](unsafeUninitializedCapacity: count) { out, initialized in
-            defer { initialized = count }
-            guard count > 0, let y = out.baseAddress else { return }
-            let columns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
-            let product: UnsafeMutablePointer<S> = scratch(1, count: outputChannels * chunk * positions)
-            x.withUnsafeBufferPointer { px in
-                weight.withUnsafeBufferPointer { pw in
-                    for first in stride(from: 0, to: g.batch, by: chunk) {
-                        let images = first..<Swift.min(first + chunk, g.batch)
-                        let n = images.count * positions
-                        unfold(px.baseAddress!, images: images, into: columns, g)
-                        gemm(0, 0, Int32(outputChannels), Int32(n), Int32(patch), 1, pw.baseAddress, Int32(patch),
-                             columns, Int32(n), 0, product, Int32(n))
-                        scatterChannels(product, into: y + first * outputChannels * positions, bias: bias,
-                                        channels: outputChannels, images: images.count, positions: positions)
+        let all = g.batch * positions
+        guard all > 0 && outputChannels > 0 else { return }
+        let keeping = kept.count == patch * all
+        let scratchColumns: UnsafeMutablePointer<S> = scratch(0, count: keeping ? 1 : patch * chunk * positions)
+        let product: UnsafeMutablePointer<S>? = outputLayout == .imagesFirst
+            ? scratch(1, count: outputChannels * chunk * positions) : nil
+        x.withUnsafeBufferPointer { px in
+            weight.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    kept.withUnsafeMutableBufferPointer { pk in
+                        for first in stride(from: 0, to: g.batch, by: chunk) {
+                            let images = first..<Swift.min(first + chunk, g.batch)
+                            let n = images.count * positions
+                            let columns = keeping ? pk.baseAddress! + patch * first * positions : scratchColumns
+                            unfold(px.baseAddress!, images: images, into: columns, g, layout: inputLayout)
+                            if let product {
+                                gemm(0, 0, Int32(outputChannels), Int32(n), Int32(patch), 1, pw.baseAddress, Int32(patch),
+                                     columns, Int32(n), 0, product, Int32(n))
+                                scatterChannels(product, into: py.baseAddress! + first * outputChannels * positions,
+                                                bias: bias, channels: outputChannels, images: images.count,
+                                                positions: positions)
+                                continue
+                            }
+                            let out = py.baseAddress! + first * positions
+                            gemm(0, 0, Int32(outputChannels), Int32(n), Int32(patch), 1, pw.baseAddress, Int32(patch),
+                                 columns, Int32(n), 0, out, Int32(all))
+                            guard let bias else { continue }
+                            parallelFor(outputChannels, work: n) { part in
+                                for c in part {
+                                    let (row, b) = (out + c * all, bias[c])
+                                    for i in 0..<n { row[i] += b }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// The backward pass of ``convolution(_:weight:bias:_:outputChannels:gemm:)``, chunk
-    /// by chunk, with G = ∂L/∂Y of a chunk as `[out, images·positions]` and C = im2col(X)
-    /// recomputed: ∂L/∂W = Σ G·Cᵀ, ∂L/∂b = Σ row sums of G, ∂L/∂X = col2im(Wᵀ·G).
-    /// Only the gradients asked for are computed.
+    /// The backward pass of ``convolution(_:weight:bias:_:outputChannels:gemm:)``: the
+    /// gradients asked for in `needs`, from the NCHW `gradient` = ∂L/∂Y.
     static func convolutionBackward<S: KernelScalar>(
         _ x: [S], weight: [S], gradient: [S], _ g: WindowGeometry, outputChannels: Int,
         needs: (input: Bool, weight: Bool, bias: Bool), gemm: PointerGEMM<S>
     ) -> (input: [S]?, weight: [S]?, bias: [S]?) {
-        g.check("conv2D backward", input: x.count)
-        checkPrecondition(weight.count == outputChannels * g.patchSize && gradient.count == g.batch * outputChannels * g.positions,
-                     "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
-        BLAS.ensureReady()
-        let (chunk, positions, patch) = (convolutionChunk(g, outputChannels: outputChannels), g.positions, g.patchSize)
         // col2im overwrites every image, chunk by chunk, so the input gradient starts uninitialised.
         var gradientInput = needs.input ? [S](unsafeUninitializedCapacity: g.inputCount) { $1 = g.inputCount } : nil
         var gradientWeight = needs.weight ? [S](repeating: 0, count: weight.count) : nil
         var gradientBias = needs.bias ? [S](repeating: 0, count: outputChannels) : nil
-        let columns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
-        let gathered: UnsafeMutablePointer<S> = scratch(1, count: outputChannels * chunk * positions)
-        x.withUnsafeBufferPointer { px in
-            weight.withUnsafeBufferPointer { pw in
-                gradient.withUnsafeBufferPointer { pg in
-                    for first in stride(from: 0, to: g.batch, by: chunk) {
-                        let images = first..<Swift.min(first + chunk, g.batch)
-                        let n = images.count * positions
-                        gatherChannels(pg.baseAddress! + first * outputChannels * positions, into: gathered,
-                                       channels: outputChannels, images: images.count, positions: positions)
-                        if needs.bias {
-                            gradientBias!.withUnsafeMutableBufferPointer { db in
-                                for c in 0..<outputChannels { db[c] += sum(gathered + c * n, count: n) }
+        convolutionBackward(x, layout: .imagesFirst, weight: weight, gradient: gradient, layout: .imagesFirst, g,
+                            outputChannels: outputChannels, columns: [], weightGradient: &gradientWeight,
+                            biasGradient: &gradientBias, inputGradient: &gradientInput, gemm: gemm)
+        return (gradientInput, gradientWeight, gradientBias)
+    }
+
+    /// The backward pass of ``convolution(_:layout:weight:bias:_:outputChannels:into:layout:columns:gemm:)``,
+    /// chunk by chunk, with G = ∂L/∂Y of a chunk as `[out, images·positions]` (read in
+    /// place from a channels-first `gradient`, gathered from a batch-first one) and
+    /// C = im2col(X) (the forward pass's kept `columns` when they fit, else unfolded
+    /// again): ∂L/∂b = Σ row sums of G, ∂L/∂W = Σ G·Cᵀ, ∂L/∂X = col2im(Wᵀ·G) in `inputLayout`.
+    /// Each gradient that is not nil is computed and overwritten.
+    static func convolutionBackward<S: KernelScalar>(
+        _ x: [S], layout inputLayout: ImageLayout, weight: [S], gradient: [S], layout gradientLayout: ImageLayout,
+        _ g: WindowGeometry, outputChannels: Int, columns kept: [S],
+        weightGradient: inout [S]?, biasGradient: inout [S]?, inputGradient: inout [S]?, gemm: PointerGEMM<S>
+    ) {
+        g.check("conv2D backward", input: x.count)
+        let (positions, patch) = (g.positions, g.patchSize)
+        let all = g.batch * positions
+        checkPrecondition(weight.count == outputChannels * patch && gradient.count == outputChannels * all
+                          && (weightGradient?.count ?? weight.count) == weight.count
+                          && (biasGradient?.count ?? outputChannels) == outputChannels
+                          && (inputGradient?.count ?? g.inputCount) == g.inputCount,
+                          "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
+        BLAS.ensureReady()
+        if biasGradient != nil { biasGradient!.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        guard all > 0 && outputChannels > 0 else {
+            if weightGradient != nil { weightGradient!.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            return
+        }
+        let chunk = convolutionChunk(g, outputChannels: outputChannels)
+        let keeping = kept.count == patch * all
+        let scratchColumns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
+        let gathered: UnsafeMutablePointer<S>? = gradientLayout == .imagesFirst
+            ? scratch(1, count: outputChannels * chunk * positions) : nil
+        kept.withUnsafeBufferPointer { pk in
+            gradient.withUnsafeBufferPointer { pg in
+                x.withUnsafeBufferPointer { px in
+                    weight.withUnsafeBufferPointer { pw in
+                        for first in stride(from: 0, to: g.batch, by: chunk) {
+                            let images = first..<Swift.min(first + chunk, g.batch)
+                            let n = images.count * positions
+                            // This chunk's G, `[out, n]` with leading dimension ld.
+                            let (g0, ld): (UnsafePointer<S>, Int)
+                            if let gathered {
+                                gatherChannels(pg.baseAddress! + first * outputChannels * positions, into: gathered,
+                                               channels: outputChannels, images: images.count, positions: positions)
+                                (g0, ld) = (UnsafePointer(gathered), n)
+                            } else {
+                                (g0, ld) = (pg.baseAddress! + first * positions, all)
                             }
-                        }
-                        if needs.weight {
-                            unfold(px.baseAddress!, images: images, into: columns, g)
-                            gradientWeight!.withUnsafeMutableBufferPointer { dw in
-                                gemm(0, 1, Int32(outputChannels), Int32(patch), Int32(n), 1, gathered, Int32(n),
-                                     columns, Int32(n), first == 0 ? 0 : 1, dw.baseAddress, Int32(patch))
+                            if biasGradient != nil {
+                                biasGradient!.withUnsafeMutableBufferPointer { db in
+                                    parallelFor(outputChannels, work: n) { part in
+                                        for c in part { db[c] += sum(g0 + c * ld, count: n) }
+                                    }
+                                }
                             }
-                        }
-                        if needs.input {
+                            if weightGradient != nil {
+                                let columns: UnsafePointer<S>
+                                if keeping {
+                                    columns = pk.baseAddress! + patch * first * positions
+                                } else {
+                                    unfold(px.baseAddress!, images: images, into: scratchColumns, g, layout: inputLayout)
+                                    columns = UnsafePointer(scratchColumns)
+                                }
+                                weightGradient!.withUnsafeMutableBufferPointer { dw in
+                                    gemm(0, 1, Int32(outputChannels), Int32(patch), Int32(n), 1, g0, Int32(ld),
+                                         columns, Int32(n), first == 0 ? 0 : 1, dw.baseAddress, Int32(patch))
+                                }
+                            }
+                            guard inputGradient != nil else { continue }
+                            // Wᵀ·G into the scratch columns (kept columns stay as they are).
                             gemm(1, 0, Int32(patch), Int32(n), Int32(outputChannels), 1, pw.baseAddress, Int32(patch),
-                                 gathered, Int32(n), 0, columns, Int32(n))
-                            gradientInput!.withUnsafeMutableBufferPointer { dx in
-                                fold(columns, images: images, into: dx.baseAddress!, g)
+                                 g0, Int32(ld), 0, scratchColumns, Int32(n))
+                            inputGradient!.withUnsafeMutableBufferPointer { dx in
+                                fold(scratchColumns, images: images, into: dx.baseAddress!, g, layout: inputLayout)
                             }
                         }
                     }
                 }
             }
         }
-        return (gradientInput, gradientWeight, gradientBias)
     }
 
     /// A chunk's product `[channels, images, positions]` into NCHW `[images, channels,
@@ -509,125 +598,5 @@ extension Kernels {
         var total = ((lanes.0 + lanes.1) + (lanes.2 + lanes.3)) + ((lanes.4 + lanes.5) + (lanes.6 + lanes.7))
         while i < count { total += x[i]; i += 1 }
         return total
-    }
-}
-
-// MARK: - Convolution into the channels-first layout
-
-extension Kernels {
-    /// `Y = W ⊛ X + b` with `Y` written channels-first, `[out, batch·positions]` (CNHW):
-    /// each chunk's GEMM `W[out, patchSize] · im2col(X)` writes its columns of Y in place
-    /// (leading dimension batch·positions), and the bias is added to them while they are
-    /// still in cache; no permutation follows. `x` is laid out as `layout` says; `y` holds
-    /// `out · batch · positions` values and is overwritten.
-    ///
-    /// When `columns` holds `patchSize · batch · positions` values, the unfolded input is
-    /// kept there, chunk after chunk (each chunk's `[patchSize, images·positions]` block
-    /// whole), for the backward pass to reuse instead of unfolding again.
-    static func convolutionChannelsFirst<S: KernelScalar>(
-        _ x: [S], layout: ImageLayout, weight: [S], bias: [S]?, _ g: WindowGeometry, outputChannels: Int,
-        into y: inout [S], columns kept: inout [S], gemm: PointerGEMM<S>
-    ) {
-        g.check("conv2D", input: x.count)
-        checkPrecondition(weight.count == outputChannels * g.patchSize && (bias?.count ?? outputChannels) == outputChannels
-                          && y.count == outputChannels * g.batch * g.positions,
-                          "conv2D: \(weight.count) weights, \(bias?.count ?? 0) biases and \(y.count) outputs do not match \(outputChannels) channels of \(g)")
-        BLAS.ensureReady()
-        let (chunk, positions, patch) = (convolutionChunk(g, outputChannels: outputChannels), g.positions, g.patchSize)
-        let all = g.batch * positions
-        guard all > 0 else { return }
-        let keeping = kept.count == patch * all
-        let scratchColumns: UnsafeMutablePointer<S> = scratch(0, count: keeping ? 1 : patch * chunk * positions)
-        x.withUnsafeBufferPointer { px in
-            weight.withUnsafeBufferPointer { pw in
-                y.withUnsafeMutableBufferPointer { py in
-                    kept.withUnsafeMutableBufferPointer { pk in
-                    for first in stride(from: 0, to: g.batch, by: chunk) {
-                        let images = first..<Swift.min(first + chunk, g.batch)
-                        let n = images.count * positions
-                        let out = py.baseAddress! + first * positions
-                        let columns = keeping ? pk.baseAddress! + patch * first * positions : scratchColumns
-                        unfold(px.baseAddress!, images: images, into: columns, g, layout: layout)
-                        gemm(0, 0, Int32(outputChannels), Int32(n), Int32(patch), 1, pw.baseAddress, Int32(patch),
-                             columns, Int32(n), 0, out, Int32(all))
-                        guard let bias else { continue }
-                        parallelFor(outputChannels, work: n) { part in
-                            for c in part {
-                                let (row, b) = (out + c * all, bias[c])
-                                for i in 0..<n { row[i] += b }
-                            }
-                        }
-                    }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The backward pass of ``convolutionChannelsFirst(_:layout:weight:bias:_:outputChannels:into:gemm:)``
-    /// from G = ∂L/∂Y, channels-first `[out, batch·positions]`, read in place by the GEMMs:
-    /// ∂L/∂b = the row sums of G, ∂L/∂W = Σ over chunks G·im2col(X)ᵀ, and, when
-    /// `inputGradient` is given, ∂L/∂X = col2im(Wᵀ·G) in `layout`. Every output is
-    /// overwritten. `columns` are the forward pass's kept columns when it kept them (then
-    /// X is not unfolded again), else empty.
-    static func convolutionChannelsFirstBackward<S: KernelScalar>(
-        _ x: [S], layout: ImageLayout, weight: [S], gradient: [S], _ g: WindowGeometry, outputChannels: Int,
-        columns kept: [S], weightGradient: inout [S], biasGradient: inout [S]?, inputGradient: inout [S]?,
-        gemm: PointerGEMM<S>
-    ) {
-        g.check("conv2D backward", input: x.count)
-        let (positions, patch) = (g.positions, g.patchSize)
-        let all = g.batch * positions
-        checkPrecondition(weight.count == outputChannels * patch && gradient.count == outputChannels * all
-                          && weightGradient.count == weight.count && (biasGradient?.count ?? outputChannels) == outputChannels
-                          && (inputGradient?.count ?? g.inputCount) == g.inputCount,
-                          "conv2D backward: \(weight.count) weights and \(gradient.count) gradients do not match \(outputChannels) channels of \(g)")
-        BLAS.ensureReady()
-        let chunk = convolutionChunk(g, outputChannels: outputChannels)
-        let keeping = kept.count == patch * all
-        let scratchColumns: UnsafeMutablePointer<S> = scratch(0, count: patch * chunk * positions)
-        kept.withUnsafeBufferPointer { pk in
-        gradient.withUnsafeBufferPointer { pg in
-            let gradient = pg.baseAddress!
-            if biasGradient != nil {
-                biasGradient!.withUnsafeMutableBufferPointer { db in
-                    parallelFor(outputChannels, work: all) { part in
-                        for c in part { db[c] = sum(gradient + c * all, count: all) }
-                    }
-                }
-            }
-            guard all > 0 else {
-                weightGradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                return
-            }
-            x.withUnsafeBufferPointer { px in
-                weight.withUnsafeBufferPointer { pw in
-                    for first in stride(from: 0, to: g.batch, by: chunk) {
-                        let images = first..<Swift.min(first + chunk, g.batch)
-                        let n = images.count * positions
-                        let g0 = gradient + first * positions
-                        let columns: UnsafePointer<S>
-                        if keeping {
-                            columns = pk.baseAddress! + patch * first * positions
-                        } else {
-                            unfold(px.baseAddress!, images: images, into: scratchColumns, g, layout: layout)
-                            columns = UnsafePointer(scratchColumns)
-                        }
-                        weightGradient.withUnsafeMutableBufferPointer { dw in
-                            gemm(0, 1, Int32(outputChannels), Int32(patch), Int32(n), 1, g0, Int32(all),
-                                 columns, Int32(n), first == 0 ? 0 : 1, dw.baseAddress, Int32(patch))
-                        }
-                        guard inputGradient != nil else { continue }
-                        // Wᵀ·G into the scratch columns (the kept ones stay as they are).
-                        gemm(1, 0, Int32(patch), Int32(n), Int32(outputChannels), 1, pw.baseAddress, Int32(patch),
-                             g0, Int32(all), 0, scratchColumns, Int32(n))
-                        inputGradient!.withUnsafeMutableBufferPointer { dx in
-                            fold(scratchColumns, images: images, into: dx.baseAddress!, g, layout: layout)
-                        }
-                    }
-                }
-            }
-        }
-        }
     }
 }

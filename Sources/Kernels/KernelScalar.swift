@@ -108,13 +108,13 @@ where RawSignificand: FixedWidthInteger {
         _ x: [Self], layout: ImageLayout, weight: [Self], bias: [Self]?, _ geometry: WindowGeometry,
         outputChannels: Int, into out: inout [Self], columns: inout [Self])
 
-    /// The gradients of ``convolutionChannelsFirst(_:layout:weight:bias:_:outputChannels:into:)``
+    /// The gradients of ``convolutionChannelsFirst(_:layout:weight:bias:_:outputChannels:into:columns:)``
     /// from the channels-first `gradient`, written into the buffers given (each already
-    /// of its size); ∂L/∂X only when `inputGradient` is not nil. `columns`: what the
+    /// of its size), each one that is not nil. `columns`: what the
     /// forward pass kept, or empty.
     static func convolutionChannelsFirstBackward(
         _ x: [Self], layout: ImageLayout, weight: [Self], gradient: [Self], _ geometry: WindowGeometry,
-        outputChannels: Int, columns: [Self], weightGradient: inout [Self], biasGradient: inout [Self]?,
+        outputChannels: Int, columns: [Self], weightGradient: inout [Self]?, biasGradient: inout [Self]?,
         inputGradient: inout [Self]?)
 
     /// Max pooling of each plane: values and the in-plane index of each maximum (the
@@ -228,16 +228,16 @@ extension Float: KernelScalar {
         _ x: [Float], layout: ImageLayout, weight: [Float], bias: [Float]?, _ g: WindowGeometry, outputChannels: Int,
         into out: inout [Float], columns: inout [Float]
     ) {
-        Kernels.convolutionChannelsFirst(x, layout: layout, weight: weight, bias: bias, g, outputChannels: outputChannels,
-                                         into: &out, columns: &columns) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+        Kernels.convolution(x, layout: layout, weight: weight, bias: bias, g, outputChannels: outputChannels,
+                            into: &out, layout: .channelsFirst, columns: &columns) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
     public static func convolutionChannelsFirstBackward(
         _ x: [Float], layout: ImageLayout, weight: [Float], gradient: [Float], _ g: WindowGeometry, outputChannels: Int,
-        columns: [Float], weightGradient: inout [Float], biasGradient: inout [Float]?, inputGradient: inout [Float]?
+        columns: [Float], weightGradient: inout [Float]?, biasGradient: inout [Float]?, inputGradient: inout [Float]?
     ) {
-        Kernels.convolutionChannelsFirstBackward(
-            x, layout: layout, weight: weight, gradient: gradient, g, outputChannels: outputChannels, columns: columns,
-            weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
+        Kernels.convolutionBackward(
+            x, layout: layout, weight: weight, gradient: gradient, layout: .channelsFirst, g, outputChannels: outputChannels,
+            columns: columns, weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
         ) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
     public static func maxPool(_ x: [Float], _ g: WindowGeometry) -> (values: [Float], indices: [Int32]) {
@@ -349,16 +349,16 @@ extension Double: KernelScalar {
         _ x: [Double], layout: ImageLayout, weight: [Double], bias: [Double]?, _ g: WindowGeometry, outputChannels: Int,
         into out: inout [Double], columns: inout [Double]
     ) {
-        Kernels.convolutionChannelsFirst(x, layout: layout, weight: weight, bias: bias, g, outputChannels: outputChannels,
-                                         into: &out, columns: &columns) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+        Kernels.convolution(x, layout: layout, weight: weight, bias: bias, g, outputChannels: outputChannels,
+                            into: &out, layout: .channelsFirst, columns: &columns) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
     public static func convolutionChannelsFirstBackward(
         _ x: [Double], layout: ImageLayout, weight: [Double], gradient: [Double], _ g: WindowGeometry, outputChannels: Int,
-        columns: [Double], weightGradient: inout [Double], biasGradient: inout [Double]?, inputGradient: inout [Double]?
+        columns: [Double], weightGradient: inout [Double]?, biasGradient: inout [Double]?, inputGradient: inout [Double]?
     ) {
-        Kernels.convolutionChannelsFirstBackward(
-            x, layout: layout, weight: weight, gradient: gradient, g, outputChannels: outputChannels, columns: columns,
-            weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
+        Kernels.convolutionBackward(
+            x, layout: layout, weight: weight, gradient: gradient, layout: .channelsFirst, g, outputChannels: outputChannels,
+            columns: columns, weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
         ) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
     public static func maxPool(_ x: [Double], _ g: WindowGeometry) -> (values: [Double], indices: [Int32]) {

@@ -73,14 +73,14 @@ extension Tensor {
         inputGradient?.prepareForOverwrite(input.shape)
         // The arrays are moved out of the tensors while the kernel writes them, so that
         // writing does not copy them.
-        var dw = weightGradient.takeScalars()
+        var dw: [Scalar]? = weightGradient.takeScalars()
         var db = biasGradient?.takeScalars()
         var dx = inputGradient?.takeScalars()
         Scalar.convolutionChannelsFirstBackward(
             input.scalars, layout: layout, weight: weight.scalars, gradient: outputGradient.scalars, geometry,
             outputChannels: outputChannels, columns: columns.shape == [geometry.patchSize, geometry.batch * geometry.positions] ? columns.scalars : [],
             weightGradient: &dw, biasGradient: &db, inputGradient: &dx)
-        weightGradient.scalars = dw
+        weightGradient.scalars = dw!
         if let db { biasGradient!.scalars = db }
         if let dx { inputGradient!.scalars = dx }
     }
