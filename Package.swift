@@ -63,19 +63,23 @@ let examples: [Target] = [
 
 // MARK: - Tests
 
+/// Test code compiled without optimisation: it compiles in a fraction of the time, and
+/// what the tests time-critically run is the library, which stays optimised.
+let testSettings: [SwiftSetting] = [.unsafeFlags(["-Onone"])]
+
 let tests: [Target] = [
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-    .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-    .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Kernels"]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: testSettings),
+    .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: testSettings),
+    .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"], swiftSettings: testSettings),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Kernels"], swiftSettings: testSettings),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"], swiftSettings: testSettings),
     .testTarget(
         name: "ModelFilesTests", dependencies: ["ModelFiles", "NeuralNetworks", "Tensors", "Datasets", "Training"],
-        resources: [.copy("Fixtures")]),
+        resources: [.copy("Fixtures")], swiftSettings: testSettings),
     // Runs the built `backprop` and the examples.
     .testTarget(name: "EndToEndTests", dependencies: ["BackpropCLI"] + examples.map { .target(name: $0.name) },
-                exclude: ["Goldens"]),
-    .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
+                exclude: ["Goldens"], swiftSettings: testSettings),
+    .testTarget(name: "BackpropTests", dependencies: ["Backprop"], swiftSettings: testSettings),
 ]
 
 let package = Package(
