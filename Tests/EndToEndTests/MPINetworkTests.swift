@@ -93,7 +93,8 @@ private final class TwoHosts {
                      "--mca", "plm_rsh_agent", agent.path,
                      "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet,
                      "--mca", "oob_tcp_keepalive_time", "1", "--mca", "oob_tcp_keepalive_intvl", "1",
-                     "--mca", "oob_tcp_keepalive_probes", "3", "--timeout", "120", MPITests.backprop] + arguments
+                     "--mca", "oob_tcp_keepalive_probes", "3", "--mca", "mpi_yield_when_idle", "1",
+                     "--timeout", "120", MPITests.backprop] + arguments
         return words.map { "'\($0)'" }.joined(separator: " ")
     }
 }

@@ -27,7 +27,11 @@ struct MPITests {
 
         init(ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws {
             process.executableURL = URL(fileURLWithPath: mpirun!)
+            // Ranks yield the core while they wait for a sum instead of spinning: the tests
+            // share two cores with the rest of the suite, and a spinning rank then keeps
+            // the rank it waits for off the core (10× slower steps were measured).
             process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", String(ranks),
+                                 "--mca", "mpi_yield_when_idle", "1",
                                  "--timeout", String(Int(timeout)), backprop] + arguments
             process.standardOutput = out
             process.standardError = err
@@ -121,9 +125,10 @@ struct MPITests {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // 50 steps an epoch, and enough epochs that a run is still training a second or
-        // two after a signal (mpirun passes Ctrl-C on as SIGTERM a second later).
+        // two after a signal (mpirun passes Ctrl-C on as SIGTERM a second later): 300
+        // epochs take about 7 s on an idle 2-core machine.
         let flags = ["train", "--data", "toy:moons", "--samples", "200", "--model", "2-32-bn-tanh-dropout0.1-2:softmax",
-                     "--batch-size", "4", "--epochs", "600", "--optimizer", "momentum", "--lr", "0.02", "--threads", "1", "--json"]
+                     "--batch-size", "4", "--epochs", "300", "--optimizer", "momentum", "--lr", "0.02", "--threads", "1", "--json"]
         let stopped = directory.appendingPathComponent("stopped"), whole = directory.appendingPathComponent("whole")
         let checkpoint = stopped.appendingPathComponent("checkpoint.safetensors")
         /// Starts `arguments` on 2 ranks, sends `signal` to mpirun once rank 0 reports an
@@ -150,10 +155,12 @@ struct MPITests {
         #expect(second.status != 0)
         #expect(second.error.contains("interrupted at epoch"), "\(second.error)")
         #expect(FileManager.default.fileExists(atPath: checkpoint.path))
-        let last = try Self.launch(ranks: 2, resumed)
+        // The whole runs get a longer limit than the default: under a loaded test run a
+        // step can take ten times as long.
+        let last = try Self.launch(ranks: 2, resumed, timeout: 300)
         #expect(last.status == 0, "\(last.error)")
         #expect(!FileManager.default.fileExists(atPath: checkpoint.path), "the finished run removes its checkpoint")
-        let uninterrupted = try Self.launch(ranks: 2, flags + ["--out", whole.path])
+        let uninterrupted = try Self.launch(ranks: 2, flags + ["--out", whole.path], timeout: 300)
         #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
         let weights = try Data(contentsOf: stopped.appendingPathComponent("model.safetensors"))
         #expect(weights == (try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))),
