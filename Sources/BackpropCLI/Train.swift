@@ -131,7 +131,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of every random choice (initialisation, shuffling, validation split).")
     var seed: UInt64 = 42
 
-    @Option(parsing: .unconditional, help: "BLAS threads (default: BACKPROP_THREADS, or the machine's cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: BACKPROP_THREADS, or the machine's cores): BLAS's, which split each product of a dense network; a convolutional network trains each batch in this many shares side by side instead.")
     var threads: Int?
 
     @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1).")
