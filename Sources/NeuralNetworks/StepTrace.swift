@@ -3,7 +3,8 @@ import Tensors
 /// One training step of a Float64 network on one batch, with every number kept: each
 /// layer's output and its δ (∂J/∂output), the loss, every parameter's gradient, and the
 /// three-way check of those gradients — the written-out δ recursion
-/// (``WrittenOutBackpropagation``, for stacks of dense layers and activations), reverse-mode
+/// (``WrittenOutBackpropagation``, for stacks of dense, convolution and pooling layers and
+/// activations), reverse-mode
 /// autodiff, and central differences.
 public struct StepTrace {
     /// One layer's numbers in the step.
@@ -69,8 +70,8 @@ public struct StepTrace {
         self.loss = objective.scalar
         let autodiff = model.namedParameters.map { ($0.name, $0.tensor.gradient ?? Tensor<Double>.zeros($0.tensor.shape)) }
         model.zeroGradients()
-        // The written-out recursion over the longest stack of dense layers and pointwise
-        // activations it covers; the layers after it (a softmax) join the loss.
+        // The written-out recursion over the longest stack of layers it covers; the layers
+        // after it (a softmax) join the loss.
         let written = (1...max(model.layers.count, 1)).reversed().lazy.compactMap { count -> [Tensor<Double>]? in
             guard count <= model.layers.count, let backpropagation = WrittenOutBackpropagation(model, layerCount: count) else { return nil }
             let rest = Array(model.layers.dropFirst(count))
