@@ -50,7 +50,7 @@ extension Tensor {
     /// 2²³ (32 MB in Float; W3's second convolution at batch 64 needs 3.6 M).
     public static var keptColumnLimit: Int { 1 << 23 }
 
-    /// The gradients of ``assignConvolution(_:layout:weight:bias:stride:padding:dilation:)``
+    /// The gradients of ``assignConvolution(_:layout:weight:bias:stride:padding:dilation:columns:)``
     /// from `outputGradient` (channels-first, as its result) and the `columns` that call
     /// kept (when it kept none, the input is unfolded again): ∂L/∂W into `weightGradient`,
     /// ∂L/∂b into `biasGradient` when it is not nil, ∂L/∂X (in `layout`) into
