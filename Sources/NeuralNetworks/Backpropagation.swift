@@ -34,7 +34,7 @@ public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
         case dense(Dense<Scalar>, weightIndex: Int)
         case activation(PointwiseActivation)
         case convolution(Conv2D<Scalar>, weightIndex: Int, inputLayout: ImageLayout)
-        case pooling(Pool2DLayer<Scalar>)
+        case pooling(Pool2DLayer<Scalar>, inputLayout: ImageLayout)
         case flatten(inputLayout: ImageLayout)
         case globalAveragePooling(inputLayout: ImageLayout)
     }
@@ -87,7 +87,7 @@ public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
                 parameters += convolution.bias == nil ? 1 : 2
                 layout = .channelsFirst
             } else if let pooling = layer as? Pool2DLayer<Scalar>, pooling is MaxPool2D<Scalar> || pooling is AvgPool2D<Scalar> {
-                stages.append(.pooling(pooling))
+                stages.append(.pooling(pooling, inputLayout: layout))
             } else if layer is Flatten<Scalar> {
                 stages.append(.flatten(inputLayout: layout))
                 layout = .imagesFirst
@@ -104,7 +104,7 @@ public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
         // where it is not, ReLU's derivative is 0 either way. Pooled first, ReLU and its
         // derivative see a quarter of the values (for 2×2 windows).
         for index in stages.indices.dropLast() {
-            if case .activation(.relu) = stages[index], case .pooling(let pooling) = stages[index + 1],
+            if case .activation(.relu) = stages[index], case .pooling(let pooling, _) = stages[index + 1],
                pooling is MaxPool2D<Scalar> {
                 stages.swapAt(index, index + 1)
             }
@@ -205,9 +205,9 @@ public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
             outputs[index].assignConvolution(below, layout: layout, weight: layer.weight, bias: layer.bias,
                                              stride: layer.stride, padding: layer.padding, dilation: layer.dilation,
                                              columns: &columns[index])
-        case .pooling(let layer):
+        case .pooling(let layer, let layout):
             // Pooling reads planes: the same call serves either layout.
-            let shape = Tensor<Scalar>.imageShape(below.shape, in: layout(below: index))
+            let shape = Tensor<Scalar>.imageShape(below.shape, in: layout)
             _ = requireShape { () throws(ShapeError) in
                 try layer.pooledShape(Array(shape.dropFirst()), fullShape: shape)
             }
@@ -282,18 +282,6 @@ public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
             inputGradients[index] = (perChannel * Scalar(1 / Double(Swift.max(1, size))))
                 .reshaped(to: [shape[0], shape[1], 1]).broadcast(to: [shape[0], shape[1], size]).reshaped(to: shape)
         }
-    }
-
-    /// The layout of stage `index`'s input.
-    private func layout(below index: Int) -> ImageLayout {
-        for stage in stages.prefix(index).reversed() {
-            switch stage {
-            case .convolution: return .channelsFirst
-            case .flatten, .globalAveragePooling: return .imagesFirst
-            default: continue
-            }
-        }
-        return .imagesFirst
     }
 
     /// Hands a layer's parameter gradients (its weight's, then its bias's) to `parameterReady`.
