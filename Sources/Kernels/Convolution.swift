@@ -1,7 +1,7 @@
 import CKernels
 
-/// Convolution over NCHW images: the sliding-window geometry, im2col/col2im, and the
-/// convolution lowered to GEMM with its backward pass. Pooling is in Pooling.swift, batch
+/// Convolution over NCHW images: the sliding-window geometry, im2col/col2im (their loops
+/// in CKernels' windows.c), and the convolution lowered to GEMM with its backward pass. Pooling is in Pooling.swift, batch
 /// normalisation in Normalization.swift.
 
 /// A 2-D sliding window over a batch of NCHW images `[batch, channels, height, width]`:
@@ -79,9 +79,15 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
 
     /// Window positions per image: `outputHeight · outputWidth`.
     public var positions: Int { outputHeight * outputWidth }
-    /// Stride 1 and an output as wide as the input ("same" padding across): consecutive
-    /// window positions read consecutive inputs, across row ends too.
-    var isFlat: Bool { strideHeight == 1 && strideWidth == 1 && outputWidth == width }
+    /// This geometry as CKernels' im2col and col2im read it.
+    var cWindow: backprop_window {
+        backprop_window(height: Int64(height), width: Int64(width),
+                        kernel_height: Int64(kernelHeight), kernel_width: Int64(kernelWidth),
+                        stride_height: Int64(strideHeight), stride_width: Int64(strideWidth),
+                        padding_height: Int64(paddingHeight), padding_width: Int64(paddingWidth),
+                        dilation_height: Int64(dilationHeight), dilation_width: Int64(dilationWidth),
+                        output_height: Int64(outputHeight), output_width: Int64(outputWidth))
+    }
 
     /// Values under one window across all channels: `channels · kernelHeight · kernelWidth`.
     public var patchSize: Int { channels * kernelHeight * kernelWidth }
@@ -115,35 +121,6 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
         if let problem { fatalError("\(operation): \(problem) (\(self))") }
         checkPrecondition(input == inputCount, "\(operation): \(what) has \(input) elements, \(self) needs \(inputCount)")
     }
-
-    /// Tap `row` = (c, ky, kx) of the window: where it reads, and the output rows and
-    /// columns at which it falls inside the image (elsewhere it reads padding).
-    @inline(__always)
-    func tap(_ row: Int) -> Tap {
-        let (ky, kx) = ((row / kernelWidth) % kernelHeight, row % kernelWidth)
-        let offsetY = ky * dilationHeight - paddingHeight, offsetX = kx * dilationWidth - paddingWidth
-        return Tap(channel: row / (kernelHeight * kernelWidth), offsetY: offsetY, offsetX: offsetX,
-                   rows: insideRange(offset: offsetY, stride: strideHeight, size: height, count: outputHeight),
-                   columns: insideRange(offset: offsetX, stride: strideWidth, size: width, count: outputWidth))
-    }
-
-    /// The outputs o in 0..<count with 0 ≤ o·stride + offset < size.
-    @inline(__always)
-    private func insideRange(offset: Int, stride: Int, size: Int, count: Int) -> Range<Int> {
-        let lower = Swift.max(0, ceilingDivision(-offset, stride))
-        let upper = Swift.min(count, floorDivision(size - 1 - offset, stride) + 1)
-        return lower..<Swift.max(lower, upper)
-    }
-}
-
-/// One tap of a window, seen from the output: position (oy, ox) reads input
-/// (oy·strideHeight + offsetY, ox·strideWidth + offsetX) of `channel`.
-struct Tap {
-    let channel: Int
-    let offsetY: Int
-    let offsetX: Int
-    let rows: Range<Int>
-    let columns: Range<Int>
 }
 
 /// How a batch of images lies in memory, plane by plane (a plane is one channel of one
@@ -161,16 +138,13 @@ public enum ImageLayout: Sendable, Hashable {
     func plane(_ n: Int, _ c: Int, _ g: WindowGeometry) -> Int {
         self == .imagesFirst ? n * g.channels + c : c * g.batch + n
     }
-}
 
-@inline(__always)
-func floorDivision(_ a: Int, _ b: Int) -> Int {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    /// How many values apart consecutive images and consecutive channels start.
+    func strides(_ g: WindowGeometry) -> (image: Int, channel: Int) {
+        let planeSize = g.height * g.width
+        return (plane(1, 0, g) * planeSize, plane(0, 1, g) * planeSize)
+    }
 }
-
-@inline(__always)
-func ceilingDivision(_ a: Int, _ b: Int) -> Int { -floorDivision(-a, b) }
 
 extension Kernels {
     // MARK: im2col / col2im
@@ -197,8 +171,10 @@ extension Kernels {
         if let problem = g.problem { fatalError("col2im: \(problem) (\(g))") }
         checkPrecondition(columns.count == g.patchSize * g.batch * g.positions,
                      "col2im: \(columns.count) elements, expected [\(g.patchSize), \(g.batch * g.positions)] for \(g)")
+        // fold may zero the entries that read padding, so it works on a copy.
+        var columns = columns
         return [S](unsafeUninitializedCapacity: g.inputCount) { out, initialized in
-            columns.withUnsafeBufferPointer { source in
+            columns.withUnsafeMutableBufferPointer { source in
                 guard let src = source.baseAddress, let dst = out.baseAddress else { return }
                 fold(src, images: 0..<g.batch, into: dst, g)
             }
@@ -213,132 +189,31 @@ extension Kernels {
         layout: ImageLayout = .imagesFirst
     ) {
         let width = images.count * g.positions
-        let planeSize = g.height * g.width
-        parallelFor(g.patchSize, work: width) { rows in
-            for row in rows {
-                let tap = g.tap(row)
-                for (i, n) in images.enumerated() {
-                    unfoldTap(x + layout.plane(n, tap.channel, g) * planeSize,
-                              into: columns + row * width + i * g.positions, tap, g)
-                }
+        let (imageStride, channelStride) = layout.strides(g)
+        let first = x + images.lowerBound * imageStride
+        withUnsafePointer(to: g.cWindow) { window in
+            parallelFor(g.patchSize, work: width) { rows in
+                S.unfold(first, into: columns, window, imageStride: imageStride, channelStride: channelStride,
+                         images: images.count, rows: rows, columnStride: width)
             }
         }
     }
 
     /// col2im of `columns` (`[patchSize, images.count·positions]`) into the images
     /// `images` of the batch at `x`, which are overwritten; threads take whole images,
-    /// so that no two write the same element.
+    /// so that no two write the same element. Entries of `columns` that read padding may
+    /// be set to 0.
     static func fold<S: KernelScalar>(
-        _ columns: UnsafePointer<S>, images: Range<Int>, into x: UnsafeMutablePointer<S>, _ g: WindowGeometry,
+        _ columns: UnsafeMutablePointer<S>, images: Range<Int>, into x: UnsafeMutablePointer<S>, _ g: WindowGeometry,
         layout: ImageLayout = .imagesFirst
     ) {
         let width = images.count * g.positions
-        let planeSize = g.height * g.width
-        parallelFor(images.count, work: g.patchSize * g.positions) { part in
-            if layout == .imagesFirst {
-                let imageSize = g.channels * planeSize
-                (x + (images.lowerBound + part.lowerBound) * imageSize).update(repeating: 0, count: part.count * imageSize)
-            } else {
-                for i in part {
-                    for c in 0..<g.channels {
-                        (x + layout.plane(images.lowerBound + i, c, g) * planeSize).update(repeating: 0, count: planeSize)
-                    }
-                }
-            }
-            for row in 0..<g.patchSize {
-                let tap = g.tap(row)
-                for i in part {
-                    foldTap(columns + row * width + i * g.positions,
-                            into: x + layout.plane(images.lowerBound + i, tap.channel, g) * planeSize, tap, g)
-                }
-            }
-        }
-    }
-
-    /// One tap of one image: `out[oy, ox] = plane[oy·sh + offsetY, ox·sw + offsetX]`, 0 in
-    /// the padding.
-    @inline(__always)
-    static func unfoldTap<S: KernelScalar>(
-        _ plane: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, _ tap: Tap, _ g: WindowGeometry
-    ) {
-        let (oh, ow, w) = (g.outputHeight, g.outputWidth, g.width)
-        let (rows, lower, upper) = (tap.rows, tap.columns.lowerBound, tap.columns.upperBound)
-        for i in 0..<(rows.lowerBound * ow) { out[i] = 0 }
-        for i in (rows.upperBound * ow)..<(oh * ow) { out[i] = 0 }
-        guard !rows.isEmpty else { return }
-        if g.isFlat {
-            // Consecutive outputs read consecutive inputs, from one row to the next too:
-            // one long copy, then the columns that read padding (and so wrapped around to
-            // a neighbouring row, or were skipped at the ends) are zeroed.
-            let (start, count) = (rows.lowerBound * ow, rows.count * ow)
-            let source = (rows.lowerBound + tap.offsetY) * w + tap.offsetX
-            let front = Swift.max(0, -source), back = Swift.max(0, source + count - g.height * w)
-            let (to, from) = (out + start + front, plane + source + front)
-            for j in 0..<(count - front - back) { to[j] = from[j] }
-            for oy in rows {
-                let line = out + oy * ow
-                for ox in 0..<lower { line[ox] = 0 }
-                for ox in upper..<ow { line[ox] = 0 }
-            }
-            return
-        }
-        let (sh, sw) = (g.strideHeight, g.strideWidth)
-        for oy in rows {
-            let from = plane + (oy * sh + tap.offsetY) * w + tap.offsetX
-            let to = out + oy * ow
-            for ox in 0..<lower { to[ox] = 0 }
-            if sw == 1 {
-                for ox in lower..<upper { to[ox] = from[ox] }
-            } else {
-                for ox in lower..<upper { to[ox] = from[ox * sw] }
-            }
-            for ox in upper..<ow { to[ox] = 0 }
-        }
-    }
-
-    /// The adjoint of ``unfoldTap``: `plane[oy·sh + offsetY, ox·sw + offsetX] += column[oy, ox]`
-    /// wherever that is inside the image.
-    @inline(__always)
-    static func foldTap<S: KernelScalar>(
-        _ column: UnsafePointer<S>, into plane: UnsafeMutablePointer<S>, _ tap: Tap, _ g: WindowGeometry
-    ) {
-        let (ow, w) = (g.outputWidth, g.width)
-        let (rows, lower, upper) = (tap.rows, tap.columns.lowerBound, tap.columns.upperBound)
-        guard !rows.isEmpty && lower < upper else { return }
-        if g.isFlat {
-            // One long addition. The columns that read padding would land on a
-            // neighbouring row's edge, which this tap does not otherwise touch: those
-            // elements are saved first and restored after.
-            let (start, count) = (rows.lowerBound * ow, rows.count * ow)
-            let source = (rows.lowerBound + tap.offsetY) * w + tap.offsetX
-            let front = Swift.max(0, -source), back = Swift.max(0, source + count - g.height * w)
-            let border = ow - (upper - lower)
-            withUnsafeTemporaryAllocation(of: S.self, capacity: Swift.max(1, rows.count * border)) { saved in
-                /// Calls `body` with the in-plane index of every padding column of the tap.
-                func forEachBorder(_ body: (Int) -> Void) {
-                    for oy in rows {
-                        let base = (oy + tap.offsetY) * w + tap.offsetX
-                        for ox in 0..<lower where base + ox >= 0 { body(base + ox) }
-                        for ox in upper..<ow where base + ox < g.height * w { body(base + ox) }
-                    }
-                }
-                var k = 0
-                forEachBorder { saved[k] = plane[$0]; k += 1 }
-                let (to, from) = (plane + source + front, column + start + front)
-                for j in 0..<(count - front - back) { to[j] += from[j] }
-                k = 0
-                forEachBorder { plane[$0] = saved[k]; k += 1 }
-            }
-            return
-        }
-        let (sh, sw) = (g.strideHeight, g.strideWidth)
-        for oy in rows {
-            let to = plane + (oy * sh + tap.offsetY) * w + tap.offsetX
-            let from = column + oy * ow
-            if sw == 1 {
-                for ox in lower..<upper { to[ox] += from[ox] }
-            } else {
-                for ox in lower..<upper { to[ox * sw] += from[ox] }
+        let (imageStride, channelStride) = layout.strides(g)
+        let first = x + images.lowerBound * imageStride
+        withUnsafePointer(to: g.cWindow) { window in
+            parallelFor(images.count, work: g.patchSize * g.positions) { part in
+                S.fold(columns, into: first, window, imageStride: imageStride, channelStride: channelStride,
+                       channels: g.channels, images: part, columnStride: width)
             }
         }
     }

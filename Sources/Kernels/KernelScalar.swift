@@ -87,6 +87,21 @@ where RawSignificand: FixedWidthInteger {
     /// The adjoint of ``im2col(_:_:)``: columns added back into NCHW images.
     static func col2im(_ columns: [Self], _ geometry: WindowGeometry) -> [Self]
 
+    /// im2col's rows `rows` of `images` images (CKernels' backprop_unfold): image i's
+    /// channel c is the plane at `x + i·imageStride + c·channelStride`, row r of the
+    /// result starts at `columns + r·columnStride`.
+    static func unfold(
+        _ x: UnsafePointer<Self>, into columns: UnsafeMutablePointer<Self>, _ window: UnsafePointer<backprop_window>,
+        imageStride: Int, channelStride: Int, images: Int, rows: Range<Int>, columnStride: Int)
+
+    /// col2im into the images `images` (CKernels' backprop_fold), laid out as in
+    /// ``unfold(_:into:_:imageStride:channelStride:images:rows:columnStride:)``: every
+    /// plane of those images is overwritten; entries of `columns` that read padding may be
+    /// set to 0.
+    static func fold(
+        _ columns: UnsafeMutablePointer<Self>, into x: UnsafeMutablePointer<Self>, _ window: UnsafePointer<backprop_window>,
+        imageStride: Int, channelStride: Int, channels: Int, images: Range<Int>, columnStride: Int)
+
     /// 2-D convolution of NCHW images `x` by `weight` `[outputChannels, channels, kh, kw]`
     /// plus `bias`, lowered to GEMM (im2col, then one GEMM per chunk of images).
     static func convolution(
@@ -240,6 +255,22 @@ extension Float: KernelScalar {
             columns: columns, weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
         ) { backprop_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
     }
+    public static func unfold(
+        _ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, _ window: UnsafePointer<backprop_window>,
+        imageStride: Int, channelStride: Int, images: Int, rows: Range<Int>, columnStride: Int
+    ) {
+        let status = backprop_unfold_f32(x, columns, window, imageStride, channelStride, images, rows.lowerBound,
+                                         rows.upperBound, columnStride)
+        if status != 0 { fatalError("im2col: out of memory") }
+    }
+    public static func fold(
+        _ columns: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>, _ window: UnsafePointer<backprop_window>,
+        imageStride: Int, channelStride: Int, channels: Int, images: Range<Int>, columnStride: Int
+    ) {
+        let status = backprop_fold_f32(columns, x, window, imageStride, channelStride, channels, images.lowerBound,
+                                       images.upperBound, columnStride)
+        if status != 0 { fatalError("col2im: out of memory") }
+    }
     public static func maxPool(_ x: [Float], _ g: WindowGeometry) -> (values: [Float], indices: [Int32]) {
         Kernels.maxPool(x, g) { backprop_maxpool2x2_f32($0, $1, $2, $3, $4, $5) }
     }
@@ -360,6 +391,22 @@ extension Double: KernelScalar {
             x, layout: layout, weight: weight, gradient: gradient, layout: .channelsFirst, g, outputChannels: outputChannels,
             columns: columns, weightGradient: &weightGradient, biasGradient: &biasGradient, inputGradient: &inputGradient
         ) { backprop_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) }
+    }
+    public static func unfold(
+        _ x: UnsafePointer<Double>, into columns: UnsafeMutablePointer<Double>, _ window: UnsafePointer<backprop_window>,
+        imageStride: Int, channelStride: Int, images: Int, rows: Range<Int>, columnStride: Int
+    ) {
+        let status = backprop_unfold_f64(x, columns, window, imageStride, channelStride, images, rows.lowerBound,
+                                         rows.upperBound, columnStride)
+        if status != 0 { fatalError("im2col: out of memory") }
+    }
+    public static func fold(
+        _ columns: UnsafeMutablePointer<Double>, into x: UnsafeMutablePointer<Double>, _ window: UnsafePointer<backprop_window>,
+        imageStride: Int, channelStride: Int, channels: Int, images: Range<Int>, columnStride: Int
+    ) {
+        let status = backprop_fold_f64(columns, x, window, imageStride, channelStride, channels, images.lowerBound,
+                                       images.upperBound, columnStride)
+        if status != 0 { fatalError("col2im: out of memory") }
     }
     public static func maxPool(_ x: [Double], _ g: WindowGeometry) -> (values: [Double], indices: [Int32]) {
         Kernels.maxPool(x, g) { backprop_maxpool2x2_f64($0, $1, $2, $3, $4, $5) }

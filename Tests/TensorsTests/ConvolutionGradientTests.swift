@@ -82,7 +82,7 @@ private func normal(_ shape: [Int], _ generator: inout RandomSource) -> Tensor<D
 }
 
 /// Convolutions covering the list: stride 1 and 2, padding 0/1/2, 1×1, 3×3 and
-/// 5×5 kernels, a rectangular kernel, non-square images, batch 1, dilation.
+/// 5×5 kernels, a rectangular kernel, non-square images, batch 1, dilation, a very wide kernel.
 private let convolutionCases: [ConvCase] = [
     ConvCase(input: [1, 1, 5, 5], weight: [1, 1, 3, 3]),
     ConvCase(input: [2, 3, 7, 6], weight: [4, 3, 3, 3], padding: (1, 1)),
@@ -98,6 +98,8 @@ private let convolutionCases: [ConvCase] = [
     ConvCase(input: [2, 1, 8, 7], weight: [1, 1, 3, 2], stride: (2, 3), padding: (0, 1), dilation: (1, 2)),
     ConvCase(input: [1, 1, 3, 3], weight: [1, 1, 3, 3]),
     ConvCase(input: [2, 3, 1, 6], weight: [2, 3, 1, 3], padding: (0, 1)),
+    // A kernel more than 64 rows and columns together (im2col's bounds then live on the heap).
+    ConvCase(input: [1, 1, 2, 80], weight: [2, 1, 1, 70], padding: (0, 3)),
 ]
 
 // MARK: - Convolution
