@@ -82,15 +82,23 @@ let tests: [Target] = [
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"], swiftSettings: testSettings),
 ]
 
+// MARK: - Dependencies
+
+var dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+]
+// `make docs` only (docs/build-site.sh sets BACKPROP_DOCS=1): the DocC plugin, which turns
+// the catalogue in Sources/Backprop/Backprop.docc into a static site. Other builds neither
+// fetch nor compile it.
+if Context.environment["BACKPROP_DOCS"] != nil {
+    dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
+}
+
 let package = Package(
     name: "Backprop",
     platforms: [.macOS(.v13)],
     products: products,
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // `make docs`: the DocC catalogue in Sources/Backprop/Backprop.docc as a static site.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
-    ],
+    dependencies: dependencies,
     targets: targets + examples + tests,
     swiftLanguageModes: [.v6]
 )

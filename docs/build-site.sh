@@ -25,6 +25,8 @@ reexported=Kernels,Tensors,NeuralNetworks,Training,Datasets,ModelFiles
 
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# Package.swift declares the DocC plugin only when this is set.
+export BACKPROP_DOCS=1
 
 # The modules, built with the same flags as the tests so that neither build undoes the other.
 "$swift" build ${flags[@]+"${flags[@]}"} --target Backprop
