@@ -117,7 +117,8 @@ struct ArticleCodeTests {
             inputChannels: 3, outputChannels: 1, kernelSize: 4)
         #expect(convolution.parameterCount == 49)
         #expect(try convolution.outputShape(forInput: [3, 64, 64]) == [1, 61, 61])
-        #expect(12_288 * 3_721 + 3_721 == 45_727_369)
+        let denseParameters: Int = 12_288 * 3_721 + 3_721
+        #expect(denseParameters == 45_727_369)
 
         let cnn = Sequential<Float>(seed: 1) {
             Conv2D(inputChannels: 1, outputChannels: 16, kernelSize: 3, padding: 1)

@@ -20,7 +20,8 @@ struct StandardizationTests {
         #expect([y[0, 1], y[1, 1], y[2, 1]] == [0, 0, 0])
         let column2 = [y[0, 2], y[1, 2], y[2, 2]].map(Double.init)
         #expect(abs(column2.reduce(0, +)) < 1e-6)
-        #expect(abs(column2.map { $0 * $0 }.reduce(0, +) / 3 - 1) < 1e-6)
+        let squares: Double = column2.map { $0 * $0 }.reduce(0, +)
+        #expect(abs(squares / 3 - 1) < 1e-6)
     }
 
     @Test("global: one μ and σ over all values, for images [N, 1, H, W]")

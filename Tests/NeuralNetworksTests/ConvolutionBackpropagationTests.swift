@@ -83,9 +83,14 @@ private func autodiff<S: TensorScalar>(_ model: Sequential<S>, _ x: Tensor<S>, _
 /// The largest |a − b| / (1 + |b|) over two lists of tensors of the same shapes.
 private func worstDifference<S: TensorScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Double {
     precondition(a.count == b.count && zip(a, b).allSatisfy { $0.shape == $1.shape }, "shapes differ")
-    return zip(a, b).map { x, y in
-        zip(x.scalars, y.scalars).map { Double(Swift.abs($0 - $1)) / (1 + Double(Swift.abs($1))) }.max() ?? 0
-    }.max() ?? 0
+    var worst = 0.0
+    for (x, y) in zip(a, b) {
+        for (u, v) in zip(x.scalars, y.scalars) {
+            let (difference, scale): (Double, Double) = (Double(Swift.abs(u - v)), 1 + Double(Swift.abs(v)))
+            worst = Swift.max(worst, difference / scale)
+        }
+    }
+    return worst
 }
 
 @Suite("Written-out backpropagation through convolutions and pooling")

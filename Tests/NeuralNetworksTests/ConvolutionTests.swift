@@ -206,10 +206,13 @@ struct BatchNormLayerTests {
         for c in 0..<2 {
             let channel = x.slice(alongAxis: 1, c..<(c + 1)).scalars
             let output = y.slice(alongAxis: 1, c..<(c + 1)).scalars
-            let mean = channel.reduce(0, +) / 36
-            let squares = channel.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
-            #expect(Swift.abs(output.reduce(0, +) / 36) < 1e-12)
-            #expect(Swift.abs(output.map { $0 * $0 }.reduce(0, +) / 36 - squares / 36 / (squares / 36 + 1e-5)) < 1e-9)
+            let mean: Double = channel.reduce(0, +) / 36
+            let squares: Double = channel.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+            let outputSum: Double = output.reduce(0, +)
+            let outputSquares: Double = output.map { $0 * $0 }.reduce(0, +)
+            let variance: Double = squares / 36
+            #expect(Swift.abs(outputSum / 36) < 1e-12)
+            #expect(Swift.abs(outputSquares / 36 - variance / (variance + 1e-5)) < 1e-9)
             #expect(Swift.abs(layer.runningMean.scalars[c] - 0.1 * mean) < 1e-12)
             #expect(Swift.abs(layer.runningVariance.scalars[c] - (0.9 + 0.1 * squares / 35)) < 1e-12)
         }
