@@ -1,6 +1,18 @@
 import Foundation
 import Testing
 
+/// Runs `body`, which blocks (waiting for a child process), on a thread of its own and
+/// awaits it. The test runner has one thread per core for all tests together; a test
+/// that blocks one of them for a minute while its processes run (the MPI jobs, the
+/// examples) keeps every other test waiting, and with two cores the whole suite then
+/// waits on a few processes. Expectations stay in the test itself: `body` returns what
+/// they check.
+func offRunnerThreads<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 /// Runs a built binary beside the test bundle (`backprop` unless another is named) and
 /// captures its output.
 struct Run {
@@ -9,6 +21,13 @@ struct Run {
     let error: String
     /// Whether the process was killed by a signal (a crash) rather than exiting.
     let crashed: Bool
+
+    /// ``init(_:executable:environment:)`` without holding a test runner thread while the
+    /// process runs (``offRunnerThreads(_:)``).
+    static func waiting(_ arguments: [String], executable name: String = "backprop",
+                        environment: [String: String] = [:]) async throws -> Run {
+        try await offRunnerThreads { try Run(arguments, executable: name, environment: environment) }
+    }
 
     init(_ arguments: [String], executable name: String = "backprop", environment: [String: String] = [:]) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0])

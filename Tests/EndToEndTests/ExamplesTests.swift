@@ -60,8 +60,8 @@ struct ExamplesTests {
 
     @Test("runs with --small, exits 0 with its claim holding, and prints the numbers the claim rests on",
           arguments: examples)
-    func claimHolds(_ example: Example) throws {
-        let run = try Run(["--small"], executable: "example-\(example.name)")
+    func claimHolds(_ example: Example) async throws {
+        let run = try await Run.waiting(["--small"], executable: "example-\(example.name)")
         #expect(!run.crashed, "\(run.error)")
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(run.output.hasPrefix("claim: "))
@@ -70,9 +70,9 @@ struct ExamplesTests {
     }
 
     @Test("prints the same numbers on every run (all but the time: lines)", arguments: examples.map(\.name))
-    func deterministic(_ name: String) throws {
-        let first = try Run(["--small"], executable: "example-\(name)")
-        let second = try Run(["--small"], executable: "example-\(name)")
+    func deterministic(_ name: String) async throws {
+        let first = try await Run.waiting(["--small"], executable: "example-\(name)")
+        let second = try await Run.waiting(["--small"], executable: "example-\(name)")
         #expect(first.status == 0 && second.status == 0)
         #expect(Output(first.output).untimed == Output(second.output).untimed)
     }

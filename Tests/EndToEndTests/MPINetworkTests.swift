@@ -103,7 +103,7 @@ private final class TwoHosts {
        .enabled(if: namespacesUnavailable == nil, "\(namespacesUnavailable ?? "")"))
 struct MPINetworkTests {
     @Test("2 ranks over a real TCP link train what one process trains; cutting the link ends the job within seconds with a clear message")
-    func acrossTheLink() throws {
+    func acrossTheLink() async throws {
         let hosts = try TwoHosts()
         defer { hosts.tearDown() }
         let directory = try OwnData.scratchDirectory()
@@ -115,8 +115,8 @@ struct MPINetworkTests {
         let linked = directory.appendingPathComponent("linked")
         let run = try shell(hosts.mpirun(flags + ["--out", linked.path, "--overlap", "on"]))
         #expect(run.status == 0, "\(run.output)")
-        let expected = try MPITests.probabilities(directory.appendingPathComponent("one"))
-        let got = try MPITests.probabilities(linked)
+        let expected = try await MPITests.probabilities(directory.appendingPathComponent("one"))
+        let got = try await MPITests.probabilities(linked)
         let largest = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
         #expect(got.count == expected.count && got.count > 0 && largest <= 2e-5, "largest difference \(largest)")
 

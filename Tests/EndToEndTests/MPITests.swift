@@ -16,8 +16,8 @@ struct MPITests {
 
     /// mpirun with the settings every launch here needs: root allowed (containers), more
     /// ranks than cores, no binding (binding pins each rank to one core).
-    static func launch(ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) throws -> (status: Int32, output: String, error: String) {
-        try Launch(ranks: ranks, arguments, timeout: timeout).wait()
+    static func launch(ranks: Int, _ arguments: [String], timeout: TimeInterval = 120) async throws -> (status: Int32, output: String, error: String) {
+        try await offRunnerThreads { try Launch(ranks: ranks, arguments, timeout: timeout).wait() }
     }
 
     /// An mpirun job under way.
@@ -68,30 +68,30 @@ struct MPITests {
     }
 
     /// The probabilities `backprop predict` prints for the run's own training data.
-    static func probabilities(_ directory: URL) throws -> [Double] {
-        let run = try Run(["predict", "--model", directory.path, "--data", "toy:moons"])
+    static func probabilities(_ directory: URL) async throws -> [Double] {
+        let run = try await Run.waiting(["predict", "--model", directory.path, "--data", "toy:moons"])
         return run.output.split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.flatMap { Double($0) } }
     }
 
     @Test("2 and 4 ranks train the model one process trains (two buckets of gradients, summed beside the backward pass); rank 0 alone writes the run directory")
-    func sameAnswer() throws {
+    func sameAnswer() async throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let flags = ["train", "--data", "toy:moons", "--model", "2-128:tanh-128:tanh-2:softmax", "--batch-size", "50", "--epochs", "8",
                      "--optimizer", "momentum", "--lr", "0.1", "--schedule", "constant", "--threads", "1", "--quiet",
                      "--overlap", "on"]
-        let alone = try Run(flags + ["--out", directory.appendingPathComponent("one").path])
+        let alone = try await Run.waiting(flags + ["--out", directory.appendingPathComponent("one").path])
         #expect(alone.status == 0, "\(alone.error)")
-        let expected = try Self.probabilities(directory.appendingPathComponent("one"))
+        let expected = try await Self.probabilities(directory.appendingPathComponent("one"))
         #expect(expected.count == 400)
         for ranks in [2, 4] {
             let out = directory.appendingPathComponent("ranks\(ranks)")
-            let run = try Self.launch(ranks: ranks, flags + ["--out", out.path])
+            let run = try await Self.launch(ranks: ranks, flags + ["--out", out.path])
             #expect(run.status == 0, "\(run.error)")
             // One final line, from rank 0.
             #expect(run.output.split(separator: "\n").filter { $0.hasPrefix("test loss") || $0.hasPrefix("training loss") }.count == 1,
                     "\(run.output)")
-            let got = try Self.probabilities(out)
+            let got = try await Self.probabilities(out)
             // Float32, summed in another order: the probabilities agree to the 6 digits printed.
             #expect(got.count == expected.count && zip(got, expected).allSatisfy { abs($0 - $1) <= 2e-6 },
                     "\(ranks) ranks: largest difference \(zip(got, expected).map { abs($0 - $1) }.max() ?? .nan)")
@@ -101,19 +101,19 @@ struct MPITests {
     }
 
     @Test("batch normalisation and dropout: 2 and 4 ranks train what one process trains (synchronised statistics, masks by example)")
-    func normalizationAndDropout() throws {
+    func normalizationAndDropout() async throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let flags = ["train", "--data", "toy:moons", "--model", "2-16-bn-tanh-dropout0.2-2:softmax", "--batch-size", "50",
                      "--epochs", "6", "--optimizer", "momentum", "--lr", "0.1", "--threads", "1", "--quiet"]
-        let alone = try Run(flags + ["--out", directory.appendingPathComponent("one").path])
+        let alone = try await Run.waiting(flags + ["--out", directory.appendingPathComponent("one").path])
         #expect(alone.status == 0, "\(alone.error)")
-        let expected = try Self.probabilities(directory.appendingPathComponent("one"))
+        let expected = try await Self.probabilities(directory.appendingPathComponent("one"))
         for ranks in [2, 4] {
             let out = directory.appendingPathComponent("ranks\(ranks)")
-            let run = try Self.launch(ranks: ranks, flags + ["--out", out.path])
+            let run = try await Self.launch(ranks: ranks, flags + ["--out", out.path])
             #expect(run.status == 0, "\(run.error)")
-            let got = try Self.probabilities(out)
+            let got = try await Self.probabilities(out)
             // Float32 sums in another order, through batch normalisation's statistics too.
             let largest = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
             #expect(got.count == expected.count && largest <= 2e-5, "\(ranks) ranks: largest difference \(largest)")
@@ -121,7 +121,7 @@ struct MPITests {
     }
 
     @Test("a stop (SIGUSR1 to mpirun, then Ctrl-C's SIGINT) ends every rank at one batch; --resume under mpirun ends with the weights of a run never stopped, bit for bit")
-    func stopAndResume() throws {
+    func stopAndResume() async throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // 50 steps an epoch, and enough epochs that a run is still training a second or
@@ -133,34 +133,38 @@ struct MPITests {
         let checkpoint = stopped.appendingPathComponent("checkpoint.safetensors")
         /// Starts `arguments` on 2 ranks, sends `signal` to mpirun once rank 0 reports an
         /// epoch, waits.
-        func interrupt(_ arguments: [String], with signal: Int32) throws -> (status: Int32, output: String, error: String) {
-            let launch = try Launch(ranks: 2, arguments, timeout: 120)
-            let started = Date()
-            #expect(launch.waitForLine(containing: "\"epoch\""), "rank 0 reports its epochs")
-            kill(launch.process.processIdentifier, signal)
-            let run = launch.wait()
-            #expect(Date().timeIntervalSince(started) < 60, "the stop took effect within seconds")
+        func interrupt(_ arguments: [String], with signal: Int32) async throws -> (status: Int32, output: String, error: String) {
+            let (reported, seconds, run) = try await offRunnerThreads {
+                let launch = try Launch(ranks: 2, arguments, timeout: 120)
+                let started = Date()
+                let reported = launch.waitForLine(containing: "\"epoch\"")
+                kill(launch.process.processIdentifier, signal)
+                let run = launch.wait()
+                return (reported, Date().timeIntervalSince(started), run)
+            }
+            #expect(reported, "rank 0 reports its epochs")
+            #expect(seconds < 60, "the stop took effect within seconds")
             #expect(!run.output.contains("test_accuracy"), "stopped before the last epoch: \(run.output.suffix(300))")
             return run
         }
         // SIGUSR1: mpirun forwards it to every rank at once.
-        let first = try interrupt(flags + ["--out", stopped.path], with: SIGUSR1)
+        let first = try await interrupt(flags + ["--out", stopped.path], with: SIGUSR1)
         #expect(first.status == 130, "\(first.error)")
         #expect(first.error.contains("interrupted at epoch") && first.error.contains("resume with: backprop train --resume"), "\(first.error)")
         #expect(FileManager.default.fileExists(atPath: checkpoint.path))
         #expect(!FileManager.default.fileExists(atPath: stopped.appendingPathComponent("model.safetensors").path))
         // Ctrl-C reaches mpirun alone, which sends the ranks SIGTERM a second later.
         let resumed = ["train", "--resume", stopped.path, "--json"]
-        let second = try interrupt(resumed, with: SIGINT)
+        let second = try await interrupt(resumed, with: SIGINT)
         #expect(second.status != 0)
         #expect(second.error.contains("interrupted at epoch"), "\(second.error)")
         #expect(FileManager.default.fileExists(atPath: checkpoint.path))
         // The whole runs get a longer limit than the default: under a loaded test run a
         // step can take ten times as long.
-        let last = try Self.launch(ranks: 2, resumed, timeout: 300)
+        let last = try await Self.launch(ranks: 2, resumed, timeout: 300)
         #expect(last.status == 0, "\(last.error)")
         #expect(!FileManager.default.fileExists(atPath: checkpoint.path), "the finished run removes its checkpoint")
-        let uninterrupted = try Self.launch(ranks: 2, flags + ["--out", whole.path], timeout: 300)
+        let uninterrupted = try await Self.launch(ranks: 2, flags + ["--out", whole.path], timeout: 300)
         #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
         let weights = try Data(contentsOf: stopped.appendingPathComponent("model.safetensors"))
         #expect(weights == (try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))),
@@ -198,8 +202,8 @@ struct MPITests {
     }
 
     @Test("an error on the ranks ends the job with one clear line and a non-zero status, never a hang")
-    func failure() throws {
-        let run = try Self.launch(ranks: 2, ["train", "--data", "toy:moons", "--model", "3-4:relu-2:softmax", "--epochs", "1",
+    func failure() async throws {
+        let run = try await Self.launch(ranks: 2, ["train", "--data", "toy:moons", "--model", "3-4:relu-2:softmax", "--epochs", "1",
                                              "--out", FileManager.default.temporaryDirectory.appendingPathComponent("mpi-bad").path],
                                   timeout: 60)
         #expect(run.status != 0)
