@@ -132,17 +132,11 @@ public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
 public enum ImageLayout: Sendable, Hashable {
     case imagesFirst, channelsFirst
 
-    /// The index of plane (image `n`, channel `c`) in a batch of `g.batch` images of
-    /// `g.channels` channels.
-    @inline(__always)
-    func plane(_ n: Int, _ c: Int, _ g: WindowGeometry) -> Int {
-        self == .imagesFirst ? n * g.channels + c : c * g.batch + n
-    }
-
-    /// How many values apart consecutive images and consecutive channels start.
+    /// How many values apart consecutive images and consecutive channels start, in a batch
+    /// of `g.batch` images of `g.channels` channels.
     func strides(_ g: WindowGeometry) -> (image: Int, channel: Int) {
         let planeSize = g.height * g.width
-        return (plane(1, 0, g) * planeSize, plane(0, 1, g) * planeSize)
+        return self == .imagesFirst ? (g.channels * planeSize, planeSize) : (planeSize, g.batch * planeSize)
     }
 }
 
