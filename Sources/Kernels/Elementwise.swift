@@ -236,6 +236,20 @@ public enum Kernels {
         }
     }
 
+    static func weightedSum<S: KernelScalar>(_ a: [S], _ wa: S, _ b: [S], _ wb: S, into out: inout [S]) {
+        checkPrecondition(a.count == b.count && b.count == out.count,
+                          "weighted sum: \(a.count), \(b.count) and \(out.count) elements")
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    parallelFor(po.count, work: 1) { range in
+                        for i in range { po[i] = wa * pa[i] + wb * pb[i] }
+                    }
+                }
+            }
+        }
+    }
+
     /// `pass` over ranges of three equally long arrays, the first two updated in place,
     /// split across the BLAS threads when large.
     static func inPlacePass<S: KernelScalar>(

@@ -72,6 +72,9 @@ where RawSignificand: FixedWidthInteger {
     /// In place: `y = a·x + b·y` (the optimisers' update step).
     static func scaledAdd(_ y: inout [Self], _ a: Self, _ x: [Self], _ b: Self)
 
+    /// `out = wa·a + wb·b`, elementwise, overwriting `out` (of the same length).
+    static func weightedSum(_ a: [Self], _ wa: Self, _ b: [Self], _ wb: Self, into out: inout [Self])
+
     /// SGD with momentum in one pass, in place (CKernels' backprop_momentum_step):
     /// g' = g + λw; v = gain·g' + βv; w = w − αv, or for Nesterov w = w − αβv − αg'. The
     /// same values as those steps taken one ``scaledAdd(_:_:_:_:)`` at a time.
@@ -171,8 +174,8 @@ extension Float: KernelScalar {
                               aCount: a.count, bCount: b.count, cCount: c.count)
         guard shape.hasWork else { return Kernels.scaleEmptyProduct(&c, beta: beta, k: k) }
         c.withUnsafeMutableBufferPointer { cp in
-            Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { count, a, b, c in
-                backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
+            Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { m, n, a, b, c in
+                backprop_sgemm(shape.ta, shape.tb, m, n, shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
             }
         }
     }
@@ -181,8 +184,8 @@ extension Float: KernelScalar {
     ) -> [Float] {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: m * n)
-        return Kernels.product(shape, a, b) { count, a, b, c in
-            backprop_sgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, a, shape.lda, b, shape.ldb, 0, c, shape.ldc)
+        return Kernels.product(shape, a, b) { m, n, a, b, c in
+            backprop_sgemm(shape.ta, shape.tb, m, n, shape.k, 1, a, shape.lda, b, shape.ldb, 0, c, shape.ldc)
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Float]) -> [Float] { Kernels.map(op, x) }
@@ -210,6 +213,9 @@ extension Float: KernelScalar {
         -> [Float] { Kernels.softmax(x, outer, count, inner, log) }
     public static func scaledAdd(_ y: inout [Float], _ a: Float, _ x: [Float], _ b: Float) {
         Kernels.scaledAdd(&y, a, x, b)
+    }
+    public static func weightedSum(_ a: [Float], _ wa: Float, _ b: [Float], _ wb: Float, into out: inout [Float]) {
+        Kernels.weightedSum(a, wa, b, wb, into: &out)
     }
     public static func momentumStep(weights: inout [Float], velocity: inout [Float], gradient: [Float],
                                     alpha: Float, beta: Float, gain: Float, lambda: Float, nesterov: Bool) {
@@ -308,8 +314,8 @@ extension Double: KernelScalar {
                               aCount: a.count, bCount: b.count, cCount: c.count)
         guard shape.hasWork else { return Kernels.scaleEmptyProduct(&c, beta: beta, k: k) }
         c.withUnsafeMutableBufferPointer { cp in
-            Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { count, a, b, c in
-                backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
+            Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { m, n, a, b, c in
+                backprop_dgemm(shape.ta, shape.tb, m, n, shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
             }
         }
     }
@@ -318,8 +324,8 @@ extension Double: KernelScalar {
     ) -> [Double] {
         let shape = GEMMShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                               aCount: a.count, bCount: b.count, cCount: m * n)
-        return Kernels.product(shape, a, b) { count, a, b, c in
-            backprop_dgemm(shape.ta, shape.tb, shape.m, Int32(count), shape.k, 1, a, shape.lda, b, shape.ldb, 0, c, shape.ldc)
+        return Kernels.product(shape, a, b) { m, n, a, b, c in
+            backprop_dgemm(shape.ta, shape.tb, m, n, shape.k, 1, a, shape.lda, b, shape.ldb, 0, c, shape.ldc)
         }
     }
     public static func map(_ op: UnaryOp, _ x: [Double]) -> [Double] { Kernels.map(op, x) }
@@ -347,6 +353,9 @@ extension Double: KernelScalar {
         -> [Double] { Kernels.softmax(x, outer, count, inner, log) }
     public static func scaledAdd(_ y: inout [Double], _ a: Double, _ x: [Double], _ b: Double) {
         Kernels.scaledAdd(&y, a, x, b)
+    }
+    public static func weightedSum(_ a: [Double], _ wa: Double, _ b: [Double], _ wb: Double, into out: inout [Double]) {
+        Kernels.weightedSum(a, wa, b, wb, into: &out)
     }
     public static func momentumStep(weights: inout [Double], velocity: inout [Double], gradient: [Double],
                                     alpha: Double, beta: Double, gain: Double, lambda: Double, nesterov: Bool) {

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 
 extension Kernels {
@@ -15,12 +16,34 @@ extension Kernels {
         guard count * work >= parallelWorkThreshold else { return body(0..<count) }
         let threads = min(count, Int(backprop_blas_get_threads()))
         guard threads > 1 else { return body(0..<count) }
+        runSideBySide(threads) { part in
+            body((count * part / threads)..<(count * (part + 1) / threads))
+        }
+    }
+
+    /// Runs `body(0)` on this thread and `body(1)` on CKernels' helper thread
+    /// (`backprop_pair_run`) side by side; false, with nothing run, when the helper is
+    /// serving another caller at that moment.
+    static func onPair(_ body: (Int) -> Void) -> Bool {
+        withoutActuallyEscaping(body) { body in
+            var share: (Int32) -> Void = { body(Int($0)) }
+            return withUnsafeMutablePointer(to: &share) { context in
+                backprop_pair_run({ context, share in
+                    context!.assumingMemoryBound(to: ((Int32) -> Void).self).pointee(share)
+                }, context)
+            } == 0
+        }
+    }
+
+    /// Runs `body(i)` for each `i` in `0..<count` side by side and returns when all are
+    /// done: two through CKernels' pair (`backprop_pair_run`: a helper thread that spins
+    /// between jobs, so a step's several fork-joins cost no thread wake-ups), more, or
+    /// two while the pair serves another caller, through Dispatch's pool.
+    static func runSideBySide(_ count: Int, _ body: (Int) -> Void) {
+        if count == 2 && onPair(body) { return }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                let lower = count * part / threads, upper = count * (part + 1) / threads
-                shared.value(lower..<upper)
-            }
+            DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
         }
     }
 }
@@ -42,9 +65,6 @@ extension Kernels {
         let threads = Int(backprop_blas_get_threads())
         backprop_blas_set_threads(1)
         defer { backprop_blas_set_threads(Int32(max(threads, 1))) }
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: shares) { shared.value($0) }
-        }
+        runSideBySide(shares, body)
     }
 }

@@ -63,6 +63,26 @@ extension Tensor {
         Scalar.sum(x.scalars, outer: 1, count: x.shape[0], inner: x.shape[1], into: &scalars)
     }
 
+    /// self = Σᵢ weights[i]·parts[i], over tensors of one shape, summed in the order given
+    /// (so the same values however the work is split across threads): a data-parallel
+    /// step's gradient, from its shares' gradients weighted by their sizes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func assignWeightedSum(of parts: [Tensor], weights: [Scalar]) {
+        checkPrecondition(!parts.isEmpty && parts.count == weights.count,
+                          "weighted sum: \(parts.count) tensors and \(weights.count) weights")
+        for part in parts {
+            checkPrecondition(part.shape == parts[0].shape, "weighted sum: shapes \(parts[0].shape) and \(part.shape) differ")
+        }
+        prepareForOverwrite(parts[0].shape)
+        guard parts.count > 1 else {
+            Scalar.zip(.multiply, parts[0].scalars, strides: [1], [weights[0]], strides: [0], shape: [count], into: &scalars)
+            return
+        }
+        Scalar.weightedSum(parts[0].scalars, weights[0], parts[1].scalars, weights[1], into: &scalars)
+        for index in parts.indices.dropFirst(2) { Scalar.scaledAdd(&scalars, weights[index], parts[index].scalars, 1) }
+    }
+
     /// self = f(x), elementwise.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

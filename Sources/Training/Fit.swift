@@ -46,12 +46,13 @@ public struct FitConfiguration: Sendable {
     /// Threads for the data-parallel step: each batch split into this many shares (with
     /// at least 16 examples each), each share's forward and backward pass on a thread of
     /// its own with single-threaded products, the gradients summed, one update. nil (the
-    /// default): for a stack of dense layers, one share, with BLAS splitting each product
-    /// over its threads instead — on a 2-core AVX2 machine that measured faster (W2,
-    /// batch 64: 0.88 s per epoch against 1.16 s with two shares, whose backward products
-    /// over 32 examples run less efficiently; W1, batch 1000: a tie); for a stack with
-    /// convolutions, one share per BLAS thread (W3, batch 64, two threads: 21 s per epoch
-    /// against 26 s with BLAS and the kernels splitting each operation). Applies to models with
+    /// default): for a stack of dense layers, one share, with each product split over the
+    /// threads instead (with two BLAS threads, in two blocks of C on two threads; with
+    /// more, by BLAS) — on a 2-core AVX2 machine that measured faster (W2, batch 64:
+    /// median 0.89 s per epoch against 1.10 s with two shares, which each pack every
+    /// weight matrix and whose gradients must then be summed; W1, batch 1000: a tie); for
+    /// a stack with convolutions, one share per BLAS thread (W3, batch 64, two threads:
+    /// 19 s per epoch against 27 s with the products and the kernels split instead). Applies to models with
     /// written-out backpropagation. The share count sets the order in which gradients
     /// are summed: the same count gives the same run, another count (so, for a CNN, another
     /// BLAS thread count) the same run up to rounding.

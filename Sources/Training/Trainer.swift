@@ -180,6 +180,8 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
     private let backpropagation: ModelBackpropagation<Scalar>
     /// One written-out backpropagation per share of a data-parallel step (made on first use).
     private var shareBackpropagations: [ModelBackpropagation<Scalar>] = []
+    /// The data-parallel step's combined gradients, kept for the next step's.
+    private var combinedGradients: [Tensor<Scalar>] = []
     /// Set when the written-out step does not apply to this model and loss.
     private var dataParallelUnavailable = false
     /// The model's dropout layers: each step tells them where its examples lie in the batch.
@@ -348,6 +350,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
                 let value = parts.loss
                 guard value.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: value) }
                 optimizer.step(model, gradients: parts.gradients)
+                combinedGradients = parts.gradients
                 for part in parts.outputs {
                     progress.accumulator.add(loss: part.loss, output: part.output, targets: part.targets,
                                              lossKind: configuration.loss, valueScale: data.targetStandardization?.standardDeviation)
@@ -473,9 +476,13 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         }
         let weights = (0..<shares).map { Double(bounds[$0 + 1] - bounds[$0]) / Double(indices.count) }
         let done = parts.map { $0! }
-        var gradients = done[0].gradients.map { $0 * Scalar(weights[0]) }
-        for share in 1..<shares {
-            for p in gradients.indices { gradients[p] = gradients[p] + done[share].gradients[p] * Scalar(weights[share]) }
+        // Into the buffers of the last step (taken out, so that writing copies nothing).
+        var gradients = combinedGradients
+        combinedGradients = []
+        if gradients.count != done[0].gradients.count { gradients = done[0].gradients.map { _ in Tensor(0) } }
+        let scalarWeights = weights.map { Scalar($0) }
+        for p in gradients.indices {
+            gradients[p].assignWeightedSum(of: done.map { $0.gradients[p] }, weights: scalarWeights)
         }
         let loss = zip(done, weights).map { $0.loss * $1 }.reduce(0, +)
         return (loss, gradients, done.map { ($0.loss, $0.output, $0.targets) })

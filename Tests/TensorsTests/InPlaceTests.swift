@@ -51,6 +51,27 @@ struct InPlaceTests {
         #expect(out == Tensor.matmul(a, b))
     }
 
+    @Test("assignWeightedSum = Σ wᵢ·partᵢ summed in order, for one to three parts, reusing storage", arguments: testSeeds)
+    func weightedSum(seed: UInt64) {
+        var inputs = Inputs(seed: seed)
+        // 70 000 values: large enough to be split over two threads.
+        for shape in [[3, 4], [1], [70_000]] {
+            let parts = (0..<3).map { _ in inputs.normal(shape) }
+            let weights: [Double] = [0.25, 0.5, 0.125]
+            var out = Tensor<Double>(0)
+            for count in 1...3 {
+                out.assignWeightedSum(of: Array(parts.prefix(count)), weights: Array(weights.prefix(count)))
+                var expected = parts[0] * weights[0]
+                for i in 1..<count { expected = expected + parts[i] * weights[i] }
+                #expect(out == expected, "\(count) parts of shape \(shape), seed \(seed)")
+            }
+            let storage = address(out)
+            out.assignWeightedSum(of: [parts[2], parts[0]], weights: [1, -1])
+            #expect(out == parts[2] - parts[0])
+            #expect(address(out) == storage, "the same size again must reuse the storage")
+        }
+    }
+
     @Test("assignColumnSums = sum(alongAxis: 0)", arguments: testSeeds)
     func columnSums(seed: UInt64) {
         var inputs = Inputs(seed: seed)
