@@ -236,6 +236,7 @@ struct TrainingJob {
             trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
             if style != .quiet && style != .json {
                 print(taskLine(data.training))
+                if let large = LargeFeature(data.training, over: LargeFeature.warningLimit) { print("warning: \(large.hint)") }
                 if let standardization = data.training.targetStandardization {
                     print("target standardised: mean \(format(standardization.mean)), standard deviation \(format(standardization.standardDeviation)); predictions are in the original units")
                 } else if data.training.task == .regression && settings.standardizeTarget == nil {
@@ -254,7 +255,13 @@ struct TrainingJob {
         trainer.stopRequested = { interruptCount > 0 }
         trainer.reducer = world
         let trainingStart = Date()
-        let history = try trainer.run(data: data.training, validationData: data.validation)
+        let history: History
+        do {
+            history = try trainer.run(data: data.training, validationData: data.validation)
+        } catch {
+            if let hint = DivergenceHint(error, features: data.training) { throw hint }
+            throw error
+        }
         if let world, world.size > 1, isPrimary, style != .quiet && style != .json {
             let seconds = Date().timeIntervalSince(trainingStart)
             // MPI's time includes waiting for the slowest rank; part of it runs beside the backward pass.
@@ -467,4 +474,46 @@ func parseInitializer(_ text: String) throws -> Initializer {
 /// leaves a half-written file.
 func writeAtomically(_ data: Data, to path: String) throws {
     try AtomicFile.write(data, to: path)
+}
+
+/// The largest feature value of data that is not standardised, when it is large: the
+/// usual cause of a loss that explodes, and what removes it.
+struct LargeFeature {
+    let name: String?
+    let value: Float
+
+    /// Nil for standardised data, images (whose pixels are scaled already) and data whose
+    /// every feature is at most `limit` in magnitude.
+    init?(_ data: Dataset<Float>, over limit: Float) {
+        guard data.standardization == nil, data.features.rank == 2, data.features.count > 0 else { return nil }
+        let scalars = data.features.scalars
+        var index = 0
+        for i in scalars.indices where abs(scalars[i]) > abs(scalars[index]) { index = i }
+        guard abs(scalars[index]) > limit else { return nil }
+        let column = index % data.features.shape[1]
+        name = data.featureNames.indices.contains(column) ? data.featureNames[column] : nil
+        value = scalars[index]
+    }
+
+    /// Features larger than this in magnitude get a warning before training.
+    static let warningLimit: Float = 100
+
+    var hint: String {
+        let feature = name.map { "feature '\($0)'" } ?? "a feature"
+        return "the features are in their own units (\(feature) reaches \(value)), so one learning rate cannot suit them all: --standardize scales each to mean 0 and standard deviation 1"
+    }
+}
+
+/// A loss that became NaN or infinite, with ``LargeFeature``'s hint added to its line.
+struct DivergenceHint: Error, CustomStringConvertible {
+    let error: TrainingError
+    let feature: LargeFeature
+
+    /// Nil unless `error` is a non-finite loss and a feature of `data` exceeds 10 in magnitude.
+    init?(_ error: TrainingError, features data: Dataset<Float>) {
+        guard case .nonFiniteLoss = error, let feature = LargeFeature(data, over: 10) else { return nil }
+        (self.error, self.feature) = (error, feature)
+    }
+
+    var description: String { "\(error.description); \(feature.hint)" }
 }

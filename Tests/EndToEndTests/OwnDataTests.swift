@@ -520,6 +520,42 @@ struct OwnRegressionTests {
         let predictedRMSE = (zip(values, truth).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(values.count)).squareRoot()
         #expect(predictedRMSE < 0.2 * deviation, "predictions' RMSE \(predictedRMSE), standard deviation \(deviation)")
     }
+
+    @Test("sizes in square feet, not standardised: a warning naming the feature before training; a loss that overflows is one line that names --standardize, and no model is written")
+    func rawFeatureUnits() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv")
+        var rows = OwnData.rows(OwnData.prices(200, seed: 41))
+        for i in rows.indices { rows[i]["size"] = String(format: "%.1f", 3000 * Double(rows[i]["size"]!)!) }
+        try OwnData.writeCSV(train, columns: Self.columns, rows: rows)
+
+        let warned = try Run(["train", "--data", "csv:\(train.path)", "--target", "price", "--model", "3-1",
+                              "--optimizer", "sgd", "--lr", "1e-9", "--epochs", "1", "--seed", "1",
+                              "--out", directory.appendingPathComponent("slow").path])
+        #expect(warned.status == 0, "\(warned.error)")
+        let warning = warned.output.split(separator: "\n").filter { $0.hasPrefix("warning: the features are in their own units") }
+        #expect(warning.count == 1, "\(warned.output)")
+        #expect(warning.first?.contains("feature 'size'") == true && warning.first?.contains("--standardize") == true,
+                "\(warned.output)")
+
+        let out = directory.appendingPathComponent("run")
+        let diverged = try Run(["train", "--data", "csv:\(train.path)", "--target", "price", "--model", "3-1",
+                                "--optimizer", "sgd", "--lr", "0.1", "--epochs", "5", "--seed", "1", "--out", out.path])
+        #expect(diverged.status == 1, "\(diverged.output)\(diverged.error)")
+        #expect(!diverged.crashed)
+        let lines = diverged.error.split(separator: "\n")
+        #expect(lines.count == 1, "\(diverged.error)")
+        #expect(diverged.error.contains("the loss became"), "\(diverged.error)")
+        #expect(diverged.error.contains("feature 'size'") && diverged.error.contains("--standardize"), "\(diverged.error)")
+        #expect(!OwnData.fileExists(out, "model.safetensors"))
+
+        let standardized = try Run(["train", "--data", "csv:\(train.path)", "--target", "price", "--model", "3-1",
+                                    "--optimizer", "sgd", "--lr", "0.1", "--epochs", "5", "--seed", "1", "--standardize",
+                                    "--out", directory.appendingPathComponent("standardized").path])
+        #expect(standardized.status == 0, "\(standardized.error)")
+        #expect(!standardized.output.contains("warning: the features are in their own units"), "\(standardized.output)")
+    }
 }
 
 // MARK: - Images in MNIST's format with other than ten classes
