@@ -16,7 +16,7 @@ typedef void (*backprop_pair_work)(void *context, int share);
 /// thread (started on the first call), side by side, and returns when both are done.
 /// Each share always runs on the same thread while the helper is awake, so memory a
 /// share reads stays in that core's cache from call to call. The helper spins for
-/// about 50 µs after each job, then sleeps; when it has not taken share 1 by the time
+/// about 200 µs after each job, then sleeps; when it has not taken share 1 by the time
 /// share 0 is done, the caller runs share 1 itself, so a sleeping helper never makes a
 /// call slower than running both shares in turn. Returns 0, or -1 (nothing run) when
 /// the helper is serving another caller at that moment.
