@@ -65,6 +65,7 @@ void backprop_dgemm(int ta, int tb, int m, int n, int k, double alpha, const dou
 #else
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
                          const float *, int, float, float *, int);
@@ -91,6 +92,21 @@ static struct {
   get_threads_fn get_threads;
   corename_fn corename;
 } blas = {.status = -1, .library = "", .chosen = ""};
+
+// The thread count Backprop was given (BACKPROP_THREADS or OPENBLAS_NUM_THREADS at load,
+// OpenBLAS's default otherwise, then backprop_blas_set_threads), which is what
+// backprop_blas_get_threads returns. With exactly two, Backprop splits every product of
+// some size over the calling thread and a helper itself (Kernels.productSplit in
+// ProductSplit.swift) and OpenBLAS stays single-threaded: OpenBLAS's own second thread
+// would sleep between a training step's products and have to be woken for each. So with
+// two threads OpenBLAS's setting never changes during a run, and every caller's products
+// split alike whatever other threads are doing.
+static atomic_int configured_threads = 1;
+
+static void apply_threads(int count) {
+  atomic_store(&configured_threads, count);
+  if (blas.set_threads != NULL) blas.set_threads(count == 2 ? 1 : count);
+}
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
@@ -180,6 +196,7 @@ static void load_library(void) {
     blas.status = -4;
     return;
   }
+  if (blas.get_threads != NULL) apply_threads(blas.get_threads());
   blas.status = 0;
 }
 
@@ -205,11 +222,11 @@ const char *backprop_blas_chosen_coretype(void) { backprop_blas_load(); return b
 
 void backprop_blas_set_threads(int count) {
   require_blas();
-  if (blas.set_threads != NULL) blas.set_threads(count);
+  apply_threads(count);
 }
 int backprop_blas_get_threads(void) {
   require_blas();
-  return blas.get_threads != NULL ? blas.get_threads() : 1;
+  return atomic_load(&configured_threads);
 }
 
 // A product with one row or one column is a matrix-vector product. OpenBLAS 0.3.21 sends

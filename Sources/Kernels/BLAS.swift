@@ -34,7 +34,10 @@ public enum BLAS {
         )
     }
 
-    /// The number of threads BLAS uses (0 where the platform decides by itself).
+    /// The number of threads matrix products use (0 where the platform decides by
+    /// itself). With two, Backprop splits each product of 2¹⁸ multiply-adds or more over
+    /// the calling thread and a helper thread itself, OpenBLAS single-threaded in each;
+    /// with more, OpenBLAS splits them.
     public static var threadCount: Int {
         ensureReady()
         return Int(backprop_blas_get_threads())

@@ -78,8 +78,10 @@ extension Kernels {
                 b.withUnsafeBufferPointer { bp in gemm(shape.m, shape.n, ap.baseAddress, bp.baseAddress!, c) }
             }
         }
-        backprop_blas_set_threads(1)
-        defer { backprop_blas_set_threads(threads) }
+        // With two threads OpenBLAS is single-threaded already (CBLAS's blas.c); with more
+        // (a one-row product), it is made so while the two blocks run.
+        if threads != 2 { backprop_blas_set_threads(1) }
+        defer { if threads != 2 { backprop_blas_set_threads(threads) } }
         productBlocks(shape, a, b, into: c, split: split, gemm: gemm)
     }
 

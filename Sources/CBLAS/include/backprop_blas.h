@@ -30,6 +30,8 @@ const char *backprop_blas_library(void);
 const char *backprop_blas_corename(void);
 const char *backprop_blas_chosen_coretype(void);
 
+/// The thread count for matrix products (see blas.c: with exactly two, Backprop splits
+/// products itself and OpenBLAS runs single-threaded).
 void backprop_blas_set_threads(int count);
 
 /// Benchmarks: while timing is on for a thread, every product that thread calls adds its
