@@ -53,8 +53,9 @@ extension Kernels {
     ///   nearest the middle. Each half then packs only its half of that side's operand,
     ///   and runs on a thread that spins between jobs (CKernels' pair), where OpenBLAS's
     ///   own two threads go to sleep between a training step's products and are woken
-    ///   at the next. Measured on W1 and W2, two threads: 10–14 % shorter epochs; the
-    ///   same GFLOP/s for large square products. With more threads OpenBLAS splits.
+    ///   at the next. Measured on W1 and W2, two threads, side by side: median epochs
+    ///   8 % and 18 % shorter; the same GFLOP/s for large square products. With more
+    ///   threads OpenBLAS splits.
     static func productSplit(_ shape: GEMMShape, threads: Int) -> ProductSplit? {
         let (m, n) = (Int(shape.m), Int(shape.n))
         if splitsRows(shape, threads: threads) { return .columns(boundary: rowBoundary(n)) }
