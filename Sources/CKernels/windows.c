@@ -67,26 +67,42 @@ static inline int is_flat(const backprop_window *w) {
   return w->stride_height == 1 && w->stride_width == 1 && w->output_width == w->width;
 }
 
+// A tap of a flat window as one run: output position k in [from, to) reads plane value
+// k + shift (the rows of `ry`, clamped to the plane).
+typedef struct {
+  int64_t from, to, shift;
+} flat_run;
+
+static inline flat_run flat_run_of(const backprop_window *w, reach ry, reach rx) {
+  const int64_t size = w->height * w->width;
+  flat_run r = {ry.lower * w->output_width, ry.upper * w->output_width, ry.offset * w->width + rx.offset};
+  if (r.from + r.shift < 0) r.from = -r.shift;
+  if (r.to + r.shift > size) r.to = size - r.shift;
+  return r;
+}
+
 #define DEFINE_WINDOWS(suffix, T)                                                          \
+  /* Zeroes the entries of rows `ry` of a tap's output whose columns read padding. */      \
+  static inline void zero_padding_columns_##suffix(T *restrict out, int64_t ow, reach ry,  \
+                                                   reach rx) {                             \
+    for (int64_t oy = ry.lower; oy < ry.upper; oy++) {                                     \
+      T *line = out + oy * ow;                                                             \
+      for (int64_t ox = 0; ox < rx.lower; ox++) line[ox] = 0;                              \
+      for (int64_t ox = rx.upper; ox < ow; ox++) line[ox] = 0;                             \
+    }                                                                                      \
+  }                                                                                        \
+                                                                                           \
   /* im2col of one tap of one image: `out` gets its output_height·output_width values. */  \
   static inline void unfold_tap_##suffix(const T *restrict plane, T *restrict out,         \
                                          const backprop_window *w, reach ry, reach rx,     \
                                          int flat) {                                       \
     const int64_t oh = w->output_height, ow = w->output_width, width = w->width;           \
-    const int64_t size = w->height * width;                                                \
     for (int64_t k = 0; k < ry.lower * ow; k++) out[k] = 0;                                \
     for (int64_t k = ry.upper * ow; k < oh * ow; k++) out[k] = 0;                          \
     if (flat) {                                                                            \
-      const int64_t shift = ry.offset * width + rx.offset;                                 \
-      int64_t from = ry.lower * ow, to = ry.upper * ow;                                    \
-      if (from + shift < 0) from = -shift;                                                 \
-      if (to + shift > size) to = size - shift;                                            \
-      for (int64_t k = from; k < to; k++) out[k] = plane[k + shift];                       \
-      for (int64_t ox = 0; ox < ow; ox = ox + 1 == rx.lower ? rx.upper : ox + 1) {         \
-        if (ox == rx.lower) ox = rx.upper;                                                 \
-        if (ox >= ow) break;                                                               \
-        for (int64_t oy = ry.lower; oy < ry.upper; oy++) out[oy * ow + ox] = 0;            \
-      }                                                                                    \
+      const flat_run run = flat_run_of(w, ry, rx);                                         \
+      for (int64_t k = run.from; k < run.to; k++) out[k] = plane[k + run.shift];           \
+      zero_padding_columns_##suffix(out, ow, ry, rx);                                      \
       return;                                                                              \
     }                                                                                      \
     const int64_t sh = w->stride_height, sw = w->stride_width;                             \
@@ -108,19 +124,12 @@ static inline int is_flat(const backprop_window *w) {
   static inline void fold_tap_##suffix(T *restrict column, T *restrict plane,              \
                                        const backprop_window *w, reach ry, reach rx,       \
                                        int flat) {                                         \
-    const int64_t ow = w->output_width, width = w->width, size = w->height * width;        \
+    const int64_t ow = w->output_width, width = w->width;                                  \
     if (ry.lower >= ry.upper || rx.lower >= rx.upper) return;                              \
     if (flat) {                                                                            \
-      for (int64_t ox = 0; ox < ow; ox = ox + 1 == rx.lower ? rx.upper : ox + 1) {         \
-        if (ox == rx.lower) ox = rx.upper;                                                 \
-        if (ox >= ow) break;                                                               \
-        for (int64_t oy = ry.lower; oy < ry.upper; oy++) column[oy * ow + ox] = 0;         \
-      }                                                                                    \
-      const int64_t shift = ry.offset * width + rx.offset;                                 \
-      int64_t from = ry.lower * ow, to = ry.upper * ow;                                    \
-      if (from + shift < 0) from = -shift;                                                 \
-      if (to + shift > size) to = size - shift;                                            \
-      for (int64_t k = from; k < to; k++) plane[k + shift] += column[k];                   \
+      zero_padding_columns_##suffix(column, ow, ry, rx);                                   \
+      const flat_run run = flat_run_of(w, ry, rx);                                         \
+      for (int64_t k = run.from; k < run.to; k++) plane[k + run.shift] += column[k];       \
       return;                                                                              \
     }                                                                                      \
     const int64_t sh = w->stride_height, sw = w->stride_width;                             \
