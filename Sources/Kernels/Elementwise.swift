@@ -145,30 +145,47 @@ public enum Kernels {
         }
     }
 
-    /// Every operation but `.power`, written to `out`.
+    /// Every operation but `.power`, written to `out`: on as many threads as BLAS uses
+    /// when there are many elements (``parallelFor(_:work:_:)``), each a contiguous range
+    /// of positions, so the values do not depend on the split.
     static func zip<S: KernelScalar>(
         _ op: BinaryOp, _ layout: StridedLayout, _ a: [S], _ b: [S], into out: UnsafeMutablePointer<S>
     ) {
+        guard layout.count > 0 else { return }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                let (x, y) = (pa.baseAddress!, pb.baseAddress!)
+                parallelFor(layout.count, work: 1) { positions in zip(op, layout, x, y, into: out, positions) }
+            }
+        }
+    }
+
+    /// ``zip(_:_:_:_:into:)`` over the positions in `positions`, each operation's loop
+    /// compiled on its own (vectorised where it can be).
+    static func zip<S: KernelScalar>(
+        _ op: BinaryOp, _ layout: StridedLayout, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
+        into out: UnsafeMutablePointer<S>, _ positions: Range<Int>
+    ) {
         switch op {
-        case .add: layout.apply(a, b, out) { $0 + $1 }
-        case .subtract: layout.apply(a, b, out) { $0 - $1 }
-        case .multiply: layout.apply(a, b, out) { $0 * $1 }
-        case .divide: layout.apply(a, b, out) { $0 / $1 }
-        case .maximum: layout.apply(a, b, out) { $0.isNaN || $0 > $1 ? $0 : $1 }
-        case .minimum: layout.apply(a, b, out) { $0.isNaN || $0 < $1 ? $0 : $1 }
+        case .add: layout.apply(a, b, out, positions) { $0 + $1 }
+        case .subtract: layout.apply(a, b, out, positions) { $0 - $1 }
+        case .multiply: layout.apply(a, b, out, positions) { $0 * $1 }
+        case .divide: layout.apply(a, b, out, positions) { $0 / $1 }
+        case .maximum: layout.apply(a, b, out, positions) { $0.isNaN || $0 > $1 ? $0 : $1 }
+        case .minimum: layout.apply(a, b, out, positions) { $0.isNaN || $0 < $1 ? $0 : $1 }
         case .power: fatalError("zip: power is computed by power(_:_:_:)")
-        case .equal: layout.apply(a, b, out) { $0 == $1 ? 1 : 0 }
-        case .greater: layout.apply(a, b, out) { $0 > $1 ? 1 : 0 }
-        case .greaterOrEqual: layout.apply(a, b, out) { $0 >= $1 ? 1 : 0 }
-        case .less: layout.apply(a, b, out) { $0 < $1 ? 1 : 0 }
-        case .lessOrEqual: layout.apply(a, b, out) { $0 <= $1 ? 1 : 0 }
-        case .sigmoidBackward: layout.apply(a, b, out) { y, g in g * y * (1 - y) }
-        case .tanhBackward: layout.apply(a, b, out) { y, g in g * (1 - y * y) }
-        case .reluBackward: layout.apply(a, b, out) { z, g in z > 0 ? g : 0 }
+        case .equal: layout.apply(a, b, out, positions) { $0 == $1 ? 1 : 0 }
+        case .greater: layout.apply(a, b, out, positions) { $0 > $1 ? 1 : 0 }
+        case .greaterOrEqual: layout.apply(a, b, out, positions) { $0 >= $1 ? 1 : 0 }
+        case .less: layout.apply(a, b, out, positions) { $0 < $1 ? 1 : 0 }
+        case .lessOrEqual: layout.apply(a, b, out, positions) { $0 <= $1 ? 1 : 0 }
+        case .sigmoidBackward: layout.apply(a, b, out, positions) { y, g in g * y * (1 - y) }
+        case .tanhBackward: layout.apply(a, b, out, positions) { y, g in g * (1 - y * y) }
+        case .reluBackward: layout.apply(a, b, out, positions) { z, g in z > 0 ? g : 0 }
         case .leakyReLUBackward(let slope):
             let s = S(slope)
-            layout.apply(a, b, out) { z, g in z > 0 ? g : s * g }
-        case .geluBackward: layout.apply(a, b, out) { z, g in g * S(geluDerivative(Double(z))) }
+            layout.apply(a, b, out, positions) { z, g in z > 0 ? g : s * g }
+        case .geluBackward: layout.apply(a, b, out, positions) { z, g in g * S(geluDerivative(Double(z))) }
         }
     }
 
@@ -341,40 +358,62 @@ struct StridedLayout {
     /// `out[i] = f(a[·], b[·])` for the `count` positions, written to `out`.
     @inline(__always)
     func apply<S: KernelScalar>(_ a: [S], _ b: [S], _ o: UnsafeMutablePointer<S>, _ f: (S, S) -> S) {
-        let inner = shape[shape.count - 1]
-        let ia = aStrides[shape.count - 1], ib = bStrides[shape.count - 1]
-        let rows = inner == 0 ? 0 : count / inner
+        guard count > 0 else { return }
         a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                var index = shape.count > 1 ? [Int](repeating: 0, count: shape.count) : []
-                var offsetA = 0, offsetB = 0
-                for row in 0..<rows {
-                    let x = pa.baseAddress! + offsetA, y = pb.baseAddress! + offsetB
-                    let z = o + row * inner
-                    if ia == 1 && ib == 1 {
-                        for j in 0..<inner { z[j] = f(x[j], y[j]) }
-                    } else if ia == 1 && ib == 0 {
-                        let yv = y[0]
-                        for j in 0..<inner { z[j] = f(x[j], yv) }
-                    } else if ia == 0 && ib == 1 {
-                        let xv = x[0]
-                        for j in 0..<inner { z[j] = f(xv, y[j]) }
-                    } else {
-                        for j in 0..<inner { z[j] = f(x[j * ia], y[j * ib]) }
-                    }
-                    // Advance the multi-index over the outer dimensions.
-                    var d = shape.count - 2
-                    while d >= 0 {
-                        index[d] += 1
-                        offsetA += aStrides[d]
-                        offsetB += bStrides[d]
-                        if index[d] < shape[d] { break }
-                        offsetA -= aStrides[d] * shape[d]
-                        offsetB -= bStrides[d] * shape[d]
-                        index[d] = 0
-                        d -= 1
-                    }
-                }
+            b.withUnsafeBufferPointer { pb in apply(pa.baseAddress!, pb.baseAddress!, o, 0..<count, f) }
+        }
+    }
+
+    /// `out[i] = f(a[·], b[·])` for the positions in `positions`, row by row of the
+    /// innermost dimension (the first and last rows possibly in part).
+    @inline(__always)
+    func apply<S: KernelScalar>(_ pa: UnsafePointer<S>, _ pb: UnsafePointer<S>, _ o: UnsafeMutablePointer<S>,
+                                _ positions: Range<Int>, _ f: (S, S) -> S) {
+        let last = shape.count - 1
+        let inner = shape[last], ia = aStrides[last], ib = bStrides[last]
+        guard inner > 0, !positions.isEmpty else { return }
+        // The multi-index of the first row over the outer dimensions, and its offsets.
+        var row = positions.lowerBound / inner
+        var index = [Int](repeating: 0, count: last)
+        var offsetA = 0, offsetB = 0
+        var rest = row
+        for d in stride(from: last - 1, through: 0, by: -1) {
+            index[d] = rest % shape[d]
+            rest /= shape[d]
+            offsetA += index[d] * aStrides[d]
+            offsetB += index[d] * bStrides[d]
+        }
+        var start = positions.lowerBound - row * inner
+        var position = positions.lowerBound
+        while position < positions.upperBound {
+            let end = min(inner, start + positions.upperBound - position)
+            let x = pa + offsetA, y = pb + offsetB
+            let z = o + row * inner
+            if ia == 1 && ib == 1 {
+                for j in start..<end { z[j] = f(x[j], y[j]) }
+            } else if ia == 1 && ib == 0 {
+                let yv = y[0]
+                for j in start..<end { z[j] = f(x[j], yv) }
+            } else if ia == 0 && ib == 1 {
+                let xv = x[0]
+                for j in start..<end { z[j] = f(xv, y[j]) }
+            } else {
+                for j in start..<end { z[j] = f(x[j * ia], y[j * ib]) }
+            }
+            position += end - start
+            start = 0
+            row += 1
+            // Advance the multi-index over the outer dimensions.
+            var d = last - 1
+            while d >= 0 {
+                index[d] += 1
+                offsetA += aStrides[d]
+                offsetB += bStrides[d]
+                if index[d] < shape[d] { break }
+                offsetA -= aStrides[d] * shape[d]
+                offsetB -= bStrides[d] * shape[d]
+                index[d] = 0
+                d -= 1
             }
         }
     }

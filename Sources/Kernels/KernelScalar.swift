@@ -24,6 +24,15 @@ where RawSignificand: FixedWidthInteger {
     static func product(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: [Self], b: [Self]) -> [Self]
 
+    /// A dense layer's affine map `C = X·Wᵀ + b`, X `[m, k]`, W `[n, k]`, b `[n]` or none,
+    /// into `c` (`[m, n]`). Each block of C that the product is split into
+    /// (``Kernels/productSplit(_:threads:)``) starts as the bias on the thread that then
+    /// adds its product to it (beta = 1), so the bias is written where the block is
+    /// computed, in that core's cache, and by both threads at once.
+    static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int, into c: inout [Self])
+    /// ``linear(_:weight:bias:m:n:k:into:)`` as a new array.
+    static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int) -> [Self]
+
     /// `out[i] = op(x[i])`.
     static func map(_ op: UnaryOp, _ x: [Self]) -> [Self]
 
@@ -179,6 +188,27 @@ extension Float: KernelScalar {
             }
         }
     }
+    public static func linear(_ x: [Float], weight: [Float], bias: [Float]?, m: Int, n: Int, k: Int, into c: inout [Float]) {
+        c.withUnsafeMutableBufferPointer { linear(x, weight, bias, m, n, k, $0) }
+    }
+    public static func linear(_ x: [Float], weight: [Float], bias: [Float]?, m: Int, n: Int, k: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
+            linear(x, weight, bias, m, n, k, c)
+            initialized = m * n
+        }
+    }
+    /// C = X·Wᵀ + b into `c` (``Kernels/linear(_:_:_:_:into:gemm:)``), which the bias fill
+    /// and the product (beta = 0 without a bias) write whole.
+    private static func linear(_ x: [Float], _ weight: [Float], _ bias: [Float]?, _ m: Int, _ n: Int, _ k: Int,
+                               _ c: UnsafeMutableBufferPointer<Float>) {
+        let shape = GEMMShape(transposeA: false, transposeB: true, m: m, n: n, k: k,
+                              aCount: x.count, bCount: weight.count, cCount: c.count)
+        guard let base = c.baseAddress else { return }
+        let beta: Float = bias == nil ? 0 : 1
+        Kernels.linear(shape, x, weight, bias, into: base) { m, n, a, b, c in
+            backprop_sgemm(shape.ta, shape.tb, m, n, shape.k, 1, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
+        }
+    }
     public static func product(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: [Float], b: [Float]
     ) -> [Float] {
@@ -317,6 +347,27 @@ extension Double: KernelScalar {
             Kernels.productBlocks(shape, a, b, into: cp.baseAddress!) { m, n, a, b, c in
                 backprop_dgemm(shape.ta, shape.tb, m, n, shape.k, alpha, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
             }
+        }
+    }
+    public static func linear(_ x: [Double], weight: [Double], bias: [Double]?, m: Int, n: Int, k: Int, into c: inout [Double]) {
+        c.withUnsafeMutableBufferPointer { linear(x, weight, bias, m, n, k, $0) }
+    }
+    public static func linear(_ x: [Double], weight: [Double], bias: [Double]?, m: Int, n: Int, k: Int) -> [Double] {
+        [Double](unsafeUninitializedCapacity: m * n) { c, initialized in
+            linear(x, weight, bias, m, n, k, c)
+            initialized = m * n
+        }
+    }
+    /// C = X·Wᵀ + b into `c` (``Kernels/linear(_:_:_:_:into:gemm:)``), which the bias fill
+    /// and the product (beta = 0 without a bias) write whole.
+    private static func linear(_ x: [Double], _ weight: [Double], _ bias: [Double]?, _ m: Int, _ n: Int, _ k: Int,
+                               _ c: UnsafeMutableBufferPointer<Double>) {
+        let shape = GEMMShape(transposeA: false, transposeB: true, m: m, n: n, k: k,
+                              aCount: x.count, bCount: weight.count, cCount: c.count)
+        guard let base = c.baseAddress else { return }
+        let beta: Double = bias == nil ? 0 : 1
+        Kernels.linear(shape, x, weight, bias, into: base) { m, n, a, b, c in
+            backprop_dgemm(shape.ta, shape.tb, m, n, shape.k, 1, a, shape.lda, b, shape.ldb, beta, c, shape.ldc)
         }
     }
     public static func product(

@@ -32,6 +32,38 @@ extension Kernels {
         }
     }
 
+    /// `C = X·Wᵀ + b` through `gemm` (the precision's BLAS call with beta = 1 when there is
+    /// a bias, 0 when not), each block of ``productBlocks(_:_:_:into:gemm:)`` filled with
+    /// its columns' bias just before its product, on the thread that computes it. Each
+    /// element gets the same operations as a whole-C bias fill followed by the same
+    /// blocks' products, so the result is the same bit for bit.
+    static func linear<S: KernelScalar>(
+        _ shape: GEMMShape, _ x: [S], _ weight: [S], _ bias: [S]?, into base: UnsafeMutablePointer<S>,
+        gemm: (_ m: Int32, _ n: Int32, _ a: UnsafePointer<S>?, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>) -> Void
+    ) {
+        let (m, n, ldc) = (Int(shape.m), Int(shape.n), Int(shape.ldc))
+        if let bias { checkPrecondition(bias.count == n, "linear: \(bias.count) biases for \(n) outputs") }
+        func run(bias: UnsafePointer<S>?) {
+            // The block's rows, each its columns' bias (zeros without one, where k = 0).
+            func fill(_ block: UnsafeMutablePointer<S>, rows: Int, columns: Int) {
+                let first = (block - base) % ldc
+                for row in 0..<rows {
+                    if let bias {
+                        (block + row * ldc).update(from: bias + first, count: columns)
+                    } else {
+                        (block + row * ldc).update(repeating: 0, count: columns)
+                    }
+                }
+            }
+            guard shape.hasWork else { return fill(base, rows: m, columns: n) }
+            productBlocks(shape, x, weight, into: base) { rows, columns, a, b, block in
+                if bias != nil { fill(block, rows: Int(rows), columns: Int(columns)) }
+                gemm(rows, columns, a, b, block)
+            }
+        }
+        if let bias { bias.withUnsafeBufferPointer { run(bias: $0.baseAddress) } } else { run(bias: nil) }
+    }
+
     /// How a product is split over two threads: C's columns, or its rows, in two ranges
     /// that meet at `boundary`.
     enum ProductSplit: Equatable {

@@ -4,8 +4,9 @@ import Kernels
 /// several, each with its own derivative rule and gradient check.
 extension Tensor {
     /// The affine map of a dense layer, `Z = X·Wᵀ + b`, as one GEMM that accumulates onto
-    /// the broadcast bias. `input` is `[m, in]`, `weight` `[out, in]` (the notes' W^[ℓ]),
-    /// `bias` `[out]`; the result is `[m, out]`.
+    /// the broadcast bias (``KernelScalar/linear(_:weight:bias:m:n:k:)``). `input` is
+    /// `[m, in]`, `weight` `[out, in]` (the notes' W^[ℓ]), `bias` `[out]`; the result is
+    /// `[m, out]`.
     ///
     /// Backward (notes, section 2, step 3, over a batch): ∂L/∂X = G·W, ∂L/∂W = Gᵀ·X,
     /// ∂L/∂b = Σ over the batch of G, where G = ∂L/∂Z holds the δ^[ℓ] of each example.
@@ -17,16 +18,10 @@ extension Tensor {
         checkPrecondition(input.shape[1] == weight.shape[1],
                      "linear: input \(input.shape) does not match weight \(weight.shape) (expects [batch, \(weight.shape[1])])")
         let (m, k, n) = (input.shape[0], input.shape[1], weight.shape[0])
-        var z: [Scalar]
         if let bias {
             checkPrecondition(bias.shape == [n], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
-            // One example (inference): the bias itself, copied once the product writes.
-            z = m == 1 ? bias.scalars : Scalar.zip(.add, bias.scalars, strides: [0, 1], [0], strides: [0, 0], shape: [m, n])
-        } else {
-            z = Scalar.filled(0, count: m * n)
         }
-        Scalar.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1,
-                    a: input.scalars, b: weight.scalars, beta: bias == nil ? 0 : 1, c: &z)
+        let z = Scalar.linear(input.scalars, weight: weight.scalars, bias: bias?.scalars, m: m, n: n, k: k)
         let result = Tensor(shape: [m, n], scalars: z)
         guard GradientMode.isRecording,
               input.requiresGradient || weight.requiresGradient || bias?.requiresGradient == true

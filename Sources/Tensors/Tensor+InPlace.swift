@@ -32,14 +32,11 @@ extension Tensor {
         checkPrecondition(input.shape[1] == weight.shape[1],
                           "linear: input \(input.shape) does not match weight \(weight.shape) (expects [batch, \(weight.shape[1])])")
         let (m, k, n) = (input.shape[0], input.shape[1], weight.shape[0])
-        prepareForOverwrite([m, n])
         if let bias {
             checkPrecondition(bias.shape == [n], "linear: bias \(bias.shape) does not match weight \(weight.shape)")
-            // Every row starts as the bias; the product is added to it (beta = 1).
-            Scalar.zip(.add, bias.scalars, strides: [0, 1], [0], strides: [0, 0], shape: [m, n], into: &scalars)
         }
-        Scalar.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1,
-                    a: input.scalars, b: weight.scalars, beta: bias == nil ? 0 : 1, c: &scalars)
+        prepareForOverwrite([m, n])
+        Scalar.linear(input.scalars, weight: weight.scalars, bias: bias?.scalars, m: m, n: n, k: k, into: &scalars)
     }
 
     /// self = op(a)·op(b) (``matmul(_:transposed:_:transposed:)``, overwriting this tensor).

@@ -726,6 +726,16 @@ let broadcastCases: [BroadcastCase] = [
                   aStrides: [1], aCount: 1001, bStrides: [1], bCount: 1001),
     BroadcastCase(name: "empty [0, 5]", shape: [0, 5],
                   aStrides: [5, 1], aCount: 0, bStrides: [0, 1], bCount: 5),
+    // 2¹⁶ elements or more: split over the BLAS threads (two on a 2-core machine), the
+    // split falling inside a row.
+    BroadcastCase(name: "split: [3, 30001] with row b", shape: [3, 30001],
+                  aStrides: [30001, 1], aCount: 90003, bStrides: [0, 1], bCount: 30001),
+    BroadcastCase(name: "split: 3-D [5, 7, 2003] with b [5, 1, 2003]", shape: [5, 7, 2003],
+                  aStrides: [14021, 2003, 1], aCount: 70105, bStrides: [2003, 0, 1], bCount: 10015),
+    BroadcastCase(name: "split: [257, 300], a read transposed, column b", shape: [257, 300],
+                  aStrides: [1, 257], aCount: 77100, bStrides: [1, 0], bCount: 257),
+    BroadcastCase(name: "split: 1-D, 70001 elements", shape: [70001],
+                  aStrides: [1], aCount: 70001, bStrides: [1], bCount: 70001),
 ]
 
 /// Operands for zip: values in [-3, 3] with exact zeros, small integers and ties mixed in.

@@ -188,4 +188,43 @@ struct ProductSplitTests {
         _ = checkGEMM(Float.self, shape, t, tolerance: 1e-5, seed: seed)
         _ = checkGEMM(Double.self, shape, t, tolerance: 1e-12, seed: seed)
     }
+
+    @Test("a dense layer's X·Wᵀ + b: each block starts as its bias; the same bits as the bias filled whole, then the product",
+          arguments: [GEMMCase(m: 300, n: 40, k: 70), GEMMCase(m: 64, n: 256, k: 100), GEMMCase(m: 1, n: 300, k: 784),
+                      GEMMCase(m: 5, n: 3, k: 4), GEMMCase(m: 6, n: 9, k: 0)])
+    func linear(shape: GEMMCase) {
+        func check<S: KernelScalar>(_: S.Type, tolerance: Double) {
+            let (m, n, k) = (shape.m, shape.n, shape.k)
+            var rng = LCG(seed: UInt64(m * 1000 + n + k))
+            let x: [S] = rng.values(m * k, in: -1, 1), weight: [S] = rng.values(n * k, in: -1, 1)
+            let bias: [S] = rng.values(n, in: -1, 1)
+            for withBias in [true, false] {
+                let b = withBias ? bias : nil
+                var into: [S] = rng.values(m * n, in: -5, 5)   // overwritten whole
+                S.linear(x, weight: weight, bias: b, m: m, n: n, k: k, into: &into)
+                let fresh = S.linear(x, weight: weight, bias: b, m: m, n: n, k: k)
+                // The former way: every row the bias, then the product added (beta = 1).
+                var former = (0..<(m * n)).map { withBias ? bias[$0 % n] : 0 }
+                S.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, a: x, b: weight,
+                       beta: withBias ? 1 : 0, c: &former)
+                #expect(into == former && fresh == former, "\(S.self) \(shape) bias \(withBias)")
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = withBias ? Double(bias[j]) : 0, magnitude = Swift.abs(sum)
+                        for p in 0..<k {
+                            sum += Double(x[i * k + p]) * Double(weight[j * k + p])
+                            magnitude += Swift.abs(Double(x[i * k + p]) * Double(weight[j * k + p]))
+                        }
+                        let error = Swift.abs(Double(fresh[i * n + j]) - sum) / Swift.max(magnitude, 1e-30)
+                        if error > tolerance {
+                            Issue.record("\(S.self) \(shape) bias \(withBias): C[\(i), \(j)] = \(fresh[i * n + j]), expected \(sum)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        check(Float.self, tolerance: 1e-5)
+        check(Double.self, tolerance: 1e-12)
+    }
 }
