@@ -28,6 +28,14 @@ void backprop_blas_set_timing(int enabled) { timing_enabled = enabled != 0; }
 int backprop_blas_timing(void) { return timing_enabled; }
 long long backprop_blas_timed_nanoseconds(void) { return timed_nanoseconds; }
 
+// Per thread: set while the thread runs one share of a data-parallel step
+// (Kernels.runShares), so that what it calls runs on it alone: backprop_blas_get_threads
+// reports 1 there, and the thread count other threads see is left as it is.
+static _Thread_local int alone_here;
+
+void backprop_blas_set_alone_here(int alone) { alone_here = alone != 0; }
+int backprop_blas_alone_here(void) { return alone_here; }
+
 #define TIMING_START                                                                        \
   struct timespec started;                                                                  \
   int timed = timing_enabled;                                                               \
@@ -45,7 +53,7 @@ const char *backprop_blas_library(void) { return "Accelerate"; }
 const char *backprop_blas_corename(void) { return "Accelerate"; }
 const char *backprop_blas_chosen_coretype(void) { return ""; }
 void backprop_blas_set_threads(int count) { (void)count; }
-int backprop_blas_get_threads(void) { return 0; }
+int backprop_blas_get_threads(void) { return alone_here ? 1 : 0; }
 
 void backprop_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc) {
@@ -226,7 +234,7 @@ void backprop_blas_set_threads(int count) {
 }
 int backprop_blas_get_threads(void) {
   require_blas();
-  return atomic_load(&configured_threads);
+  return alone_here ? 1 : atomic_load(&configured_threads);
 }
 
 // A product with one row or one column is a matrix-vector product. OpenBLAS 0.3.21 sends

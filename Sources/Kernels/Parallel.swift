@@ -57,14 +57,25 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 
 extension Kernels {
     /// Runs `body(share)` for each share in `0..<shares`, each on a thread of its own,
-    /// with BLAS single-threaded while they run (a share's products then run on the
-    /// thread that calls them, side by side with the other shares'); BLAS's thread count
-    /// is restored afterwards. One share runs on the calling thread, as it is.
+    /// with everything a share calls on its own thread (its products unsplit and
+    /// single-threaded, its elementwise loops on that thread), side by side with the other
+    /// shares. Each share's thread reports one BLAS thread while it runs (CBLAS's
+    /// `backprop_blas_set_alone_here`); other threads still see the thread count they had.
+    /// With two threads OpenBLAS is single-threaded already (blas.c); with more, its global
+    /// setting is made 1 while the shares run and restored afterwards (OpenBLAS 0.3.21 has
+    /// no per-call thread count), which products called on other threads meanwhile see.
+    /// One share runs on the calling thread, as it is.
     public static func runShares(_ shares: Int, _ body: (Int) -> Void) {
         guard shares > 1 else { return body(0) }
         let threads = Int(backprop_blas_get_threads())
-        backprop_blas_set_threads(1)
-        defer { backprop_blas_set_threads(Int32(max(threads, 1))) }
-        runSideBySide(shares, body)
+        let switches = threads > 2
+        if switches { backprop_blas_set_threads(1) }
+        defer { if switches { backprop_blas_set_threads(Int32(threads)) } }
+        runSideBySide(shares) { share in
+            let wasAlone = backprop_blas_alone_here()
+            backprop_blas_set_alone_here(1)
+            defer { backprop_blas_set_alone_here(wasAlone) }
+            body(share)
+        }
     }
 }

@@ -169,9 +169,6 @@ struct ProductSplitTests {
             }
             return c
         }
-        let threads = BLAS.threadCount
-        BLAS.setThreadCount(1)
-        defer { BLAS.setThreadCount(max(threads, 1)) }
         let expected = run()
         let mismatches = Atomic(0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
@@ -226,5 +223,38 @@ struct ProductSplitTests {
         }
         check(Float.self, tolerance: 1e-5)
         check(Double.self, tolerance: 1e-12)
+    }
+
+    @Test("a data-parallel step's shares run alone on their threads and leave the thread count other threads see",
+          .enabled(if: BLAS.threadCount == 2, "BLAS on two threads, the default on a 2-core machine"))
+    func sharesLeaveTheThreadCount() {
+        let changed = Atomic(0), samples = Atomic(0), stop = Atomic(false)
+        let group = DispatchGroup(), started = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async(group: group) {
+            started.signal()
+            while !stop.load(ordering: .relaxed) {
+                if BLAS.threadCount != 2 { changed.add(1, ordering: .relaxed) }
+                samples.add(1, ordering: .relaxed)
+            }
+        }
+        started.wait()
+        let notAlone = Atomic(0)
+        var rounds = 0
+        while rounds < 2000 || samples.load(ordering: .relaxed) < 10_000 {
+            rounds += 1
+            Kernels.runShares(2) { _ in
+                if backprop_blas_get_threads() != 1 || backprop_blas_alone_here() != 1 { notAlone.add(1, ordering: .relaxed) }
+                // A share's loop runs on its own thread.
+                Kernels.parallelFor(1 << 20, work: 1) { range in
+                    if range != 0..<(1 << 20) { notAlone.add(1, ordering: .relaxed) }
+                }
+            }
+        }
+        stop.store(true, ordering: .relaxed)
+        group.wait()
+        #expect(notAlone.load(ordering: .relaxed) == 0)
+        #expect(samples.load(ordering: .relaxed) > 0)
+        #expect(changed.load(ordering: .relaxed) == 0, "another thread saw the thread count change while shares ran")
+        #expect(backprop_blas_alone_here() == 0 && BLAS.threadCount == 2, "the calling thread is itself again")
     }
 }

@@ -42,6 +42,11 @@ int backprop_blas_timing(void);
 long long backprop_blas_timed_nanoseconds(void);
 int backprop_blas_get_threads(void);
 
+/// Per thread: while set, backprop_blas_get_threads returns 1 on this thread (it runs one
+/// share of a data-parallel step, side by side with the others), and only on it.
+void backprop_blas_set_alone_here(int alone);
+int backprop_blas_alone_here(void);
+
 #ifdef __cplusplus
 }
 #endif
