@@ -199,6 +199,11 @@ struct TrainingJob {
         let style = isPrimary ? requestedStyle : .quiet
         let data = try settings.prepareData(flatten: !(try modelTakesImages),
                                             standardizeTargetByDefault: !modelOutputIsNonNegative)
+        // A classifier learns to tell classes apart: one is nothing to learn.
+        if let classes = data.training.classes, data.training.count > 0, classes.count < 2 {
+            let which = classes.names.first.map { "only one class, '\($0)'" } ?? "no classes"
+            throw TrainingError.mismatch("the training data's target has \(which): a classifier needs examples of two classes or more")
+        }
         let model = try buildModel(for: data.training)
         let loss = try loss(for: data.training, model: model)
         // Everything about the data and the model is checked before any file is written.

@@ -4,7 +4,9 @@ import Tensors
 /// The header and rows of a CSV file (RFC 4180: fields separated by commas, quoted with
 /// `"` when they hold a separator, a quote (`""`) or a line break; CRLF or LF line ends;
 /// raw or gzip-compressed). Unquoted fields are trimmed of spaces and tabs; blank lines
-/// are skipped; every row must have as many fields as the header.
+/// are skipped; every row must have as many fields as the header. Without a separator
+/// given, a file whose header line has no comma but semicolons (as spreadsheets write
+/// CSV where the comma is the decimal mark) or tabs is read with that separator.
 public struct CSVTable: Sendable {
     public let file: String
     public let header: [String]
@@ -13,15 +15,16 @@ public struct CSVTable: Sendable {
     /// The line of the file where each row starts (the header is row 1).
     public let rowNumbers: [Int]
 
-    public init(contentsOf path: String, separator: UInt8 = UInt8(ascii: ",")) throws(DatasetError) {
+    public init(contentsOf path: String, separator: UInt8? = nil) throws(DatasetError) {
         try self.init(bytes: FileContents.read(path), file: path, separator: separator)
     }
 
-    public init(data: Data, file: String = "CSV data", separator: UInt8 = UInt8(ascii: ",")) throws(DatasetError) {
+    public init(data: Data, file: String = "CSV data", separator: UInt8? = nil) throws(DatasetError) {
         try self.init(bytes: [UInt8](data), file: file, separator: separator)
     }
 
-    init(bytes: [UInt8], file: String, separator: UInt8) throws(DatasetError) {
+    init(bytes: [UInt8], file: String, separator: UInt8?) throws(DatasetError) {
+        let separator = separator ?? Self.separator(of: bytes)
         let records = try CSVParser(bytes: bytes, separator: separator).records(file: file)
         guard let first = records.first else { throw .emptyFile(file: file) }
         for record in records.dropFirst() where record.fields.count != first.fields.count {
@@ -29,8 +32,19 @@ public struct CSVTable: Sendable {
         }
         self.file = file
         header = first.fields
-        rows = records.dropFirst().map(\.fields)
+        // Separated by semicolons, numbers may have a decimal comma: 1,5 is 1.5.
+        rows = records.dropFirst().map { record in
+            separator == UInt8(ascii: ";") ? record.fields.map(Self.decimalPoint) : record.fields
+        }
         rowNumbers = records.dropFirst().map(\.line)
+    }
+
+    /// `text` with its one comma made a point when that makes it a number and it has no
+    /// point already ("-1,5e3" → "-1.5e3"); otherwise as it is.
+    static func decimalPoint(_ text: String) -> String {
+        guard text.utf8.count(where: { $0 == UInt8(ascii: ",") }) == 1, !text.contains(".") else { return text }
+        let pointed = text.replacingOccurrences(of: ",", with: ".")
+        return Double(pointed) == nil ? text : pointed
     }
 
     /// The column chosen by name or index; a name that two columns share is refused.
@@ -55,6 +69,14 @@ public struct CSVTable: Sendable {
 
     /// Whether a column of this name exists.
     public func hasColumn(named name: String) -> Bool { header.contains(name) }
+
+    /// A comma, unless the first line has none and has a semicolon or else a tab.
+    static func separator(of bytes: [UInt8]) -> UInt8 {
+        let (comma, semicolon, tab) = (UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"))
+        let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
+        if line.contains(comma) { return comma }
+        return line.contains(semicolon) ? semicolon : line.contains(tab) ? tab : comma
+    }
 }
 
 /// How a CSV file becomes a ``Dataset``.
@@ -93,12 +115,14 @@ public struct CSVOptions: Sendable {
     /// is an error. nil: every column but the target, in file order.
     public var featureNames: [String]?
     public var preprocessing: Preprocessing
-    public var separator: UInt8
+    /// The field separator; nil: a comma, or the header line's semicolon or tab when it
+    /// has no comma (``CSVTable``).
+    public var separator: UInt8?
 
     public init(
         target: Column? = nil, requiresTarget: Bool = true, task: LearningTask? = nil, classes: ClassLabels? = nil,
         classNames: [String]? = nil, featureNames: [String]? = nil, preprocessing: Preprocessing = .none,
-        separator: UInt8 = UInt8(ascii: ",")
+        separator: UInt8? = nil
     ) {
         self.target = target
         self.requiresTarget = requiresTarget
@@ -207,6 +231,9 @@ public enum CSVFormat {
         _ table: CSVTable, _ column: CSVColumn, _ options: CSVOptions
     ) throws(DatasetError) -> (DatasetTargets<S>, String?) {
         let texts = table.rows.map { $0[column.index] }
+        if let empty = texts.firstIndex(where: { $0.allSatisfy(\.isWhitespace) }) {
+            throw .emptyTarget(file: table.file, row: table.rowNumbers[empty], column: column)
+        }
         var reason: String?
         var task = options.task
         if task == nil {

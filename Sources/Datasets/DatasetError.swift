@@ -19,6 +19,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case nonNumeric(file: String, row: Int, column: CSVColumn, value: String)
     /// A feature or target that parses as NaN or infinity.
     case nonFinite(file: String, row: Int, column: CSVColumn, value: String)
+    /// A CSV row whose target field is empty.
+    case emptyTarget(file: String, row: Int, column: CSVColumn)
     /// A column asked for by name or position that the file does not have.
     case missingColumn(file: String, column: String, available: [String])
     /// A class label not among the classes of a given mapping (training set's).
@@ -54,6 +56,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(file): row \(row), \(column): '\(shown(value))' is not a number"
         case .nonFinite(let file, let row, let column, let value):
             return "\(file): row \(row), \(column): '\(shown(value))' is not a finite number"
+        case .emptyTarget(let file, let row, let column):
+            return "\(file): row \(row), \(column): the target is empty"
         case .missingColumn(let file, let column, let available):
             return "\(file): no column \(shown(column)) (columns: \(shown(available.joined(separator: ", "), limit: 200)))"
         case .unknownClass(let file, let row, let label, let known):

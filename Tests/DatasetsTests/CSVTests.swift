@@ -151,6 +151,34 @@ struct CSVTests {
         }
     }
 
+    @Test("semicolons or tabs where the header line has no comma; with semicolons, decimal commas are numbers")
+    func otherSeparators() throws {
+        let semicolons = try load("length;width;species\n5,1;3,5;setosa\n7;3,2;versicolor\n-1,5e1;0;setosa\n",
+                                  CSVOptions(target: .name("species")))
+        #expect(semicolons.featureNames == ["length", "width"])
+        #expect(semicolons.features.scalars == [5.1, 3.5, 7, 3.2, -15, 0])
+        let tabs = try load("a\tb\ty\n1.5\t2\t0\n3\t4\t1\n", CSVOptions(target: .name("y")))
+        #expect(tabs.featureNames == ["a", "b"] && tabs.features.scalars == [1.5, 2, 3, 4])
+        // A comma in the header line keeps commas: the semicolons are then part of fields.
+        #expect(try table("a;b,c\n1;2,3\n").header == ["a;b", "c"])
+        // A separator given is used as it is.
+        #expect(try CSVTable(data: Data("a;b\n1;2\n".utf8), file: "t.csv", separator: UInt8(ascii: ",")).header == ["a;b"])
+        // Text that a comma would not make a number stays as it is.
+        #expect(try table("x;label\n1;a,b\n2;1,2,3\n3;1.5,2\n").rows == [["1", "a,b"], ["2", "1,2,3"], ["3", "1.5,2"]])
+    }
+
+    @Test("an empty target names its row and column, for classes and for values")
+    func emptyTarget() {
+        let error = #expect(throws: DatasetError.self) {
+            try load("a,b,label\n1,2,x\n3,4,\n5,6,y\n", CSVOptions(target: .name("label")))
+        }
+        #expect(error == .emptyTarget(file: "t.csv", row: 3, column: CSVColumn(index: 2, name: "label")))
+        #expect(error?.description == "t.csv: row 3, column 'label' (index 2): the target is empty")
+        #expect(throws: DatasetError.emptyTarget(file: "t.csv", row: 2, column: CSVColumn(index: 1, name: "y"))) {
+            try load("a,y\n1,\"  \"\n2,3.5\n", CSVOptions(target: .name("y"), task: .regression))
+        }
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")

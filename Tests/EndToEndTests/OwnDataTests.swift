@@ -521,6 +521,22 @@ struct OwnRegressionTests {
         #expect(predictedRMSE < 0.2 * deviation, "predictions' RMSE \(predictedRMSE), standard deviation \(deviation)")
     }
 
+    @Test("a target with one class, or an empty label, is one line before training, and no run directory is written")
+    func oneClassAndEmptyLabel() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, text, words) in [("one", "a,b,label\n1,2,x\n3,4,x\n5,6,x\n", "only one class, 'x'"),
+                                    ("empty", "a,b,label\n1,2,x\n3,4,\n5,6,y\n", "row 3, column 'label' (index 2): the target is empty")] {
+            let file = directory.appendingPathComponent("\(name).csv")
+            try Data(text.utf8).write(to: file)
+            let out = directory.appendingPathComponent("run-\(name)")
+            let run = try Run(["train", "--data", "csv:\(file.path)", "--target", "label", "--epochs", "1", "--out", out.path])
+            #expect(run.status == 1 && !run.crashed, "\(name): \(run.output)\(run.error)")
+            #expect(run.error.split(separator: "\n").count == 1 && run.error.contains(words), "\(name): \(run.error)")
+            #expect(!FileManager.default.fileExists(atPath: out.path), "\(name): nothing is written")
+        }
+    }
+
     @Test("sizes in square feet, not standardised: a warning naming the feature before training; a loss that overflows is one line that names --standardize, and no model is written")
     func rawFeatureUnits() throws {
         let directory = try OwnData.scratchDirectory()
