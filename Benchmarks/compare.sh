@@ -7,6 +7,9 @@
 #
 #   Benchmarks/compare.sh [W0 W1 W2 W3 W4 W5]   (default: all of them)
 #   THREADS="1 2"   thread counts (the default)
+#   ROUNDS=N        run every workload N times, Backprop and its peers taking turns to go
+#                   first; the table shows medians over the rounds and the per-round ratio's
+#                   range (default 1: on a shared machine, 3 gives steadier ratios)
 #   QUICK=1         a few steps of each, to check that everything runs: not a measurement
 #                   (its results go to /tmp/backprop-compare-quick unless OUT says otherwise)
 #   OUT=…           the results folder (default Benchmarks/results)
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/backprop}
 PY=${PYTHON:-python3}
 THREADS=${THREADS:-1 2}
+ROUNDS=${ROUNDS:-1}
 QUICK=${QUICK:-0}
 WORKLOADS=${*:-W0 W1 W2 W3 W4 W5}
 [ -x "$BIN" ] || { echo "compare.sh: no $BIN: run make build first, or set BIN" >&2; exit 1; }
@@ -50,12 +54,17 @@ peer() { # TOOL WORKLOAD THREADS
 BACKPROP_COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown) BACKPROP_BINARY=$BIN \
 BACKPROP_GEMM_LINE=$("$BIN" bench gemm --sizes 64 --threads 1 --repeats 1 --min-batch-seconds 0.001 --json) \
 THREADS=$THREADS WORKLOADS=$WORKLOADS QUICK=$QUICK "$PY" Benchmarks/peers/session.py > "$JSONL" || exit 1
-for t in $THREADS; do
-  for w in $WORKLOADS; do
-    echo "== $w, $t thread(s)" >&2
-    ours "$w" "$t"
-    peer torch "$w" "$t"
-    [ "$w" != W3 ] && peer numpy "$w" "$t"
+for round in $(seq 1 "$ROUNDS"); do
+  for t in $THREADS; do
+    for w in $WORKLOADS; do
+      echo "== $w, $t thread(s)$([ "$ROUNDS" -gt 1 ] && echo ", round $round of $ROUNDS")" >&2
+      # Odd rounds run Backprop first, even rounds its peers: neither always gets the
+      # quieter or the busier moment after the other.
+      if [ $((round % 2)) = 1 ]; then ours "$w" "$t"; fi
+      peer torch "$w" "$t"
+      [ "$w" != W3 ] && peer numpy "$w" "$t"
+      if [ $((round % 2)) = 0 ]; then ours "$w" "$t"; fi
+    done
   done
 done
 "$PY" -c 'import json, os, datetime

@@ -36,11 +36,41 @@ def header():
     print()
 
 
+def matching(**wanted):
+    return [r for r in rows
+            if all(r.get(k) == v or (k == "workload" and str(r.get(k, "")).startswith(v)) for k, v in wanted.items())]
+
+
 def first(**wanted):
-    for r in rows:
-        if all(r.get(k) == v or (k == "workload" and str(r.get(k, "")).startswith(v)) for k, v in wanted.items()):
-            return r
-    return None
+    found = matching(**wanted)
+    return found[0] if found else None
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def rounds(workload, threads, key):
+    """Backprop's and PyTorch's figures for `key` in each round (compare.sh ROUNDS=N:
+    the i-th line of each tool is its i-th round)."""
+    ours = [r[key] for r in matching(tool="backprop", workload=workload, threads=threads) if key in r]
+    theirs = [r[key] for r in matching(tool="torch", workload=workload, threads=threads) if key in r]
+    return ours, theirs
+
+
+def compared(workload, threads, key):
+    """Medians over the rounds, and a note with the range of the per-round ratios when
+    there was more than one round."""
+    ours, theirs = rounds(workload, threads, key)
+    if not ours or not theirs:
+        return None
+    a, b = median(ours), median(theirs)
+    ratios = sorted(x / y for x, y in zip(ours, theirs))
+    note = (f"median of {len(ratios)} rounds; ratio per round {ratios[0]:.2f}–{ratios[-1]:.2f}"
+            if len(ratios) > 1 else None)
+    return a, b, note
 
 
 def peer_gflops(tool, threads, n):
@@ -53,9 +83,9 @@ def peer_gflops(tool, threads, n):
 
 
 def numpy_note(mine, workload, threads, key, unit=""):
-    theirs = first(tool="numpy", workload=workload, threads=threads)
-    if theirs and key in theirs:
-        return f"NumPy {theirs[key]:.4g}{unit} → {mine / theirs[key]:.2f} of NumPy"
+    theirs = [r[key] for r in matching(tool="numpy", workload=workload, threads=threads) if key in r]
+    if theirs:
+        return f"NumPy {median(theirs):.4g}{unit} → {mine / median(theirs):.2f} of NumPy"
     return None
 
 
@@ -74,8 +104,8 @@ for t in sorted({r["threads"] for r in rows if r.get("tool") == "backprop"}):
     for w, key in (("W1", "epoch_s"), ("W2", "epoch_s"), ("W3", "epoch_s"), ("W4", "us_per_step")):
         mine, theirs = first(tool="backprop", workload=w, threads=t), first(tool="torch", workload=w, threads=t)
         if mine and theirs:
-            a, b = mine[key], theirs[key]
-            notes = []
+            a, b, spread = compared(w, t, key)
+            notes = [spread] if spread else []
             if "test_acc" in mine and "test_acc" in theirs:
                 notes.append(f"test acc {mine['test_acc']:.4f} vs {theirs['test_acc']:.4f}")
             notes.append("lower is better")
@@ -87,9 +117,9 @@ for t in sorted({r["threads"] for r in rows if r.get("tool") == "backprop"}):
             print(f"| {w} {key} | {t} | {a:.4g} | {b:.4g} | {a / b:.2f} | {'; '.join(filter(None, notes))} |")
     mine, theirs = first(tool="backprop", workload="W5", threads=t), first(tool="torch", workload="W5", threads=t)
     if mine and theirs:
-        a, b = mine["batch10000_samples_per_s"], theirs["batch10000_samples_per_s"]
-        notes = [numpy_note(a, "W5", t, "batch10000_samples_per_s"), "higher is better"]
+        a, b, spread = compared("W5", t, "batch10000_samples_per_s")
+        notes = [spread, numpy_note(a, "W5", t, "batch10000_samples_per_s"), "higher is better"]
         print(f"| W5 batch 10 000 (samples/s) | {t} | {a:.0f} | {b:.0f} | {a / b:.2f} | {'; '.join(filter(None, notes))} |")
-        a, b = mine["batch1_us_per_sample"], theirs["batch1_us_per_sample"]
-        notes = [numpy_note(a, "W5", t, "batch1_us_per_sample"), "lower is better"]
+        a, b, spread = compared("W5", t, "batch1_us_per_sample")
+        notes = [spread, numpy_note(a, "W5", t, "batch1_us_per_sample"), "lower is better"]
         print(f"| W5 batch 1 (µs/sample) | {t} | {a:.1f} | {b:.1f} | {a / b:.2f} | {'; '.join(filter(None, notes))} |")
