@@ -1,7 +1,7 @@
 """W5: W1's model, trained as in W1 (10 epochs), then its class probabilities (softmax
 included) for the 10 000 test images: at batch 10 000, one untimed call then the
 median of 5; at batch 1, the first 1000 test images one at a time after one untimed
-call, in one timed pass.
+call, the median of 5 timed passes.
 """
 import common
 import w1_cs229_mlp
@@ -23,10 +23,13 @@ def run(tool, options):
             start = common.now(); predict(images); calls.append(common.now() - start)
         singles = [images[i:i + 1] for i in range(singles_count)]
         predict(singles[0])
-        start = common.now()
-        for single in singles:
-            predict(single)
-        per_sample = (common.now() - start) / singles_count
+        passes = []
+        for _ in range(5):
+            start = common.now()
+            for single in singles:
+                predict(single)
+            passes.append(common.now() - start)
+        per_sample = common.median(passes) / singles_count
     batch_call = common.median(calls)
     return {"batch10000_samples_per_s": images.shape[0] / batch_call, "batch10000_ms_per_call": batch_call * 1e3,
             "batch1_us_per_sample": per_sample * 1e6, "batch1_samples_per_s": 1 / per_sample,
