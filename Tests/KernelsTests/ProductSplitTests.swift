@@ -187,7 +187,8 @@ struct ProductSplitTests {
     }
 
     @Test("a dense layer's X·Wᵀ + b: each block starts as its bias; the same bits as the bias filled whole, then the product",
-          arguments: [GEMMCase(m: 300, n: 40, k: 70), GEMMCase(m: 64, n: 256, k: 100), GEMMCase(m: 1, n: 300, k: 784),
+          // Split by rows, by columns, and one row by outputs (each just large enough), then unsplit and k = 0.
+          arguments: [GEMMCase(m: 300, n: 40, k: 22), GEMMCase(m: 64, n: 256, k: 16), GEMMCase(m: 1, n: 128, k: 512),
                       GEMMCase(m: 5, n: 3, k: 4), GEMMCase(m: 6, n: 9, k: 0)])
     func linear(shape: GEMMCase) {
         func check<S: KernelScalar>(_: S.Type, tolerance: Double) {
