@@ -29,9 +29,9 @@ where RawSignificand: FixedWidthInteger {
     /// (``Kernels/productSplit(_:threads:)``) starts as the bias on the thread that then
     /// adds its product to it (beta = 1), so the bias is written where the block is
     /// computed, in that core's cache, and by both threads at once.
-    static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int, into c: inout [Self])
-    /// ``linear(_:weight:bias:m:n:k:into:)`` as a new array.
-    static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int) -> [Self]
+    /// Every element of `c` is written (by the bias fill, or by the product with beta = 0).
+    static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int,
+                       into c: UnsafeMutableBufferPointer<Self>)
 
     /// `out[i] = op(x[i])`.
     static func map(_ op: UnaryOp, _ x: [Self]) -> [Self]
@@ -174,6 +174,22 @@ where RawSignificand: FixedWidthInteger {
     ) -> (input: [Self], scale: [Self], shift: [Self])
 }
 
+extension KernelScalar {
+    /// ``linear(_:weight:bias:m:n:k:into:)`` into an array of `m·n` elements, reusing its
+    /// storage when unshared.
+    public static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int, into c: inout [Self]) {
+        c.withUnsafeMutableBufferPointer { linear(x, weight: weight, bias: bias, m: m, n: n, k: k, into: $0) }
+    }
+
+    /// ``linear(_:weight:bias:m:n:k:into:)`` as a new array.
+    public static func linear(_ x: [Self], weight: [Self], bias: [Self]?, m: Int, n: Int, k: Int) -> [Self] {
+        [Self](unsafeUninitializedCapacity: m * n) { c, initialized in
+            linear(x, weight: weight, bias: bias, m: m, n: n, k: k, into: c)
+            initialized = m * n
+        }
+    }
+}
+
 extension Float: KernelScalar {
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -188,19 +204,8 @@ extension Float: KernelScalar {
             }
         }
     }
-    public static func linear(_ x: [Float], weight: [Float], bias: [Float]?, m: Int, n: Int, k: Int, into c: inout [Float]) {
-        c.withUnsafeMutableBufferPointer { linear(x, weight, bias, m, n, k, $0) }
-    }
-    public static func linear(_ x: [Float], weight: [Float], bias: [Float]?, m: Int, n: Int, k: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
-            linear(x, weight, bias, m, n, k, c)
-            initialized = m * n
-        }
-    }
-    /// C = X·Wᵀ + b into `c` (``Kernels/linear(_:_:_:_:into:gemm:)``), which the bias fill
-    /// and the product (beta = 0 without a bias) write whole.
-    private static func linear(_ x: [Float], _ weight: [Float], _ bias: [Float]?, _ m: Int, _ n: Int, _ k: Int,
-                               _ c: UnsafeMutableBufferPointer<Float>) {
+    public static func linear(_ x: [Float], weight: [Float], bias: [Float]?, m: Int, n: Int, k: Int,
+                              into c: UnsafeMutableBufferPointer<Float>) {
         let shape = GEMMShape(transposeA: false, transposeB: true, m: m, n: n, k: k,
                               aCount: x.count, bCount: weight.count, cCount: c.count)
         guard let base = c.baseAddress else { return }
@@ -349,19 +354,8 @@ extension Double: KernelScalar {
             }
         }
     }
-    public static func linear(_ x: [Double], weight: [Double], bias: [Double]?, m: Int, n: Int, k: Int, into c: inout [Double]) {
-        c.withUnsafeMutableBufferPointer { linear(x, weight, bias, m, n, k, $0) }
-    }
-    public static func linear(_ x: [Double], weight: [Double], bias: [Double]?, m: Int, n: Int, k: Int) -> [Double] {
-        [Double](unsafeUninitializedCapacity: m * n) { c, initialized in
-            linear(x, weight, bias, m, n, k, c)
-            initialized = m * n
-        }
-    }
-    /// C = X·Wᵀ + b into `c` (``Kernels/linear(_:_:_:_:into:gemm:)``), which the bias fill
-    /// and the product (beta = 0 without a bias) write whole.
-    private static func linear(_ x: [Double], _ weight: [Double], _ bias: [Double]?, _ m: Int, _ n: Int, _ k: Int,
-                               _ c: UnsafeMutableBufferPointer<Double>) {
+    public static func linear(_ x: [Double], weight: [Double], bias: [Double]?, m: Int, n: Int, k: Int,
+                              into c: UnsafeMutableBufferPointer<Double>) {
         let shape = GEMMShape(transposeA: false, transposeB: true, m: m, n: n, k: k,
                               aCount: x.count, bCount: weight.count, cCount: c.count)
         guard let base = c.baseAddress else { return }
