@@ -96,6 +96,22 @@ struct BadInputTests {
                                       "--out", out.path, "--quiet"]), mentioning: ["no pixels"], out: out)
     }
 
+    @Test("class labels saved as floats (0.0, 1.0) for a softmax over two outputs: one line that names them and --task classification, which then trains")
+    func floatLabels() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let features = directory.appendingPathComponent("x.npy"), labels = directory.appendingPathComponent("y.npy")
+        let x: [Float] = (0..<40).map { Float($0 % 4) - 1.5 }
+        try npy(shape: [20, 2], floats: x).write(to: features)
+        try npy(shape: [20], floats: (0..<20).map { x[2 * $0] > 0 ? 1 : 0 }).write(to: labels)
+        let out = directory.appendingPathComponent("run")
+        let arguments = ["train", "--data", "npy:\(features.path),\(labels.path)", "--model", "2-4:relu-2:softmax",
+                         "--epochs", "1", "--out", out.path, "--quiet"]
+        expectOneLineFailure(try Run(arguments), mentioning: ["2 outputs", "the numbers 0, 1", "--task classification"], out: out)
+        let classified = try Run(arguments + ["--task", "classification"])
+        #expect(classified.status == 0, "\(classified.error)")
+    }
+
     @Test("a CSV with two columns of the target's name, or a NUL byte in a number")
     func strictCSV() throws {
         let directory = try OwnData.scratchDirectory()
