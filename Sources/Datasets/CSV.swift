@@ -70,10 +70,12 @@ public struct CSVTable: Sendable {
     /// Whether a column of this name exists.
     public func hasColumn(named name: String) -> Bool { header.contains(name) }
 
-    /// A comma, unless the first line has none and has a semicolon or else a tab.
+    /// A comma, unless the first line that is not blank (the header) has none and has a
+    /// semicolon or else a tab.
     static func separator(of bytes: [UInt8]) -> UInt8 {
         let (comma, semicolon, tab) = (UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t"))
-        let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
+        let line = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 64)
+            .first { $0.contains { ![UInt8(ascii: " "), UInt8(ascii: "\r"), tab].contains($0) } } ?? []
         if line.contains(comma) { return comma }
         return line.contains(semicolon) ? semicolon : line.contains(tab) ? tab : comma
     }

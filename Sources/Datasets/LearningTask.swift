@@ -14,26 +14,41 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
     /// only two), anything else is regression.
     public static func inferred(fromTargets texts: [String], named name: String) -> (task: LearningTask, reason: String) {
         let target = "target '\(shown(name))'"
-        var integers = Set<Double>()
-        var nonInteger: String?
+        var numbers: [Double] = []
+        numbers.reserveCapacity(texts.count)
         for text in texts {
             guard let value = Double(text) else {
                 return (.classification, "\(target) holds text labels such as '\(shown(text))'")
             }
-            if value.rounded() == value && Swift.abs(value) < 1e15 { integers.insert(value) } else if nonInteger == nil {
-                nonInteger = text
-            }
+            numbers.append(value)
         }
-        if let nonInteger {
-            return (.regression, "\(target) holds numbers that are not integers, such as \(shown(nonInteger))")
+        if let nonInteger = numbers.firstIndex(where: { !isInteger($0) }) {
+            return (.regression, "\(target) holds numbers that are not integers, such as \(shown(texts[nonInteger]))")
         }
-        let count = integers.count
-        let sorted = integers.sorted().prefix(6).map { String(Int64($0)) }
-        let listed = sorted.joined(separator: ", ") + (count > 6 ? ", …" : "")
-        if count <= maximumInferredClasses && (count <= 2 || count * 2 <= texts.count) {
-            return (.classification, "\(target) holds \(count) distinct integer values (\(listed))")
+        if let classes = classValues(numbers) {
+            return (.classification, "\(target) holds \(classes.count) distinct integer values (\(listed(classes)))")
         }
+        let count = Set(numbers).count
         let why = count > maximumInferredClasses ? "more than \(maximumInferredClasses)" : "too many for \(texts.count) examples"
         return (.regression, "\(target) holds \(count) distinct integer values (\(why) to be classes)")
     }
+
+    /// The distinct values of `values`, sorted, when they read as class labels: all
+    /// integers, at most ``maximumInferredClasses`` of them, and at most half the examples
+    /// unless there are only two; nil otherwise.
+    public static func classValues(_ values: [Double]) -> [Double]? {
+        guard values.allSatisfy(isInteger) else { return nil }
+        let distinct = Set(values)
+        guard distinct.count <= maximumInferredClasses && (distinct.count <= 2 || distinct.count * 2 <= values.count) else {
+            return nil
+        }
+        return distinct.sorted()
+    }
+
+    /// Sorted class values as a list: the first six, then "…".
+    public static func listed(_ classes: [Double]) -> String {
+        classes.prefix(6).map { String(Int64($0)) }.joined(separator: ", ") + (classes.count > 6 ? ", …" : "")
+    }
+
+    private static func isInteger(_ value: Double) -> Bool { value.rounded() == value && Swift.abs(value) < 1e15 }
 }

@@ -69,14 +69,14 @@ public func checkCompatibility<Model: Layer>(
             throw .mismatch("loss \(loss.displayName) needs targets in [0, 1], the data has \(outside); for class labels read the target as classes")
         }
         guard width == k else {
-            // Class labels stored as floating-point numbers (0.0, 1.0, …) read as values
-            // (in their own units, before any standardisation).
+            // Class labels stored as floating-point numbers (0.0, 1.0, …) read as values, in
+            // their own units (a standardised target comes back within rounding).
             let raw = (try? data.targetStandardization?.restored(values)) ?? values
-            let numbers = raw.scalars.prefix(100_000).map { Double($0) }
-            let distinct = Set(numbers.map { $0.rounded() })
-            let labels = k == 1 && distinct.count <= LearningTask.maximumInferredClasses
-                && numbers.allSatisfy { Swift.abs($0 - $0.rounded()) < 1e-4 && Swift.abs($0) < 1e15 }
-            let hint = labels ? " (its targets are the numbers \(distinct.sorted().prefix(6).map { "\(Int($0))" }.joined(separator: ", "))\(distinct.count > 6 ? ", …" : ""): if they are class labels, train with --task classification)" : ""
+            let numbers = raw.scalars.map { value in
+                Swift.abs(Double(value) - Double(value).rounded()) < 1e-4 ? Double(value).rounded() : Double(value)
+            }
+            let classes = k == 1 ? LearningTask.classValues(numbers) : nil
+            let hint = classes.map { " (its targets are the numbers \(LearningTask.listed($0)): if they are class labels, train with --task classification)" } ?? ""
             throw .mismatch("the model has \(width) output\(width == 1 ? "" : "s") but the data has \(k) target value\(k == 1 ? "" : "s") per example\(hint)")
         }
         if final == .softmax && loss != .crossEntropy {

@@ -161,6 +161,8 @@ struct CSVTests {
         #expect(tabs.featureNames == ["a", "b"] && tabs.features.scalars == [1.5, 2, 3, 4])
         // A comma in the header line keeps commas: the semicolons are then part of fields.
         #expect(try table("a;b,c\n1;2,3\n").header == ["a;b", "c"])
+        // Blank lines before the header do not hide its separator.
+        #expect(try table("\n \r\nx;y\n1;2\n").header == ["x", "y"])
         // A separator given is used as it is.
         #expect(try CSVTable(data: Data("a;b\n1;2\n".utf8), file: "t.csv", separator: UInt8(ascii: ",")).header == ["a;b"])
         // Text that a comma would not make a number stays as it is.
