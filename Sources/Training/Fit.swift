@@ -117,7 +117,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let batch, let value):
-            return "the loss became \(value) at epoch \(epoch + 1), batch \(batch + 1); lower the learning rate or check the data"
+            // NaN prints as "nan" or "-nan" (its sign bit is meaningless): name it instead.
+            let became = value.isNaN ? "NaN (not a number)" : value.isInfinite ? "infinite" : "\(value)"
+            return "the loss became \(became) at epoch \(epoch + 1), batch \(batch + 1); lower the learning rate or check the data"
         case .data(let error): return error.description
         case .mismatch(let message): return message
         }

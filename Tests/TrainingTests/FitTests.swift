@@ -243,6 +243,20 @@ struct FitTests {
         #expect(model.namedParameters.allSatisfy { $0.tensor.gradient == nil })
     }
 
+    @Test("a non-finite loss is named in words, never as '-nan': NaN of either sign, infinities, and a finite value as it is")
+    func nonFiniteLossWording() {
+        let negativeNaN = -Double.nan
+        #expect(negativeNaN.sign == .minus && "\(negativeNaN)" == "-nan")
+        for value in [Double.nan, negativeNaN] {
+            let message = TrainingError.nonFiniteLoss(epoch: 0, batch: 1, value: value).description
+            #expect(message == "the loss became NaN (not a number) at epoch 1, batch 2; lower the learning rate or check the data")
+        }
+        for value in [Double.infinity, -Double.infinity] {
+            #expect(TrainingError.nonFiniteLoss(epoch: 2, batch: 0, value: value).description.hasPrefix("the loss became infinite at epoch 3, batch 1;"))
+        }
+        #expect(TrainingError.nonFiniteLoss(epoch: 0, batch: 0, value: 1e300).description.hasPrefix("the loss became 1e+300 at"))
+    }
+
     @Test("the learning-rate schedule sets each epoch's rate")
     func scheduleApplied() throws {
         var optimizer = try SGD<Double>(learningRate: 0.08)
