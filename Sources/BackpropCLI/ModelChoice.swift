@@ -46,6 +46,12 @@ enum ModelChoice {
             self = .preset(text)
             return
         }
+        // Every spec starts with the example's size: a word that does not is a path that
+        // is not there, or a misspelt preset.
+        if let first = text.trimmingCharacters(in: .whitespaces).first, !first.isNumber {
+            let presets = (ModelSpec.presetNames + ModelSpec.networkPresetNames).joined(separator: ", ")
+            throw ValidationError("--model: '\(text)' is not a file or directory here, nor a preset (\(presets)); a model spec starts with the example's size, such as 784-300:relu-10:softmax or \"1x28x28 conv16k3p1 relu maxpool2 10:softmax\"")
+        }
         do {
             self = NetworkSpec.looksLike(text) ? .network(try NetworkSpec(parsing: text)) : .dense(try ModelSpec(parsing: text))
         } catch {

@@ -222,6 +222,13 @@ struct TrainingJob {
             + (pictures.map { [$0] } ?? [])
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
         if resuming {
+            // A run that ended (or was never stopped) has no checkpoint: say which.
+            if !FileManager.default.fileExists(atPath: file(Self.checkpointFileName)) {
+                let finished = FileManager.default.fileExists(atPath: file(ModelFile.weightsFileName))
+                throw ValidationError(finished
+                    ? "--resume: \(directory.path) finished its training (its \(ModelFile.weightsFileName) is written and no checkpoint is left): there is nothing to resume"
+                    : "--resume: \(directory.path) has no \(Self.checkpointFileName): a run leaves one only when a stop (Ctrl-C, SIGTERM) interrupts it")
+            }
             let checkpoint = try Checkpoint<Float>(contentsOf: file(Self.checkpointFileName))
             try checkpoint.restore(into: model, optimizer: &optimizer)
             guard let state = checkpoint.trainingState,

@@ -22,6 +22,15 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("a word that is no path, preset or spec (a run directory that is not there, a misspelt preset) is named as such in one line")
+    func missingPathOrPreset() throws {
+        for (command, word) in [(["summary"], "mpl"), (["predict", "--data", "toy:xor"], "runs/gone"), (["evaluate", "--data", "toy:xor"], "wide-net")] {
+            let run = try Run(command + ["--model", word])
+            #expect(run.status == 64 && !run.crashed, "\(word): \(run.error)")
+            #expect(run.error == "backprop: --model: '\(word)' is not a file or directory here, nor a preset (logistic, cs229, mlp, cnn); a model spec starts with the example's size, such as 784-300:relu-10:softmax or \"1x28x28 conv16k3p1 relu maxpool2 10:softmax\"\n", "\(run.error)")
+        }
+    }
+
     @Test("gradcheck passes on a small network and prints each parameter's error")
     func gradcheckPasses() throws {
         let run = try Run(["gradcheck", "--model", "6-5:tanh-4:sigmoid-3:softmax", "--seed", "3"])
@@ -161,6 +170,12 @@ struct ResumeTests {
             #expect(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent(name).path), "\(name)")
         }
         #expect(!FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("checkpoint.safetensors").path))
+        // Resuming the finished run again: one line saying it finished, nothing changed.
+        let again = try Run(["train", "--resume", interrupted.path])
+        #expect(again.status != 0 && !again.crashed)
+        #expect(again.error == "backprop: --resume: \(interrupted.path) finished its training (its model.safetensors is written and no checkpoint is left): there is nothing to resume\n",
+                "\(again.error)")
+        #expect(try Data(contentsOf: interrupted.appendingPathComponent("model.safetensors")) == a)
     }
 
     @Test("--resume of a directory without a run is one line and a non-zero exit")
@@ -168,6 +183,16 @@ struct ResumeTests {
         let run = try Run(["train", "--resume", "/nonexistent-run"])
         #expect(run.status != 0)
         #expect(run.error.contains("--resume"))
+        // A run directory whose weights and checkpoint are both gone.
+        let directory = TrainCommandTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trained = try Run(["train", "--data", "toy:xor", "--epochs", "1", "--out", directory.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("model.safetensors"))
+        let resumed = try Run(["train", "--resume", directory.path])
+        #expect(resumed.status != 0 && !resumed.crashed)
+        #expect(resumed.error.split(separator: "\n").count == 1, "\(resumed.error)")
+        #expect(resumed.error.contains("has no checkpoint.safetensors: a run leaves one only when a stop"), "\(resumed.error)")
     }
 }
 
