@@ -279,6 +279,9 @@ func checkProblem(_ choice: ModelChoice, shape: [Int], seed: UInt64, batch: Int,
     -> (network: Sequential<Double>, input: Tensor<Double>, loss: (Tensor<Double>) -> Tensor<Double>) {
     let network = try choice.build(Double.self, seed: seed, inputShape: shape)
     if network.layers.contains(where: { $0 is Dropout<Double> }) { network.isTraining = false }
+    guard !network.namedParameters.isEmpty else {
+        throw ValidationError("--model: the model has no parameters (no layer has weights), so \(command) has no gradient to check")
+    }
     let output: [Int]
     do { output = try network.outputShape(forInput: shape) } catch {
         throw ValidationError("--model: the model does not take examples of shape \(shape): \(error)")

@@ -78,6 +78,7 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         guard ["float32", "float64"].contains(scalarType) else {
             throw .badArchitecture(file: file, reason: "scalarType '\(scalarType.prefix(40))' is not float32 or float64")
         }
+        guard !layers.isEmpty else { throw .badArchitecture(file: file, reason: "the model has no layers") }
         for layer in layers {
             do { try layer.validate() } catch { throw .badArchitecture(file: file, reason: error.description) }
         }
@@ -101,6 +102,9 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
             }
             if let classNames, output != [classNames.count] && !(output == [1] && classNames.count == 2) {
                 throw .badArchitecture(file: file, reason: "\(classNames.count) class names for an output of shape \(output)")
+            }
+            if let featureNames, featureNames.count != inputShape.reduce(1, *) {
+                throw .badArchitecture(file: file, reason: "\(featureNames.count) feature names for an input of shape \(inputShape)")
             }
         }
         return model

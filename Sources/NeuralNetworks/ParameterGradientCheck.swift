@@ -31,6 +31,8 @@ extension GradientCheck {
     public static func checkParameters<L: Layer>(
         of model: L, steps: [Double], entriesPerTensor: Int? = nil, loss: (L) -> Tensor<Double>
     ) -> [ParameterResult] where L.Scalar == Double {
+        // A model without parameters has no gradient to check (and nothing to differentiate).
+        guard !model.namedParameters.isEmpty else { return [] }
         model.zeroGradients()
         loss(model).backward()
         let analytic = model.namedParameters.map { ($0.name, $0.tensor.count, $0.tensor.gradient?.scalars) }

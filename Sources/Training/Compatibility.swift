@@ -25,7 +25,7 @@ extension Loss {
 }
 
 /// Checks, before any work, that `model` can be trained or evaluated on `data` with
-/// `loss`: the data has targets; its example shape passes through every layer
+/// `loss`: the model has parameters; the data has targets; its example shape passes through every layer
 /// (``Layer/outputShape(forInput:)``); the outputs match the classes (K outputs, or one
 /// sigmoid output for two classes with binary cross-entropy) or the target values; the
 /// loss suits the targets; no softmax ends a regression. Throws one line naming both
@@ -35,6 +35,9 @@ public func checkCompatibility<Model: Layer>(
 ) throws(TrainingError) {
     guard let targets = data.targets else { throw .mismatch("the data has no targets") }
     guard data.count > 0 else { throw .mismatch("the data has no examples") }
+    guard !model.namedParameters.isEmpty else {
+        throw .mismatch("the model has no parameters to train (no layer has weights): add a dense or convolutional layer")
+    }
     let output: [Int]
     do { output = try model.outputShape(forInput: data.exampleShape) } catch {
         throw .mismatch("the model does not take the data's examples of shape \(data.exampleShape): \(error)")

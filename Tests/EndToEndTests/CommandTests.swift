@@ -31,6 +31,27 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("a model.json without parameters (activations only) or without layers: gradcheck, explain --trace and train each say so in one line")
+    func parameterFreeModelFile() throws {
+        let directory = TrainCommandTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let activations = directory.appendingPathComponent("activations.json"), empty = directory.appendingPathComponent("empty.json")
+        let header = #"{"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [2], "layers": "#
+        try Data((header + #"[{"activation": {"function": "softmax"}}]}"#).utf8).write(to: activations)
+        try Data((header + "[]}").utf8).write(to: empty)
+        for arguments in [["gradcheck"], ["explain", "--trace"], ["train", "--data", "toy:moons", "--epochs", "1",
+                                                                 "--out", directory.appendingPathComponent("run").path]] {
+            let run = try Run(arguments + ["--model", activations.path])
+            #expect(run.status != 0 && !run.crashed, "\(arguments): \(run.error)")
+            #expect(run.error.split(separator: "\n").count == 1 && run.error.contains("no parameters"), "\(arguments): \(run.error)")
+            let none = try Run(arguments + ["--model", empty.path])
+            #expect(none.status == 1 && !none.crashed, "\(arguments): \(none.error)")
+            #expect(none.error == "backprop: \(empty.path): bad architecture: the model has no layers\n", "\(arguments): \(none.error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+    }
+
     @Test("gradcheck passes on a small network and prints each parameter's error")
     func gradcheckPasses() throws {
         let run = try Run(["gradcheck", "--model", "6-5:tanh-4:sigmoid-3:softmax", "--seed", "3"])

@@ -154,6 +154,22 @@ struct ModelFileTests {
         }
     }
 
+    @Test("an architecture with no layers, or with feature names that do not match its input, is refused by name")
+    func emptyOrMisnamedArchitecture() throws {
+        var architecture = try ModelArchitecture(describing: smallNetwork(Float.self), inputShape: [4])
+        architecture.featureNames = ["a", "b", "c", "d"]
+        let _: Sequential<Float> = try architecture.makeModel()
+        architecture.featureNames = ["a", "b", "c"]
+        #expect(throws: ModelFileError.badArchitecture(file: "m.json", reason: "3 feature names for an input of shape [4]")) {
+            let _: Sequential<Float> = try architecture.makeModel(file: "m.json")
+        }
+        architecture.featureNames = nil
+        architecture.layers = []
+        #expect(throws: ModelFileError.badArchitecture(file: "m.json", reason: "the model has no layers")) {
+            let _: Sequential<Float> = try architecture.makeModel(file: "m.json")
+        }
+    }
+
     @Test("saving over a model replaces both files and leaves no temporary file")
     func overwrite() throws {
         let directory = try TemporaryDirectory()

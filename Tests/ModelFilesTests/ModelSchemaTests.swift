@@ -44,7 +44,7 @@ struct ModelSchemaTests {
         var architecture = try ModelArchitecture(describing: Self.everyLayer(), inputShape: [1, 8, 8], classNames: ["a", "b"],
                                                  preprocessing: JSONValue(encoding: Standardization(fittedTo: Tensor<Float>([[1, 2], [3, 5]]))))
         architecture.task = "classification"
-        architecture.featureNames = ["x", "y"]
+        architecture.featureNames = (1...64).map { "pixel\($0)" }  // one per input value of [1, 8, 8]
         architecture.targetName = "label"
         architecture.targetPreprocessing = try JSONValue(encoding: Standardization(fittedTo: Tensor<Float>([[1], [4]]), scope: .global))
         _ = try architecture.makeModel(Float.self)
@@ -68,14 +68,15 @@ struct ModelSchemaTests {
     }
 
     @Test("the schema refuses what the reader refuses", arguments: [
-        (#"{"version": 1, "scalarType": "float32", "layers": []}"#, "missing required 'format'"),
-        (#"{"format": "other", "version": 1, "scalarType": "float32", "layers": []}"#, "is not backprop-model"),
-        (#"{"format": "backprop-model", "version": 1, "scalarType": "float16", "layers": []}"#, "is not one of"),
+        (#"{"version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}]}"#, "missing required 'format'"),
+        (#"{"format": "other", "version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}]}"#, "is not backprop-model"),
+        (#"{"format": "backprop-model", "version": 1, "scalarType": "float16", "layers": [{"activation": {"function": "relu"}}]}"#, "is not one of"),
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"transformer": {}}]}"#, "oneOf"),
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"dense": {"inputSize": -4, "outputSize": 2}}]}"#, "oneOf"),
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"dense": {"inputSize": 4}}]}"#, "oneOf"),
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"dense": {"inputSize": 4, "outputSize": 2, "bias": false}}]}"#, "oneOf"),
-        (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [], "inputShape": [0]}"#, "minimum"),
+        (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}], "inputShape": [0]}"#, "minimum"),
+        (#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "layers": []}"#, "fewer than 1 items"),
     ])
     func refused(json: String, words: String) throws {
         let failure = try Self.validator().failure(of: Data(json.utf8))

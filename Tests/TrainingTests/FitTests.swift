@@ -243,6 +243,20 @@ struct FitTests {
         #expect(model.namedParameters.allSatisfy { $0.tensor.gradient == nil })
     }
 
+    @Test("a model without parameters (activations only) is refused before any work, and has no gradient to check")
+    func parameterFreeModel() throws {
+        let data = try Dataset(features: Tensor<Float>(shape: [4, 2], scalars: [0, 1, 1, 0, 2, 3, 3, 2]),
+                               targets: .labels([0, 1, 1, 0], classes: 2))
+        let model = Sequential<Float>(seed: 1) { Softmax() }
+        var optimizer = try SGD<Float>(learningRate: 0.1)
+        #expect(throws: TrainingError.mismatch("the model has no parameters to train (no layer has weights): add a dense or convolutional layer")) {
+            _ = try fit(model, optimizer: &optimizer, data: data, configuration: FitConfiguration(epochs: 1, batchSize: .examples(2), loss: .crossEntropy))
+        }
+        let double = Sequential<Double>(seed: 1) { Tanh() }
+        let x = Tensor<Double>(shape: [2, 2], scalars: [1, 2, 3, 4])
+        #expect(GradientCheck.checkParameters(of: double, steps: [1e-6]) { $0(x).sum() }.isEmpty)
+    }
+
     @Test("a non-finite loss is named in words, never as '-nan': NaN of either sign, infinities, and a finite value as it is")
     func nonFiniteLossWording() {
         let negativeNaN = -Double.nan
