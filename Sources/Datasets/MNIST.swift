@@ -63,7 +63,17 @@ public enum MNISTFormat {
         }
         var names = classNames ?? (isFashionMNIST(directory) ? fashionMNISTClassNames : nil)
         if names == nil {
-            names = ClassLabels(sorting: Set(training.labels + test.labels).map(String.init)).names
+            // The classes are the training split's labels: a label that only test images
+            // have is a class no model trained here can learn.
+            let learned = Set(training.labels)
+            let unseen = Set(test.labels).subtracting(learned).sorted()
+            if let first = unseen.first {
+                let count = test.labels.filter { unseen.contains($0) }.count
+                let named = unseen.count == 1 ? "label \(first)" : "labels \(unseen.prefix(10).map(String.init).joined(separator: ", "))"
+                let trained = learned.sorted().prefix(20).map(String.init).joined(separator: ", ")
+                throw .mismatch("\(test.file): \(count) test image\(count == 1 ? "" : "s") with \(named), which no training image has (the training labels: \(trained))")
+            }
+            names = ClassLabels(sorting: learned.map(String.init)).names
         }
         return (try labelled(training.images, training.labels, names: names, file: training.file),
                 try labelled(test.images, test.labels, names: names, file: test.file))

@@ -55,6 +55,29 @@ struct MNISTFileTests {
         #expect(found.classNames == ["9", "10"] && found.labels == [0, 1])
     }
 
+    @Test("a folder's classes are its training labels: a test label that no training image has is one line naming it and how many; test labels a subset of them load")
+    func testLabelNotInTraining() throws {
+        let directory = try mnistDirectory(
+            images: idxBytes(type: 0x08, shape: [4, 1, 1], payload: [0, 1, 2, 3]),
+            labels: idxBytes(type: 0x08, shape: [4], payload: [3, 7, 3, 7]), split: "train")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let testImages = directory.appendingPathComponent("t10k-images-idx3-ubyte"), testLabels = directory.appendingPathComponent("t10k-labels-idx1-ubyte")
+        try idxBytes(type: 0x08, shape: [3, 1, 1], payload: [0, 1, 2]).write(to: testImages)
+        try idxBytes(type: 0x08, shape: [3], payload: [9, 7, 9]).write(to: testLabels)
+        #expect(throws: DatasetError.mismatch("\(testLabels.path): 2 test images with label 9, which no training image has (the training labels: 3, 7)")) {
+            _ = try MNISTFormat.loadSplits(from: directory.path, as: Float.self)
+        }
+        // Label 1 must not be read as an index into the training classes.
+        try idxBytes(type: 0x08, shape: [3], payload: [1, 3, 9]).write(to: testLabels)
+        #expect(throws: DatasetError.mismatch("\(testLabels.path): 2 test images with labels 1, 9, which no training image has (the training labels: 3, 7)")) {
+            _ = try MNISTFormat.loadSplits(from: directory.path, as: Float.self)
+        }
+        try idxBytes(type: 0x08, shape: [3], payload: [7, 7, 7]).write(to: testLabels)
+        let (training, test) = try MNISTFormat.loadSplits(from: directory.path, as: Float.self)
+        #expect(training.classNames == ["3", "7"] && test.classNames == ["3", "7"])
+        #expect(training.labels == [0, 1, 0, 1] && test.labels == [1, 1, 1])
+    }
+
     @Test("images of the wrong type or rank, and a wrong magic number in a file, are typed errors")
     func wrongArrays() throws {
         let floats = try mnistDirectory(
