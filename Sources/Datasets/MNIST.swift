@@ -51,8 +51,10 @@ public enum MNISTFormat {
         return try labelled(images, labels, names: names, file: file)
     }
 
-    /// Both splits of an MNIST-format directory with one class mapping: the distinct
-    /// labels of the two together unless `classNames` (or Fashion-MNIST's folder) names them.
+    /// Both splits of an MNIST-format directory with one class mapping: the training
+    /// split's distinct labels unless `classNames` (or Fashion-MNIST's folder) names them.
+    /// Without names, a test label that no training image has throws
+    /// ``DatasetError/mismatch(_:)`` naming it.
     public static func loadSplits<S: TensorScalar>(
         from directory: String = fashionMNISTDirectory, classNames: [String]? = nil, as _: S.Type = S.self
     ) throws(DatasetError) -> (training: ImageDataset<S>, test: ImageDataset<S>) {
