@@ -24,8 +24,8 @@ extension Loss {
     }
 }
 
-/// Checks, before any work, that `model` can be trained or evaluated on `data` with
-/// `loss`: the model has parameters; the data has targets; its example shape passes through every layer
+/// Checks, before any work, that `model` can be trained on `data` with `loss`: the model
+/// has parameters; the data has targets; its example shape passes through every layer
 /// (``Layer/outputShape(forInput:)``); the outputs match the classes (K outputs, or one
 /// sigmoid output for two classes with binary cross-entropy) or the target values; the
 /// loss suits the targets; no softmax ends a regression. Throws one line naming both
