@@ -188,6 +188,22 @@ public final class WrittenOutBackpropagation<Scalar: TensorScalar> {
         return (value, output, parameterGradients)
     }
 
+    /// The stack's output for `input` (images batch-first, as the model returns them), by
+    /// the forward pass alone, in this object's buffers: nothing is recorded and no
+    /// gradient is computed. The result may share a buffer until the next call, which
+    /// then writes a fresh one instead.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func output(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
+        let x = input.detached()
+        for index in stages.indices { forward(index, below: index == 0 ? x : outputs[index - 1]) }
+        guard let last = outputs.last else { return x }
+        guard outputLayout == .channelsFirst else { return last }
+        var batchFirst = Tensor<Scalar>(0)
+        batchFirst.assignSwappingLeadingAxes(of: last, shape: Tensor<Scalar>.imageShape(last.shape, in: .channelsFirst))
+        return batchFirst
+    }
+
     /// Stage `index`'s output from its input `below`.
     private func forward(_ index: Int, below: Tensor<Scalar>) {
         switch stages[index] {

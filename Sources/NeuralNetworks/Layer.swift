@@ -65,6 +65,10 @@ extension Layer {
     /// `batchSize` examples at a time.
     public func predict(_ input: Tensor<Scalar>, batchSize: Int = 1024) -> Tensor<Scalar> {
         checkPrecondition(batchSize > 0, "predict: batch size must be positive, got \(batchSize)")
+        if input.shape.first ?? 0 <= batchSize, let model = self as? Sequential<Scalar>,
+           let output = model.smallBatchOutput(input) {
+            return output
+        }
         let wasTraining = isTraining
         isTraining = false
         defer { isTraining = wasTraining }

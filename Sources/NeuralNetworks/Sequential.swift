@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Layers applied one after the other: a^[ℓ] = g^[ℓ](W^[ℓ]a^[ℓ−1] + b^[ℓ]) (notes,
@@ -17,6 +18,8 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     public let layers: [any Layer<Scalar>]
     /// "0.", "1.", …: the prefixes of the layers' parameter names.
     private let namePrefixes: [String]
+    /// The forward pass that ``Layer/predict(_:batchSize:)`` runs on a few examples.
+    private let smallBatchForward = SmallBatchForward<Scalar>()
 
     /// The layers, with every parameter drawn afresh from one generator seeded with
     /// `seed`, in layer order: the same seed gives the same network.
@@ -90,6 +93,40 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         forward(input, layerCount: Swift.max(layers.count - 1, 0))
     }
 
+    /// The output for an input of at most ``SmallBatchForward/exampleLimit`` examples,
+    /// through the written-out forward pass (``WrittenOutBackpropagation/output(_:)``),
+    /// built at the first call, in buffers kept from one call to the next: no layer-by-layer
+    /// dispatch, no per-operation allocation, nothing recorded. The same operations as
+    /// calling the model, so the same values. Nil, for the caller to call the layers in
+    /// turn, when a layer has no written-out rule (a trailing softmax or other activation
+    /// is applied as a layer), when the input's shape does not fit the model (the layers
+    /// then report it), or while another thread runs this forward pass.
+    func smallBatchOutput(_ input: Tensor<Scalar>) -> Tensor<Scalar>? {
+        let forward = smallBatchForward
+        guard input.rank >= 1, input.shape[0] <= SmallBatchForward<Scalar>.exampleLimit, forward.lock.try() else { return nil }
+        defer { forward.lock.unlock() }
+        if !forward.isBuilt {
+            forward.isBuilt = true
+            if let plan = WrittenOutBackpropagation(self) {
+                forward.plan = (plan, layers.count)
+            } else if layers.last is ActivationLayer<Scalar>, let plan = WrittenOutBackpropagation(self, layerCount: layers.count - 1) {
+                forward.plan = (plan, layers.count - 1)
+            }
+        }
+        guard let (plan, planned) = forward.plan else { return nil }
+        let exampleShape = Array(input.shape.dropFirst())
+        if exampleShape != forward.checkedExampleShape {
+            guard (try? outputShape(forInput: exampleShape)) != nil else { return nil }
+            forward.checkedExampleShape = exampleShape
+        }
+        var output = plan.output(input)
+        for index in planned..<layers.count { output = layers[index](output) }
+        return output
+    }
+
+    /// Whether ``smallBatchOutput(_:)`` has found a written-out forward pass for this model.
+    var hasSmallBatchForward: Bool { smallBatchForward.lock.withLock { smallBatchForward.plan != nil } }
+
     /// The activation of the last layer, if it is an activation layer; nil also for a
     /// softmax or log-softmax over another axis than each example's scores (the last, or
     /// 1 of `[batch, scores]`), which the losses must not take for a softmax over classes.
@@ -97,6 +134,21 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         guard let last = layers.last as? ActivationLayer<Scalar> else { return nil }
         return last.activation.takesAxis && ![-1, 1].contains(last.axis) ? nil : last.activation
     }
+}
+
+/// A ``Sequential`` model's written-out forward pass for a few examples at a time, and
+/// its buffers (``Sequential/smallBatchOutput(_:)``): one thread at a time, under `lock`.
+final class SmallBatchForward<Scalar: TensorScalar>: @unchecked Sendable {
+    /// The most examples a call takes: the buffers are kept between calls, and stay small.
+    static var exampleLimit: Int { 8 }
+
+    let lock = NSLock()
+    /// Whether `plan` has been looked for.
+    var isBuilt = false
+    /// The forward pass of the model's first `layers` layers (the rest is one activation).
+    var plan: (forward: WrittenOutBackpropagation<Scalar>, layers: Int)?
+    /// The shape of one example that the model was last found to take.
+    var checkedExampleShape: [Int]?
 }
 
 /// The result builder of ``Sequential/init(seed:_:)``: one layer per line, with `if`, `if`/`else`

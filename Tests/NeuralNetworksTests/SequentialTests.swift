@@ -184,4 +184,83 @@ struct SequentialTests {
             #expect(throws: ConfigurationError.self, "\(bad)") { try ModelSpec(parsing: bad) }
         }
     }
+
+    /// A few examples through predict() take the written-out forward pass
+    /// (smallBatchOutput); its values must be those of calling the layers in turn.
+    @Test("predict on a few examples gives the same values as calling the layers, bit for bit",
+          arguments: [
+              "784 300:sigmoid 10 softmax",
+              "5 7:tanh 4:relu 3 sigmoid",
+              "6 4 leakyrelu0.1 2",
+              "1x12x10 conv4k3p1 relu maxpool2 conv3k3s2 tanh flatten 5 softmax",
+              "2x9x9 conv3k3 relu avgpool2s1 gap 3 logsoftmax",
+              "1x8x8 conv2k3",
+              "4 6:relu dropout0.5 3 softmax",
+              "3x6x6 conv4k3 bn relu flatten 2",
+              "4 softmax",
+          ])
+    func smallBatchPredict(spec: String) throws {
+        let network = try NetworkSpec(parsing: spec)
+        var inputs = Inputs(seed: 17)
+        for type in ["Float", "Double"] {
+            for examples in [1, 3, 8, 9] {
+                let shape = [examples] + network.inputShape
+                let x = inputs.normal(shape)
+                if type == "Float" {
+                    let model = network.build(Float.self, seed: 5)
+                    let input = Tensor<Float>(shape: shape, scalars: x.scalars.map { Float($0) })
+                    let expected = Self.evaluated(model, input)
+                    // Twice: the second call reuses the buffers of the first.
+                    for _ in 0..<2 {
+                        let output = model.predict(input)
+                        #expect(output.shape == expected.shape && output.scalars == expected.scalars, "\(spec), \(examples) examples")
+                    }
+                    // Every stack here but those with dropout or batch normalisation has one,
+                    // used for up to 8 examples.
+                    let planned = examples <= 8 && !(spec.contains("dropout") || spec.contains("bn"))
+                    #expect(model.hasSmallBatchForward == planned, "\(spec)")
+                } else {
+                    let model = network.build(Double.self, seed: 5)
+                    let expected = Self.evaluated(model, x)
+                    for _ in 0..<2 {
+                        let output = model.predict(x)
+                        #expect(output.shape == expected.shape && output.scalars == expected.scalars, "\(spec), \(examples) examples")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The layers called in turn, in evaluation mode (dropout off, batch normalisation's running averages).
+    static func evaluated<S: TensorScalar>(_ model: Sequential<S>, _ input: Tensor<S>) -> Tensor<S> {
+        model.isTraining = false
+        defer { model.isTraining = true }
+        return withoutGradients { model(input) }
+    }
+
+    @Test("predict after the weights change, and from several threads at once, gives the new values")
+    func smallBatchPredictFollowsWeights() throws {
+        let model = try NetworkSpec(parsing: "6 5:tanh 3 softmax").build(Double.self, seed: 2)
+        var inputs = Inputs(seed: 4)
+        let x = inputs.normal([2, 6])
+        let before = model.predict(x)
+        model.visitParameters { _, tensor in tensor = tensor * 0.5 }
+        let expected = withoutGradients { model(x) }
+        #expect(model.predict(x).scalars == expected.scalars)
+        #expect(before.scalars != expected.scalars)
+        let outputs = UnsafeSendableBox(Array(repeating: [Double](), count: 16))
+        let shared = UnsafeSendableBox((model: model, input: x))
+        DispatchQueue.concurrentPerform(iterations: 16) { index in
+            let output = shared.value.model.predict(shared.value.input).scalars
+            outputs.lock.withLock { outputs.value[index] = output }
+        }
+        #expect(outputs.value.allSatisfy { $0 == expected.scalars })
+    }
+}
+
+/// A value shared by concurrent test closures, under a lock.
+final class UnsafeSendableBox<Value>: @unchecked Sendable {
+    let lock = NSLock()
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
