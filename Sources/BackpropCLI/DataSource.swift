@@ -43,8 +43,10 @@ enum DataSource: Equatable {
             }
             if isDirectory.boolValue {
                 self = .mnist(directory: text)
-            } else if allowsFeaturesOnly {
+            } else if allowsFeaturesOnly, !["csv", "tsv", "txt", "npy"].contains((text as NSString).pathExtension.lowercased()) {
                 self = .idxImages(path: text)
+            } else if (text as NSString).pathExtension.lowercased() == "npy" {
+                throw ValidationError("\(flag): '\(text)' is a file; give \(Self.syntax) (NumPy arrays as npy:\(text)\(allowsFeaturesOnly ? "" : ",TARGETS.npy"))")
             } else {
                 throw ValidationError("\(flag): '\(text)' is a file; give \(Self.syntax) (a CSV file as csv:\(text))")
             }
@@ -102,6 +104,23 @@ extension DataSource {
     }
 
     private func loadRaw(_ reading: DataReading) throws -> (data: Dataset<Float>, test: Dataset<Float>?) {
+        let loaded = try loadEither(reading)
+        // An MNIST-format folder's or a toy set's targets are what they are: --task cannot
+        // turn class labels into values (csv: and npy: data take it as asked).
+        if let asked = reading.task, reading.schema == nil, let found = loaded.data.task, found != asked {
+            let name: String? = switch self {
+            case .mnist(let directory): directory
+            case .toy(let toy, _): "toy:\(toy)"
+            default: nil
+            }
+            if let name {
+                throw ValidationError("--task \(asked.rawValue): \(name)'s targets are \(found == .classification ? "class labels" : "values"), so its task is \(found.rawValue); --task applies to csv: and npy: data")
+            }
+        }
+        return loaded
+    }
+
+    private func loadEither(_ reading: DataReading) throws -> (data: Dataset<Float>, test: Dataset<Float>?) {
         let schema = reading.schema
         switch self {
         case .mnist(let directory):
@@ -171,6 +190,10 @@ func parseClassNames(_ text: String) throws -> [String] {
         }
         names = contents.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
+    } else if !text.contains(",") {
+        // One name alone is no list of classes: it names a file.
+        throw ValidationError(isDirectory.boolValue ? "--class-names: \(text) is a directory, not a file of one name per line"
+                                                    : "--class-names: \(text): no such file (give a file of one name per line, or names separated by commas)")
     } else {
         names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     }

@@ -55,7 +55,12 @@ enum ModelChoice {
         do {
             self = NetworkSpec.looksLike(text) ? .network(try NetworkSpec(parsing: text)) : .dense(try ModelSpec(parsing: text))
         } catch {
-            throw ValidationError("--model: \(error) (a model is \(Self.formsHelp))")
+            // The forms of a model, 600 characters, help with a word that is not
+            // understood; after a setting out of range or a shape that does not fit, the
+            // message has said all there is.
+            let aboutTheForm = ["must start with", "is not a layer", "not one of its options", "unknown activation", "no layers after"]
+                .contains { "\(error)".contains($0) }
+            throw ValidationError(aboutTheForm ? "--model: \(error) (a model is \(Self.formsHelp))" : "--model: \(error)")
         }
     }
 

@@ -169,7 +169,23 @@ struct Train: ParsableCommand {
             schedule: schedule, samples: samples, noise: noise)
     }
 
+    /// The flags that --resume leaves as they were: how the run is shown and run, not what it trains.
+    static let flagsBesideResume: Set<String> = ["--resume", "--json", "--quiet", "--health", "--threads", "--overlap"]
+
     func validate() throws {
+        if let resume {
+            // A resumed run keeps its settings: a training flag given with --resume would be
+            // ignored, so it is refused rather than dropped without a word.
+            let given = CommandLine.arguments.drop { $0 != "train" }.dropFirst().filter { $0.hasPrefix("--") }
+                .map { String($0.split(separator: "=", maxSplits: 1)[0]) }
+                .filter { !Self.flagsBesideResume.contains($0) }
+            if !given.isEmpty {
+                let names = given.enumerated().filter { !given[..<$0.offset].contains($0.element) }.map(\.element)
+                    .joined(separator: ", ")
+                throw ValidationError("--resume finishes \(resume) with the settings it started with (its \(TrainingJob.settingsFileName)); \(names) cannot change them: leave \(Set(given).count == 1 ? "it" : "them") out, or start a new run")
+            }
+        }
+        if resume == nil, let out { try Self.checkRunDirectory(out) }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize == "full" || (Int(batchSize) ?? 0) >= 1 else {
             throw ValidationError("--batch-size must be a positive integer or 'full', got '\(batchSize)'")
@@ -212,6 +228,18 @@ struct Train: ParsableCommand {
         if data.hasPrefix("csv:") && target == nil {
             throw ValidationError("--data \(data) needs --target COLUMN (a name or an index)")
         }
+    }
+
+    /// `--out` must be new, empty, or a run's directory (holding its run.json), which the
+    /// new run replaces: a folder of other files (data, documents) is never written over.
+    static func checkRunDirectory(_ out: String) throws {
+        guard !out.isEmpty else { throw ValidationError("--out: an empty path; give a directory for the run") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        let contents = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        guard !contents.isEmpty, !contents.contains(TrainingJob.settingsFileName) else { return }
+        let shown = contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
+        throw ValidationError("--out: \(out) holds files that are not a Backprop run (\(shown)); give a new or empty directory, so that nothing in it is overwritten")
     }
 
     func run() throws {

@@ -98,6 +98,23 @@ struct TrainingJob {
         self.directory = URL(fileURLWithPath: runDirectory)
     }
 
+    /// Trained weights are a starting point only for data whose features and classes are
+    /// those they were trained on, in the same order: each weight belongs to a column, each
+    /// output to a class. Throws one line naming what differs.
+    func checkStartingPoint(_ directory: String, for data: Dataset<Float>) throws {
+        let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
+        let architecture = try ModelArchitecture(contentsOf: file)
+        func list(_ names: [String]) -> String { names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "") }
+        if let trained = architecture.featureNames, !data.featureNames.isEmpty, trained != data.featureNames {
+            throw ValidationError(Set(trained) == Set(data.featureNames)
+                ? "--model: \(directory) was trained on the columns \(list(trained)) in that order; the data has them as \(list(data.featureNames)): put them in the model's order"
+                : "--model: \(directory) was trained on the features \(list(trained)); the data's are \(list(data.featureNames))")
+        }
+        if let trained = architecture.classNames, let classes = data.classes?.names, trained != classes {
+            throw ValidationError("--model: \(directory) was trained on the classes \(list(trained)); the data's are \(list(classes))")
+        }
+    }
+
     /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
     var modelTakesImages: Bool {
         get throws { (try ModelChoice(settings.model).declaredInputShape?.count ?? 1) > 1 }
@@ -126,7 +143,10 @@ struct TrainingJob {
             spec = ModelSpec.preset(name, inputSize: inputSize, outputs: outputs, outputActivation: outputActivation)!
         case .dense(let given):
             spec = given
-        case .network, .architecture, .saved:
+        case .saved(let directory):
+            try checkStartingPoint(directory, for: data)
+            return try choice.build(Float.self, seed: settings.seed)
+        case .network, .architecture:
             return try choice.build(Float.self, seed: settings.seed)
         }
         if let initializer = settings.initializer { spec.initializer = try parseInitializer(initializer) }
@@ -221,6 +241,8 @@ struct TrainingJob {
         let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth)]
             + (pictures.map { [$0] } ?? [])
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
+        // Whether this run made its directory (removed again if training fails).
+        var createdDirectory = false
         if resuming {
             // A run that ended (or was never stopped) has no checkpoint: say which.
             if !FileManager.default.fileExists(atPath: file(Self.checkpointFileName)) {
@@ -242,6 +264,7 @@ struct TrainingJob {
             }
         } else {
             if isPrimary {
+                createdDirectory = !FileManager.default.fileExists(atPath: directory.path)
                 try ModelFile.createDirectory(directory.path)
                 try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
             }
@@ -271,6 +294,9 @@ struct TrainingJob {
         do {
             history = try trainer.run(data: data.training, validationData: data.validation)
         } catch {
+            // A run that failed (its loss NaN) leaves no directory holding only its settings,
+            // which compare, evaluate and --resume would each take for something else.
+            if createdDirectory { try? FileManager.default.removeItem(at: directory) }
             if let hint = DivergenceHint(error, features: data.training) { throw hint }
             throw error
         }
@@ -347,7 +373,13 @@ struct TrainingJob {
         try ModelFile.createDirectory(directory.path)
         try writeAtomically(Data(historyCSV(history).utf8), to: file("history.csv"))
         try writeAtomically(Data(stepsCSV(history).utf8), to: file("steps.csv"))
-        let test = data.test ?? data.training
+        // Without a test set, the result is the training set's: the examples trained on,
+        // not those that --validation-split held out of them (split as the trainer does).
+        var trained = data.training
+        if data.test == nil, data.validation == nil, settings.validationSplit > 0 {
+            trained = try data.training.split(validationFraction: settings.validationSplit, seed: settings.seed &+ 1).training
+        }
+        let test = data.test ?? trained
         let name = data.test == nil ? "training" : "test"
         let metrics = try evaluate(model, on: test, loss: loss)
         var report = Report(
@@ -380,6 +412,7 @@ struct TrainingJob {
         try writeAtomically(Data(report.html().utf8), to: file("report.html"))
         if style == .json {
             var object = metricsJSON(metrics, prefix: "\(name)_")
+            object["\(name)_examples"] = test.count
             object["run_directory"] = directory.path
             object["task"] = data.training.task?.rawValue
             if !data.classNames.isEmpty { object["classes"] = data.classNames }

@@ -157,6 +157,13 @@ struct Predict: ParsableCommand {
                 let name = saved.schema.targetName ?? "y"
                 prediction = .values(rows(values), names: columns == 1 ? [name] : (0..<columns).map { "\(name)_\($0)" })
             }
+            // NaN is no probability and cannot be written in JSON: examples whose outputs are
+            // not finite (their values overflow the network) are an error naming them.
+            let table: [[Float]] = switch prediction { case .classes(let rows, _), .values(let rows, _): rows }
+            if let first = table.firstIndex(where: { $0.contains { !$0.isFinite } }) {
+                let count = table.count { $0.contains { !$0.isFinite } }
+                throw CommandFailure(description: "\(data): the model's outputs are NaN or infinite for \(count) example\(count == 1 ? "" : "s") (the first has index \(first)): their values overflow the network")
+            }
             let text = format == "csv" ? prediction.csv() : try prediction.json()
             if let output {
                 try writeAtomically(Data(text.utf8), to: output)

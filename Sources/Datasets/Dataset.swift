@@ -233,7 +233,8 @@ public struct ClassLabels: Sendable, Hashable, Codable {
 extension ClassLabels {
     /// The classes of a column of labels and the index of each label. Without `names`,
     /// the distinct labels sorted (``init(sorting:)``). With `names`: labels that are all
-    /// among them map by name; otherwise integer labels 0..<K stand for the K names.
+    /// among them map by name; labels none of which is among them, integers 0..<K, stand
+    /// for the K names; labels only some of which are among them are an error.
     public static func mapping(labels texts: [String], names: [String]?, file: String) throws(DatasetError)
         -> (ClassLabels, [String: Int])
     {
@@ -244,7 +245,15 @@ extension ClassLabels {
         let given = try ClassLabels(validating: names, source: "\(file): the class names")
         var lookup = given.indices
         let distinct = Set(texts)
-        if !distinct.allSatisfy({ lookup[$0] != nil }) {
+        let unnamed = distinct.filter { lookup[$0] == nil }
+        // Some labels are class names and some not (a model's classes 0 and 5, data with
+        // labels 0 and 1): reading the others as indices would count label 1 as class 5.
+        if !unnamed.isEmpty && unnamed.count < distinct.count {
+            let first = unnamed.sorted { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }[0]
+            let shownNames = names.prefix(20).map { shown($0) }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
+            throw .mismatch("\(file): label '\(shown(first))' is not one of the \(names.count) class names (\(shownNames)), though other labels are")
+        }
+        if !unnamed.isEmpty {
             lookup = [:]
             for text in distinct {
                 guard let index = Int(text), given.names.indices.contains(index) else {

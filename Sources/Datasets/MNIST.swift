@@ -121,6 +121,22 @@ public enum MNISTFormat {
             let path = (directory as NSString).appendingPathComponent(candidate)
             if FileManager.default.fileExists(atPath: path) { return path }
         }
+        // A folder with no MNIST-format file at all: say so, and what it holds instead.
+        let manager = FileManager.default
+        let contents = (try? manager.contentsOfDirectory(atPath: directory)) ?? []
+        if manager.fileExists(atPath: directory), !contents.contains(where: { $0.contains("-idx") }) {
+            let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"]
+            func isImage(_ file: String) -> Bool { imageExtensions.contains((file as NSString).pathExtension.lowercased()) }
+            // Image files in the folder, or in its class subfolders one level down.
+            let images = contents.reduce(0) { count, entry in
+                let nested = (try? manager.contentsOfDirectory(atPath: (directory as NSString).appendingPathComponent(entry))) ?? []
+                return count + (isImage(entry) ? 1 : 0) + nested.filter(isImage).count
+            }
+            let held = images > 0
+                ? "it holds \(images) image file\(images == 1 ? "" : "s") (PNG, JPEG, …), which are not read: convert them to IDX files, or to a CSV of pixel values with a label column"
+                : contents.isEmpty ? "it is empty" : "it has none of them"
+            throw .mismatch("\(directory) is not an MNIST-format folder (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz): \(held)")
+        }
         throw .missingFile((directory as NSString).appendingPathComponent("\(name).gz"))
     }
 }

@@ -20,6 +20,8 @@ public struct Checkpoint<Scalar: TensorScalar> {
     /// The mask generators of dropout layers, by layer path (`3`, `1.2`).
     public var layerGenerators: [String: RandomSource]
     public var trainingState: JSONValue?
+    /// The file it was read from, for messages ("checkpoint" for one made in memory).
+    private var source = "checkpoint"
 
     static var optimizerPrefix: String { "optimizer." }
 
@@ -43,6 +45,7 @@ public struct Checkpoint<Scalar: TensorScalar> {
     /// Reads a checkpoint written by ``write(to:)``; its weights must be `Scalar`'s type.
     public init(contentsOf path: String) throws(ModelFileError) {
         let file = try SafeTensors(contentsOf: path)
+        source = path
         guard file.metadata[Key.checkpoint] == "1" else {
             throw .badArchitecture(file: path, reason: "not a Backprop checkpoint (no '\(Key.checkpoint)' metadata)")
         }
@@ -67,6 +70,7 @@ public struct Checkpoint<Scalar: TensorScalar> {
                 throw .typeMismatch(file: path, tensor: name, expected: SafeTensors.DataType.of(Scalar.self).rawValue,
                                     found: entry.dataType.rawValue)
             }
+            try StateDictionary.requireFinite(tensor, name, file: path)
             optimizerState[String(name.dropFirst(Self.optimizerPrefix.count))] = tensor
         }
     }
@@ -87,20 +91,20 @@ public struct Checkpoint<Scalar: TensorScalar> {
 
     /// A new model of the saved architecture holding the saved weights and generators.
     public func makeModel() throws(ModelFileError) -> Sequential<Scalar> {
-        let model: Sequential<Scalar> = try architecture.makeModel(file: "checkpoint")
+        let model: Sequential<Scalar> = try architecture.makeModel(file: source)
         try restore(into: model)
         return model
     }
 
     /// Puts the saved weights and dropout generators into `model`.
     public func restore(into model: Sequential<Scalar>) throws(ModelFileError) {
-        try StateDictionary.load(weights, into: model, file: "checkpoint")
+        try StateDictionary.load(weights, into: model, file: source)
         var missing: [String] = []
         visitDropoutLayers(model) { path, dropout in
             if let saved = layerGenerators[path] { dropout.maskGenerator = saved } else { missing.append(path) }
         }
         guard missing.isEmpty else {
-            throw .badArchitecture(file: "checkpoint", reason: "no saved generator for dropout layer(s) \(missing.joined(separator: ", "))")
+            throw .badArchitecture(file: source, reason: "no saved generator for dropout layer(s) \(missing.joined(separator: ", "))")
         }
     }
 
@@ -113,11 +117,11 @@ public struct Checkpoint<Scalar: TensorScalar> {
         for (key, tensor) in optimizerState {
             guard let dot = key.lastIndex(of: "."), let shape = shapes[String(key[..<dot])] else { continue }
             guard tensor.shape == shape else {
-                throw .shapeMismatch(file: "checkpoint", tensor: Self.optimizerPrefix + key, expected: shape, found: tensor.shape)
+                throw .shapeMismatch(file: source, tensor: Self.optimizerPrefix + key, expected: shape, found: tensor.shape)
             }
         }
         do { try optimizer.restore(state: optimizerState) } catch {
-            throw .badArchitecture(file: "checkpoint", reason: "optimizer state does not fit: \(error)")
+            throw .badArchitecture(file: source, reason: "optimizer state does not fit: \(error)")
         }
     }
 

@@ -96,6 +96,9 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
             guard inputShape.allSatisfy({ $0 > 0 }) else {
                 throw .badArchitecture(file: file, reason: "inputShape \(inputShape) has a dimension that is not positive")
             }
+            guard Memory.product(inputShape) <= 1 << 31 else {
+                throw .badArchitecture(file: file, reason: "inputShape \(inputShape) has more than 2³¹ values")
+            }
             let output: [Int]
             do { output = try model.outputShape(forInput: inputShape) } catch {
                 throw .badArchitecture(file: file, reason: "the layers do not chain from inputShape \(inputShape): \(error)")

@@ -51,6 +51,7 @@ public enum StateDictionary {
             guard tensor.shape == current.shape else {
                 throw .shapeMismatch(file: file, tensor: name, expected: current.shape, found: tensor.shape)
             }
+            try requireFinite(tensor, name, file: file)
             values[name] = tensor
         }
         var counts: [String: Int] = [:]
@@ -67,5 +68,14 @@ public enum StateDictionary {
         guard let buffered = model as? any BufferedLayer<S> else { return }
         buffered.visitBuffers { name, buffer in buffer = values[name]! }
         buffered.visitCounters { name, value in value = counts[name] ?? 0 }
+    }
+
+    /// Throws when `tensor` holds a NaN or an infinity: a model or an optimizer state
+    /// with one gives only NaN from then on (a damaged file, or one written by a run that
+    /// diverged), and is refused on loading rather than found later in its outputs.
+    static func requireFinite<S: TensorScalar>(_ tensor: Tensor<S>, _ name: String, file: String) throws(ModelFileError) {
+        guard let first = tensor.scalars.firstIndex(where: { !$0.isFinite }) else { return }
+        let count = tensor.scalars.count { !$0.isFinite }
+        throw .corrupt(file: file, reason: "tensor '\(name)' holds \(count) value\(count == 1 ? "" : "s") that \(count == 1 ? "is" : "are") NaN or infinite (the first at index \(first)); a model cannot compute with it")
     }
 }

@@ -232,9 +232,11 @@ private func pair(_ values: [Int]) -> (height: Int, width: Int) {
     return (values[0], values[1])
 }
 
+/// Checks a `[height, width]` setting: each at least `minimum` and at most 2³¹ − 1, so
+/// that the shape arithmetic built on it cannot overflow.
 private func validatePair(_ values: [Int], _ what: String, minimum: Int) throws(ConfigurationError) {
-    guard values.count == 2, values.allSatisfy({ $0 >= minimum }) else {
-        throw ConfigurationError("\(what) must be [height, width], each ≥ \(minimum); got \(values)")
+    guard values.count == 2, values.allSatisfy({ $0 >= minimum && $0 <= Int(Int32.max) }) else {
+        throw ConfigurationError("\(what) must be [height, width], each from \(minimum) to \(Int32.max); got \(values)")
     }
 }
 

@@ -47,6 +47,9 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         }
         guard words.count >= 2 else { throw ConfigurationError("model spec '\(text)': no layers after the shape \(first)") }
         inputShape = dimensions.map { $0! }
+        guard Memory.product(inputShape) <= 1 << 31 else {
+            throw ConfigurationError("model spec '\(text)': an example of shape \(first) has more than 2³¹ values")
+        }
         description = words.joined(separator: " ")
         layers = []
         var shape = inputShape
@@ -58,6 +61,9 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
                 try Memory.checkParameters(parameters, of: Float.self, model: "model spec '\(text)'")
                 do { shape = try Self.outputShape(of: layer, forInput: shape) } catch {
                     throw ConfigurationError("model spec '\(text)': '\(word)' does not fit the shape \(shape) before it: \(error)")
+                }
+                guard Memory.product(shape) <= 1 << 31 else {
+                    throw ConfigurationError("model spec '\(text)': '\(word)' makes an example of shape \(shape), more than 2³¹ values")
                 }
                 layers.append(layer)
             }
@@ -205,8 +211,9 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
             guard result.values[key] == nil else { throw fail("gives '\(key)' twice") }
             rest = rest.dropFirst()
             let number = rest.prefix { $0.isNumber }
-            guard let value = Int(number), value > 0 || (key == "p" && value == 0) else {
-                throw fail("needs a number after '\(key)'")
+            guard let value = Int(number) else { throw fail("needs a number after '\(key)'") }
+            guard value > 0 || (key == "p" && value == 0) else {
+                throw fail("has '\(key)\(number)': \(key == "k" ? "a kernel size" : key == "s" ? "a stride" : key == "d" ? "a dilation" : "it") must be at least 1")
             }
             result.values[key] = value
             rest = rest.dropFirst(number.count)

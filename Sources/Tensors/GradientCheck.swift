@@ -47,9 +47,12 @@ public enum GradientCheck {
     }
 
     /// |a − b| / max(|a|, |b|), taken as absolute below a magnitude of 1e-3 (where
-    /// finite differences can only be trusted absolutely).
+    /// finite differences can only be trusted absolutely); infinite when either is NaN or
+    /// infinite, so that a gradient that is not a number never passes a check (NaN would
+    /// compare false with every tolerance, and be dropped by `max`).
     public static func relativeError(_ a: Double, _ b: Double) -> Double {
-        Swift.abs(a - b) / Swift.max(Swift.abs(a), Swift.abs(b), 1e-3)
+        guard a.isFinite && b.isFinite else { return .infinity }
+        return Swift.abs(a - b) / Swift.max(Swift.abs(a), Swift.abs(b), 1e-3)
     }
 
     private static func evaluate(

@@ -78,6 +78,39 @@ struct MNISTFileTests {
         #expect(training.labels == [0, 1, 0, 1] && test.labels == [1, 1, 1])
     }
 
+    @Test("a folder without MNIST-format files says so, and what it holds: image files, nothing, or other files")
+    func notAnMNISTFolder() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("not-mnist-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("cat"), withIntermediateDirectories: true)
+        let expected = "\(directory.path) is not an MNIST-format folder (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz): "
+        #expect(throws: DatasetError.mismatch(expected + "it has none of them")) { _ = try MNISTFormat.loadSplits(from: directory.path, as: Float.self) }
+        for name in ["cat/1.png", "cat/2.PNG", "3.jpg"] { try Data([0]).write(to: directory.appendingPathComponent(name)) }
+        #expect(throws: DatasetError.mismatch(expected + "it holds 3 image files (PNG, JPEG, …), which are not read: convert them to IDX files, or to a CSV of pixel values with a label column")) {
+            _ = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
+        }
+        // With some of its files, a missing one is named.
+        try Data([0]).write(to: directory.appendingPathComponent("train-images-idx3-ubyte"))
+        #expect(throws: DatasetError.missingFile(directory.appendingPathComponent("t10k-images-idx3-ubyte.gz").path)) {
+            _ = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
+        }
+    }
+
+    @Test("a split read with a model's class names: labels by name, indices when no label is a name, and labels only partly among the names refused")
+    func labelsAgainstGivenNames() throws {
+        let directory = try mnistDirectory(
+            images: idxBytes(type: 0x08, shape: [4, 1, 1], payload: [0, 1, 2, 3]),
+            labels: idxBytes(type: 0x08, shape: [4], payload: [0, 1, 1, 0]))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let labels = directory.appendingPathComponent("t10k-labels-idx1-ubyte").path
+        // A model whose classes are the labels 0 and 5: label 1 is not class 5.
+        #expect(throws: DatasetError.mismatch("\(labels): label '1' is not one of the 2 class names (0, 5), though other labels are")) {
+            _ = try MNISTFormat.load(.test, from: directory.path, classNames: ["0", "5"], as: Float.self)
+        }
+        #expect(try MNISTFormat.load(.test, from: directory.path, classNames: ["1", "0"], as: Float.self).labels == [1, 0, 0, 1])
+        #expect(try MNISTFormat.load(.test, from: directory.path, classNames: ["cat", "dog"], as: Float.self).labels == [0, 1, 1, 0])
+    }
+
     @Test("images of the wrong type or rank, and a wrong magic number in a file, are typed errors")
     func wrongArrays() throws {
         let floats = try mnistDirectory(

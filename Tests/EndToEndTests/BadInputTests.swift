@@ -200,6 +200,112 @@ struct BadInputTests {
         #expect(OwnData.finalJSON(far)?["classes"] as? [String] == ["0", "2000000000"], "\(far.output)")
     }
 
+    @Test("--task against a toy set's or an MNIST folder's own targets, and --class-names naming no file, are one line each")
+    func taskAndClassNamesThatCannotApply() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("run")
+        expectOneLineFailure(try Run(["train", "--data", "toy:moons", "--task", "regression", "--epochs", "1", "--out", out.path]),
+                             mentioning: ["--task regression: toy:moons's targets are class labels, so its task is classification; --task applies to csv: and npy: data"],
+                             out: out)
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 8)))
+        let missing = directory.appendingPathComponent("names.txt").path
+        expectOneLineFailure(try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--class-names", missing,
+                                      "--epochs", "1", "--out", out.path]),
+                             mentioning: ["--class-names: \(missing): no such file"], out: out)
+        expectOneLineFailure(try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--class-names", directory.path,
+                                      "--epochs", "1", "--out", out.path]),
+                             mentioning: ["--class-names: \(directory.path) is a directory"], out: out)
+    }
+
+    @Test("--out never writes over a folder of other files, nor into an empty path; a run's own directory is replaced")
+    func runDirectoryIsNeverOtherFiles() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let documents = directory.appendingPathComponent("documents")
+        try FileManager.default.createDirectory(at: documents, withIntermediateDirectories: true)
+        let kept = documents.appendingPathComponent("history.csv")
+        try Data("keep\n".utf8).write(to: kept)
+        let train = { (out: String) in try Run(["train", "--data", "toy:xor", "--epochs", "1", "--out", out, "--quiet"]) }
+        expectOneLineFailure(try train(documents.path),
+                             mentioning: ["--out: \(documents.path) holds files that are not a Backprop run (history.csv); give a new or empty directory"])
+        #expect(try String(contentsOf: kept, encoding: .utf8) == "keep\n")
+        expectOneLineFailure(try train(""), mentioning: ["--out: an empty path"])
+        // A run whose loss becomes NaN leaves no directory behind.
+        let diverged = directory.appendingPathComponent("diverged")
+        expectOneLineFailure(try Run(["train", "--data", "toy:xor", "--lr", "1e30", "--epochs", "3", "--out", diverged.path, "--quiet"]),
+                             mentioning: ["the loss became", "lower the learning rate"])
+        #expect(!FileManager.default.fileExists(atPath: diverged.path))
+        let run = directory.appendingPathComponent("run")
+        #expect(try train(run.path).status == 0)
+        #expect(try train(run.path).status == 0, "a run's directory is replaced by the next run there")
+    }
+
+    @Test("training from a run's weights refuses data whose columns are in another order, other features or other classes")
+    func startingPointMustMatch() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rows = OwnData.rows(OwnData.blobs(30, seed: 8))
+        let csv = directory.appendingPathComponent("data.csv"), reordered = directory.appendingPathComponent("reordered.csv")
+        let renamed = directory.appendingPathComponent("renamed.csv"), twoClasses = directory.appendingPathComponent("two.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: rows)
+        try OwnData.writeCSV(reordered, columns: ["label"] + OwnData.features.reversed(), rows: rows)
+        try OwnData.writeCSV(renamed, columns: ["a", "b", "c", "d", "label"],
+                             rows: rows.map { row in Dictionary(uniqueKeysWithValues: zip(["a", "b", "c", "d"], OwnData.features).map { ($0, row[$1]!) } + [("label", row["label"]!)]) })
+        try OwnData.writeCSV(twoClasses, columns: OwnData.features + ["label"], rows: rows.filter { $0["label"] != rows[0]["label"] })
+        let base = directory.appendingPathComponent("base")
+        let train = { (data: URL, out: URL, model: String) in
+            try Run(["train", "--data", "csv:\(data.path)", "--target", "label", "--model", model, "--epochs", "1", "--out", out.path, "--quiet"])
+        }
+        #expect(try train(csv, base, "4-3:softmax").status == 0)
+        let out = directory.appendingPathComponent("again")
+        let names = OwnData.features.joined(separator: ", ")
+        expectOneLineFailure(try train(reordered, out, base.path),
+                             mentioning: ["--model: \(base.path) was trained on the columns \(names) in that order; the data has them as \(OwnData.features.reversed().joined(separator: ", ")): put them in the model's order"], out: out)
+        expectOneLineFailure(try train(renamed, out, base.path),
+                             mentioning: ["--model: \(base.path) was trained on the features \(names); the data's are a, b, c, d"], out: out)
+        expectOneLineFailure(try train(twoClasses, out, base.path), mentioning: ["--model: \(base.path) was trained on the classes"], out: out)
+        #expect(try train(csv, out, base.path).status == 0)
+    }
+
+    @Test("without test data the final result covers the training examples only, not those --validation-split held out")
+    func finalResultWithoutHeldOutRows() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(60, seed: 8)))
+        for (split, examples) in [("0.25", 45), ("0", 60)] {
+            let run = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--model", "4-3:softmax", "--epochs", "2",
+                               "--validation-split", split, "--json", "--out", directory.appendingPathComponent("run\(split)").path])
+            #expect(run.status == 0, "\(run.error)")
+            #expect(OwnData.finalJSON(run)?["training_examples"] as? Int == examples, "\(run.output)")
+        }
+    }
+
+    @Test("predict refuses examples whose outputs are NaN (values that overflow the network) in one line, in CSV and JSON")
+    func overflowingPredictions() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv"), huge = directory.appendingPathComponent("huge.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 8)))
+        var rows = OwnData.rows(OwnData.blobs(4, seed: 9))
+        for feature in OwnData.features { rows[2][feature] = "3e38" }
+        try OwnData.writeCSV(huge, columns: OwnData.features + ["label"], rows: rows)
+        let out = directory.appendingPathComponent("run")
+        let train = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--model", "4-16:relu-3:softmax",
+                             "--epochs", "1", "--out", out.path, "--quiet"])
+        #expect(train.status == 0, "\(train.error)")
+        for format in ["csv", "json"] {
+            expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(huge.path)", "--format", format]),
+                                 mentioning: ["csv:\(huge.path): the model's outputs are NaN or infinite for 1 example (the first has index 2): their values overflow the network"])
+        }
+        #expect(try Run(["predict", "--model", out.path, "--data", "csv:\(csv.path)"]).status == 0)
+        // A CSV file without its csv: prefix is not read as IDX images.
+        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", csv.path]), mentioning: ["(a CSV file as csv:\(csv.path))"])
+    }
+
     @Test("a directory given as a file, a file given as the run directory, an output directory that cannot exist")
     func wrongKindsOfPath() throws {
         let directory = try OwnData.scratchDirectory()

@@ -22,6 +22,30 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("sizes whose shape arithmetic would overflow, in a spec or a model.json, are one line and never a crash")
+    func overflowingSizes() throws {
+        for spec in ["1x6x6 conv4k3p4611686018427387903 flatten 2", "1x6x6 conv4k3p3037000499 flatten 2",
+                     "1x6x6 maxpool2s9223372036854775807ceil flatten 2", "3037000500x3037000500x2 2"] {
+            let run = try Run(["summary", "--model", spec])
+            #expect(run.status == 64 && !run.crashed, "\(spec): \(run.error)")
+            #expect(run.error.split(separator: "\n").count == 1 && run.error.contains("2"), "\(spec): \(run.error)")
+            // A setting out of range is said in full; the forms of a model are for words not understood.
+            #expect(!run.error.contains("(a model is"), "\(spec): \(run.error)")
+        }
+        let unknown = try Run(["summary", "--model", "1x8x8 swish 2"])
+        #expect(unknown.status == 64 && unknown.error.contains("'swish' is not a layer") && unknown.error.contains("(a model is"), "\(unknown.error)")
+        let directory = TrainCommandTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("model.json")
+        try Data(#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [1, 6, 6], "layers": [{"conv2D": {"inputChannels": 1, "outputChannels": 4, "kernelSize": 3, "padding": 4611686018427387903}}, {"flatten": {}}, {"dense": {"inputSize": 16, "outputSize": 2}}]}"#.utf8).write(to: file)
+        for command in [["summary"], ["explain"], ["gradcheck"]] {
+            let run = try Run(command + ["--model", file.path])
+            #expect(run.status != 0 && !run.crashed, "\(command): \(run.error)")
+            #expect(run.error == "backprop: \(file.path): bad architecture: conv2D padding must be [height, width], each from 0 to 2147483647; got [4611686018427387903, 4611686018427387903]\n", "\(command): \(run.error)")
+        }
+    }
+
     @Test("a word that is no path, preset or spec (a run directory that is not there, a misspelt preset) is named as such in one line")
     func missingPathOrPreset() throws {
         for (command, word) in [(["summary"], "mpl"), (["predict", "--data", "toy:xor"], "runs/gone"), (["evaluate", "--data", "toy:xor"], "wide-net")] {
@@ -59,6 +83,26 @@ struct InspectCommandTests {
         for name in ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"] {
             #expect(run.output.contains(name))
         }
+    }
+
+    @Test("a gradient that is NaN fails gradcheck and explain --trace, with a line saying why")
+    func nanGradientsFail() throws {
+        // Three leaky ReLUs of slope 1e300 overflow Float64 for negative inputs: the loss and gradients are NaN.
+        let spec = "2 4 leakyrelu1e300 4 leakyrelu1e300 4 leakyrelu1e300 2 softmax"
+        let check = try Run(["gradcheck", "--model", spec])
+        #expect(check.status == 1 && !check.crashed, "\(check.output)\(check.error)")
+        #expect(check.output.contains("max relative error inf  TOO LARGE") && !check.output.contains("  ok"), "\(check.output)")
+        #expect(check.output.contains("the loss or a gradient is NaN or infinite"), "\(check.output)")
+        let trace = try Run(["explain", "--trace", "--model", spec])
+        #expect(trace.output.contains("worst relative error inf, tolerance 1.0e-06: FAILED"), "\(trace.output)")
+        #expect(trace.output.contains("the loss or a gradient is NaN or infinite"), "\(trace.output)")
+    }
+
+    @Test("gradcheck samples 1000 entries of a large tensor by default, and says so")
+    func gradcheckSamplesLargeTensors() throws {
+        let run = try Run(["gradcheck", "--model", "mlp", "--batch", "2"])
+        #expect(run.status == 0 && !run.crashed, "\(run.output)\(run.error)")
+        #expect(run.output.contains("(1001 of 200704 entries)") || run.output.contains("(1000 of 200704 entries)"), "\(run.output)")
     }
 
     @Test("gradcheck exits non-zero above an impossible tolerance")
@@ -214,6 +258,13 @@ struct ResumeTests {
         #expect(resumed.status != 0 && !resumed.crashed)
         #expect(resumed.error.split(separator: "\n").count == 1, "\(resumed.error)")
         #expect(resumed.error.contains("has no checkpoint.safetensors: a run leaves one only when a stop"), "\(resumed.error)")
+        // Training settings given with --resume would be ignored: refused, each named once.
+        let changed = try Run(["train", "--resume", directory.path, "--epochs", "5", "--lr=3", "--quiet", "--epochs", "6"])
+        #expect(changed.status == 64 && !changed.crashed, "\(changed.error)")
+        #expect(changed.error.split(separator: "\n").count == 1, "\(changed.error)")
+        #expect(changed.error.hasPrefix("backprop: --resume finishes \(directory.path) with the settings it started with (its run.json); --epochs, --lr cannot change them: leave them out, or start a new run"), "\(changed.error)")
+        let quiet = try Run(["train", "--resume", directory.path, "--quiet"])
+        #expect(quiet.error.contains("has no checkpoint.safetensors"), "display flags go with --resume: \(quiet.error)")
     }
 }
 

@@ -131,7 +131,13 @@ struct LayerOptionFileTests {
 
     @Test("settings no layer accepts are errors when the model is built, not crashes", arguments: [
         (#"{"maxPool2D": {"kernelSize": 2, "padding": 2}}"#, "pooling padding [2, 2] must be at most half the kernel size [2, 2]"),
-        (#"{"avgPool2D": {"kernelSize": 3, "padding": [1, 1, 1]}}"#, "pooling padding must be [height, width], each ≥ 0; got [1, 1, 1]"),
+        (#"{"avgPool2D": {"kernelSize": 3, "padding": [1, 1, 1]}}"#, "pooling padding must be [height, width], each from 0 to 2147483647; got [1, 1, 1]"),
+        (#"{"avgPool2D": {"kernelSize": 2, "stride": 9223372036854775807, "ceilMode": true}}"#,
+         "pooling stride must be [height, width], each from 1 to 2147483647; got [9223372036854775807, 9223372036854775807]"),
+        (#"{"conv2D": {"inputChannels": 1, "outputChannels": 2, "kernelSize": 3, "padding": 4611686018427387903}}"#,
+         "conv2D padding must be [height, width], each from 0 to 2147483647; got [4611686018427387903, 4611686018427387903]"),
+        (#"{"conv2D": {"inputChannels": 1, "outputChannels": 2, "kernelSize": 3, "padding": 2147483647}}, {"flatten": {}}"#,
+         "the layers do not chain from inputShape [1, 7, 7]: Flatten: an example of shape [2, 4294967299, 4294967299] has more than 2³¹ values"),
         (#"{"activation": {"function": "softmax", "axis": 4}}"#, "the layers do not chain from inputShape [1, 7, 7]: Softmax(axis 4): axis 4 is outside a batch of rank 4 (input [1, 7, 7] per example)"),
     ])
     func impossibleSettings(_ c: (String, String)) throws {

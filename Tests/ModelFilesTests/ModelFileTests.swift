@@ -154,7 +154,7 @@ struct ModelFileTests {
         }
     }
 
-    @Test("an architecture with no layers, or with feature names that do not match its input, is refused by name")
+    @Test("an architecture with no layers, feature names that do not match its input or an input too large, is refused by name")
     func emptyOrMisnamedArchitecture() throws {
         var architecture = try ModelArchitecture(describing: smallNetwork(Float.self), inputShape: [4])
         architecture.featureNames = ["a", "b", "c", "d"]
@@ -164,9 +164,48 @@ struct ModelFileTests {
             let _: Sequential<Float> = try architecture.makeModel(file: "m.json")
         }
         architecture.featureNames = nil
+        // A shape whose element count overflows Int: refused before any product of it.
+        architecture.inputShape = [3_037_000_500, 3_037_000_500, 2]
+        #expect(throws: ModelFileError.badArchitecture(file: "m.json", reason: "inputShape [3037000500, 3037000500, 2] has more than 2³¹ values")) {
+            let _: Sequential<Float> = try architecture.makeModel(file: "m.json")
+        }
+        architecture.inputShape = [4]
         architecture.layers = []
         #expect(throws: ModelFileError.badArchitecture(file: "m.json", reason: "the model has no layers")) {
             let _: Sequential<Float> = try architecture.makeModel(file: "m.json")
+        }
+    }
+
+    @Test("weights or optimizer state holding NaN or infinity are refused on loading, naming the tensor and the first bad index")
+    func nonFiniteWeights() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let model = smallNetwork(Float.self, seed: 1)
+        try ModelFile.save(model, to: directory.path)
+        let weightsPath = directory.path + "/model.safetensors"
+        for (bad, count) in [(Float.nan, 1), (.infinity, 2)] {
+            var weights = try SafeTensors(contentsOf: weightsPath)
+            var tensor = model.namedParameters[2].tensor
+            tensor.updateScalars { values in for index in 1...count { values[index] = bad } }
+            weights.tensors[model.namedParameters[2].name] = SafeTensors.Entry(tensor)
+            try weights.write(to: weightsPath)
+            let values = count == 1 ? "1 value that is" : "2 values that are"
+            #expect(throws: ModelFileError.corrupt(file: weightsPath, reason: "tensor '\(model.namedParameters[2].name)' holds \(values) NaN or infinite (the first at index 1); a model cannot compute with it")) {
+                _ = try ModelFile.load(Float.self, from: directory.path)
+            }
+        }
+        // A checkpoint's optimizer state is checked the same way, naming the file.
+        var optimizer = try SGD<Float>(learningRate: 0.1, momentum: 0.9)
+        optimizer.step(model, gradients: model.namedParameters.map {
+            Tensor(shape: $0.tensor.shape, scalars: [Float](repeating: 1, count: $0.tensor.count))
+        })
+        var checkpoint = try Checkpoint(model: model, optimizer: optimizer, epoch: 1, generator: RandomSource(seed: 1))
+        let key = checkpoint.optimizerState.keys.sorted()[0]
+        checkpoint.optimizerState[key]!.updateScalars { $0[0] = .nan }
+        let checkpointPath = directory.path + "/checkpoint.safetensors"
+        try checkpoint.write(to: checkpointPath)
+        #expect(throws: ModelFileError.corrupt(file: checkpointPath, reason: "tensor 'optimizer.\(key)' holds 1 value that is NaN or infinite (the first at index 0); a model cannot compute with it")) {
+            _ = try Checkpoint<Float>(contentsOf: checkpointPath)
         }
     }
 

@@ -70,6 +70,9 @@ struct NetworkSpecTests {
         ("1x8x8 conv8q3", "'q', which is not one of its options"),
         ("1x8x8 conv8k3k5", "gives 'k' twice"),
         ("1x8x8 conv8k", "needs a number after 'k'"),
+        ("1x8x8 conv8k3s0", "has 's0': a stride must be at least 1"),
+        ("1x8x8 conv8k0", "has 'k0': a kernel size must be at least 1"),
+        ("1x8x8 maxpool2s0", "has 's0': a stride must be at least 1"),
         ("1x4x4 conv8k9", "'conv8k9' does not fit the shape [1, 4, 4]"),
         ("10 conv8", "needs images [channels, height, width] before it, not [10]"),
         ("1x8x8 maxpool", "needs a window size"),
@@ -77,11 +80,24 @@ struct NetworkSpecTests {
         ("4 3:swish", "unknown activation"),
         ("4 0", "not a positive number of outputs"),
         ("4 dropout1.5", "dropout probability must be in [0, 1)"),
+        // Sizes whose shape arithmetic would overflow.
+        ("1x6x6 conv4k3p4611686018427387903 flatten 2", "conv2D padding must be [height, width], each from 0 to 2147483647"),
+        ("1x6x6 maxpool2s9223372036854775807ceil flatten 2", "pooling stride must be [height, width], each from 1 to 2147483647"),
+        ("1x6x6 conv4k3d3037000500", "conv2D dilation must be [height, width], each from 1 to 2147483647"),
+        ("3037000500x3037000500x2 2", "an example of shape 3037000500x3037000500x2 has more than 2³¹ values"),
+        ("1x6x6 conv4k3p2147483647 flatten 2", "'conv4k3p2147483647' makes an example of shape [4, 4294967298, 4294967298], more than 2³¹ values"),
     ])
     func mistakes(text: String, words: String) {
         let error = #expect(throws: ConfigurationError.self) { try NetworkSpec(parsing: text) }
         #expect(error?.description.contains(words) == true, "\(String(describing: error))")
         #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("flattening an example of more than 2³¹ values is a shape error, not an overflow")
+    func flattenOverflow() {
+        let error = #expect(throws: ShapeError.self) { try Flatten<Float>().outputShape(forInput: [3_037_000_500, 3_037_000_500, 2]) }
+        #expect(error?.description == "Flatten: an example of shape [3037000500, 3037000500, 2] has more than 2³¹ values")
+        #expect(try! Flatten<Float>().outputShape(forInput: [2, 3, 4]) == [24])
     }
 
     @Test("sizes no machine holds are refused while parsing, before any layer is built")

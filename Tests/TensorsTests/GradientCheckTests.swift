@@ -19,6 +19,10 @@ struct GradientCheckTests {
         #expect(result.worst > 0.1, "a wrong pullback must be reported: \(result)")
         #expect(GradientCheck.relativeError(1, 1.5) == 0.5 / 1.5)
         #expect(GradientCheck.relativeError(1e-9, 0) == 1e-9 / 1e-3)
+        // A gradient that is not a number fails any tolerance (NaN would pass every comparison).
+        for (a, b) in [(Double.nan, 1.0), (1.0, .nan), (.nan, .nan), (.infinity, .infinity), (2.0, -.infinity)] {
+            #expect(GradientCheck.relativeError(a, b) == .infinity, "\(a), \(b)")
+        }
     }
 
     @Test("the gradient check reports one error per input")

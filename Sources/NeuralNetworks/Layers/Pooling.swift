@@ -172,6 +172,8 @@ public final class Flatten<Scalar: TensorScalar>: Layer {
     /// `[d₁·d₂·…]` for `[d₁, d₂, …]`; throws for a scalar example.
     public func outputShape(forInput shape: [Int]) throws(ShapeError) -> [Int] {
         try checkShape(!shape.isEmpty, summaryName, expected: "[d₁, d₂, …] per example", actual: shape)
-        return [shape.reduce(1, *)]
+        let count = Memory.product(shape)
+        guard count <= 1 << 31 else { throw ShapeError("\(summaryName): an example of shape \(shape) has more than 2³¹ values") }
+        return [count]
     }
 }
