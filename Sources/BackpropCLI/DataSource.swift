@@ -20,6 +20,7 @@ enum DataSource: Equatable {
         if text == "fashion-mnist" {
             self = .mnist(directory: MNISTFormat.fashionMNISTDirectory)
         } else if text.hasPrefix("csv:") {
+            guard text.count > 4 else { throw ValidationError("\(flag): csv: needs a file name, as csv:PATH") }
             self = .csv(path: String(text.dropFirst(4)))
         } else if text.hasPrefix("toy:") {
             let parts = text.dropFirst(4).split(separator: ":", omittingEmptySubsequences: false).map(String.init)

@@ -224,6 +224,16 @@ struct TrainingJob {
             let which = classes.names.first.map { "only one class, '\($0)'" } ?? "no classes"
             throw TrainingError.mismatch("the training data's target has \(which): a classifier needs examples of two classes or more")
         }
+        // Nor is a regression target that has one value in every example.
+        if case .values(let values)? = data.training.targets, data.training.count > 1 {
+            let width = values.count / data.training.count
+            let varies = (0..<width).contains { column in
+                stride(from: column, to: values.count, by: width).contains { values.scalars[$0] != values.scalars[column] }
+            }
+            if !varies {
+                throw TrainingError.mismatch("the training data's target '\(data.training.targetName ?? "target")' has the same value in every example: a regression needs targets that vary")
+            }
+        }
         let model = try buildModel(for: data.training)
         let loss = try loss(for: data.training, model: model)
         // Everything about the data and the model is checked before any file is written.

@@ -220,6 +220,19 @@ struct BadInputTests {
                              mentioning: ["--class-names: \(directory.path) is a directory"], out: out)
     }
 
+    @Test("a regression target with one value in every example, and csv: without a file name, are one line each")
+    func constantTargetAndEmptyCSVName() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("flat.csv")
+        try OwnData.writeCSV(csv, columns: ["x", "price"], rows: (0..<20).map { ["x": "\(Double($0) / 7)", "price": "42.5"] })
+        let out = directory.appendingPathComponent("run")
+        expectOneLineFailure(try Run(["train", "--data", "csv:\(csv.path)", "--target", "price", "--task", "regression", "--epochs", "1", "--out", out.path]),
+                             mentioning: ["the training data's target 'price' has the same value in every example: a regression needs targets that vary"], out: out)
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        expectOneLineFailure(try Run(["train", "--data", "csv:", "--target", "y", "--out", out.path]), mentioning: ["--data: csv: needs a file name, as csv:PATH"])
+    }
+
     @Test("--out never writes over a folder of other files, nor into an empty path; a run's own directory is replaced")
     func runDirectoryIsNeverOtherFiles() throws {
         let directory = try OwnData.scratchDirectory()
