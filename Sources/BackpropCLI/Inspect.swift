@@ -94,6 +94,7 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reporting {
+            if let html { try checkWritable(html) }
             let choice = try ModelChoice(model)
             let shape = try resolvedInputShape(choice, given: inputShape)
             let explanation = try choice.build(Float.self, seed: 0, inputShape: shape).explanation(inputShape: shape, batchSize: batchSize)

@@ -531,6 +531,12 @@ func writeAtomically(_ data: Data, to path: String) throws {
     try AtomicFile.write(data, to: path)
 }
 
+/// Throws what ``writeAtomically(_:to:)`` would for `path` (a directory, or in none),
+/// before any work.
+func checkWritable(_ path: String) throws {
+    try AtomicFile.checkTarget(path)
+}
+
 /// The largest feature value of data that is not standardised, when it is large: the
 /// usual cause of a loss that explodes, and what removes it.
 struct LargeFeature {

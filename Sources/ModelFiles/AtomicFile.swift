@@ -11,9 +11,11 @@ import Darwin
 /// (atomic on POSIX file systems); the directory is then synced so the rename persists.
 /// Readers see the old file or the new one, never a mixture.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws(ModelFileError) {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
+    /// Throws what ``write(_:to:)`` would throw before writing anything: `path` is a
+    /// directory, or its directory does not exist. A command that prints its result and
+    /// also writes it to a file checks first, so that a bad path fails before any output.
+    public static func checkTarget(_ path: String) throws(ModelFileError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw .cannotWrite(file: path, reason: "it is a directory")
@@ -21,6 +23,12 @@ public enum AtomicFile {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .cannotWrite(file: path, reason: "the directory \(directory) does not exist")
         }
+    }
+
+    public static func write(_ data: Data, to path: String) throws(ModelFileError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        try checkTarget(path)
         var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw failure(path, "cannot create a temporary file in \(directory)") }

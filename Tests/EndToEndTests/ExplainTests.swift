@@ -95,6 +95,11 @@ struct ExplainGoldenTests {
         #expect(trace.status == 0, "\(trace.error)")
         let traceHTML = try String(contentsOf: traced, encoding: .utf8)
         #expect(traceHTML.contains("<h2>One step, checked</h2>") && traceHTML.contains("Every gradient agrees three ways"))
+        // A page that cannot be written fails before the explanation is printed.
+        let nowhere = directory.appendingPathComponent("no/such/page.html").path
+        let failed = try Run(["explain", "--model", "2-16:relu-16:relu-1", "--html", nowhere])
+        #expect(failed.status == 1 && failed.output.isEmpty, "\(failed.output)")
+        #expect(failed.error == "backprop: \(nowhere): cannot write (the directory \(directory.path)/no/such does not exist)\n", "\(failed.error)")
     }
 
     @Test("--trace on a model.json with convolution, pooling and batch norm passes the three-way check")
