@@ -55,7 +55,7 @@ public struct CSVTable: Sendable {
                 throw .missingColumn(file: file, column: "'\(name)'", available: header)
             }
             if let second = header[(index + 1)...].firstIndex(of: name) {
-                throw .corrupt(file: file, reason: "columns \(index) and \(second) are both named '\(shown(name))'")
+                throw Self.sharedName(file, CSVColumn(index: index, name: name), CSVColumn(index: second, name: name))
             }
             return CSVColumn(index: index, name: name)
         case .index(let requested):
@@ -65,6 +65,11 @@ public struct CSVTable: Sendable {
             }
             return CSVColumn(index: index, name: header[index])
         }
+    }
+
+    /// Two columns of one name: the model could not tell them apart in another file.
+    static func sharedName(_ file: String, _ first: CSVColumn, _ second: CSVColumn) -> DatasetError {
+        .corrupt(file: file, reason: "columns \(first.index) and \(second.index) are both named '\(shown(first.name))'")
     }
 
     /// Whether a column of this name exists.
@@ -191,6 +196,14 @@ public enum CSVFormat {
             let columns = table.header.indices.filter { $0 != target?.index }
                 .map { CSVColumn(index: $0, name: table.header[$0]) }
             guard !columns.isEmpty else { throw .mismatch("\(table.file): no feature columns besides the target") }
+            // Features are matched by name in other files (evaluation, prediction), so
+            // two of one name are refused here, where the model would learn them.
+            var seen: [String: CSVColumn] = [:]
+            for column in columns {
+                if let first = seen.updateValue(column, forKey: column.name) {
+                    throw CSVTable.sharedName(table.file, first, column)
+                }
+            }
             return columns
         }
         var columns: [CSVColumn] = []

@@ -181,6 +181,21 @@ struct CSVTests {
         }
     }
 
+    @Test("two feature columns of one name are refused, naming both indexes, as evaluation refuses them")
+    func duplicateFeatureNames() {
+        let error = #expect(throws: DatasetError.self) {
+            try load("a,a,c,label\n1,2,3,x\n4,5,6,y\n", CSVOptions(target: .name("label")))
+        }
+        #expect(error?.description == "t.csv: columns 0 and 1 are both named 'a'")
+        // The target between them, chosen by index, is not one of them.
+        let around = #expect(throws: DatasetError.self) { try load("b,y,b\n1,0,2\n3,1,4\n", CSVOptions(target: .index(1))) }
+        #expect(around?.description == "t.csv: columns 0 and 2 are both named 'b'")
+        // Features only (new data), too.
+        #expect(throws: DatasetError.corrupt(file: "t.csv", reason: "columns 1 and 2 are both named ''")) {
+            try load("a,,\n1,2,3\n", CSVOptions())
+        }
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")
