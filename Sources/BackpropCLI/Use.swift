@@ -75,7 +75,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files (test split), csv:PATH or npy:X.npy,y.npy.")
     var data: String = "fashion-mnist"
 
-    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (default: the one the model was trained on).")
+    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index, a name first (default: the one the model was trained on).")
     var target: String?
 
     func run() throws {

@@ -50,6 +50,9 @@ public struct CSVTable: Sendable {
     /// The column chosen by name or index; a name that two columns share is refused.
     public func column(_ selector: CSVOptions.Column) throws(DatasetError) -> CSVColumn {
         switch selector {
+        case .nameOrIndex(let text):
+            if !hasColumn(named: text), let index = Int(text) { return try column(.index(index)) }
+            return try column(.name(text))
         case .name(let name):
             guard let index = header.firstIndex(of: name) else {
                 throw .missingColumn(file: file, column: "'\(name)'", available: header)
@@ -92,6 +95,19 @@ public struct CSVOptions: Sendable {
     public enum Column: Sendable, Hashable, Codable {
         case name(String)
         case index(Int)
+        /// Text as a user types it (`--target 4`): the column of that name when there is
+        /// one, otherwise an integer as an index. A name wins: in a header of numbers
+        /// (`1,2,3,4`), `4` is the column named `4`, not a fifth column.
+        case nameOrIndex(String)
+
+        /// The name this selector asks for when it cannot be an index.
+        var nameOnly: String? {
+            switch self {
+            case .name(let name): return name
+            case .nameOrIndex(let text): return Int(text) == nil ? text : nil
+            case .index: return nil
+            }
+        }
     }
 
     public enum Preprocessing: Sendable, Hashable {
@@ -160,7 +176,7 @@ public enum CSVFormat {
         guard !table.rows.isEmpty else { throw .corrupt(file: table.file, reason: "the header is followed by no data rows") }
         var target: CSVColumn?
         if let selector = options.target {
-            if case .name(let name) = selector, !options.requiresTarget, !table.hasColumn(named: name) {
+            if let name = selector.nameOnly, !options.requiresTarget, !table.hasColumn(named: name) {
                 target = nil
             } else {
                 target = try table.column(selector)

@@ -196,6 +196,26 @@ struct CSVTests {
         }
     }
 
+    @Test("a column asked for as text is the column of that name, else the integer as an index")
+    func nameOrIndex() throws {
+        let numbers = try table("1,2,3,4\n10,20,30,0\n11,21,31,1\n")
+        #expect(try numbers.column(.nameOrIndex("4")) == CSVColumn(index: 3, name: "4"))
+        #expect(try numbers.column(.nameOrIndex("1")) == CSVColumn(index: 0, name: "1"))
+        // No column is named 0 or -1: they are indexes.
+        #expect(try numbers.column(.nameOrIndex("0")) == CSVColumn(index: 0, name: "1"))
+        #expect(try numbers.column(.nameOrIndex("-1")) == CSVColumn(index: 3, name: "4"))
+        let past = #expect(throws: DatasetError.self) { try numbers.column(.nameOrIndex("5")) }
+        #expect(past?.description == "t.csv: no column at index 5 of 4 (columns: 1, 2, 3, 4)")
+        let missing = #expect(throws: DatasetError.self) { try numbers.column(.nameOrIndex("label")) }
+        #expect(missing?.description == "t.csv: no column 'label' (columns: 1, 2, 3, 4)")
+        let data = try load("1,2,3,4\n10,20,30,0\n11,21,31,1\n", CSVOptions(target: .nameOrIndex("4")))
+        #expect(data.featureNames == ["1", "2", "3"])
+        #expect(data.features.scalars == [10, 20, 30, 11, 21, 31])
+        // New data without the target column: features only, as for a name.
+        let features = try load("a,b\n1,2\n", CSVOptions(target: .nameOrIndex("label"), requiresTarget: false))
+        #expect(features.targets == nil && features.featureNames == ["a", "b"])
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")

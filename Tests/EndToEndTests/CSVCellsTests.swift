@@ -26,4 +26,25 @@ struct CSVCellsTests {
         try Self.expectRefusal("a,a,c,label\n1,2,3,0\n4,5,6,1\n7,8,9,0\n", model: "3-2:softmax",
                                line: "columns 0 and 1 are both named 'a'")
     }
+
+    @Test("a header of numbers: --target 4 is the column named 4, --target 1 the column named 1; 0 and -1 are still indexes")
+    func headerOfNumbers() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("numbers.csv")
+        // Columns '1' (labels 0/1) and '4' (labels 0/1/2) can be targets; '2' and '3' hold decimals.
+        let rows = (0..<30).map { "\($0 % 2),\(Double($0) * 0.5),\(Double($0 % 5) + 0.25),\($0 % 3)" }
+        try Data(("1,2,3,4\n" + rows.joined(separator: "\n") + "\n").utf8).write(to: file)
+        for (target, name, classes) in [("4", "4", ["0", "1", "2"]), ("1", "1", ["0", "1"]), ("0", "1", ["0", "1"]),
+                                        ("-1", "4", ["0", "1", "2"])] {
+            let out = directory.appendingPathComponent("run\(target)")
+            let run = try Run(["train", "--data", "csv:\(file.path)", "--target", target,
+                               "--model", "3-\(classes.count):softmax", "--epochs", "1", "--json", "--out", out.path])
+            #expect(run.status == 0, "--target \(target): \(run.error)")
+            #expect(OwnData.finalJSON(run)?["classes"] as? [String] == classes, "--target \(target): \(run.output)")
+            let model = try OwnData.modelJSON(out)
+            #expect(OwnData.find("targetName", in: model) as? String == name, "--target \(target): \(model)")
+            #expect(OwnData.find("featureNames", in: model) as? [String] == ["1", "2", "3", "4"].filter { $0 != name })
+        }
+    }
 }
