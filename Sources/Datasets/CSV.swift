@@ -183,7 +183,7 @@ public enum CSVFormat {
             }
         }
         let featureColumns = try features(table, options, excluding: target)
-        let values = try numbers(table, featureColumns)
+        let values = try numbers(table, featureColumns, as: S.self)
         let features = Tensor<S>(
             shape: [table.rows.count, featureColumns.count],
             scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
@@ -236,24 +236,36 @@ public enum CSVFormat {
         return columns
     }
 
-    /// The values of `columns`, row by row, as finite numbers.
-    static func numbers(_ table: CSVTable, _ columns: [CSVColumn]) throws(DatasetError) -> [Double] {
+    /// The values of `columns`, row by row, as finite numbers that `S` holds.
+    static func numbers<S: TensorScalar>(_ table: CSVTable, _ columns: [CSVColumn], as _: S.Type) throws(DatasetError)
+        -> [Double]
+    {
+        let isFloat = S.self == Float.self
         var values: [Double] = []
         values.reserveCapacity(table.rows.count * columns.count)
         for (row, fields) in zip(table.rowNumbers, table.rows) {
             for column in columns {
-                values.append(try number(fields[column.index], table.file, row, column))
+                values.append(try number(fields[column.index], table.file, row, column, isFloat: isFloat))
             }
         }
         return values
     }
 
-    static func number(_ text: String, _ file: String, _ row: Int, _ column: CSVColumn) throws(DatasetError) -> Double {
-        // Double(_:) stops at a NUL byte ("3\0junk" would read as 3).
-        guard !text.utf8.contains(0), let value = Double(text) else {
+    /// A cell's value; for Float data (`isFloat`), one that Float holds: 1e39 is refused
+    /// here, naming its cell, rather than becoming infinity in the tensor.
+    static func number(_ text: String, _ file: String, _ row: Int, _ column: CSVColumn, isFloat: Bool)
+        throws(DatasetError) -> Double
+    {
+        guard let value = NumericText.value(text) else {
             throw .nonNumeric(file: file, row: row, column: column, value: text)
         }
-        guard value.isFinite else { throw .nonFinite(file: file, row: row, column: column, value: text) }
+        guard value.isFinite else {
+            if NumericText.namesNonFinite(text) { throw .nonFinite(file: file, row: row, column: column, value: text) }
+            throw .outOfRange(file: file, row: row, column: column, value: text, type: "Double")
+        }
+        if isFloat && !Float(value).isFinite {
+            throw .outOfRange(file: file, row: row, column: column, value: text, type: "Float")
+        }
         return value
     }
 
@@ -276,7 +288,7 @@ public enum CSVFormat {
             }
         }
         if task == .regression {
-            let values = try numbers(table, [column])
+            let values = try numbers(table, [column], as: S.self)
             return (.values(Tensor(shape: [values.count, 1],
                                    scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))),
                     reason)

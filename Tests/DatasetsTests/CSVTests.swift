@@ -216,6 +216,29 @@ struct CSVTests {
         #expect(features.targets == nil && features.featureNames == ["a", "b"])
     }
 
+    @Test("a value past Float's range names its cell when read as Float; Double data holds it; 1e309 is past Double's")
+    func outOfRange() throws {
+        let text = "a,b,y\n1,2,0\n3,4,1\n-1e39,5,0\n"
+        let error = #expect(throws: DatasetError.self) {
+            try CSVFormat.dataset(from: table(text), options: CSVOptions(target: .name("y")), as: Float.self)
+        }
+        #expect(error?.description == "t.csv: row 4, column 'a' (index 0): '-1e39' is out of Float's range (±3.4e38)")
+        #expect(try load(text, CSVOptions(target: .name("y"))).features.scalars[4] == -1e39)
+        let target = #expect(throws: DatasetError.self) {
+            try CSVFormat.dataset(from: table("a,price\n1,2.5\n2,1e39\n3,4.5\n"), options: CSVOptions(target: .name("price")),
+                                  as: Float.self)
+        }
+        #expect(target?.description == "t.csv: row 3, column 'price' (index 1): '1e39' is out of Float's range (±3.4e38)")
+        let double = #expect(throws: DatasetError.self) { try load("a,b\n1,1e309\n", CSVOptions()) }
+        #expect(double?.description == "t.csv: row 2, column 'b' (index 1): '1e309' is out of Double's range (±1.8e308)")
+        // The largest Float is read; 'inf' is still not a finite number.
+        let largest = try CSVFormat.dataset(from: table("a\n3.4028234e38\n"), options: CSVOptions(), as: Float.self)
+        #expect(largest.features.scalars == [Float.greatestFiniteMagnitude])
+        #expect(throws: DatasetError.nonFinite(file: "t.csv", row: 2, column: CSVColumn(index: 0, name: "a"), value: "-Infinity")) {
+            try CSVFormat.dataset(from: table("a\n-Infinity\n"), options: CSVOptions(), as: Float.self)
+        }
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")

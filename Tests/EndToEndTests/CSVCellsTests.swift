@@ -27,6 +27,14 @@ struct CSVCellsTests {
                                line: "columns 0 and 1 are both named 'a'")
     }
 
+    @Test("1e39 in a feature or a target is out of Float's range, named by row and column as a NaN cell is")
+    func outOfFloatRange() throws {
+        try Self.expectRefusal("a,b,label\n1,2,0\n3,4,1\n5,6,0\n1e39,7,1\n", line: "row 5, column 'a' (index 0): '1e39' is out of Float's range (±3.4e38)")
+        let prices = (0..<60).map { "\($0),\($0 % 5),\($0 == 49 ? "1e39" : String(Double($0) * 2.5 + 0.5))" }
+        try Self.expectRefusal("size,age,price\n" + prices.joined(separator: "\n") + "\n", target: "price", model: "2-1",
+                               line: "row 51, column 'price' (index 2): '1e39' is out of Float's range (±3.4e38)")
+    }
+
     @Test("a header of numbers: --target 4 is the column named 4, --target 1 the column named 1; 0 and -1 are still indexes")
     func headerOfNumbers() throws {
         let directory = try OwnData.scratchDirectory()
