@@ -295,7 +295,7 @@ public enum CSVFormat {
         }
         let (classes, lookup): (ClassLabels, [String: Int])
         if let given = options.classes {
-            (classes, lookup) = (given, given.indices)
+            (classes, lookup) = (given, given.lookup(labels: texts))
         } else {
             (classes, lookup) = try ClassLabels.mapping(labels: texts, names: options.classNames, file: table.file)
         }

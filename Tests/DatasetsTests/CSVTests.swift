@@ -239,6 +239,31 @@ struct CSVTests {
         }
     }
 
+    @Test("integer labels are classes by value, named by the integer: 0 and -0 are one class, 1, 1.0 and 01 another")
+    func integerLabelsByValue() throws {
+        let data = try load("a,y\n1,0\n2,-0\n3,1\n4,1.0\n5,01\n6,2\n", CSVOptions(target: .name("y")))
+        guard case .classes(let labels, let classes) = data.targets else { Issue.record("no classes"); return }
+        #expect(classes.names == ["0", "1", "2"])
+        #expect(labels == [0, 0, 1, 1, 1, 2])
+        #expect(data.taskReason == "target 'y' holds 3 distinct integer values (0, 1, 2)")
+        // A test file maps its labels by value against the model's classes.
+        let test = try load("a,y\n1,-0\n2,2.0\n3,01\n4,1e0\n", CSVOptions(target: .name("y"), classes: classes))
+        guard case .classes(let testLabels, _) = test.targets else { Issue.record("no classes"); return }
+        #expect(testLabels == [0, 2, 1, 1])
+        // An exact name comes first (a model whose classes were named "-0" and "0").
+        let exact = try load("a,y\n1,0\n2,-0\n3,1.0\n",
+                             CSVOptions(target: .name("y"), classes: ClassLabels(names: ["-0", "0", "1"])))
+        guard case .classes(let exactLabels, _) = exact.targets else { Issue.record("no classes"); return }
+        #expect(exactLabels == [1, 0, 2])
+        // Integer labels index given class names by value.
+        let named = try load("a,y\n1,0\n2,1.0\n3,-0\n", CSVOptions(target: .name("y"), classNames: ["no", "yes"]))
+        guard case .classes(let namedLabels, let names) = named.targets else { Issue.record("no classes"); return }
+        #expect(names.names == ["no", "yes"] && namedLabels == [0, 1, 0])
+        // Text labels stay text, even when some are numbers.
+        let text = try load("a,y\n1,cat\n2,01\n3,1\n", CSVOptions(target: .name("y")))
+        #expect(text.classes?.names == ["01", "1", "cat"])
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")

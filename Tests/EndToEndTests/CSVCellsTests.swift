@@ -21,6 +21,37 @@ struct CSVCellsTests {
         #expect(!FileManager.default.fileExists(atPath: out.path), "a run directory was left", sourceLocation: sourceLocation)
     }
 
+    /// Two well-separated blobs in features `alpha, beta`, label 0 or 1 by the sign of alpha.
+    static func blobRows(_ count: Int, seed: UInt64, spell: (Int, Int) -> String) -> String {
+        var random = SplitMix64(seed: seed)
+        var lines = ["alpha,beta,label"]
+        for row in 0..<count {
+            let label = random.below(2)
+            let alpha = (label == 0 ? -3 : 3) + random.normal(), beta = random.normal()
+            lines.append(String(format: "%.4f,%.4f,", alpha, beta) + spell(label, row))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test("labels 0, -0, 1, 1.0 and 01 are two classes named 0 and 1; evaluate maps a test file's 1.0 and -0 to them")
+    func integerLabelsByValue() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        try Data(Self.blobRows(120, seed: 3) { label, row in [["0", "-0"], ["1", "1.0", "01"]][label][row % (label + 2)] }.utf8)
+            .write(to: train)
+        try Data(Self.blobRows(40, seed: 4) { label, _ in ["-0", "1.0"][label] }.utf8).write(to: test)
+        let out = directory.appendingPathComponent("run")
+        let run = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--model", "2-2:softmax",
+                                     "--epochs", "20", "--json", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(OwnData.finalJSON(run)?["classes"] as? [String] == ["0", "1"], "\(run.output)")
+        let evaluation = try Run(["evaluate", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(evaluation.status == 0, "\(evaluation.error)")
+        #expect(OwnData.metric("examples", in: evaluation.output) == 40)
+        #expect((OwnData.metric("accuracy", in: evaluation.output) ?? 0) >= 0.95, "\(evaluation.output)")
+    }
+
     @Test("two feature columns named 'a' are refused at train time, naming both indexes, and no run directory is left")
     func duplicateFeatureNames() throws {
         try Self.expectRefusal("a,a,c,label\n1,2,3,0\n4,5,6,1\n7,8,9,0\n", model: "3-2:softmax",
