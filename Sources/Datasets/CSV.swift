@@ -269,6 +269,26 @@ public enum CSVFormat {
         return value
     }
 
+    /// Refuses a target column of numbers with a few cells that are not ('N/A', a stray
+    /// 'x'), naming the first: inferred, such a column would become text classes, one
+    /// per distinct number, and the error would come later as a model/data mismatch.
+    ///
+    /// "A few" is at most 3 cells or 1 % of the rows, whichever is more, and at most 10 %
+    /// of the rows: a column of text labels (cat, dog) has no numbers at all, and a short
+    /// one that holds a number among its labels has more than 10 % text. A task given
+    /// (`task: .classification`) reads the column as it is, as text labels.
+    static func refuseStrayText(_ texts: [String], _ table: CSVTable, _ column: CSVColumn) throws(DatasetError) {
+        var strays: [Int] = []
+        let limit = Swift.min(Swift.max(3, texts.count / 100), texts.count / 10)
+        for (index, text) in texts.enumerated() where NumericText.value(text) == nil {
+            strays.append(index)
+            if strays.count > limit { return }
+        }
+        guard let first = strays.first else { return }
+        throw .strayText(file: table.file, row: table.rowNumbers[first], column: column, value: texts[first],
+                         strays: strays.count, numbers: texts.count - strays.count)
+    }
+
     /// The target column as class labels or values, and why when the task was inferred.
     static func targets<S: TensorScalar>(
         _ table: CSVTable, _ column: CSVColumn, _ options: CSVOptions
@@ -283,6 +303,7 @@ public enum CSVFormat {
             if options.classes != nil || options.classNames != nil {
                 task = .classification
             } else {
+                try refuseStrayText(texts, table, column)
                 let inferred = LearningTask.inferred(fromTargets: texts, named: column.name)
                 (task, reason) = (inferred.task, inferred.reason)
             }

@@ -264,6 +264,33 @@ struct CSVTests {
         #expect(text.classes?.names == ["01", "1", "cat"])
     }
 
+    @Test("a few cells that are not numbers in a numeric target are named; text labels and a task given read as before")
+    func strayText() throws {
+        func prices(_ strays: [Int: String]) -> String {
+            "size,price\n" + (0..<200).map { "\($0),\(strays[$0] ?? String(Double($0) * 1.5 + 0.25))" }.joined(separator: "\n")
+        }
+        let one = #expect(throws: DatasetError.self) { try load(prices([50: "N/A"]), CSVOptions(target: .name("price"))) }
+        #expect(one?.description
+            == "t.csv: row 52, column 'price' (index 1): 'N/A' is not a number (the column's other 199 values are numbers)")
+        let three = #expect(throws: DatasetError.self) {
+            try load(prices([7: "?", 50: "N/A", 120: "-"]), CSVOptions(target: .name("price")))
+        }
+        #expect(three?.description
+            == "t.csv: row 9, column 'price' (index 1): '?' is not a number (the first of 3 such values; the column's other 197 values are numbers)")
+        // A 0/1 label column with one stray 'x', which would otherwise be classes 0, 1, x.
+        let labels = "a,label\n" + (0..<20).map { "\($0),\($0 == 13 ? "x" : String($0 % 2))" }.joined(separator: "\n")
+        let stray = #expect(throws: DatasetError.self) { try load(labels, CSVOptions(target: .name("label"))) }
+        #expect(stray?.description
+            == "t.csv: row 15, column 'label' (index 1): 'x' is not a number (the column's other 19 values are numbers)")
+        // Told it is classification, the column is text labels as it is.
+        let told = try load(labels, CSVOptions(target: .name("label"), task: .classification))
+        #expect(told.classes?.names == ["0", "1", "x"])
+        // More than 10 % text is a column of labels: 3 of 20 here.
+        let mixed = "a,label\n" + (0..<20).map { "\($0),\($0 < 3 ? "other" : String($0 % 2))" }.joined(separator: "\n")
+        #expect(try load(mixed, CSVOptions(target: .name("label"))).classes?.names == ["0", "1", "other"])
+        #expect(try load(Self.iris, CSVOptions(target: .name("species"))).classes?.count == 3)
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")

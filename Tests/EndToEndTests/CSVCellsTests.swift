@@ -58,6 +58,17 @@ struct CSVCellsTests {
                                line: "columns 0 and 1 are both named 'a'")
     }
 
+    @Test("one 'N/A' in 200 prices, or one 'x' among 0/1 labels, is one line naming its row and column")
+    func strayText() throws {
+        let prices = (0..<200).map { "\($0),\($0 % 7),\($0 == 50 ? "N/A" : String(Double($0) * 1.5 + 0.25))" }
+        try Self.expectRefusal("size,age,price\n" + prices.joined(separator: "\n") + "\n", target: "price",
+                               model: "2-8:relu-1",
+                               line: "row 52, column 'price' (index 2): 'N/A' is not a number (the column's other 199 values are numbers)")
+        let labels = (0..<40).map { "\($0),\($0 % 3),\($0 == 20 ? "x" : String($0 % 2))" }
+        try Self.expectRefusal("a,b,label\n" + labels.joined(separator: "\n") + "\n",
+                               line: "row 22, column 'label' (index 2): 'x' is not a number (the column's other 39 values are numbers)")
+    }
+
     @Test("1e39 in a feature or a target is out of Float's range, named by row and column as a NaN cell is")
     func outOfFloatRange() throws {
         try Self.expectRefusal("a,b,label\n1,2,0\n3,4,1\n5,6,0\n1e39,7,1\n", line: "row 5, column 'a' (index 0): '1e39' is out of Float's range (±3.4e38)")
