@@ -291,6 +291,19 @@ struct CSVTests {
         #expect(try load(Self.iris, CSVOptions(target: .name("species"))).classes?.count == 3)
     }
 
+    @Test("a field with a comma, a quote, a line break or outer spaces is written quoted, and reads back as it was")
+    func writing() throws {
+        #expect(CSVFormat.field("plain") == "plain")
+        #expect(CSVFormat.field("cat, the animal") == "\"cat, the animal\"")
+        #expect(CSVFormat.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVFormat.field("c\nat") == "\"c\nat\"")
+        let names = ["index", "cat, the animal", "say \"hi\"", "c\nat", "c\r\nat", " padded\t", "", "plain"]
+        let values = names.indices.map(String.init)
+        let parsed = try table(CSVFormat.line(names) + "\n" + CSVFormat.line(values) + "\n")
+        #expect(parsed.header == names)
+        #expect(parsed.rows == [values])
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")

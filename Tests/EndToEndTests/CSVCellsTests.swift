@@ -97,4 +97,45 @@ struct CSVCellsTests {
             #expect(OwnData.find("featureNames", in: model) as? [String] == ["1", "2", "3", "4"].filter { $0 != name })
         }
     }
+
+    @Test("predict quotes class names with a comma, a quote or a line break (RFC 4180), and its CSV reads back as written")
+    func quotedClassNames() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let names = ["cat, the animal", "say \"woof\"", "c\nat"]
+        let quoted = ["\"cat, the animal\"", "\"say \"\"woof\"\"\"", "\"c\nat\""]
+        let train = directory.appendingPathComponent("train.csv"), new = directory.appendingPathComponent("new.csv")
+        try OwnData.writeCSV(train, columns: OwnData.features + ["label"],
+                             rows: OwnData.rows(OwnData.blobs(150, seed: 5), names: quoted))
+        try OwnData.writeCSV(new, columns: OwnData.features, rows: OwnData.rows(OwnData.blobs(30, seed: 6)))
+        let out = directory.appendingPathComponent("run")
+        let run = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--model", "4-3:softmax",
+                                     "--epochs", "20", "--json", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        // Sorted as strings: "c\nat" < "cat, the animal" < "say \"woof\"".
+        let sorted = [names[2], names[0], names[1]]
+        #expect(OwnData.finalJSON(run)?["classes"] as? [String] == sorted, "\(run.output)")
+        let predictions = directory.appendingPathComponent("predictions.csv")
+        let predict = try Run(["predict", "--model", out.path, "--data", "csv:\(new.path)", "--output", predictions.path])
+        #expect(predict.status == 0, "\(predict.error)")
+        let text = try String(contentsOf: predictions, encoding: .utf8)
+        #expect(text.hasPrefix("index,class,label,\"p_c\nat\",\"p_cat, the animal\",\"p_say \"\"woof\"\"\"\n"), "\(text)")
+        // Every row's label is its class's name, quoted.
+        let rows = text.components(separatedBy: ",\"p_say \"\"woof\"\"\"\n").last ?? ""
+        var count = 0
+        for (index, name) in [quoted[2], quoted[0], quoted[1]].enumerated() {
+            count += rows.components(separatedBy: ",\(index),\(name),").count - 1
+        }
+        #expect(count == 30, "\(rows)")
+        // The project's own reader takes the file back: its label column holds the three names.
+        let back = try Run(["train", "--data", "csv:\(predictions.path)", "--target", "label", "--model", "5-3:softmax",
+                            "--epochs", "1", "--json", "--out", directory.appendingPathComponent("back").path])
+        #expect(back.status == 0, "\(back.error)")
+        #expect(OwnData.finalJSON(back)?["classes"] as? [String] == sorted, "\(back.output)")
+        // evaluate's confusion matrix keeps each class on one line: the line break is shown as \n.
+        let evaluation = try Run(["evaluate", "--model", out.path, "--data", "csv:\(train.path)"])
+        #expect(evaluation.status == 0, "\(evaluation.error)")
+        let lines = evaluation.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.contains { $0.hasPrefix("c\\nat ") && $0.hasSuffix("(0)") }, "\(evaluation.output)")
+    }
 }
