@@ -82,7 +82,7 @@ struct DataReading {
     var toySeed: UInt64 = 0
 
     var targetColumn: CSVOptions.Column? {
-        target.map { Int($0).map { .index($0) } ?? .name($0) }
+        target.map { .nameOrIndex($0) }
     }
 }
 

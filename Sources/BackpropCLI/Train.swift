@@ -77,7 +77,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Toy data: standard deviation of the noise added to each coordinate (default: the set's own).")
     var noise: Double?
 
-    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (negative counts from the end).")
+    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (negative counts from the end; a column named like the number is taken first).")
     var target: String?
 
     @Option(help: "classification or regression (default: inferred from the target, and printed).")

@@ -75,7 +75,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files (test split), csv:PATH or npy:X.npy,y.npy.")
     var data: String = "fashion-mnist"
 
-    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (default: the one the model was trained on).")
+    @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index, a name first (default: the one the model was trained on).")
     var target: String?
 
     func run() throws {
@@ -102,7 +102,10 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-func confusionMatrixText(_ matrix: [[Int]], names: [String]) -> String {
+/// The matrix as aligned text, a row per class; a class name's line breaks are shown
+/// escaped (`c\nat`) so that each class stays one row.
+func confusionMatrixText(_ matrix: [[Int]], names rawNames: [String]) -> String {
+    let names = rawNames.map(PlainErrors.escapingControlCharacters)
     let width = max(names.map(\.count).max() ?? 1, 6)
     let cell = max(String(matrix.joined().reduce(0, +)).count, 4)
     func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(n - s.count, 0)) + s }
@@ -186,22 +189,21 @@ enum Predictions {
     case classes([[Float]], names: [String])
     case values([[Float]], names: [String])
 
-    /// `index,class,label,p_NAME…` rows, or `index,TARGET…` rows.
+    /// `index,class,label,p_NAME…` rows, or `index,TARGET…` rows; a name with a comma, a
+    /// quote or a line break is quoted (``CSVFormat/field(_:)``).
     func csv() -> String {
-        func field(_ text: String) -> String { text.replacingOccurrences(of: ",", with: " ") }
         var lines: [String] = []
         switch self {
         case .classes(let rows, let names):
-            lines.append((["index", "class", "label"] + names.map { "p_\(field($0))" }).joined(separator: ","))
+            lines.append(CSVFormat.line(["index", "class", "label"] + names.map { "p_\($0)" }))
             for (i, p) in rows.enumerated() {
                 let best = p.indices.max { p[$0] < p[$1] } ?? 0
-                lines.append(([String(i), String(best), field(names[best])] + p.map { String(format: "%.6g", $0) })
-                    .joined(separator: ","))
+                lines.append(CSVFormat.line([String(i), String(best), names[best]] + p.map { String(format: "%.6g", $0) }))
             }
         case .values(let rows, let names):
-            lines.append((["index"] + names.map(field)).joined(separator: ","))
+            lines.append(CSVFormat.line(["index"] + names))
             for (i, y) in rows.enumerated() {
-                lines.append(([String(i)] + y.map { String(format: "%.8g", $0) }).joined(separator: ","))
+                lines.append(CSVFormat.line([String(i)] + y.map { String(format: "%.8g", $0) }))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -50,12 +50,15 @@ public struct CSVTable: Sendable {
     /// The column chosen by name or index; a name that two columns share is refused.
     public func column(_ selector: CSVOptions.Column) throws(DatasetError) -> CSVColumn {
         switch selector {
+        case .nameOrIndex(let text):
+            if !hasColumn(named: text), let index = Int(text) { return try column(.index(index)) }
+            return try column(.name(text))
         case .name(let name):
             guard let index = header.firstIndex(of: name) else {
                 throw .missingColumn(file: file, column: "'\(name)'", available: header)
             }
             if let second = header[(index + 1)...].firstIndex(of: name) {
-                throw .corrupt(file: file, reason: "columns \(index) and \(second) are both named '\(shown(name))'")
+                throw Self.sharedName(file, CSVColumn(index: index, name: name), CSVColumn(index: second, name: name))
             }
             return CSVColumn(index: index, name: name)
         case .index(let requested):
@@ -65,6 +68,11 @@ public struct CSVTable: Sendable {
             }
             return CSVColumn(index: index, name: header[index])
         }
+    }
+
+    /// Two columns of one name: the model could not tell them apart in another file.
+    static func sharedName(_ file: String, _ first: CSVColumn, _ second: CSVColumn) -> DatasetError {
+        .corrupt(file: file, reason: "columns \(first.index) and \(second.index) are both named '\(shown(first.name))'")
     }
 
     /// Whether a column of this name exists.
@@ -87,6 +95,19 @@ public struct CSVOptions: Sendable {
     public enum Column: Sendable, Hashable, Codable {
         case name(String)
         case index(Int)
+        /// Text as a user types it (`--target 4`): the column of that name when there is
+        /// one, otherwise an integer as an index. A name wins: in a header of numbers
+        /// (`1,2,3,4`), `4` is the column named `4`, not a fifth column.
+        case nameOrIndex(String)
+
+        /// The name this selector asks for when it cannot be an index.
+        var nameOnly: String? {
+            switch self {
+            case .name(let name): return name
+            case .nameOrIndex(let text): return Int(text) == nil ? text : nil
+            case .index: return nil
+            }
+        }
     }
 
     public enum Preprocessing: Sendable, Hashable {
@@ -155,14 +176,14 @@ public enum CSVFormat {
         guard !table.rows.isEmpty else { throw .corrupt(file: table.file, reason: "the header is followed by no data rows") }
         var target: CSVColumn?
         if let selector = options.target {
-            if case .name(let name) = selector, !options.requiresTarget, !table.hasColumn(named: name) {
+            if let name = selector.nameOnly, !options.requiresTarget, !table.hasColumn(named: name) {
                 target = nil
             } else {
                 target = try table.column(selector)
             }
         }
         let featureColumns = try features(table, options, excluding: target)
-        let values = try numbers(table, featureColumns)
+        let values = try numbers(table, featureColumns, as: S.self)
         let features = Tensor<S>(
             shape: [table.rows.count, featureColumns.count],
             scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
@@ -191,6 +212,14 @@ public enum CSVFormat {
             let columns = table.header.indices.filter { $0 != target?.index }
                 .map { CSVColumn(index: $0, name: table.header[$0]) }
             guard !columns.isEmpty else { throw .mismatch("\(table.file): no feature columns besides the target") }
+            // Features are matched by name in other files (evaluation, prediction), so
+            // two of one name are refused here, where the model would learn them.
+            var seen: [String: CSVColumn] = [:]
+            for column in columns {
+                if let first = seen.updateValue(column, forKey: column.name) {
+                    throw CSVTable.sharedName(table.file, first, column)
+                }
+            }
             return columns
         }
         var columns: [CSVColumn] = []
@@ -207,25 +236,57 @@ public enum CSVFormat {
         return columns
     }
 
-    /// The values of `columns`, row by row, as finite numbers.
-    static func numbers(_ table: CSVTable, _ columns: [CSVColumn]) throws(DatasetError) -> [Double] {
+    /// The values of `columns`, row by row, as finite numbers that `S` holds.
+    static func numbers<S: TensorScalar>(_ table: CSVTable, _ columns: [CSVColumn], as _: S.Type) throws(DatasetError)
+        -> [Double]
+    {
+        let isFloat = S.self == Float.self
         var values: [Double] = []
         values.reserveCapacity(table.rows.count * columns.count)
         for (row, fields) in zip(table.rowNumbers, table.rows) {
             for column in columns {
-                values.append(try number(fields[column.index], table.file, row, column))
+                values.append(try number(fields[column.index], table.file, row, column, isFloat: isFloat))
             }
         }
         return values
     }
 
-    static func number(_ text: String, _ file: String, _ row: Int, _ column: CSVColumn) throws(DatasetError) -> Double {
-        // Double(_:) stops at a NUL byte ("3\0junk" would read as 3).
-        guard !text.utf8.contains(0), let value = Double(text) else {
+    /// A cell's value; for Float data (`isFloat`), one that Float holds: 1e39 is refused
+    /// here, naming its cell, rather than becoming infinity in the tensor.
+    static func number(_ text: String, _ file: String, _ row: Int, _ column: CSVColumn, isFloat: Bool)
+        throws(DatasetError) -> Double
+    {
+        guard let value = NumericText.value(text) else {
             throw .nonNumeric(file: file, row: row, column: column, value: text)
         }
-        guard value.isFinite else { throw .nonFinite(file: file, row: row, column: column, value: text) }
+        guard value.isFinite else {
+            if NumericText.namesNonFinite(text) { throw .nonFinite(file: file, row: row, column: column, value: text) }
+            throw .outOfRange(file: file, row: row, column: column, value: text, type: "Double")
+        }
+        if isFloat && !Float(value).isFinite {
+            throw .outOfRange(file: file, row: row, column: column, value: text, type: "Float")
+        }
         return value
+    }
+
+    /// Refuses a target column of numbers with a few cells that are not ('N/A', a stray
+    /// 'x'), naming the first: inferred, such a column would become text classes, one
+    /// per distinct number, and the error would come later as a model/data mismatch.
+    ///
+    /// "A few" is at most 3 cells or 1 % of the rows, whichever is more, and at most 10 %
+    /// of the rows: a column of text labels (cat, dog) has no numbers at all, and a short
+    /// one that holds a number among its labels has more than 10 % text. A task given
+    /// (`task: .classification`) reads the column as it is, as text labels.
+    static func refuseStrayText(_ texts: [String], _ table: CSVTable, _ column: CSVColumn) throws(DatasetError) {
+        var strays: [Int] = []
+        let limit = Swift.min(Swift.max(3, texts.count / 100), texts.count / 10)
+        for (index, text) in texts.enumerated() where NumericText.value(text) == nil {
+            strays.append(index)
+            if strays.count > limit { return }
+        }
+        guard let first = strays.first else { return }
+        throw .strayText(file: table.file, row: table.rowNumbers[first], column: column, value: texts[first],
+                         strays: strays.count, numbers: texts.count - strays.count)
     }
 
     /// The target column as class labels or values, and why when the task was inferred.
@@ -242,19 +303,20 @@ public enum CSVFormat {
             if options.classes != nil || options.classNames != nil {
                 task = .classification
             } else {
+                try refuseStrayText(texts, table, column)
                 let inferred = LearningTask.inferred(fromTargets: texts, named: column.name)
                 (task, reason) = (inferred.task, inferred.reason)
             }
         }
         if task == .regression {
-            let values = try numbers(table, [column])
+            let values = try numbers(table, [column], as: S.self)
             return (.values(Tensor(shape: [values.count, 1],
                                    scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))),
                     reason)
         }
         let (classes, lookup): (ClassLabels, [String: Int])
         if let given = options.classes {
-            (classes, lookup) = (given, given.indices)
+            (classes, lookup) = (given, given.lookup(labels: texts))
         } else {
             (classes, lookup) = try ClassLabels.mapping(labels: texts, names: options.classNames, file: table.file)
         }

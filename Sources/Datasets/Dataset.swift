@@ -214,7 +214,7 @@ public struct ClassLabels: Sendable, Hashable, Codable {
     /// otherwise as strings, so the mapping does not depend on the order of the rows.
     public init(sorting labels: some Sequence<String>) {
         let distinct = Array(Set(labels))
-        let numbers = distinct.compactMap { Double($0) }
+        let numbers = distinct.compactMap(NumericText.value)
         if numbers.count == distinct.count {
             names = zip(distinct, numbers).sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
         } else {
@@ -232,20 +232,28 @@ public struct ClassLabels: Sendable, Hashable, Codable {
 
 extension ClassLabels {
     /// The classes of a column of labels and the index of each label. Without `names`,
-    /// the distinct labels sorted (``init(sorting:)``). With `names`: labels that are all
-    /// among them map by name; labels none of which is among them, integers 0..<K, stand
-    /// for the K names; labels only some of which are among them are an error.
+    /// the distinct labels sorted (``init(sorting:)``); labels that are all integers are
+    /// classes by value, named by the integer ("1", "1.0" and "01" are class "1"; "-0"
+    /// is "0"). With `names`: labels that are all among them (by name, or an integer by
+    /// its plain form) map by name; labels none of which is among them, integers 0..<K,
+    /// stand for the K names; labels only some of which are among them are an error.
     public static func mapping(labels texts: [String], names: [String]?, file: String) throws(DatasetError)
         -> (ClassLabels, [String: Int])
     {
+        let distinct = Set(texts)
         guard let names else {
-            let classes = ClassLabels(sorting: texts)
+            if let integers = integerNames(distinct) {
+                let classes = ClassLabels(sorting: Set(integers.values))
+                let index = classes.indices
+                return (classes, integers.compactMapValues { index[$0] })
+            }
+            let classes = ClassLabels(sorting: distinct)
             return (classes, classes.indices)
         }
         let given = try ClassLabels(validating: names, source: "\(file): the class names")
-        var lookup = given.indices
-        let distinct = Set(texts)
-        let unnamed = distinct.filter { lookup[$0] == nil }
+        var lookup: [String: Int]
+        let byName = given.lookup(labels: distinct)
+        let unnamed = distinct.filter { byName[$0] == nil }
         // Some labels are class names and some not (a model's classes 0 and 5, data with
         // labels 0 and 1): reading the others as indices would count label 1 as class 5.
         if !unnamed.isEmpty && unnamed.count < distinct.count {
@@ -253,15 +261,41 @@ extension ClassLabels {
             let shownNames = names.prefix(20).map { shown($0) }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
             throw .mismatch("\(file): label '\(shown(first))' is not one of the \(names.count) class names (\(shownNames)), though other labels are")
         }
-        if !unnamed.isEmpty {
+        if unnamed.isEmpty {
+            lookup = byName
+        } else {
             lookup = [:]
             for text in distinct {
-                guard let index = Int(text), given.names.indices.contains(index) else {
+                let integer = NumericText.canonicalInteger(text).flatMap { Int($0) }
+                guard let index = integer, given.names.indices.contains(index) else {
                     throw .mismatch("\(file): label '\(shown(text))' is neither one of the \(names.count) class names nor an index 0..<\(names.count) into them")
                 }
                 lookup[text] = index
             }
         }
         return (given, lookup)
+    }
+
+    /// The index of each of `labels` among these classes (a model's, for a test file):
+    /// by name, or for an integer label by its plain form ("1.0" is class "1"), as
+    /// ``mapping(labels:names:file:)`` named the training file's classes. A label that
+    /// is neither is left out.
+    public func lookup(labels: some Sequence<String>) -> [String: Int] {
+        let index = indices
+        var lookup: [String: Int] = [:]
+        for label in Set(labels) {
+            lookup[label] = index[label] ?? NumericText.canonicalInteger(label).flatMap { index[$0] }
+        }
+        return lookup
+    }
+
+    /// Each label's plain integer name when every label is an integer; nil otherwise.
+    private static func integerNames(_ labels: Set<String>) -> [String: String]? {
+        var names: [String: String] = [:]
+        for label in labels {
+            guard let name = NumericText.canonicalInteger(label) else { return nil }
+            names[label] = name
+        }
+        return names
     }
 }

@@ -19,6 +19,12 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case nonNumeric(file: String, row: Int, column: CSVColumn, value: String)
     /// A feature or target that parses as NaN or infinity.
     case nonFinite(file: String, row: Int, column: CSVColumn, value: String)
+    /// A feature or target too large for the precision it is read in (`type`: Float or
+    /// Double), such as 1e39 for Float.
+    case outOfRange(file: String, row: Int, column: CSVColumn, value: String, type: String)
+    /// A cell that is not a number in a target column whose other cells are (the first
+    /// of `strays` such cells; `numbers` cells are numbers).
+    case strayText(file: String, row: Int, column: CSVColumn, value: String, strays: Int, numbers: Int)
     /// A CSV row whose target field is empty.
     case emptyTarget(file: String, row: Int, column: CSVColumn)
     /// A column asked for by name or position that the file does not have.
@@ -56,6 +62,12 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(file): row \(row), \(column): '\(shown(value))' is not a number"
         case .nonFinite(let file, let row, let column, let value):
             return "\(file): row \(row), \(column): '\(shown(value))' is not a finite number"
+        case .outOfRange(let file, let row, let column, let value, let type):
+            let largest = type == "Float" ? "3.4e38" : "1.8e308"
+            return "\(file): row \(row), \(column): '\(shown(value))' is out of \(type)'s range (±\(largest))"
+        case .strayText(let file, let row, let column, let value, let strays, let numbers):
+            let which = strays == 1 ? "" : "the first of \(strays) such values; "
+            return "\(file): row \(row), \(column): '\(shown(value))' is not a number (\(which)the column's other \(numbers) values are numbers)"
         case .emptyTarget(let file, let row, let column):
             return "\(file): row \(row), \(column): the target is empty"
         case .missingColumn(let file, let column, let available):

@@ -17,7 +17,7 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
         var numbers: [Double] = []
         numbers.reserveCapacity(texts.count)
         for text in texts {
-            guard let value = Double(text) else {
+            guard let value = NumericText.value(text) else {
                 return (.classification, "\(target) holds text labels such as '\(shown(text))'")
             }
             numbers.append(value)
@@ -50,5 +50,5 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
         classes.prefix(6).map { String(Int64($0)) }.joined(separator: ", ") + (classes.count > 6 ? ", …" : "")
     }
 
-    private static func isInteger(_ value: Double) -> Bool { value.rounded() == value && Swift.abs(value) < 1e15 }
+    private static func isInteger(_ value: Double) -> Bool { NumericText.isInteger(value) }
 }

@@ -181,6 +181,129 @@ struct CSVTests {
         }
     }
 
+    @Test("two feature columns of one name are refused, naming both indexes, as evaluation refuses them")
+    func duplicateFeatureNames() {
+        let error = #expect(throws: DatasetError.self) {
+            try load("a,a,c,label\n1,2,3,x\n4,5,6,y\n", CSVOptions(target: .name("label")))
+        }
+        #expect(error?.description == "t.csv: columns 0 and 1 are both named 'a'")
+        // The target between them, chosen by index, is not one of them.
+        let around = #expect(throws: DatasetError.self) { try load("b,y,b\n1,0,2\n3,1,4\n", CSVOptions(target: .index(1))) }
+        #expect(around?.description == "t.csv: columns 0 and 2 are both named 'b'")
+        // Features only (new data), too.
+        #expect(throws: DatasetError.corrupt(file: "t.csv", reason: "columns 1 and 2 are both named ''")) {
+            try load("a,,\n1,2,3\n", CSVOptions())
+        }
+    }
+
+    @Test("a column asked for as text is the column of that name, else the integer as an index")
+    func nameOrIndex() throws {
+        let numbers = try table("1,2,3,4\n10,20,30,0\n11,21,31,1\n")
+        #expect(try numbers.column(.nameOrIndex("4")) == CSVColumn(index: 3, name: "4"))
+        #expect(try numbers.column(.nameOrIndex("1")) == CSVColumn(index: 0, name: "1"))
+        // No column is named 0 or -1: they are indexes.
+        #expect(try numbers.column(.nameOrIndex("0")) == CSVColumn(index: 0, name: "1"))
+        #expect(try numbers.column(.nameOrIndex("-1")) == CSVColumn(index: 3, name: "4"))
+        let past = #expect(throws: DatasetError.self) { try numbers.column(.nameOrIndex("5")) }
+        #expect(past?.description == "t.csv: no column at index 5 of 4 (columns: 1, 2, 3, 4)")
+        let missing = #expect(throws: DatasetError.self) { try numbers.column(.nameOrIndex("label")) }
+        #expect(missing?.description == "t.csv: no column 'label' (columns: 1, 2, 3, 4)")
+        let data = try load("1,2,3,4\n10,20,30,0\n11,21,31,1\n", CSVOptions(target: .nameOrIndex("4")))
+        #expect(data.featureNames == ["1", "2", "3"])
+        #expect(data.features.scalars == [10, 20, 30, 11, 21, 31])
+        // New data without the target column: features only, as for a name.
+        let features = try load("a,b\n1,2\n", CSVOptions(target: .nameOrIndex("label"), requiresTarget: false))
+        #expect(features.targets == nil && features.featureNames == ["a", "b"])
+    }
+
+    @Test("a value past Float's range names its cell when read as Float; Double data holds it; 1e309 is past Double's")
+    func outOfRange() throws {
+        let text = "a,b,y\n1,2,0\n3,4,1\n-1e39,5,0\n"
+        let error = #expect(throws: DatasetError.self) {
+            try CSVFormat.dataset(from: table(text), options: CSVOptions(target: .name("y")), as: Float.self)
+        }
+        #expect(error?.description == "t.csv: row 4, column 'a' (index 0): '-1e39' is out of Float's range (±3.4e38)")
+        #expect(try load(text, CSVOptions(target: .name("y"))).features.scalars[4] == -1e39)
+        let target = #expect(throws: DatasetError.self) {
+            try CSVFormat.dataset(from: table("a,price\n1,2.5\n2,1e39\n3,4.5\n"), options: CSVOptions(target: .name("price")),
+                                  as: Float.self)
+        }
+        #expect(target?.description == "t.csv: row 3, column 'price' (index 1): '1e39' is out of Float's range (±3.4e38)")
+        let double = #expect(throws: DatasetError.self) { try load("a,b\n1,1e309\n", CSVOptions()) }
+        #expect(double?.description == "t.csv: row 2, column 'b' (index 1): '1e309' is out of Double's range (±1.8e308)")
+        // The largest Float is read; 'inf' is still not a finite number.
+        let largest = try CSVFormat.dataset(from: table("a\n3.4028234e38\n"), options: CSVOptions(), as: Float.self)
+        #expect(largest.features.scalars == [Float.greatestFiniteMagnitude])
+        #expect(throws: DatasetError.nonFinite(file: "t.csv", row: 2, column: CSVColumn(index: 0, name: "a"), value: "-Infinity")) {
+            try CSVFormat.dataset(from: table("a\n-Infinity\n"), options: CSVOptions(), as: Float.self)
+        }
+    }
+
+    @Test("integer labels are classes by value, named by the integer: 0 and -0 are one class, 1, 1.0 and 01 another")
+    func integerLabelsByValue() throws {
+        let data = try load("a,y\n1,0\n2,-0\n3,1\n4,1.0\n5,01\n6,2\n", CSVOptions(target: .name("y")))
+        guard case .classes(let labels, let classes) = data.targets else { Issue.record("no classes"); return }
+        #expect(classes.names == ["0", "1", "2"])
+        #expect(labels == [0, 0, 1, 1, 1, 2])
+        #expect(data.taskReason == "target 'y' holds 3 distinct integer values (0, 1, 2)")
+        // A test file maps its labels by value against the model's classes.
+        let test = try load("a,y\n1,-0\n2,2.0\n3,01\n4,1e0\n", CSVOptions(target: .name("y"), classes: classes))
+        guard case .classes(let testLabels, _) = test.targets else { Issue.record("no classes"); return }
+        #expect(testLabels == [0, 2, 1, 1])
+        // An exact name comes first (a model whose classes were named "-0" and "0").
+        let exact = try load("a,y\n1,0\n2,-0\n3,1.0\n",
+                             CSVOptions(target: .name("y"), classes: ClassLabels(names: ["-0", "0", "1"])))
+        guard case .classes(let exactLabels, _) = exact.targets else { Issue.record("no classes"); return }
+        #expect(exactLabels == [1, 0, 2])
+        // Integer labels index given class names by value.
+        let named = try load("a,y\n1,0\n2,1.0\n3,-0\n", CSVOptions(target: .name("y"), classNames: ["no", "yes"]))
+        guard case .classes(let namedLabels, let names) = named.targets else { Issue.record("no classes"); return }
+        #expect(names.names == ["no", "yes"] && namedLabels == [0, 1, 0])
+        // Text labels stay text, even when some are numbers.
+        let text = try load("a,y\n1,cat\n2,01\n3,1\n", CSVOptions(target: .name("y")))
+        #expect(text.classes?.names == ["01", "1", "cat"])
+    }
+
+    @Test("a few cells that are not numbers in a numeric target are named; text labels and a task given read as before")
+    func strayText() throws {
+        func prices(_ strays: [Int: String]) -> String {
+            "size,price\n" + (0..<200).map { "\($0),\(strays[$0] ?? String(Double($0) * 1.5 + 0.25))" }.joined(separator: "\n")
+        }
+        let one = #expect(throws: DatasetError.self) { try load(prices([50: "N/A"]), CSVOptions(target: .name("price"))) }
+        #expect(one?.description
+            == "t.csv: row 52, column 'price' (index 1): 'N/A' is not a number (the column's other 199 values are numbers)")
+        let three = #expect(throws: DatasetError.self) {
+            try load(prices([7: "?", 50: "N/A", 120: "-"]), CSVOptions(target: .name("price")))
+        }
+        #expect(three?.description
+            == "t.csv: row 9, column 'price' (index 1): '?' is not a number (the first of 3 such values; the column's other 197 values are numbers)")
+        // A 0/1 label column with one stray 'x', which would otherwise be classes 0, 1, x.
+        let labels = "a,label\n" + (0..<20).map { "\($0),\($0 == 13 ? "x" : String($0 % 2))" }.joined(separator: "\n")
+        let stray = #expect(throws: DatasetError.self) { try load(labels, CSVOptions(target: .name("label"))) }
+        #expect(stray?.description
+            == "t.csv: row 15, column 'label' (index 1): 'x' is not a number (the column's other 19 values are numbers)")
+        // Told it is classification, the column is text labels as it is.
+        let told = try load(labels, CSVOptions(target: .name("label"), task: .classification))
+        #expect(told.classes?.names == ["0", "1", "x"])
+        // More than 10 % text is a column of labels: 3 of 20 here.
+        let mixed = "a,label\n" + (0..<20).map { "\($0),\($0 < 3 ? "other" : String($0 % 2))" }.joined(separator: "\n")
+        #expect(try load(mixed, CSVOptions(target: .name("label"))).classes?.names == ["0", "1", "other"])
+        #expect(try load(Self.iris, CSVOptions(target: .name("species"))).classes?.count == 3)
+    }
+
+    @Test("a field with a comma, a quote, a line break or outer spaces is written quoted, and reads back as it was")
+    func writing() throws {
+        #expect(CSVFormat.field("plain") == "plain")
+        #expect(CSVFormat.field("cat, the animal") == "\"cat, the animal\"")
+        #expect(CSVFormat.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVFormat.field("c\nat") == "\"c\nat\"")
+        let names = ["index", "cat, the animal", "say \"hi\"", "c\nat", "c\r\nat", " padded\t", "", "plain"]
+        let values = names.indices.map(String.init)
+        let parsed = try table(CSVFormat.line(names) + "\n" + CSVFormat.line(values) + "\n")
+        #expect(parsed.header == names)
+        #expect(parsed.rows == [values])
+    }
+
     @Test("a file on disk; a missing file is named")
     func files() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID())")
