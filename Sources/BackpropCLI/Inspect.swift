@@ -160,7 +160,7 @@ struct Explain: ParsableCommand {
         if !worst.isFinite {
             lines.append(notFiniteHint)
         } else if worst > tolerance {
-            lines.append("a gap can come from a ReLU kink (a z within the difference step of 0) or a wrong derivative; the check runs in Float64")
+            lines.append(gapHint)
         }
         return lines.joined(separator: "\n")
     }
@@ -247,10 +247,13 @@ struct GradCheck: ParsableCommand {
         }
         let worst = results.map(\.maximumRelativeError).max() ?? 0
         print(String(format: "worst %.3e, tolerance %.1e", worst, tolerance))
-        if !worst.isFinite { print(notFiniteHint) }
+        if !worst.isFinite { print(notFiniteHint) } else if worst > tolerance { print(gapHint) }
         if worst > tolerance { throw ExitCode.failure }
     }
 }
+
+/// Where a finite gap above the tolerance can come from, in gradcheck and explain --trace.
+let gapHint = "a gap can come from a ReLU kink (a z within the difference step of 0) or a wrong derivative; the check runs in Float64"
 
 /// What an infinite relative error in gradcheck or explain --trace means.
 let notFiniteHint = "the loss or a gradient is NaN or infinite (a weight, an activation or the loss overflowed), so the check cannot pass"
