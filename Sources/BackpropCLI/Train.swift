@@ -225,6 +225,9 @@ struct Train: ParsableCommand {
         if validationData != nil && validationSplit > 0 {
             throw ValidationError("--validation-data and --validation-split exclude each other")
         }
+        if target != nil && !data.hasPrefix("csv:") {
+            throw ValidationError("--target names a column of csv: data; \(data) has its own targets")
+        }
         if data.hasPrefix("csv:") && target == nil {
             throw ValidationError("--data \(data) needs --target COLUMN (a name or an index)")
         }

@@ -115,6 +115,22 @@ struct TrainingJob {
         }
     }
 
+    /// A regression target in its own units that the model's last activation cannot reach:
+    /// below 0 after ReLU, outside (0, 1) after a sigmoid. Nil when it can.
+    static func outputReachWarning(_ model: Sequential<Float>, targets data: Dataset<Float>) -> String? {
+        guard case .values(let values)? = data.targets, let low = values.scalars.min(), let high = values.scalars.max(),
+              let activation = model.finalActivation else { return nil }
+        let name = "'\(data.targetName ?? "target")'"
+        switch activation {
+        case .sigmoid where low < 0 || high > 1:
+            return "the model's last activation, a sigmoid, outputs values between 0 and 1, but the target \(name) runs from \(format([Double(low)])) to \(format([Double(high)])): end the model with a dense layer without activation (identity outputs)"
+        case .relu where low < 0:
+            return "the model's last activation, ReLU, outputs only values ≥ 0, but the target \(name) goes down to \(format([Double(low)])): end the model with a dense layer without activation (identity outputs)"
+        default:
+            return nil
+        }
+    }
+
     /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
     var modelTakesImages: Bool {
         get throws { (try ModelChoice(settings.model).declaredInputShape?.count ?? 1) > 1 }
@@ -286,6 +302,7 @@ struct TrainingJob {
                     print("target standardised: mean \(format(standardization.mean)), standard deviation \(format(standardization.standardDeviation)); predictions are in the original units")
                 } else if data.training.task == .regression && settings.standardizeTarget == nil {
                     print("target not standardised: the model's last activation outputs only values ≥ 0 (--standardize-target to override)")
+                    if let reach = Self.outputReachWarning(model, targets: data.training) { print("warning: \(reach)") }
                 }
                 if case .saved(let saved)? = try? ModelChoice(settings.model) { print("starting from the trained weights in \(saved)") }
                 print("loss: \(loss.displayName)")

@@ -21,7 +21,8 @@ struct SavedModel {
         let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
         func decoded(_ value: JSONValue?, _ key: String) throws -> Standardization? {
             do { return try value.map { try $0.decoded(as: Standardization.self) } } catch {
-                throw ValidationError("--model: \(file): \(key) is not a standardisation this version reads")
+                let reason = if case DecodingError.dataCorrupted(let context) = error { ": \(context.debugDescription)" } else { "" }
+                throw ValidationError("--model: \(file): \(key) is not a standardisation this version reads\(reason)")
             }
         }
         let classes = try architecture.classNames.map { try ClassLabels(validating: $0, source: file) }

@@ -28,6 +28,29 @@ public struct Standardization: Sendable, Hashable, Codable {
         self.standardDeviation = standardDeviation
     }
 
+    private enum CodingKeys: String, CodingKey { case scope, mean, standardDeviation }
+
+    /// Reads a standardisation (a model.json's `preprocessing`), checking what ``init(scope:mean:standardDeviation:)``
+    /// requires and what applying it needs: as many σ as μ (one of each for
+    /// ``Scope/global``), every μ finite, every σ 0 (a constant feature, only centred) or
+    /// at least Float's smallest normal value (a smaller one divides into infinity).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let scope = try container.decode(Scope.self, forKey: .scope)
+        let mean = try container.decode([Double].self, forKey: .mean)
+        let deviation = try container.decode([Double].self, forKey: .standardDeviation)
+        func refuse(_ reason: String) -> DecodingError {
+            DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: reason))
+        }
+        guard mean.count == deviation.count else { throw refuse("\(mean.count) means and \(deviation.count) standard deviations") }
+        guard scope == .perFeature || mean.count == 1 else { throw refuse("a global standardisation has one mean, not \(mean.count)") }
+        if let index = mean.firstIndex(where: { !$0.isFinite }) { throw refuse("mean \(index) is \(mean[index])") }
+        if let index = deviation.firstIndex(where: { !($0 == 0 || ($0.isFinite && $0 >= Double(Float.leastNormalMagnitude))) }) {
+            throw refuse("standard deviation \(index) is \(deviation[index]); each is 0 (a constant feature) or a positive number")
+        }
+        self.init(scope: scope, mean: mean, standardDeviation: deviation)
+    }
+
     /// The statistics of `features` `[N, …]` (N ≥ 1), computed in Double.
     public init<S: TensorScalar>(fittedTo features: Tensor<S>, scope: Scope = .perFeature) {
         checkPrecondition(features.rank >= 1 && features.shape[0] > 0,

@@ -45,6 +45,24 @@ struct StandardizationTests {
         #expect(error?.description == "standardisation was fitted on 2 features per example, the data has shape [1, 3]")
     }
 
+    @Test("a stored standardisation that cannot be applied is refused when read, saying why", arguments: [
+        (#"{"scope": "perFeature", "mean": [0, 1], "standardDeviation": [1]}"#, "2 means and 1 standard deviations"),
+        (#"{"scope": "global", "mean": [0, 1], "standardDeviation": [1, 1]}"#, "a global standardisation has one mean, not 2"),
+        (#"{"scope": "perFeature", "mean": [0, 1], "standardDeviation": [1, -2]}"#, "standard deviation 1 is -2.0; each is 0 (a constant feature) or a positive number"),
+        (#"{"scope": "perFeature", "mean": [0], "standardDeviation": [1e-45]}"#, "standard deviation 0 is 1e-45; each is 0 (a constant feature) or a positive number"),
+    ])
+    func badStoredValues(json: String, reason: String) {
+        let error = #expect(throws: DecodingError.self) { try JSONDecoder().decode(Standardization.self, from: Data(json.utf8)) }
+        guard case .dataCorrupted(let context)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(context.debugDescription == reason)
+    }
+
+    @Test("a stored σ of 0 (a constant feature) reads back and only centres")
+    func zeroDeviationReads() throws {
+        let read = try JSONDecoder().decode(Standardization.self, from: Data(#"{"scope": "perFeature", "mean": [2, 1], "standardDeviation": [0, 2]}"#.utf8))
+        #expect(try read.applied(to: Tensor<Float>([[5, 5]])).scalars == [3, 2])
+    }
+
     @Test("Fashion-MNIST test split: global and per-pixel statistics agree with NumPy's")
     func fashionMNIST() throws {
         let test = try MNISTFormat.load(.test, as: Float.self)
