@@ -8,6 +8,13 @@
 //
 //   cc -O2 -pthread Benchmarks/product_floor.c -o /tmp/product_floor -lopenblas
 //   OPENBLAS_NUM_THREADS=1 /tmp/product_floor
+//
+// Against a newer OpenBLAS, the one in PyPI's scipy-openblas32 wheel (its symbols carry a
+// scipy_ prefix):
+//   pip download --no-deps scipy-openblas32 && unzip -q scipy_openblas32-*.whl -d /tmp/sob
+//   L=/tmp/sob/scipy_openblas32/lib
+//   cc -O2 -pthread -Dcblas_sgemm=scipy_cblas_sgemm -Dopenblas_set_num_threads=scipy_openblas_set_num_threads \
+//      Benchmarks/product_floor.c -o /tmp/product_floor_new -L$L -lscipy_openblas -Wl,-rpath,$L
 #include <cblas.h>
 #include <pthread.h>
 #include <stdatomic.h>
