@@ -28,13 +28,20 @@ enum ModelChoice {
         if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) {
             if isDirectory.boolValue {
                 let json = URL(fileURLWithPath: text).appendingPathComponent(ModelFile.architectureFileName).path
-                guard FileManager.default.fileExists(atPath: json) else {
+                let weights = URL(fileURLWithPath: text).appendingPathComponent(ModelFile.weightsFileName).path
+                guard FileManager.default.fileExists(atPath: json) || FileManager.default.fileExists(atPath: weights) else {
                     throw ValidationError("--model: \(text) is a directory without \(ModelFile.architectureFileName); give a run directory written by backprop train")
                 }
                 self = .saved(directory: text)
             } else if text.hasSuffix(".safetensors") {
                 self = .saved(directory: URL(fileURLWithPath: text).deletingLastPathComponent().path)
             } else {
+                // An architecture is a JSON object; any other file (a CSV, a picture) is
+                // named as what it is not, before it is read as one.
+                let start = FileHandle(forReadingAtPath: text).flatMap { try? $0.read(upToCount: 64) } ?? Data()
+                guard String(decoding: start, as: UTF8.self).drop(while: { $0.isWhitespace || $0 == "\u{FEFF}" }).first == "{" else {
+                    throw ValidationError("--model: \(text) is a file but not a model.json (a JSON object); give \(Self.formsHelp)")
+                }
                 self = .architecture(file: text)
             }
             return
@@ -109,8 +116,7 @@ enum ModelChoice {
             case .network(let spec): return spec.inputShape
             case .architecture(let file): return try ModelArchitecture(contentsOf: file).inputShape
             case .saved(let directory):
-                return try ModelArchitecture(contentsOf: URL(fileURLWithPath: directory)
-                    .appendingPathComponent(ModelFile.architectureFileName).path).inputShape
+                return try ModelFile.architecture(in: directory).inputShape
             }
         }
     }

@@ -102,8 +102,7 @@ struct TrainingJob {
     /// those they were trained on, in the same order: each weight belongs to a column, each
     /// output to a class. Throws one line naming what differs.
     func checkStartingPoint(_ directory: String, for data: Dataset<Float>) throws {
-        let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
-        let architecture = try ModelArchitecture(contentsOf: file)
+        let architecture = try ModelFile.architecture(in: directory)
         func list(_ names: [String]) -> String { names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "") }
         if let trained = architecture.featureNames, !data.featureNames.isEmpty, trained != data.featureNames {
             throw ValidationError(Set(trained) == Set(data.featureNames)

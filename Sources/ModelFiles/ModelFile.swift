@@ -52,12 +52,38 @@ public enum ModelFile {
         try architecture.write(to: path(directory, architectureFileName))
     }
 
+    /// The architecture of the model saved in `directory`: its model.json, or, when only
+    /// model.safetensors is there, the architecture saved in its metadata.
+    public static func architecture(in directory: String) throws(ModelFileError) -> ModelArchitecture {
+        let architecturePath = path(directory, architectureFileName)
+        let weightsPath = path(directory, weightsFileName)
+        guard !FileManager.default.fileExists(atPath: architecturePath), FileManager.default.fileExists(atPath: weightsPath) else {
+            return try ModelArchitecture(contentsOf: architecturePath)
+        }
+        guard let saved = try SafeTensors(contentsOf: weightsPath).metadata[architectureMetadataKey] else {
+            throw .missingFile(architecturePath)
+        }
+        return try ModelArchitecture(json: Data(saved.utf8), file: "\(weightsPath) (metadata \(architectureMetadataKey))")
+    }
+
     /// Loads a model saved by ``save(_:to:inputShape:classNames:preprocessing:)`` (or
     /// written by another program in the same two files) as `S`. The weights are checked
     /// against the architecture, name by name and shape by shape.
     public static func load<S: TensorScalar>(_: S.Type = S.self, from directory: String) throws(ModelFileError) -> Loaded<S> {
         let architecturePath = path(directory, architectureFileName)
         let weightsPath = path(directory, weightsFileName)
+        // A model.safetensors alone (model.json lost, or not copied) carries its
+        // architecture in its metadata, which is then used.
+        if !FileManager.default.fileExists(atPath: architecturePath), FileManager.default.fileExists(atPath: weightsPath) {
+            let weights = try SafeTensors(contentsOf: weightsPath)
+            guard let saved = weights.metadata[architectureMetadataKey] else { throw .missingFile(architecturePath) }
+            let source = "\(weightsPath) (metadata \(architectureMetadataKey))"
+            let architecture = try ModelArchitecture(json: Data(saved.utf8), file: source)
+            let model: Sequential<S> = try architecture.makeModel(file: source)
+            try StateDictionary.load(weights, into: model, file: weightsPath)
+            return Loaded(model: model, architecture: architecture,
+                          note: "\(architecturePath) is missing; used the architecture saved with the weights")
+        }
         var architecture = try ModelArchitecture(contentsOf: architecturePath)
         var model: Sequential<S> = try architecture.makeModel(file: architecturePath)
         let weights = try SafeTensors(contentsOf: weightsPath)

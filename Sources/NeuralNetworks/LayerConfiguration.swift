@@ -89,8 +89,9 @@ public indirect enum LayerConfiguration: Sendable, Hashable, Codable {
         case .dense(let input, let output, _):
             guard input > 0 && output > 0 else { throw ConfigurationError("dense layer sizes must be positive, got \(input) → \(output)") }
         case .activation(let function, let slope, _, _):
-            guard function != .leakyReLU || slope.isFinite else {
-                throw ConfigurationError("leakyReLU negativeSlope must be a finite number, got \(slope)")
+            // Finite in Float too: models train in Float32.
+            guard function != .leakyReLU || (slope.isFinite && Swift.abs(slope) <= Double(Float.greatestFiniteMagnitude)) else {
+                throw ConfigurationError("leakyReLU negativeSlope must be a finite number (within Float's range), got \(slope)")
             }
         case .globalAveragePool2D, .flatten: break
         case .dropout(let probability):

@@ -32,6 +32,9 @@ struct InspectCommandTests {
             // A setting out of range is said in full; the forms of a model are for words not understood.
             #expect(!run.error.contains("(a model is"), "\(spec): \(run.error)")
         }
+        // A slope past Float's range (models train in Float32).
+        let slope = try Run(["summary", "--model", "2 4 leakyrelu1e40 2"])
+        #expect(slope.status == 64 && slope.error.contains("leakyReLU negativeSlope must be a finite number (within Float's range), got 1e+40"), "\(slope.error)")
         let unknown = try Run(["summary", "--model", "1x8x8 swish 2"])
         #expect(unknown.status == 64 && unknown.error.contains("'swish' is not a layer") && unknown.error.contains("(a model is"), "\(unknown.error)")
         let directory = TrainCommandTests.temporaryDirectory()
@@ -43,6 +46,20 @@ struct InspectCommandTests {
             let run = try Run(command + ["--model", file.path])
             #expect(run.status != 0 && !run.crashed, "\(command): \(run.error)")
             #expect(run.error == "backprop: \(file.path): bad architecture: conv2D padding must be [height, width], each from 0 to 2147483647; got [4611686018427387903, 4611686018427387903]\n", "\(command): \(run.error)")
+        }
+    }
+
+    @Test("a file that is not a JSON object (a CSV) given as --model is named as not a model.json")
+    func fileThatIsNoModel() throws {
+        let directory = TrainCommandTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let csv = directory.appendingPathComponent("data.csv")
+        try Data("a,b,label\n1,2,x\n".utf8).write(to: csv)
+        for command in [["summary"], ["predict", "--data", "csv:\(csv.path)"]] {
+            let run = try Run(command + ["--model", csv.path])
+            #expect(run.status == 64 && !run.crashed, "\(run.error)")
+            #expect(run.error.hasPrefix("backprop: --model: \(csv.path) is a file but not a model.json (a JSON object)"), "\(run.error)")
         }
     }
 
@@ -87,8 +104,8 @@ struct InspectCommandTests {
 
     @Test("a gradient that is NaN fails gradcheck and explain --trace, with a line saying why")
     func nanGradientsFail() throws {
-        // Three leaky ReLUs of slope 1e300 overflow Float64 for negative inputs: the loss and gradients are NaN.
-        let spec = "2 4 leakyrelu1e300 4 leakyrelu1e300 4 leakyrelu1e300 2 softmax"
+        // Ten leaky ReLUs of slope 3e38 overflow Float64 (3e38¹⁰ ≫ 1.8e308) for negative inputs: the loss and gradients are NaN.
+        let spec = "2 " + String(repeating: "4 leakyrelu3e38 ", count: 10) + "2 softmax"
         let check = try Run(["gradcheck", "--model", spec])
         #expect(check.status == 1 && !check.crashed, "\(check.output)\(check.error)")
         #expect(check.output.contains("max relative error inf  TOO LARGE") && !check.output.contains("  ok"), "\(check.output)")

@@ -209,6 +209,22 @@ struct ModelFileTests {
         }
     }
 
+    @Test("a model.safetensors alone loads with the architecture saved in it, and a note saying so")
+    func weightsAlone() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let model = smallNetwork(Float.self, seed: 3)
+        try ModelFile.save(model, to: directory.path)
+        try FileManager.default.removeItem(atPath: directory.path + "/model.json")
+        let loaded = try ModelFile.load(Float.self, from: directory.path)
+        #expect(loaded.model.namedParameters.map(\.tensor) == model.namedParameters.map(\.tensor))
+        #expect(loaded.note == "\(directory.path)/model.json is missing; used the architecture saved with the weights")
+        #expect(try ModelFile.architecture(in: directory.path) == loaded.architecture)
+        // Without either file, model.json is what is missing.
+        try FileManager.default.removeItem(atPath: directory.path + "/model.safetensors")
+        #expect(throws: ModelFileError.missingFile(directory.path + "/model.json")) { _ = try ModelFile.load(Float.self, from: directory.path) }
+    }
+
     @Test("saving over a model replaces both files and leaves no temporary file")
     func overwrite() throws {
         let directory = try TemporaryDirectory()
