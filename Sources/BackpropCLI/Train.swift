@@ -122,7 +122,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Passes over the training data.")
     var epochs: Int = 10
 
-    @Option(help: "Learning-rate schedule: constant, cosine (to 0 over the run), step:EPOCHS:FACTOR, exponential:GAMMA.")
+    @Option(help: "Learning-rate schedule: constant, cosine (to 0 over the run), step:EPOCHS:FACTOR (the rate times FACTOR every EPOCHS epochs), exponential:GAMMA (times GAMMA every epoch); FACTOR and GAMMA in (0, 1].")
     var schedule: String = "cosine"
 
     @Option(help: "Weight initialiser of dense layers: normal:SIGMA, uniform:A:B, xavier-normal, xavier-uniform, he-normal, he-uniform, zeros (default: by activation).")

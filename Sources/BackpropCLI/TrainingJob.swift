@@ -195,11 +195,18 @@ struct TrainingJob {
         case ("constant", 1): return .constant
         case ("cosine", 1): return .cosine(epochs: settings.epochs, minimum: 0)
         case ("step", 3):
-            if let every = Int(parts[1]), every > 0, let factor = Double(parts[2]), factor > 0 {
-                return .step(epochs: every, factor: factor)
+            guard let every = Int(parts[1]), every > 0 else {
+                throw ValidationError("--schedule: in '\(settings.schedule)', EPOCHS must be a whole number ≥ 1, got '\(parts[1])'")
             }
+            guard let factor = Double(parts[2]), factor > 0 && factor <= 1 else {
+                throw ValidationError("--schedule: in '\(settings.schedule)', FACTOR must be in (0, 1]: the rate is multiplied by it every \(every) epochs, got '\(parts[2])'")
+            }
+            return .step(epochs: every, factor: factor)
         case ("exponential", 2):
-            if let gamma = Double(parts[1]), gamma > 0 { return .exponential(gamma: gamma) }
+            guard let gamma = Double(parts[1]), gamma > 0 && gamma <= 1 else {
+                throw ValidationError("--schedule: in '\(settings.schedule)', GAMMA must be in (0, 1]: the rate is multiplied by it every epoch, got '\(parts[1])'")
+            }
+            return .exponential(gamma: gamma)
         default: break
         }
         throw ValidationError("--schedule: '\(settings.schedule)' is not constant, cosine, step:EPOCHS:FACTOR or exponential:GAMMA")
@@ -253,7 +260,13 @@ struct TrainingJob {
         let loss = try loss(for: data.training, model: model)
         // Everything about the data and the model is checked before any file is written.
         try checkCompatibility(of: model, with: data.training, loss: loss)
-        for other in [data.validation, data.test].compactMap({ $0 }) { try checkCompatibility(of: model, with: other, loss: loss) }
+        for (other, flag) in [(data.validation, "--validation-data"), (data.test, "--test-data")] {
+            guard let other else { continue }
+            do { try checkCompatibility(of: model, with: other, loss: loss) } catch {
+                // Say which set it is: the training data passed the same check.
+                throw CommandFailure(description: "\(flag == "--test-data" && settings.testData == nil ? "the test split" : flag): \(error)")
+            }
+        }
         var optimizer = try AnyOptimizer<Float>(
             name: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
             weightDecay: settings.l2)

@@ -55,7 +55,8 @@ extension Dataset {
         do {
             try self.init(features: features.tensor(), targets: datasetTargets)
         } catch .nonFiniteData(let what, let example) {
-            throw .mismatch("\(what == "features" ? file : targetFile): the \(what) of example \(example) contain NaN or infinity")
+            // Named as NumPy indexes the array: example 1 is the second, [1].
+            throw .mismatch("\(what == "features" ? file : targetFile): the \(what) of example [\(example)] (counting from 0) hold NaN or infinity")
         }
         taskReason = reason
     }

@@ -12,6 +12,13 @@ private func load(_ text: String, _ options: CSVOptions) throws -> Dataset<Doubl
 
 @Suite("CSV")
 struct CSVTests {
+    @Test("a cell is a number as spreadsheets read one: decimal and exponent forms, inf and nan; not hexadecimal, not with a NUL")
+    func numericText() {
+        #expect(NumericText.value("1.5") == 1.5 && NumericText.value("-1e3") == -1000 && NumericText.value("inf") == .infinity)
+        #expect(NumericText.value("nan")?.isNaN == true)
+        for text in ["0x1A", "0X10", "0x1p3", "3\u{0}junk", "1,5", ""] { #expect(NumericText.value(text) == nil, "\(text)") }
+    }
+
     static let iris = """
         sepal_length,sepal_width,species
         5.1,3.5,setosa

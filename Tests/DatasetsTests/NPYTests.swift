@@ -144,7 +144,7 @@ struct NPYTests {
         #expect(targets.shape == [3, 1])
         #expect(throws: DatasetError.self) { try Dataset<Float>(features: images, targets: try NPYArray(integers: [0, 1])) }
         let withNaN = NPYArray(Tensor<Float>([[1, 2], [3, .nan]]))
-        #expect(throws: DatasetError.mismatch("x.npy: the features of example 1 contain NaN or infinity")) {
+        #expect(throws: DatasetError.mismatch("x.npy: the features of example [1] (counting from 0) hold NaN or infinity")) {
             try Dataset<Float>(features: withNaN, file: "x.npy")
         }
         #expect(throws: DatasetError.self) {

@@ -253,6 +253,20 @@ struct BadInputTests {
         #expect(identity.status == 0 && !identity.output.contains("warning: the model's last activation"), "\(identity.output)")
     }
 
+    @Test("test data the model does not take is named as the test data")
+    func testDataNamed() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv"), images = directory.appendingPathComponent("images")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 8)))
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try OwnData.writeBars(images, split: "t10k", count: 12, seed: 3)
+        let out = directory.appendingPathComponent("run")
+        expectOneLineFailure(try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--test-data", images.path,
+                                      "--model", "4-3:softmax", "--epochs", "1", "--out", out.path]),
+                             mentioning: ["backprop: --test-data: the model does not take the data's examples of shape [64]"], out: out)
+    }
+
     @Test("--out never writes over a folder of other files, nor into an empty path; a run's own directory is replaced")
     func runDirectoryIsNeverOtherFiles() throws {
         let directory = try OwnData.scratchDirectory()

@@ -178,6 +178,9 @@ struct TrainCommandTests {
             (["--optimizer", "rmsprop"], "optimizer"), (["--data", "/nonexistent"], "--data"),
             (["--model", "784-10:softmaxx"], "--model"), (["--init", "gaussian"], "--init"),
             (["--data", "csv:/tmp/x.csv"], "--target"), (["--loss", "hinge"], "--loss"),
+            (["--schedule", "exponential:2"], "--schedule: in 'exponential:2', GAMMA must be in (0, 1]: the rate is multiplied by it every epoch, got '2'"),
+            (["--schedule", "step:0:0.5"], "--schedule: in 'step:0:0.5', EPOCHS must be a whole number ≥ 1, got '0'"),
+            (["--schedule", "step:3:1.5"], "FACTOR must be in (0, 1]"),
         ]
         for (flags, expected) in cases {
             let run = try Run(["train", "--epochs", "1"] + flags)
