@@ -45,11 +45,30 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         try CommandFailure.reporting {
-            let loaded = try runs.map(ComparedRun.init(directory:))
+            var loaded = try runs.map(ComparedRun.init(directory:))
+            for (index, name) in Self.distinctNames(runs).enumerated() { loaded[index].name = name }
             let page = Comparison(runs: loaded, axis: x, smoothing: smoothing)
             try writeAtomically(Data(page.html().utf8), to: out)
             print(page.text())
             print("wrote \(out)")
+        }
+    }
+}
+
+extension Compare {
+    /// A label for each run: its directory's name, or as many of its last path
+    /// components as tell it from the others (`a/x` and `b/x`, not `x` twice).
+    static func distinctNames(_ paths: [String]) -> [String] {
+        let components = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" } }
+        var depth = Array(repeating: 1, count: paths.count)
+        func name(_ index: Int) -> String { components[index].suffix(depth[index]).joined(separator: "/") }
+        while true {
+            let names = paths.indices.map(name)
+            let clashing = paths.indices.filter { index in
+                depth[index] < components[index].count && names.indices.contains { $0 != index && names[$0] == names[index] }
+            }
+            if clashing.isEmpty { return names }
+            for index in clashing { depth[index] += 1 }
         }
     }
 }
@@ -61,7 +80,7 @@ struct ComparedRun {
         var values: [String: Double]
     }
 
-    let name: String
+    var name: String
     let settings: [String: String]
     let epochs: [Epoch]
     /// (step, epoch counted from 0, examples seen, loss).

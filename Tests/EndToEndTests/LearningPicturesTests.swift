@@ -117,6 +117,14 @@ struct LearningPicturesTests {
         let text = try Run(["compare"] + runs + ["--out", page.path]).output
         let gdLine = text.split(separator: "\n").first { $0.hasPrefix("gd ") }.map(String.init) ?? ""
         #expect(gdLine.contains("full") && gdLine.contains(" 40 "), "\(text)")
+        // Two runs of one name in different folders are told apart by their folders.
+        let nested = directory.appendingPathComponent("b/gd")
+        try FileManager.default.createDirectory(at: nested.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: runs[0]), to: nested)
+        let same = try Run(["compare", runs[0], nested.path, "--out", page.path]).output
+        let names = same.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        let base = directory.lastPathComponent
+        #expect(names.contains("\(base)/gd") && names.contains("b/gd"), "\(same)")
         for (arguments, words) in [([runs[0]], "two or more"), ([runs[0], directory.path], "not a run directory"),
                                    ([runs[0], runs[1] + "-missing"], "no such run directory"),
                                    ([runs[0], runs[1], "--smoothing", "1"], "--smoothing must be in [0, 1)")] {
