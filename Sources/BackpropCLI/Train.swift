@@ -180,9 +180,8 @@ struct Train: ParsableCommand {
                 .map { String($0.split(separator: "=", maxSplits: 1)[0]) }
                 .filter { !Self.flagsBesideResume.contains($0) }
             if !given.isEmpty {
-                let names = given.enumerated().filter { !given[..<$0.offset].contains($0.element) }.map(\.element)
-                    .joined(separator: ", ")
-                throw ValidationError("--resume finishes \(resume) with the settings it started with (its \(TrainingJob.settingsFileName)); \(names) cannot change them: leave \(Set(given).count == 1 ? "it" : "them") out, or start a new run")
+                let distinct = given.enumerated().filter { !given[..<$0.offset].contains($0.element) }.map(\.element)
+                throw ValidationError("--resume finishes \(resume) with the settings it started with (its \(TrainingJob.settingsFileName)); \(distinct.joined(separator: ", ")) cannot change them: leave \(distinct.count == 1 ? "it" : "them") out, or start a new run")
             }
         }
         if resume == nil, let out { try Self.checkRunDirectory(out) }

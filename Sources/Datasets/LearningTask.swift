@@ -22,7 +22,7 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
             }
             numbers.append(value)
         }
-        if let nonInteger = numbers.firstIndex(where: { !isInteger($0) }) {
+        if let nonInteger = numbers.firstIndex(where: { !NumericText.isInteger($0) }) {
             return (.regression, "\(target) holds numbers that are not integers, such as \(shown(texts[nonInteger]))")
         }
         if let classes = classValues(numbers) {
@@ -37,7 +37,7 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
     /// integers, at most ``maximumInferredClasses`` of them, and at most half the examples
     /// unless there are only two; nil otherwise.
     public static func classValues(_ values: [Double]) -> [Double]? {
-        guard values.allSatisfy(isInteger) else { return nil }
+        guard values.allSatisfy(NumericText.isInteger) else { return nil }
         let distinct = Set(values)
         guard distinct.count <= maximumInferredClasses && (distinct.count <= 2 || distinct.count * 2 <= values.count) else {
             return nil
@@ -49,6 +49,4 @@ public enum LearningTask: String, Sendable, Hashable, Codable, CaseIterable {
     public static func listed(_ classes: [Double]) -> String {
         classes.prefix(6).map { String(Int64($0)) }.joined(separator: ", ") + (classes.count > 6 ? ", …" : "")
     }
-
-    private static func isInteger(_ value: Double) -> Bool { NumericText.isInteger(value) }
 }

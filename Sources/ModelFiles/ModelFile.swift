@@ -60,43 +60,42 @@ public enum ModelFile {
         guard !FileManager.default.fileExists(atPath: architecturePath), FileManager.default.fileExists(atPath: weightsPath) else {
             return try ModelArchitecture(contentsOf: architecturePath)
         }
-        guard let saved = try SafeTensors(contentsOf: weightsPath).metadata[architectureMetadataKey] else {
+        guard let saved = try savedArchitecture(in: SafeTensors(contentsOf: weightsPath), at: weightsPath) else {
             throw .missingFile(architecturePath)
         }
-        return try ModelArchitecture(json: Data(saved.utf8), file: "\(weightsPath) (metadata \(architectureMetadataKey))")
+        return saved.architecture
+    }
+
+    /// The architecture that ``save(_:architecture:to:)`` keeps in the weights' metadata,
+    /// and the name messages give it; nil in a file without one.
+    private static func savedArchitecture(in weights: SafeTensors, at weightsPath: String) throws(ModelFileError)
+        -> (architecture: ModelArchitecture, source: String)?
+    {
+        guard let saved = weights.metadata[architectureMetadataKey] else { return nil }
+        let source = "\(weightsPath) (metadata \(architectureMetadataKey))"
+        return (try ModelArchitecture(json: Data(saved.utf8), file: source), source)
     }
 
     /// Loads a model saved by ``save(_:to:inputShape:classNames:preprocessing:)`` (or
     /// written by another program in the same two files) as `S`. The weights are checked
-    /// against the architecture, name by name and shape by shape.
+    /// against the architecture, name by name and shape by shape. A model.safetensors
+    /// alone (model.json lost, or not copied) is loaded with the architecture saved in it.
     public static func load<S: TensorScalar>(_: S.Type = S.self, from directory: String) throws(ModelFileError) -> Loaded<S> {
         let architecturePath = path(directory, architectureFileName)
         let weightsPath = path(directory, weightsFileName)
-        // A model.safetensors alone (model.json lost, or not copied) carries its
-        // architecture in its metadata, which is then used.
-        if !FileManager.default.fileExists(atPath: architecturePath), FileManager.default.fileExists(atPath: weightsPath) {
-            let weights = try SafeTensors(contentsOf: weightsPath)
-            guard let saved = weights.metadata[architectureMetadataKey] else { throw .missingFile(architecturePath) }
-            let source = "\(weightsPath) (metadata \(architectureMetadataKey))"
-            let architecture = try ModelArchitecture(json: Data(saved.utf8), file: source)
-            let model: Sequential<S> = try architecture.makeModel(file: source)
-            try StateDictionary.load(weights, into: model, file: weightsPath)
-            return Loaded(model: model, architecture: architecture,
-                          note: "\(architecturePath) is missing; used the architecture saved with the weights")
-        }
-        var architecture = try ModelArchitecture(contentsOf: architecturePath)
-        var model: Sequential<S> = try architecture.makeModel(file: architecturePath)
+        let alone = !FileManager.default.fileExists(atPath: architecturePath) && FileManager.default.fileExists(atPath: weightsPath)
+        var architecture = alone ? nil : try ModelArchitecture(contentsOf: architecturePath)
+        var model: Sequential<S>? = try architecture.map { (read) throws(ModelFileError) in try read.makeModel(file: architecturePath) }
         let weights = try SafeTensors(contentsOf: weightsPath)
         var note: String?
-        if let saved = weights.metadata[architectureMetadataKey] {
-            let source = "\(weightsPath) (metadata \(architectureMetadataKey))"
-            let kept = try ModelArchitecture(json: Data(saved.utf8), file: source)
-            if kept != architecture {
-                architecture = kept
-                model = try kept.makeModel(file: source)
-                note = "\(architecturePath) does not describe the weights beside it (a save stopped between the two files, or an edit); used the architecture saved with the weights"
-            }
+        if let saved = try savedArchitecture(in: weights, at: weightsPath), saved.architecture != architecture {
+            note = architecture == nil
+                ? "\(architecturePath) is missing; used the architecture saved with the weights"
+                : "\(architecturePath) does not describe the weights beside it (a save stopped between the two files, or an edit); used the architecture saved with the weights"
+            architecture = saved.architecture
+            model = try saved.architecture.makeModel(file: saved.source)
         }
+        guard let architecture, let model else { throw .missingFile(architecturePath) }
         try StateDictionary.load(weights, into: model, file: weightsPath)
         return Loaded(model: model, architecture: architecture, note: note)
     }
