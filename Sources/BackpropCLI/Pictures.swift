@@ -49,7 +49,7 @@ final class PlanePictures: TrainingCallback {
             kind = .curve(targetName: data.targetName ?? "target")
             labels = []
             let restored = (try? data.targetStandardization.map { try $0.restored(y) }) ?? y
-            values = restored.scalars.map(Double.init)
+            values = restored.doubleScalars
         default: return nil
         }
         self.model = model
@@ -113,7 +113,7 @@ final class PlanePictures: TrainingCallback {
             return (boundaryPixels(probabilities.scalars, classes: max(names.count, 2)), [])
         case .curve:
             let predicted = (try? model.predictedValues(grid, targetStandardization: targetStandardization)) ?? model.predict(grid)
-            return ([], predicted.scalars.map(Double.init))
+            return ([], predicted.doubleScalars)
         }
     }
 

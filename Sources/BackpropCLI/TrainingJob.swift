@@ -445,7 +445,7 @@ struct TrainingJob {
             let predicted = try model.predictedValues(test.features, targetStandardization: restore)
             let actual = try restore.map { try $0.restored(values) } ?? values
             report.regression = Report.Regression(
-                predicted: predicted.scalars.map(Double.init), actual: actual.scalars.map(Double.init),
+                predicted: predicted.doubleScalars, actual: actual.doubleScalars,
                 targetName: data.training.targetName ?? "target")
         }
         try writeAtomically(Data(report.html().utf8), to: file("report.html"))

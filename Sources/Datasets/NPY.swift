@@ -77,7 +77,7 @@ public struct NPYArray: Sendable, Equatable {
         dataType = S.self == Float.self ? .float32 : .float64
         payload = S.self == Float.self || S.self == Double.self
             ? tensor.scalars.withUnsafeBytes { Array($0) }.littleEndianWords(size: dataType.size)
-            : ScalarArrays.doubles(tensor.scalars).withUnsafeBytes { Array($0) }.littleEndianWords(size: 8)
+            : tensor.doubleScalars.withUnsafeBytes { Array($0) }.littleEndianWords(size: 8)
     }
 
     /// An integer array (labels): int64 by default, or int32 or uint8 when every value fits.

@@ -13,13 +13,6 @@ enum ScalarArrays {
         return doubles().map { S($0) }
     }
 
-    /// The values of `[S]` as `[Double]`.
-    static func doubles<S: TensorScalar>(_ values: [S]) -> [Double] {
-        if S.self == Double.self { return unsafeBitCast(values, to: [Double].self) }
-        if S.self == Float.self { return unsafeBitCast(values, to: [Float].self).map { Double($0) } }
-        return values.map { Double($0) }
-    }
-
     /// Applies a Float or Double transformation to `[S]`.
     static func transform<S: TensorScalar>(
         _ values: [S], float: ([Float]) -> [Float], double: ([Double]) -> [Double]

@@ -60,7 +60,7 @@ public struct Standardization: Sendable, Hashable, Codable {
         if S.self == Float.self {
             (mean, deviation) = columnStatistics(unsafeBitCast(features.scalars, to: [Float].self), columns: columns)
         } else {
-            (mean, deviation) = columnStatistics(ScalarArrays.doubles(features.scalars), columns: columns)
+            (mean, deviation) = columnStatistics(features.doubleScalars, columns: columns)
         }
         self.init(scope: scope, mean: mean, standardDeviation: deviation)
     }

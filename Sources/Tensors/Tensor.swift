@@ -70,6 +70,15 @@ public struct Tensor<Scalar: TensorScalar> {
     /// The number of elements, the product of ``shape``.
     public var count: Int { scalars.count }
 
+    /// The elements as `Double`, in row-major order: a loop over the concrete type, where
+    /// `scalars.map(Double.init)` outside this module runs unspecialised generic code,
+    /// many times slower.
+    public var doubleScalars: [Double] {
+        if Scalar.self == Double.self { return unsafeBitCast(scalars, to: [Double].self) }
+        if Scalar.self == Float.self { return unsafeBitCast(scalars, to: [Float].self).map { Double($0) } }
+        return scalars.map { Double($0) }
+    }
+
     /// The single value of a one-element tensor.
     public var scalar: Scalar {
         checkPrecondition(scalars.count == 1, "scalar: tensor of shape \(shape) has \(scalars.count) values")

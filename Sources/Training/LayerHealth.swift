@@ -78,22 +78,21 @@ extension LayerHealth {
             let group = Array(start..<end)
             let activationIndex = group.last { model.layers[$0] is ActivationLayer<Scalar> }
             let activation = activationIndex.map { (model.layers[$0] as! ActivationLayer<Scalar>).activation }
-            let a = outputs[group.last!].detached()
-            let values = a.scalars.map(Double.init)
+            let values = outputs[group.last!].doubleScalars
             let mean = values.reduce(0, +) / Double(max(values.count, 1))
             let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(values.count, 1))).squareRoot()
             let isOutput = position == affine.count - 1
             // The activation's own output for saturation and dead units.
-            let g = activationIndex.map { outputs[$0].detached() }
+            let g = activationIndex.map { outputs[$0] }
             var saturated: Double?, dead: Double?
             if let g, let activation {
                 switch activation {
                 case .sigmoid:
-                    saturated = Double(g.scalars.count { $0 < 0.01 || $0 > 0.99 }) / Double(max(g.count, 1))
+                    saturated = Double(g.doubleScalars.count { $0 < 0.01 || $0 > 0.99 }) / Double(max(g.count, 1))
                 case .tanh:
-                    saturated = Double(g.scalars.count { abs($0) > 0.99 }) / Double(max(g.count, 1))
+                    saturated = Double(g.doubleScalars.count { abs($0) > 0.99 }) / Double(max(g.count, 1))
                 case .relu:
-                    dead = deadShare(g)
+                    dead = deadShare(g.doubleScalars, shape: g.shape)
                 default: break
                 }
             }
@@ -101,11 +100,13 @@ extension LayerHealth {
             let delta = z.gradient.map { perExampleNorm($0, examples: examples) } ?? 0
             let weight = parameters["\(start).weight"] ?? Tensor<Scalar>.zeros([1])
             let bias = parameters["\(start).bias"]
-            let weightNorm = norm(weight.scalars)
+            let weights = weight.doubleScalars
+            let weightNorm = norm(weights)
             let ratio = previousWeights["\(start).weight"].flatMap { previous -> Double? in
                 guard previous.shape == weight.shape else { return nil }
-                let before = norm(previous.scalars)
-                return before > 0 ? norm(zip(weight.scalars, previous.scalars).map { $0 - $1 }) / before : nil
+                let earlier = previous.doubleScalars
+                let before = norm(earlier)
+                return before > 0 ? norm(zip(weights, earlier).map { $0 - $1 }) / before : nil
             }
             let units = weight.shape[0]
             let summary = group.map { model.layers[$0].summaryName }.joined(separator: " + ")
@@ -187,12 +188,12 @@ extension LayerHealth {
     }
 
     /// The share of units (features, or channels of an image) that are 0 on every example.
-    private static func deadShare<Scalar: TensorScalar>(_ a: Tensor<Scalar>) -> Double {
-        let batch = a.shape[0]
-        let units = a.shape.count > 1 ? a.shape[1] : 1
+    private static func deadShare(_ a: [Double], shape: [Int]) -> Double {
+        let batch = shape[0]
+        let units = shape.count > 1 ? shape[1] : 1
         let inner = a.count / max(batch * units, 1)
         var alive = [Bool](repeating: false, count: units)
-        a.scalars.withUnsafeBufferPointer { values in
+        a.withUnsafeBufferPointer { values in
             for example in 0..<batch {
                 for unit in 0..<units where !alive[unit] {
                     let base = (example * units + unit) * inner
@@ -208,7 +209,7 @@ extension LayerHealth {
     private static func perExampleNorm<Scalar: TensorScalar>(_ gradient: Tensor<Scalar>, examples: Double) -> Double {
         let batch = gradient.shape[0]
         let width = gradient.count / max(batch, 1)
-        let values = gradient.scalars
+        let values = gradient.doubleScalars
         var total = 0.0
         for example in 0..<batch {
             total += norm(values[(example * width)..<((example + 1) * width)]) * examples
@@ -216,20 +217,20 @@ extension LayerHealth {
         return total / Double(max(batch, 1))
     }
 
-    private static func norm<C: Collection>(_ values: C) -> Double where C.Element: TensorScalar {
-        values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+    private static func norm<C: Collection<Double>>(_ values: C) -> Double {
+        values.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
     }
 
     /// Units whose weights (and bias) differ from every earlier unit's, within rounding.
     static func distinctRows<Scalar: TensorScalar>(_ weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> Int {
         let rows = weight.shape[0]
         let width = weight.count / max(rows, 1)
-        let w = weight.scalars, b = bias?.scalars
-        let scale = max(w.lazy.map { abs(Double($0)) }.max() ?? 0, b?.lazy.map { abs(Double($0)) }.max() ?? 0, 1e-30)
+        let w = weight.doubleScalars, b = bias?.doubleScalars
+        let scale = max(w.lazy.map { abs($0) }.max() ?? 0, b?.lazy.map { abs($0) }.max() ?? 0, 1e-30)
         let tolerance = 1e-6 * scale
         func same(_ i: Int, _ j: Int) -> Bool {
-            if let b, abs(Double(b[i]) - Double(b[j])) > tolerance { return false }
-            for k in 0..<width where abs(Double(w[i * width + k]) - Double(w[j * width + k])) > tolerance { return false }
+            if let b, abs(b[i] - b[j]) > tolerance { return false }
+            for k in 0..<width where abs(w[i * width + k] - w[j * width + k]) > tolerance { return false }
             return true
         }
         var representatives: [Int] = []

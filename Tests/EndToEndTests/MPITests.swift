@@ -124,12 +124,14 @@ struct MPITests {
     func stopAndResume() async throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        // 50 steps an epoch, and enough epochs that a run is still training a few seconds
-        // after a signal (mpirun passes Ctrl-C on as SIGTERM a second later): 200 epochs
-        // take about 4.5 s on an idle 2-core machine. Under the loaded test run a step
-        // waits on the scheduler for each sum, so the step count sets this test's time.
-        let flags = ["train", "--data", "toy:moons", "--samples", "200", "--model", "2-32-bn-tanh-dropout0.1-2:softmax",
-                     "--batch-size", "4", "--epochs", "200", "--optimizer", "momentum", "--lr", "0.02", "--threads", "1", "--json"]
+        // Few steps, each with some work: under the loaded test run every sum waits on the
+        // scheduler for both ranks (tens of ms a step, whatever the step's size), so the
+        // step count sets this test's time: 10 000 steps of a 2-32 network took 83 s in the
+        // suite. 400 steps of this one take about 4 s on an idle 2-core machine, and that
+        // still leaves a run training a few seconds after a signal (mpirun passes Ctrl-C on
+        // as SIGTERM about a second later; the ranks stop about 2 s after the SIGINT).
+        let flags = ["train", "--data", "toy:moons", "--samples", "1000", "--model", "2-256-bn-tanh-256-tanh-dropout0.1-2:softmax",
+                     "--batch-size", "100", "--epochs", "40", "--optimizer", "momentum", "--lr", "0.02", "--threads", "1", "--json"]
         let stopped = directory.appendingPathComponent("stopped"), whole = directory.appendingPathComponent("whole")
         let checkpoint = stopped.appendingPathComponent("checkpoint.safetensors")
         /// Starts `arguments` on 2 ranks, sends `signal` to mpirun once rank 0 reports an
