@@ -27,6 +27,17 @@ struct TensorBasicsTests {
         #expect(empty.count == 0 && empty.shape == [0, 3])
     }
 
+    @Test("doubleScalars: every Float and Double value exactly, in row-major order")
+    func doubleScalars() {
+        let floats: [Float] = [1, -0.1, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -.infinity, 3e-39]
+        let f = Tensor<Float>(shape: [2, 3], scalars: floats)
+        #expect(f.doubleScalars == floats.map { Double($0) })
+        #expect(f.doubleScalars[1] != -0.1, "Float's 0.1 is not Double's")
+        let doubles: [Double] = [0.1, -2, .pi, .leastNormalMagnitude]
+        #expect(Tensor<Double>(shape: [4], scalars: doubles).doubleScalars == doubles)
+        #expect(Tensor<Float>(shape: [0, 3], scalars: []).doubleScalars.isEmpty)
+    }
+
     @Test("zeros, ones, repeating")
     func filled() {
         let z = Tensor<Double>.zeros([2, 3])
