@@ -125,7 +125,7 @@ struct Train: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine (to 0 over the run), step:EPOCHS:FACTOR (the rate times FACTOR every EPOCHS epochs), exponential:GAMMA (times GAMMA every epoch); FACTOR and GAMMA in (0, 1].")
     var schedule: String = "cosine"
 
-    @Option(help: "Weight initialiser of dense layers: normal:SIGMA, uniform:A:B, xavier-normal, xavier-uniform, he-normal, he-uniform, zeros (default: by activation).")
+    @Option(help: "Weight initialiser of every dense and convolutional layer (biases start at 0): normal:SIGMA, uniform:A:B, constant:C, xavier-normal, xavier-uniform, he-normal, he-uniform, zeros (default: by activation, He for convolutions). Not with a trained --model.")
     var `init`: String?
 
     @Option(parsing: .unconditional, help: "Seed of every random choice (initialisation, shuffling, validation split).")

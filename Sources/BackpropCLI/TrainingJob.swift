@@ -148,23 +148,32 @@ struct TrainingJob {
         if let expected = try choice.declaredInputShape, expected != inputShape {
             throw ValidationError("--model: \(settings.model) takes examples of shape \(expected), the data has \(inputShape)")
         }
+        let initializer = try settings.initializer.map(parseInitializer)
+        /// A model built whole, its dense and convolutional weights drawn as --init asks.
+        func initialized(_ model: Sequential<Float>) -> Sequential<Float> {
+            if let initializer { model.reinitialize(weights: initializer, seed: settings.seed) }
+            return model
+        }
         var spec: ModelSpec
         switch choice {
         case .preset(let name):
             if let network = ModelSpec.network(preset: name, outputs: outputs, outputActivation: outputActivation,
                                                as: Float.self, seed: settings.seed) {
-                return network
+                return initialized(network)
             }
             spec = ModelSpec.preset(name, inputSize: inputSize, outputs: outputs, outputActivation: outputActivation)!
         case .dense(let given):
             spec = given
         case .saved(let directory):
+            if settings.initializer != nil {
+                throw ValidationError("--init: --model \(settings.model) starts from its trained weights, and --init draws a new model's: leave out one of them")
+            }
             try checkStartingPoint(directory, for: data)
             return try choice.build(Float.self, seed: settings.seed)
         case .network, .architecture:
-            return try choice.build(Float.self, seed: settings.seed)
+            return initialized(try choice.build(Float.self, seed: settings.seed))
         }
-        if let initializer = settings.initializer { spec.initializer = try parseInitializer(initializer) }
+        if let initializer { spec.initializer = initializer }
         try spec.checkMemory(Float.self)
         return spec.build(Float.self, seed: settings.seed)
     }

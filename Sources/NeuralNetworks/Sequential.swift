@@ -78,6 +78,27 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         for layer in layers { layer.resetParameters(using: &generator) }
     }
 
+    /// Draws every dense and convolutional weight (nested layers too) with `initializer`
+    /// instead of the layer's own, and every parameter afresh from a generator seeded
+    /// with `seed`: the same values as building the model with those initialisers and
+    /// that seed. Returns how many layers it changed.
+    @discardableResult
+    public func reinitialize(weights initializer: Initializer, seed: UInt64) -> Int {
+        var changed = 0
+        for layer in allLayers {
+            if let dense = layer as? Dense<Scalar> {
+                dense.weightInitializer = initializer
+                changed += 1
+            } else if let convolution = layer as? Conv2D<Scalar> {
+                convolution.weightInitializer = initializer
+                changed += 1
+            }
+        }
+        var generator = RandomSource(seed: seed)
+        resetParameters(using: &generator)
+        return changed
+    }
+
     /// Whether any layer is in training mode; setting it sets every layer.
     public var isTraining: Bool {
         get {

@@ -627,6 +627,54 @@ struct OwnImageFolderTests {
     }
 }
 
+@Suite("--init on every form of model")
+struct InitializerFormTests {
+    @Test("--init draws the weights of dense specs, network specs (dense and convolutional layers), presets and model.json files alike; with a trained model it is one line")
+    func everyForm() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("bars")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try OwnData.writeBars(data, split: "train", count: 60, seed: 5)
+        try OwnData.writeBars(data, split: "t10k", count: 30, seed: 6)
+        func train(_ model: String, _ flags: [String] = [], name: String) throws -> (run: Run, out: URL) {
+            let out = directory.appendingPathComponent(name)
+            let run = try OwnData.train(["--data", data.path, "--model", model, "--epochs", "1", "--out", out.path] + flags)
+            #expect(run.status == 0, "\(name): \(run.error)")
+            return (run, out)
+        }
+        func predictions(_ out: URL) throws -> String {
+            let run = try Run(["predict", "--model", out.path, "--data", data.path])
+            #expect(run.status == 0, "\(run.error)")
+            return run.output
+        }
+        // The same dense network written both ways, with the same --init and seed: the same model.
+        let dash = try train("64-16:relu-3:softmax", ["--init", "normal:0.5"], name: "dash")
+        let spaced = try train("64 16:relu 3:softmax", ["--init", "normal:0.5"], name: "spaced")
+        let plain = try train("64 16:relu 3:softmax", name: "plain")
+        #expect(try predictions(dash.out) == (try predictions(spaced.out)))
+        #expect(try predictions(spaced.out) != (try predictions(plain.out)), "--init normal:0.5 changed nothing")
+        // Zero weights in a convolution: its channels are copies, which layer health names.
+        let convolution = try train("1x8x8 conv4k3p1 relu flatten 3:softmax", ["--init", "zeros"], name: "conv")
+        #expect(convolution.run.output.contains("layer 1 (Conv2D(1 → 4, 3×3, padding 1) + ReLU + Flatten): all 4 units are identical"),
+                "\(convolution.run.output)")
+        // A model.json, from the convolutional run: the same.
+        let architecture = convolution.out.appendingPathComponent("model.json")
+        let fromFile = try train(architecture.path, ["--init", "zeros"], name: "file")
+        #expect(fromFile.run.output.contains("all 4 units are identical"), "\(fromFile.run.output)")
+        let settings = try String(contentsOf: fromFile.out.appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(settings.contains("\"initializer\":\"zeros\""), "\(settings)")
+        // Trained weights and --init: one line, and nothing written.
+        let out = directory.appendingPathComponent("refused")
+        let refused = try OwnData.train(["--data", data.path, "--model", plain.out.path, "--init", "zeros", "--epochs", "1",
+                                         "--out", out.path])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: --init: --model \(plain.out.path) starts from its trained weights, and --init draws a new model's: leave out one of them\n",
+                "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+}
+
 // MARK: - Columns by name, and mistakes
 
 @Suite("backprop on your own CSV: columns by name and mistakes")

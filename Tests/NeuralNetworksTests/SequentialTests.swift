@@ -86,6 +86,30 @@ struct SequentialTests {
         #expect(f.namedParameters[0].tensor != f.namedParameters[2].tensor)
     }
 
+    @Test("reinitialize(weights:seed:) gives the parameters of the model built with that initialiser and seed, nested layers too")
+    func reinitialize() {
+        func network(_ initializer: Initializer, seed: UInt64) -> Sequential<Double> {
+            Sequential<Double>(seed: seed) {
+                Conv2D<Double>(inputChannels: 1, outputChannels: 2, kernelSize: 3, padding: 1, weightInitializer: initializer)
+                ReLU<Double>()
+                Flatten<Double>()
+                Sequential<Double>(layers: [Dense<Double>(inputSize: 32, outputSize: 3, weightInitializer: initializer)])
+                BatchNorm1D<Double>(features: 3)
+            }
+        }
+        let built = network(.normal(standardDeviation: 2), seed: 9)
+        let redrawn = network(.heUniform, seed: 1)
+        #expect(redrawn.reinitialize(weights: .normal(standardDeviation: 2), seed: 9) == 2)
+        #expect(built.namedParameters.map(\.name) == redrawn.namedParameters.map(\.name))
+        for (a, b) in zip(built.namedParameters, redrawn.namedParameters) {
+            #expect(a.tensor == b.tensor, "\(a.name)")
+        }
+        let zero = network(.heUniform, seed: 3)
+        zero.reinitialize(weights: .zeros, seed: 3)
+        #expect(zero.namedParameters.allSatisfy { $0.tensor.scalars.allSatisfy { $0 == 0 } || $0.name.hasSuffix("4.weight") },
+                "every weight and bias 0; batch norm's scale stays 1")
+    }
+
     @Test("forward pass is the composition of the layers")
     func forwardComposition() {
         var inputs = Inputs(seed: 5)

@@ -28,7 +28,8 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// The spacing between the window's taps (1: adjacent pixels).
     public let dilation: (height: Int, width: Int)
     /// How ``weight`` is drawn, with fan-in inputChannels·kernelHeight·kernelWidth.
-    public let weightInitializer: Initializer
+    /// Changing it takes effect at the next ``resetParameters(using:)``.
+    public var weightInitializer: Initializer
     /// How ``bias`` is drawn.
     public let biasInitializer: Initializer
 

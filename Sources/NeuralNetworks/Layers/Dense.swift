@@ -13,7 +13,8 @@ public final class Dense<Scalar: TensorScalar>: Layer {
     /// n^[ℓ], the number of units.
     public let outputSize: Int
     /// How ``weight`` is drawn (Xavier uniform by default; eq. 3.13 is ``Initializer/xavierNormal``).
-    public let weightInitializer: Initializer
+    /// Changing it takes effect at the next ``resetParameters(using:)``.
+    public var weightInitializer: Initializer
     /// How ``bias`` is drawn (zeros by default).
     public let biasInitializer: Initializer
 
