@@ -141,7 +141,7 @@ enum ModelChoice {
             return try ModelArchitecture(contentsOf: file).makeModel(S.self, seed: seed, file: file)
         case .saved(let directory):
             let loaded = try ModelFile.load(Float.self, from: directory)
-            if let note = loaded.note { FileHandle.standardError.write(Data("backprop: note: \(note)\n".utf8)) }
+            if let text = loaded.note { note(text) }
             return try loaded.model.converted(to: S.self)
         }
     }

@@ -36,6 +36,9 @@ struct TrainingSettings: Codable, Equatable {
     /// Toy data (nil in runs saved before the flags existed: the defaults).
     var samples: Int?
     var noise: Double?
+    /// BLAS threads the run used (nil in runs saved before it was recorded): the split of
+    /// each batch over threads depends on it, so `--resume` takes it up again.
+    var threads: Int?
 }
 
 struct Train: ParsableCommand {
@@ -284,9 +287,18 @@ struct Train: ParsableCommand {
                       let saved = try? JSONDecoder().decode(TrainingSettings.self, from: data) else {
                     throw ValidationError("--resume: \(resume) holds no run (\(TrainingJob.settingsFileName) is missing or unreadable)")
                 }
+                if let recorded = saved.threads {
+                    if let threads, threads != recorded {
+                        note("--threads \(threads): the run was started with \(recorded); its batches are now split another way, so the weights will not be those of a run never stopped, bit for bit")
+                    } else if threads == nil {
+                        BLAS.setThreadCount(recorded)
+                    }
+                }
                 var job = try TrainingJob(settings: saved, runDirectory: resume)
                 try job.run(style: .detect(json: json, quiet: quiet), resuming: true, showsHealth: health, world: world)
             } else {
+                var settings = settings
+                settings.threads = BLAS.threadCount
                 var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
                 try job.run(style: .detect(json: json, quiet: quiet), showsHealth: health, world: world)
             }
@@ -298,6 +310,12 @@ struct Train: ParsableCommand {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         return "runs/\(formatter.string(from: Date()))"
     }
+}
+
+/// A line on standard error that changes nothing but tells the user something they
+/// should know: `backprop: note: …`.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data("backprop: note: \(text)\n".utf8))
 }
 
 /// A failure of the user's input: one line on standard error and exit status 1.

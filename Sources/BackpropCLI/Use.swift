@@ -15,7 +15,7 @@ struct SavedModel {
 
     init(directory: String) throws {
         let loaded = try ModelFile.load(Float.self, from: directory)
-        if let note = loaded.note { FileHandle.standardError.write(Data("backprop: note: \(note)\n".utf8)) }
+        if let text = loaded.note { note(text) }
         model = loaded.model
         architecture = loaded.architecture
         let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path

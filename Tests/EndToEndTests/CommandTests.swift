@@ -267,6 +267,36 @@ struct ResumeTests {
         #expect(try Data(contentsOf: interrupted.appendingPathComponent("model.safetensors")) == a)
     }
 
+    @Test("--resume takes up the run's thread count: a CNN stopped and resumed ends with the weights of a run never stopped, where 2 threads split its batches another way")
+    func resumeKeepsThreads() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("bars")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try OwnData.writeBars(data, split: "train", count: 64, seed: 8)
+        try OwnData.writeBars(data, split: "t10k", count: 16, seed: 9)
+        let flags = ["train", "--data", data.path, "--model", "1x8x8 conv4k3p1 relu maxpool2 flatten 3:softmax", "--epochs", "400",
+                     "--batch-size", "32", "--optimizer", "momentum", "--lr", "0.05", "--seed", "2"]
+        let stopped = directory.appendingPathComponent("stopped")
+        let one = directory.appendingPathComponent("one"), two = directory.appendingPathComponent("two")
+        let interrupted = try Self.interruptedRun(flags + ["--threads", "1", "--out", stopped.path])
+        #expect(interrupted.status == 130, "\(interrupted.error)")
+        let settings = try String(contentsOf: stopped.appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(settings.contains("\"threads\":1"), "\(settings)")
+        // Resumed without --threads, on a machine whose default is another count (batches of
+        // 32 are split in two shares on 2 threads, kept whole on 1).
+        let resumed = try Run(["train", "--resume", stopped.path, "--quiet"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(!resumed.error.contains("note:"), "\(resumed.error)")
+        for (threads, out) in [("1", one), ("2", two)] {
+            let run = try Run(flags + ["--threads", threads, "--quiet", "--out", out.path])
+            #expect(run.status == 0, "\(run.error)")
+        }
+        let weights = try [stopped, one, two].map { try Data(contentsOf: $0.appendingPathComponent("model.safetensors")) }
+        #expect(weights[1] != weights[2], "the premise: 1 and 2 threads give other weights")
+        #expect(weights[0] == weights[1], "stopped with 1 thread and resumed: the weights of the 1-thread run never stopped")
+    }
+
     @Test("--resume of a directory without a run is one line and a non-zero exit")
     func resumeNothing() throws {
         let run = try Run(["train", "--resume", "/nonexistent-run"])
