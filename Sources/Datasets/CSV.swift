@@ -316,7 +316,7 @@ public enum CSVFormat {
         }
         let (classes, lookup): (ClassLabels, [String: Int])
         if let given = options.classes {
-            (classes, lookup) = (given, given.lookup(labels: texts))
+            (classes, lookup) = (given, try given.lookup(fileLabels: texts, file: table.file))
         } else {
             (classes, lookup) = try ClassLabels.mapping(labels: texts, names: options.classNames, file: table.file)
         }

@@ -31,7 +31,7 @@ extension Dataset {
                 let texts = labels.map(String.init)
                 let (names, lookup): (ClassLabels, [String: Int])
                 if let classes {
-                    (names, lookup) = (classes, classes.indices)
+                    (names, lookup) = (classes, try classes.lookup(fileLabels: texts, file: targetFile))
                 } else {
                     (names, lookup) = try ClassLabels.mapping(labels: texts, names: classNames, file: targetFile)
                 }
@@ -39,7 +39,7 @@ extension Dataset {
                 indices.reserveCapacity(count)
                 for (example, text) in texts.enumerated() {
                     guard let index = lookup[text] else {
-                        throw .mismatch("\(targetFile): label \(text) of example \(example) is not one of the \(names.count) classes")
+                        throw .mismatch("\(targetFile): label \(text) of example [\(example)] (counting from 0) is not one of the \(names.count) classes (\(names.names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : ""))")
                     }
                     indices.append(index)
                 }

@@ -258,11 +258,15 @@ extension ClassLabels {
         // labels 0 and 1): reading the others as indices would count label 1 as class 5.
         if !unnamed.isEmpty && unnamed.count < distinct.count {
             let first = unnamed.sorted { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }[0]
-            let shownNames = names.prefix(20).map { shown($0) }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
-            throw .mismatch("\(file): label '\(shown(first))' is not one of the \(names.count) class names (\(shownNames)), though other labels are")
+            throw .mismatch("\(file): label '\(shown(first))' is not one of the \(names.count) class names (\(shownList(names))), though other labels are")
         }
         if unnamed.isEmpty {
             lookup = byName
+        } else if given.names.allSatisfy({ NumericText.canonicalInteger($0) != nil }) {
+            // Classes named by integers (a model trained on integer labels) are matched by
+            // value only: label 0 is not the first of classes 1, 2, 3.
+            let first = unnamed.sorted { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }[0]
+            throw .mismatch("\(file): label '\(shown(first))' is not one of the \(names.count) classes (\(shownList(names)))")
         } else {
             lookup = [:]
             for text in distinct {
@@ -274,6 +278,21 @@ extension ClassLabels {
             }
         }
         return (given, lookup)
+    }
+
+    /// The index of each of `labels` (another file's, such as test data) among these
+    /// classes, read as training read its own file (``mapping(labels:names:file:)``): by
+    /// name; labels none of which is a name, integers 0..<K, by position (unless the
+    /// names are integers themselves). When only some labels are names, the others are
+    /// left out, for the caller to name where the first of them is.
+    public func lookup(fileLabels labels: [String], file: String) throws(DatasetError) -> [String: Int] {
+        let byName = lookup(labels: labels)
+        return byName.isEmpty && !labels.isEmpty ? try Self.mapping(labels: labels, names: names, file: file).1 : byName
+    }
+
+    /// Up to 20 names, quoted where needed, for a message.
+    private static func shownList(_ names: [String]) -> String {
+        names.prefix(20).map { shown($0) }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
     }
 
     /// The index of each of `labels` among these classes (a model's, for a test file):

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A `.npy` file (format 1.0) of float32 or int64 values with the given shape.
-private func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
+func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
     let descr = integers.isEmpty ? "<f4" : "<i8"
     let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"

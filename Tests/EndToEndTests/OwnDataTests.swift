@@ -324,6 +324,62 @@ struct OwnClassesTests {
         ] + extra)
     }
 
+    @Test("--class-names on integer labels (CSV and npy): the model evaluates, predicts and tests on files of those labels; classes named by integers match by value only")
+    func namedIntegerLabels() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let labels = try Self.writeBlobFiles(in: directory)
+        let test = directory.appendingPathComponent("test.csv")
+        let trained = try Self.trainBlobs(in: directory, extra: ["--class-names", OwnData.irisNames.joined(separator: ",")])
+        #expect(trained.status == 0, "\(trained.error)")
+        let result = try #require(OwnData.finalJSON(trained), "\(trained.output)\(trained.error)")
+        #expect(result["classes"] as? [String] == OwnData.irisNames, "\(result)")
+        let accuracy = try #require(result["test_accuracy"] as? Double, "\(result)")
+        #expect(accuracy >= 0.9, "\(result)")
+        let out = directory.appendingPathComponent("run")
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        #expect(OwnData.metric("accuracy", in: evaluated.output).map { abs($0 - accuracy) < 1e-3 } == true, "\(evaluated.output)")
+        let predicted = try Run(["predict", "--model", out.path, "--data", "csv:\(test.path)"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let (problems, classes) = OwnData.classPredictionProblems(predicted.output, names: OwnData.irisNames, count: 120)
+        #expect(problems.isEmpty, "\(problems)\n\(predicted.output.prefix(300))")
+        #expect(abs(OwnData.accuracy(classes, labels) - accuracy) < 1e-3)
+
+        // The same with NumPy files: integer labels 0, 1, 2 stand for the three names.
+        let examples = OwnData.blobs(300, seed: 11), held = OwnData.blobs(120, seed: 12)
+        func write(_ examples: [BlobExample], _ name: String) throws -> String {
+            let x = directory.appendingPathComponent("\(name)-x.npy"), y = directory.appendingPathComponent("\(name)-y.npy")
+            try npy(shape: [examples.count, 4], floats: examples.flatMap { $0.features.map { Float($0) } }).write(to: x)
+            try npy(shape: [examples.count], integers: examples.map { Int64($0.label) }).write(to: y)
+            return "npy:\(x.path),\(y.path)"
+        }
+        let (trainNPY, testNPY) = (try write(examples, "train"), try write(held, "test"))
+        let numpyRun = directory.appendingPathComponent("numpy")
+        let fromNPY = try OwnData.train(["--data", trainNPY, "--test-data", testNPY, "--class-names", "setosa,versicolor,virginica",
+                                         "--model", "4-16:relu-3:softmax", "--epochs", "30", "--json", "--out", numpyRun.path])
+        #expect(fromNPY.status == 0, "\(fromNPY.error)")
+        #expect((OwnData.finalJSON(fromNPY)?["test_accuracy"] as? Double ?? 0) >= 0.9, "\(fromNPY.output)")
+        let evaluatedNPY = try Run(["evaluate", "--model", numpyRun.path, "--data", trainNPY])
+        #expect(evaluatedNPY.status == 0, "\(evaluatedNPY.error)")
+        #expect((OwnData.metric("accuracy", in: evaluatedNPY.output) ?? 0) >= 0.9, "\(evaluatedNPY.output)")
+
+        // A model whose classes are the integers 1, 2, 3 does not read label 0 as its first class.
+        let shifted = directory.appendingPathComponent("shifted.csv")
+        try OwnData.writeCSV(shifted, columns: ["alpha", "beta", "label", "gamma", "delta"],
+                             rows: OwnData.rows(examples, names: ["1", "2", "3"]))
+        let zeros = directory.appendingPathComponent("zeros.csv")
+        try OwnData.writeCSV(zeros, columns: ["alpha", "beta", "label", "gamma", "delta"],
+                             rows: OwnData.rows(held.filter { $0.label == 0 }, names: ["0"]))
+        let integerRun = directory.appendingPathComponent("integers")
+        let integers = try OwnData.train(["--data", "csv:\(shifted.path)", "--target", "label", "--model", "4-3:softmax",
+                                          "--epochs", "1", "--quiet", "--out", integerRun.path])
+        #expect(integers.status == 0, "\(integers.error)")
+        let refused = try Run(["evaluate", "--model", integerRun.path, "--data", "csv:\(zeros.path)"])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: \(zeros.path): label '0' is not one of the 3 classes (1, 2, 3)\n", "\(refused.error)")
+    }
+
     @Test("integer classes 0, 1, 2 in a middle column: train, evaluate and predict see three classes named 0, 1, 2")
     func integerClasses() throws {
         let directory = try OwnData.scratchDirectory()
