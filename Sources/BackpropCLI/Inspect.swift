@@ -125,7 +125,7 @@ struct Explain: ParsableCommand {
             let shown = tensor.scalars.prefix(8).map { String(format: "%.6g", $0) }.joined(separator: ", ")
             return "\(tensor.shape) [\(shown)\(tensor.count > 8 ? ", …" : "")]"
         }
-        var lines = ["One step in Float64 on \(batch) random example\(batch == 1 ? "" : "s") (seed \(seed &+ 1)):", "x = \(values(step.input))"]
+        var lines = ["One step in Float64 on \(batch) random example\(batch == 1 ? "" : "s") (--seed \(seed)):", "x = \(values(step.input))"]
         for (index, layer) in step.layers.enumerated() {
             lines.append("\(index): \(layer.name)")
             lines.append("   output \(values(layer.output))")

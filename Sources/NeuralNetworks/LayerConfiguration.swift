@@ -228,7 +228,7 @@ extension BatchNorm2D: ConfigurableLayer {
 }
 
 /// `[height, width]` as a tuple (validated to have two entries).
-private func pair(_ values: [Int]) -> (height: Int, width: Int) {
+func pair(_ values: [Int]) -> (height: Int, width: Int) {
     checkPrecondition(values.count == 2, "LayerConfiguration: expected [height, width], got \(values)")
     return (values[0], values[1])
 }

@@ -72,18 +72,17 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
     }
 
 
-    /// The layer's output shape, from a layer built without its large tensors: a dense
-    /// layer's is its output size, a convolution's that of the same geometry with one
-    /// output channel.
+    /// The layer's output shape, without making its large tensors: a dense layer's is its
+    /// output size, a convolution's follows from its geometry.
     private static func outputShape(of layer: LayerConfiguration, forInput shape: [Int]) throws(ShapeError) -> [Int] {
         switch layer {
         case .dense(let input, let output, _):
             guard shape == [input] else { return try layer.makeLayer(Float.self).outputShape(forInput: shape) }
             return [output]
-        case .conv2D(let input, let output, let kernel, let stride, let padding, let dilation, let useBias):
-            let probe = LayerConfiguration.conv2D(inputChannels: input, outputChannels: 1, kernelSize: kernel, stride: stride,
-                                                  padding: padding, dilation: dilation, useBias: useBias)
-            return [output] + (try probe.makeLayer(Float.self).outputShape(forInput: shape)).dropFirst()
+        case .conv2D(let input, let output, let kernel, let stride, let padding, let dilation, _):
+            let geometry = Conv2D<Float>.Geometry(inputChannels: input, outputChannels: output, kernelSize: pair(kernel),
+                                                  stride: pair(stride), padding: pair(padding), dilation: pair(dilation))
+            return try Conv2D<Float>.outputShape(geometry, forInput: shape, fullShape: shape)
         default:
             return try layer.makeLayer(Float.self).outputShape(forInput: shape)
         }

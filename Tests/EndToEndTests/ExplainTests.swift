@@ -42,9 +42,9 @@ struct TraceCommandTests {
     @Test("one step's numbers and a three-way check that passes, for a preset, dense specs and a CNN with pooling and batch norm",
           arguments: ["20-16:relu-8:tanh-4:softmax", "logistic", "cs229", "2-3:sigmoid-2:softmax", "1x6x6 conv2k3p1 tanh maxpool2 bn 3 softmax"])
     func passes(model: String) throws {
-        let run = try Run(["explain", "--model", model, "--trace", "--batch", "2"])
+        let run = try Run(["explain", "--model", model, "--trace", "--batch", "2", "--seed", "7"])
         #expect(run.status == 0, "\(run.output.suffix(600))\(run.error)")
-        for text in ["x = [2, ", "δ = ∂J/∂output", "J = ", "autodiff vs central differences", "Update (SGD", "tolerance 1.0e-06: ok"] {
+        for text in ["random examples (--seed 7):", "x = [2, ", "δ = ∂J/∂output", "J = ", "autodiff vs central differences", "Update (SGD", "tolerance 1.0e-06: ok"] {
             #expect(run.output.contains(text), "'\(text)' not in \(model)'s trace")
         }
         if !model.contains("conv") { #expect(!run.output.contains("vs autodiff –"), "the written-out recursion covers \(model)") }

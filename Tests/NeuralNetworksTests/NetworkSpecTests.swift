@@ -74,6 +74,8 @@ struct NetworkSpecTests {
         ("1x8x8 conv8k0", "has 'k0': a kernel size must be at least 1"),
         ("1x8x8 maxpool2s0", "has 's0': a stride must be at least 1"),
         ("1x4x4 conv8k9", "'conv8k9' does not fit the shape [1, 4, 4]"),
+        ("1x13x17 conv4k15 relu", "Conv2D(1 → 4, 15×15): kernel 15×15 is larger than the padded input 13×17; input [1, 13, 17], weight [4, 1, 15, 15]"),
+        ("1x13x17 conv4k3d7", "Conv2D(1 → 4, 3×3, dilation 7): kernel 15×15"),
         ("10 conv8", "needs images [channels, height, width] before it, not [10]"),
         ("1x8x8 maxpool", "needs a window size"),
         ("1x8x8 swish", "is not a layer"),

@@ -89,11 +89,26 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
 
     /// `Conv2D(1 → 16, 3×3, padding 1)`: the channels, the kernel and the settings that are not
     /// their defaults.
-    public var summaryName: String {
-        var parts = ["\(inputChannels) → \(outputChannels)", "\(kernelSize.height)×\(kernelSize.width)"]
-        if stride != (1, 1) { parts.append("stride \(pairText(stride))") }
-        if padding != (0, 0) { parts.append("padding \(pairText(padding))") }
-        if dilation != (1, 1) { parts.append("dilation \(pairText(dilation))") }
+    public var summaryName: String { Self.summaryName(geometry) }
+
+    /// The channels, kernel, stride, padding and dilation.
+    var geometry: Geometry {
+        Geometry(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: kernelSize,
+                 stride: stride, padding: padding, dilation: dilation)
+    }
+
+    /// What a convolution's shapes and name depend on, without its tensors.
+    struct Geometry {
+        var inputChannels: Int, outputChannels: Int
+        var kernelSize: (height: Int, width: Int), stride: (height: Int, width: Int)
+        var padding: (height: Int, width: Int), dilation: (height: Int, width: Int)
+    }
+
+    static func summaryName(_ g: Geometry) -> String {
+        var parts = ["\(g.inputChannels) → \(g.outputChannels)", "\(g.kernelSize.height)×\(g.kernelSize.width)"]
+        if g.stride != (1, 1) { parts.append("stride \(pairText(g.stride))") }
+        if g.padding != (0, 0) { parts.append("padding \(pairText(g.padding))") }
+        if g.dilation != (1, 1) { parts.append("dilation \(pairText(g.dilation))") }
         return "Conv2D(\(parts.joined(separator: ", ")))"
     }
 
@@ -107,16 +122,23 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// The per-example output shape; `fullShape` (with the batch, when called on a batch)
     /// is what the messages show.
     func outputShape(forInput shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
-        let weightText = "weight \(weight.shape)"
+        try Self.outputShape(geometry, forInput: shape, fullShape: fullShape)
+    }
+
+    /// The per-example output shape of a convolution of geometry `g`, which needs no
+    /// weights: a model's shapes are checked before its tensors are made.
+    static func outputShape(_ g: Geometry, forInput shape: [Int], fullShape: [Int]) throws(ShapeError) -> [Int] {
+        let name = summaryName(g)
+        let weightText = "weight \([g.outputChannels, g.inputChannels, g.kernelSize.height, g.kernelSize.width])"
         let perExample = fullShape.count == shape.count ? "" : "batch, "
-        try checkShape(shape.count == 3 && shape[0] == inputChannels, summaryName,
-                     expected: "[\(perExample)\(inputChannels), height, width] (\(weightText))", actual: fullShape)
-        let padded = (shape[1] + 2 * padding.height, shape[2] + 2 * padding.width)
-        let extent = (dilation.height * (kernelSize.height - 1) + 1, dilation.width * (kernelSize.width - 1) + 1)
+        try checkShape(shape.count == 3 && shape[0] == g.inputChannels, name,
+                     expected: "[\(perExample)\(g.inputChannels), height, width] (\(weightText))", actual: fullShape)
+        let padded = (shape[1] + 2 * g.padding.height, shape[2] + 2 * g.padding.width)
+        let extent = (g.dilation.height * (g.kernelSize.height - 1) + 1, g.dilation.width * (g.kernelSize.width - 1) + 1)
         guard extent.0 <= padded.0 && extent.1 <= padded.1 else {
-            throw ShapeError("\(summaryName): kernel \(extent.0)×\(extent.1) is larger than the padded input \(padded.0)×\(padded.1); input \(fullShape), \(weightText)")
+            throw ShapeError("\(name): kernel \(extent.0)×\(extent.1) is larger than the padded input \(padded.0)×\(padded.1); input \(fullShape), \(weightText)")
         }
-        return [outputChannels, (padded.0 - extent.0) / stride.height + 1, (padded.1 - extent.1) / stride.width + 1]
+        return [g.outputChannels, (padded.0 - extent.0) / g.stride.height + 1, (padded.1 - extent.1) / g.stride.width + 1]
     }
 
     /// `weight`, then `bias` when there is one.
