@@ -22,6 +22,17 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("dropout-0.1 in a spec is one line that says to write dropout0.1, without the list of every form")
+    func settingSplitOff() throws {
+        for (spec, word) in [("2-16-dropout-0.1-2:softmax", "dropout0.1"), ("2-16-leakyrelu-0.1-2:softmax", "leakyrelu0.1")] {
+            let run = try Run(["summary", "--model", spec])
+            #expect(run.status == 64 && !run.crashed, "\(spec): \(run.output)")
+            #expect(run.error == "backprop: --model: model spec '\(spec)': '0.1' is not a layer; write \(word), without '-'\n",
+                    "\(spec): \(run.error)")
+        }
+        #expect(try Run(["summary", "--model", "4-16-dropout-1"]).status == 0)
+    }
+
     @Test("sizes whose shape arithmetic would overflow, in a spec or a model.json, are one line and never a crash")
     func overflowingSizes() throws {
         for spec in ["1x6x6 conv4k3p4611686018427387903 flatten 2", "1x6x6 conv4k3p3037000499 flatten 2",
