@@ -53,6 +53,8 @@ struct BadInputTests {
             (architecture(dense(4, 3), classNames: "[\"a\", \"a\", \"b\"]"), ["twice"]),
             (architecture(dense(4, 2), classNames: "[\"a\", \"b\", \"c\"]"), ["3 class names", "[2]"]),
             (architecture(dense(4, 3), inputShape: "[0]"), ["[0]"]),
+            (architecture(dense(4, 3) + ", {\"activation\": {\"function\": \"softmax\", \"axis\": 0}}"),
+             ["layer 1 (softmax): axis 0 is the batch axis"]),
         ]
         for (index, (json, words)) in cases.enumerated() {
             let file = directory.appendingPathComponent("model\(index).json")

@@ -139,6 +139,13 @@ struct LayerOptionFileTests {
         (#"{"conv2D": {"inputChannels": 1, "outputChannels": 2, "kernelSize": 3, "padding": 2147483647}}, {"flatten": {}}"#,
          "the layers do not chain from inputShape [1, 7, 7]: Flatten: an example of shape [2, 4294967299, 4294967299] has more than 2³¹ values"),
         (#"{"activation": {"function": "softmax", "axis": 4}}"#, "the layers do not chain from inputShape [1, 7, 7]: Softmax(axis 4): axis 4 is outside a batch of rank 4 (input [1, 7, 7] per example)"),
+        // Over the batch axis, each example's output would depend on the others in its batch.
+        (#"{"activation": {"function": "softmax", "axis": 0}}"#,
+         "layer 0 (softmax): axis 0 is the batch axis, so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)"),
+        (#"{"flatten": {}}, {"activation": {"function": "logSoftmax", "axis": -2}}"#,
+         "layer 1 (logSoftmax): axis -2 is the batch axis of its input [N, 49], so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)"),
+        (#"{"sequential": {"layers": [{"flatten": {}}, {"activation": {"function": "softmax", "axis": 0}}]}}"#,
+         "layer 0.1 (softmax): axis 0 is the batch axis, so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)"),
     ])
     func impossibleSettings(_ c: (String, String)) throws {
         let read = try ModelArchitecture(json: architecture(c.0))

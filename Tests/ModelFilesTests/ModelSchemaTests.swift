@@ -77,6 +77,7 @@ struct ModelSchemaTests {
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"dense": {"inputSize": 4, "outputSize": 2, "bias": false}}]}"#, "oneOf"),
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}], "inputShape": [0]}"#, "minimum"),
         (#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "layers": []}"#, "fewer than 1 items"),
+        (#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "layers": [{"dense": {"inputSize": 4, "outputSize": 2}}, {"activation": {"function": "softmax", "axis": 0}}]}"#, "oneOf"),
     ])
     func refused(json: String, words: String) throws {
         let failure = try Self.validator().failure(of: Data(json.utf8))
