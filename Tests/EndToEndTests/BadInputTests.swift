@@ -98,6 +98,28 @@ struct BadInputTests {
                                       "--out", out.path, "--quiet"]), mentioning: ["no pixels"], out: out)
     }
 
+    @Test("classes on as many sigmoid or ReLU outputs: one line naming the activation, no run directory; one sigmoid output for two classes trains")
+    func classesNeedSoftmaxOrLogits() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, String, String)] = [
+            ("toy:blobs", "2-3:sigmoid", "the model's last activation is sigmoid, but 3 classes need a softmax output (or no activation: logits)"),
+            ("toy:blobs", "2-8:relu-3:relu", "the model's last activation is relu, but 3 classes need a softmax output (or no activation: logits)"),
+            ("toy:blobs:2", "2-2:tanh", "the model's last activation is tanh, but 2 classes need a softmax output (or no activation: logits), or one sigmoid output"),
+        ]
+        for (index, (data, model, line)) in cases.enumerated() {
+            let out = directory.appendingPathComponent("run\(index)")
+            let run = try Run(["train", "--data", data, "--model", model, "--epochs", "1", "--out", out.path, "--quiet"])
+            expectOneLineFailure(run, mentioning: [line], out: out)
+            #expect(!FileManager.default.fileExists(atPath: out.path), "\(model): a run directory was made")
+        }
+        for model in ["2-1:sigmoid", "2-2", "2-2:logsoftmax"] {
+            let run = try Run(["train", "--data", "toy:blobs:2", "--model", model, "--epochs", "1", "--quiet",
+                               "--out", directory.appendingPathComponent("fine").path])
+            #expect(run.status == 0, "\(model): \(run.error)")
+        }
+    }
+
     @Test("class labels saved as floats (0.0, 1.0) for a softmax over two outputs: one line that names them and --task classification, which then trains")
     func floatLabels() throws {
         let directory = try OwnData.scratchDirectory()
