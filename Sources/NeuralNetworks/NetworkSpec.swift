@@ -138,13 +138,13 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         }
         if let colon = lower.firstIndex(of: ":"), let output = Int(lower[..<colon]) {
             guard output > 0 else { throw fail("is not a positive number of outputs") }
-            guard let function = activation(String(lower[lower.index(after: colon)...])) else {
+            guard let function = Activation(named: String(lower[lower.index(after: colon)...])) else {
                 throw fail("names an unknown activation (known: \(activationNames))")
             }
             let dense: [LayerConfiguration] = flattening + [.dense(inputSize: width, outputSize: output, useBias: true)]
             return function == .identity ? dense : dense + [.activation(function: function)]
         }
-        if let function = activation(lower) { return [.activation(function: function)] }
+        if let function = Activation(named: lower) { return [.activation(function: function)] }
         if lower == "gelutanh" { return [.activation(function: .gelu, approximate: .tanh)] }
         if lower.hasPrefix("leakyrelu"), let slope = Double(lower.dropFirst("leakyrelu".count)) {
             return [.activation(function: .leakyReLU, negativeSlope: slope)]
@@ -192,10 +192,6 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static var activationNames: String { Activation.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ") }
-
-    private static func activation(_ name: String) -> Activation? {
-        Activation.allCases.first { $0.rawValue.lowercased() == name }
-    }
 
     /// `16k3p1` → leading 16, k 3, p 1; letters from `allowed`, each once, followed by a
     /// positive number (p may be 0); whole words from `flags`.

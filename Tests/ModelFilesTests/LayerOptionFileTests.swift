@@ -57,6 +57,28 @@ struct LayerOptionFileTests {
         #expect(try ModelArchitecture(json: read.compactJSON()) == read)
     }
 
+    @Test("the spec's spellings leakyrelu and logsoftmax read as leakyReLU and logSoftmax, and are written back as those")
+    func specSpellings() throws {
+        let text = """
+            {"dense": {"inputSize": 4, "outputSize": 3}}, {"activation": {"function": "leakyrelu", "negativeSlope": 0.2}},
+            {"activation": {"function": "logsoftmax"}}
+            """
+        let read = try ModelArchitecture(json: architecture(text, inputShape: [4]))
+        #expect(read.layers == [.dense(inputSize: 4, outputSize: 3, useBias: true),
+                                .activation(function: .leakyReLU, negativeSlope: 0.2), .activation(function: .logSoftmax, axis: -1)])
+        let written = String(decoding: read.compactJSON(), as: UTF8.self)
+        #expect(written.contains(#"{"activation":{"function":"leakyReLU","negativeSlope":0.2}}"#), "\(written)")
+        #expect(written.contains(#"{"activation":{"axis":-1,"function":"logSoftmax"}}"#), "\(written)")
+        #expect(try ModelArchitecture(json: read.compactJSON()) == read)
+        let model: Sequential<Float> = try read.makeModel()
+        #expect(try model.outputShape(forInput: [4]) == [3])
+        // Other spellings stay unknown: the file's names, or the spec's.
+        let error = #expect(throws: ModelFileError.self) {
+            try ModelArchitecture(json: architecture(#"{"activation": {"function": "LeakyReLU"}}"#), file: "model.json")
+        }
+        #expect(error?.description.contains("unknown function 'LeakyReLU'") == true, "\(String(describing: error))")
+    }
+
     @Test("sizes as one integer or a pair; a null pooling stride is the kernel size, as PyTorch's stride=None")
     func sizes() throws {
         let text = """
