@@ -74,7 +74,8 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Toy data: examples in the training split and in the test split (default 400).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "Toy data: standard deviation of the noise added to each coordinate (default: the set's own).")
+    @Option(parsing: .unconditional, help: "Toy data: standard deviation of the noise added to each coordinate (default: the set's own).",
+            transform: FlagNumber.parse)
     var noise: Double?
 
     @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (negative counts from the end; a column named like the number is taken first).")
@@ -107,13 +108,14 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer: \(AnyOptimizer<Float>.names.joined(separator: ", ")).")
     var optimizer: String = "momentum"
 
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate α.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate α. (default: 0.05)", transform: FlagNumber.parse)
     var learningRate: Double = 0.05
 
-    @Option(parsing: .unconditional, help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov).")
+    @Option(parsing: .unconditional, help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov). (default: 0.9)",
+            transform: FlagNumber.parse)
     var momentum: Double = 0.9
 
-    @Option(parsing: .unconditional, help: "L2 regularisation λ on the weights (eq. 3.34).")
+    @Option(parsing: .unconditional, help: "L2 regularisation λ on the weights (eq. 3.34). (default: 0)", transform: FlagNumber.parse)
     var l2: Double = 0
 
     @Option(parsing: .unconditional, help: "Examples per mini-batch: 1 is stochastic gradient descent, 'full' is (full-batch) gradient descent.")
@@ -134,7 +136,8 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads (default: BACKPROP_THREADS, or the machine's cores): BLAS's, which split each product of a dense network; a convolutional network trains each batch in this many shares side by side instead.")
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1). (default: 0)",
+            transform: FlagNumber.parse)
     var validationSplit: Double = 0
 
     @Option(parsing: .unconditional, help: "Stop after PATIENCE epochs without improvement, keeping the best weights.")

@@ -146,7 +146,7 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         }
         if let function = Activation(named: lower) { return [.activation(function: function)] }
         if lower == "gelutanh" { return [.activation(function: .gelu, approximate: .tanh)] }
-        if lower.hasPrefix("leakyrelu"), let slope = Double(lower.dropFirst("leakyrelu".count)) {
+        if lower.hasPrefix("leakyrelu"), let slope = Double(decimal: lower.dropFirst("leakyrelu".count)) {
             return [.activation(function: .leakyReLU, negativeSlope: slope)]
         }
         switch lower {
@@ -160,7 +160,7 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         }
         if lower.hasPrefix("dropout") {
             let rest = lower.dropFirst("dropout".count)
-            guard let probability = rest.isEmpty ? 0.5 : Double(rest) else { throw fail("is not dropout or dropoutP (e.g. dropout0.25)") }
+            guard let probability = rest.isEmpty ? 0.5 : Double(decimal: rest) else { throw fail("is not dropout or dropoutP (e.g. dropout0.25)") }
             return [.dropout(probability: probability)]
         }
         if lower.hasPrefix("conv") {
@@ -186,7 +186,7 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
     /// dropout and a dense layer of one output, and parses as such.)
     private static func splitSetting(_ word: String, after previous: String, in written: String) -> String? {
         let (previous, word) = (previous.lowercased(), word.lowercased())
-        guard ["dropout", "leakyrelu"].contains(previous), Double(word) != nil else { return nil }
+        guard ["dropout", "leakyrelu"].contains(previous), Double(decimal: word) != nil else { return nil }
         let separated = written.contains(previous + "-" + word) ? "without '-'" : "as one word"
         return "write \(previous)\(word), \(separated)"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Testing
 @testable import Datasets
 
@@ -17,6 +18,8 @@ struct CSVTests {
         #expect(NumericText.value("1.5") == 1.5 && NumericText.value("-1e3") == -1000 && NumericText.value("inf") == .infinity)
         #expect(NumericText.value("nan")?.isNaN == true)
         for text in ["0x1A", "0X10", "0x1p3", "3\u{0}junk", "1,5", ""] { #expect(NumericText.value(text) == nil, "\(text)") }
+        // The same reading serves flags and model specs (Tensors' Double(decimal:)).
+        #expect(Double(decimal: "2.5e-1") == 0.25 && Double(decimal: "-0x1") == nil && Double(decimal: "-inf") == -.infinity)
     }
 
     static let iris = """

@@ -120,6 +120,35 @@ struct BadInputTests {
         }
     }
 
+    @Test("a floating-point flag in hexadecimal, or NaN or infinite, is one line naming the flag, in every command that takes one")
+    func flagNumbers() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hexadecimal = "it is hexadecimal; write the number in decimal", infinite = "it is not a finite number"
+        let cases: [([String], String)] = [
+            (["train", "--lr", "0x10"], "'0x10' is invalid for '--lr <lr>': \(hexadecimal)"),
+            (["train", "--lr", "inf"], "'inf' is invalid for '--lr <lr>': \(infinite)"),
+            (["train", "--momentum", "0x0.8"], "'0x0.8' is invalid for '--momentum <momentum>': \(hexadecimal)"),
+            (["train", "--l2", "nan"], "'nan' is invalid for '--l2 <l2>': \(infinite)"),
+            (["train", "--validation-split", "0X0.1"], "'0X0.1' is invalid for '--validation-split <validation-split>': \(hexadecimal)"),
+            (["train", "--noise", "-inf"], "'-inf' is invalid for '--noise <noise>': \(infinite)"),
+            (["train", "--schedule", "exponential:0x0.8"], "--schedule: in 'exponential:0x0.8', GAMMA '0x0.8' is hexadecimal; write the number in decimal"),
+            (["train", "--schedule", "step:2:nan"], "--schedule: in 'step:2:nan', FACTOR 'nan' is not a finite number"),
+            (["train", "--init", "normal:inf"], "--init: in 'normal:inf', 'inf' is not a finite number"),
+            (["train", "--init", "uniform:-0x1:1"], "--init: in 'uniform:-0x1:1', '-0x1' is hexadecimal; write the number in decimal"),
+            (["train", "--model", "2-16-dropout0x0.5-3:softmax"], "'dropout0x0.5' is not dropout or dropoutP"),
+            (["explain", "--model", "2-2:softmax", "--trace", "--lr", "0x1"], "'0x1' is invalid for '--lr <lr>': \(hexadecimal)"),
+            (["gradcheck", "--model", "2-2:softmax", "--tolerance", "inf"], "'inf' is invalid for '--tolerance <tolerance>': \(infinite)"),
+            (["compare", "a", "b", "--smoothing", "0x0.1"], "'0x0.1' is invalid for '--smoothing <smoothing>': \(hexadecimal)"),
+            (["bench", "gemm", "--min-batch-seconds", "inf"], "'inf' is invalid for '--min-batch-seconds <min-batch-seconds>': \(infinite)"),
+        ]
+        for (index, (arguments, line)) in cases.enumerated() {
+            let out = directory.appendingPathComponent("run\(index)")
+            let training = arguments[0] == "train" ? ["--data", "toy:blobs", "--epochs", "1", "--quiet", "--out", out.path] : []
+            expectOneLineFailure(try Run(arguments + training), mentioning: [line], out: out)
+        }
+    }
+
     @Test("class labels saved as floats (0.0, 1.0) for a softmax over two outputs: one line that names them and --task classification, which then trains")
     func floatLabels() throws {
         let directory = try OwnData.scratchDirectory()

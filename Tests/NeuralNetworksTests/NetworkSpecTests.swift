@@ -80,6 +80,8 @@ struct NetworkSpecTests {
         ("4 3:swish", "unknown activation"),
         ("4 0", "not a positive number of outputs"),
         ("4 dropout1.5", "dropout probability must be in [0, 1)"),
+        ("4 dropout0x0.5 2", "'dropout0x0.5' is not dropout or dropoutP"),
+        ("4 leakyrelu0x1 2", "'leakyrelu0x1' is not a layer"),
         // A setting split off its word by the spec's '-' is named with the word to write.
         ("2-16-dropout-0.1-2:softmax", "'0.1' is not a layer; write dropout0.1, without '-'"),
         ("2-16-leakyrelu-0.1-2:softmax", "'0.1' is not a layer; write leakyrelu0.1, without '-'"),
