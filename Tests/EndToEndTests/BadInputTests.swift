@@ -1,21 +1,6 @@
 import Foundation
 import Testing
 
-/// A `.npy` file (format 1.0) of float32 or int64 values with the given shape.
-private func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
-    let descr = integers.isEmpty ? "<f4" : "<i8"
-    let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
-    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-    data.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-    data.append(contentsOf: Array(header.utf8))
-    floats.forEach { withUnsafeBytes(of: $0.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-    integers.forEach { withUnsafeBytes(of: $0.littleEndian) { data.append(contentsOf: $0) } }
-    return data
-}
-
 /// A one-line failure: a non-zero exit that is not a signal, one line on standard error
 /// naming the problem, and nothing written to `out`.
 private func expectOneLineFailure(_ run: Run, mentioning words: [String], out: URL? = nil,
@@ -76,11 +61,11 @@ struct BadInputTests {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let empty = directory.appendingPathComponent("empty.npy"), labels0 = directory.appendingPathComponent("labels0.npy")
-        try npy(shape: [0, 3]).write(to: empty)
-        try npy(shape: [0], integers: []).write(to: labels0)
+        try OwnData.npy(shape: [0, 3]).write(to: empty)
+        try OwnData.npy(shape: [0], integers: []).write(to: labels0)
         let flat = directory.appendingPathComponent("flat.npy"), labels3 = directory.appendingPathComponent("labels3.npy")
-        try npy(shape: [3], floats: [1, 2, 3]).write(to: flat)
-        try npy(shape: [3], integers: [0, 1, 0]).write(to: labels3)
+        try OwnData.npy(shape: [3], floats: [1, 2, 3]).write(to: flat)
+        try OwnData.npy(shape: [3], integers: [0, 1, 0]).write(to: labels3)
         for (features, labels, words) in [(empty, labels0, ["no"]), (flat, labels3, ["shape [3]"])] {
             let out = directory.appendingPathComponent("run-\(features.lastPathComponent)")
             let run = try Run(["train", "--data", "npy:\(features.path),\(labels.path)", "--model", "logistic",
@@ -155,8 +140,8 @@ struct BadInputTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let features = directory.appendingPathComponent("x.npy"), labels = directory.appendingPathComponent("y.npy")
         let x: [Float] = (0..<40).map { Float($0 % 4) - 1.5 }
-        try npy(shape: [20, 2], floats: x).write(to: features)
-        try npy(shape: [20], floats: (0..<20).map { x[2 * $0] > 0 ? 1 : 0 }).write(to: labels)
+        try OwnData.npy(shape: [20, 2], floats: x).write(to: features)
+        try OwnData.npy(shape: [20], floats: (0..<20).map { x[2 * $0] > 0 ? 1 : 0 }).write(to: labels)
         let out = directory.appendingPathComponent("run")
         let arguments = ["train", "--data", "npy:\(features.path),\(labels.path)", "--model", "2-4:relu-2:softmax",
                          "--epochs", "1", "--out", out.path, "--quiet"]
