@@ -98,6 +98,30 @@ struct CSVCellsTests {
         }
     }
 
+    @Test("a separator ending every line (pandas: an empty last column) leaves that column out with a note; an empty last column with a value stays an error")
+    func trailingSeparator() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, separator, word) in [("commas", ",", "comma"), ("semicolons", ";", "semicolon")] {
+            let text = Self.blobRows(80, seed: 7) { label, _ in ["x", "y"][label] }.split(separator: "\n")
+                .map { $0.replacingOccurrences(of: ",", with: separator) + separator + "\n" }.joined()
+            let file = directory.appendingPathComponent("\(name).csv")
+            try Data(text.utf8).write(to: file)
+            let note = "backprop: note: \(file.path): every line ends with a \(word), an empty last column without a name (pandas reads it so): the column is left out\n"
+            let out = directory.appendingPathComponent("run-\(name)")
+            let run = try OwnData.train(["--data", "csv:\(file.path)", "--target", "label", "--model", "2-2:softmax",
+                                         "--epochs", "20", "--json", "--out", out.path])
+            #expect(run.status == 0, "\(name): \(run.error)")
+            #expect(run.error == note, "\(name): \(run.error)")
+            #expect(OwnData.finalJSON(run)?["classes"] as? [String] == ["x", "y"], "\(run.output)")
+            #expect((OwnData.finalJSON(run)?["training_accuracy"] as? Double ?? 0) >= 0.95, "\(run.output)")
+            #expect(OwnData.find("featureNames", in: try OwnData.modelJSON(out)) as? [String] == ["alpha", "beta"])
+            let evaluation = try Run(["evaluate", "--model", out.path, "--data", "csv:\(file.path)"])
+            #expect(evaluation.status == 0 && evaluation.error == note, "\(name): \(evaluation.error)")
+        }
+        try Self.expectRefusal("a,b,label,\n1,2,x,\n3,4,y,5\n5,6,x,\n7,8,y,\n", line: "row 2, column '' (index 3): '' is not a number")
+    }
+
     @Test("predict quotes class names with a comma, a quote or a line break (RFC 4180), and its CSV reads back as written")
     func quotedClassNames() throws {
         let directory = try OwnData.scratchDirectory()
