@@ -133,7 +133,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of every random choice (initialisation, shuffling, validation split).")
     var seed: UInt64 = 42
 
-    @Option(parsing: .unconditional, help: "Threads (default: BACKPROP_THREADS, or the machine's cores): BLAS's, which split each product of a dense network; a convolutional network trains each batch in this many shares side by side instead.")
+    @Option(parsing: .unconditional, help: "Threads (default: BACKPROP_THREADS, or the machine's cores; at most the machine's cores: a larger count is lowered to them, with a note): BLAS's, which split each product of a dense network; a convolutional network trains each batch in this many shares side by side instead.")
     var threads: Int?
 
     @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1). (default: 0)",
@@ -235,6 +235,17 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// `--threads`, at most this machine's cores: threads beyond them only take turns (and
+    /// BLAS's spin while they wait), so a larger count is lowered to the cores, with a
+    /// note rather than a refusal, as a script written for a larger machine still runs.
+    static func threadCount(asked: Int) -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard asked > cores else { return asked }
+        let counted = { (count: Int, word: String) in "\(count) \(word)\(count == 1 ? "" : "s")" }
+        FileHandle.standardError.write(Data("backprop: note: --threads \(asked) is more than this machine's \(counted(cores, "core")): training on \(counted(cores, "thread"))\n".utf8))
+        return cores
+    }
+
     /// `--out` must be new, empty, or a run's directory (holding its run.json), which the
     /// new run replaces: a folder of other files (data, documents) is never written over.
     static func checkRunDirectory(_ out: String) throws {
@@ -248,7 +259,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { BLAS.setThreadCount(threads) }
+        if let threads { BLAS.setThreadCount(Self.threadCount(asked: threads)) }
         // Under mpirun: every rank trains one model with the others (MPI loaded only now).
         var world: MPIWorld?
         if MPIWorld.isLaunched {

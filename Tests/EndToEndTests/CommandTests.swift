@@ -170,6 +170,21 @@ struct TrainCommandTests {
         #expect(!report.contains("http://") || report.contains("xmlns=\"http://www.w3.org/2000/svg\""))
     }
 
+    @Test("--threads above the machine's cores trains on its cores, with a note saying so; as many as the cores, no note")
+    func threadsBeyondCores() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let plural = { (count: Int, word: String) in "\(count) \(word)\(count == 1 ? "" : "s")" }
+        for (threads, note) in [(1000, "backprop: note: --threads 1000 is more than this machine's \(plural(cores, "core")): training on \(plural(cores, "thread"))\n"),
+                                (cores, "")] {
+            let run = try Run(["train", "--data", "toy:blobs", "--model", "2-3:softmax", "--epochs", "1", "--threads", "\(threads)",
+                               "--quiet", "--out", directory.appendingPathComponent("run\(threads)").path])
+            #expect(run.status == 0 && !run.crashed, "--threads \(threads): \(run.error)")
+            #expect(run.error == note, "--threads \(threads): \(run.error)")
+        }
+    }
+
     @Test("--json prints one JSON object per epoch and a final one")
     func jsonOutput() throws {
         let out = Self.temporaryDirectory()
