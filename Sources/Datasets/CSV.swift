@@ -290,17 +290,22 @@ public enum CSVFormat {
     /// "A few" is at most 3 cells or 1 % of the rows, whichever is more, and at most 10 %
     /// of the rows: a column of text labels (cat, dog) has no numbers at all, and a short
     /// one that holds a number among its labels has more than 10 % text. A task given
-    /// (`task: .classification`) reads the column as it is, as text labels.
-    static func refuseStrayText(_ texts: [String], _ table: CSVTable, _ column: CSVColumn) throws(DatasetError) {
-        var strays: [Int] = []
-        let limit = Swift.min(Swift.max(3, texts.count / 100), texts.count / 10)
+    /// (`task: .classification`) reads the column as it is, as text labels; read as
+    /// values (`task: .regression`, `asValues`), any such cell is refused, all counted.
+    static func refuseStrayText(_ texts: [String], _ table: CSVTable, _ column: CSVColumn, asValues: Bool = false)
+        throws(DatasetError)
+    {
+        var strays = 0
+        var first: Int?
+        let limit = asValues ? texts.count : Swift.min(Swift.max(3, texts.count / 100), texts.count / 10)
         for (index, text) in texts.enumerated() where NumericText.value(text) == nil {
-            strays.append(index)
-            if strays.count > limit { return }
+            first = first ?? index
+            strays += 1
+            if strays > limit { return }
         }
-        guard let first = strays.first else { return }
+        guard let first else { return }
         throw .strayText(file: table.file, row: table.rowNumbers[first], column: column, value: texts[first],
-                         strays: strays.count, numbers: texts.count - strays.count)
+                         strays: strays, numbers: texts.count - strays)
     }
 
     /// The target column as class labels or values, and why when the task was inferred.
@@ -323,6 +328,7 @@ public enum CSVFormat {
             }
         }
         if task == .regression {
+            if options.task == .regression { try refuseStrayText(texts, table, column, asValues: true) }
             let values = try numbers(table, [column], as: S.self)
             return (.values(Tensor(shape: [values.count, 1],
                                    scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))),
