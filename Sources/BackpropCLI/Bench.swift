@@ -48,7 +48,7 @@ struct GEMMBenchmark: ParsableCommand {
     @Option(help: "Timed batches per size.")
     var repeats: Int = 5
 
-    @Option(help: "Minimum seconds per timed batch.")
+    @Option(help: "Minimum seconds per timed batch. (default: 0.2)", transform: FlagNumber.parse)
     var minBatchSeconds: Double = 0.2
 
     @Flag(help: "Print one JSON object per size and thread count.")

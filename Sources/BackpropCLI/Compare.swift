@@ -30,7 +30,8 @@ struct Compare: ParsableCommand {
     @Option(help: "The x-axis: steps (optimiser updates), epochs, or examples (training examples seen).")
     var x: Axis = .examples
 
-    @Option(parsing: .unconditional, help: "Smoothing weight in [0, 1) on the past for the thick curves (0: none; default: about 2 % of the longest run's points).")
+    @Option(parsing: .unconditional, help: "Smoothing weight in [0, 1) on the past for the thick curves (0: none; default: about 2 % of the longest run's points).",
+            transform: FlagNumber.parse)
     var smoothing: Double?
 
     @Option(help: "Where to write the page.")

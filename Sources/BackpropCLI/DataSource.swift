@@ -93,6 +93,9 @@ extension DataSource {
     /// mapped and standardisations applied as in training.
     func load(_ reading: DataReading) throws -> (data: Dataset<Float>, test: Dataset<Float>?) {
         var (data, test) = try loadRaw(reading)
+        for note in data.notes + (test?.notes ?? []) {
+            FileHandle.standardError.write(Data("backprop: note: \(note)\n".utf8))
+        }
         if reading.flatten {
             data = data.flattened()
             test = test?.flattened()

@@ -68,13 +68,14 @@ struct Explain: ParsableCommand {
     @Option(parsing: .unconditional, help: "--trace: seed of the weights (fresh ones; a saved model keeps its own) and of the example.")
     var seed: UInt64 = 0
 
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "--trace: learning rate α of the update shown.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "--trace: learning rate α of the update shown. (default: 0.1)",
+            transform: FlagNumber.parse)
     var learningRate: Double = 0.1
 
-    @Option(parsing: .unconditional, help: "--trace: L2 regularisation λ of the update shown.")
+    @Option(parsing: .unconditional, help: "--trace: L2 regularisation λ of the update shown. (default: 0)", transform: FlagNumber.parse)
     var l2: Double = 0
 
-    @Option(parsing: .unconditional, help: "--trace: largest relative error the check accepts.")
+    @Option(parsing: .unconditional, help: "--trace: largest relative error the check accepts. (default: 1e-06)", transform: FlagNumber.parse)
     var tolerance: Double = 1e-6
 
     @Option(parsing: .unconditional, help: "--trace: central differences on at most this many entries of each parameter tensor (spread evenly, plus the largest gradient; 0: every entry). The δ recursion and autodiff are compared on every entry.")
@@ -215,7 +216,7 @@ struct GradCheck: ParsableCommand {
     @Option(help: "Seed of the weights and the data.")
     var seed: UInt64 = 0
 
-    @Option(help: "Largest relative error accepted.")
+    @Option(help: "Largest relative error accepted. (default: 1e-06)", transform: FlagNumber.parse)
     var tolerance: Double = 1e-6
 
     @Option(parsing: .unconditional, help: "Check at most this many entries of each parameter tensor (spread evenly, plus the largest gradient; 0: every entry). Each entry costs four forward passes: every entry of the mlp preset's 235 146 takes minutes.")

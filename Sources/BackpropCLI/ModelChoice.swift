@@ -66,7 +66,7 @@ enum ModelChoice {
             // understood; after a setting out of range or a shape that does not fit, the
             // message has said all there is.
             let aboutTheForm = ["must start with", "is not a layer", "not one of its options", "unknown activation", "no layers after"]
-                .contains { "\(error)".contains($0) }
+                .contains { "\(error)".contains($0) } && !"\(error)".contains("; write ")
             throw ValidationError(aboutTheForm ? "--model: \(error) (a model is \(Self.formsHelp))" : "--model: \(error)")
         }
     }

@@ -77,7 +77,8 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Toy data: examples in the training split and in the test split (default 400).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "Toy data: standard deviation of the noise added to each coordinate (default: the set's own).")
+    @Option(parsing: .unconditional, help: "Toy data: standard deviation of the noise added to each coordinate (default: the set's own).",
+            transform: FlagNumber.parse)
     var noise: Double?
 
     @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index (negative counts from the end; a column named like the number is taken first).")
@@ -110,13 +111,14 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer: \(AnyOptimizer<Float>.names.joined(separator: ", ")).")
     var optimizer: String = "momentum"
 
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate α.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate α. (default: 0.05)", transform: FlagNumber.parse)
     var learningRate: Double = 0.05
 
-    @Option(parsing: .unconditional, help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov).")
+    @Option(parsing: .unconditional, help: "Momentum β, in [0, 1) (momentum, notes-momentum, nesterov). (default: 0.9)",
+            transform: FlagNumber.parse)
     var momentum: Double = 0.9
 
-    @Option(parsing: .unconditional, help: "L2 regularisation λ on the weights (eq. 3.34).")
+    @Option(parsing: .unconditional, help: "L2 regularisation λ on the weights (eq. 3.34). (default: 0)", transform: FlagNumber.parse)
     var l2: Double = 0
 
     @Option(parsing: .unconditional, help: "Examples per mini-batch: 1 is stochastic gradient descent, 'full' is (full-batch) gradient descent.")
@@ -134,10 +136,11 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of every random choice (initialisation, shuffling, validation split).")
     var seed: UInt64 = 42
 
-    @Option(parsing: .unconditional, help: "Threads (default: BACKPROP_THREADS, or the machine's cores): BLAS's, which split each product of a dense network; a convolutional network trains each batch in this many shares side by side instead.")
+    @Option(parsing: .unconditional, help: "Threads (default: BACKPROP_THREADS, or the machine's cores; at most the machine's cores: a larger count is lowered to them, with a note): BLAS's, which split each product of a dense network; a convolutional network trains each batch in this many shares side by side instead.")
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Fraction of the training data held out for validation, in [0, 1). (default: 0)",
+            transform: FlagNumber.parse)
     var validationSplit: Double = 0
 
     @Option(parsing: .unconditional, help: "Stop after PATIENCE epochs without improvement, keeping the best weights.")
@@ -235,6 +238,17 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// `--threads`, at most this machine's cores: threads beyond them only take turns (and
+    /// BLAS's spin while they wait), so a larger count is lowered to the cores, with a
+    /// note rather than a refusal, as a script written for a larger machine still runs.
+    static func threadCount(asked: Int) -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard asked > cores else { return asked }
+        let counted = { (count: Int, word: String) in "\(count) \(word)\(count == 1 ? "" : "s")" }
+        FileHandle.standardError.write(Data("backprop: note: --threads \(asked) is more than this machine's \(counted(cores, "core")): training on \(counted(cores, "thread"))\n".utf8))
+        return cores
+    }
+
     /// `--out` must be new, empty, or a run's directory (holding its run.json), which the
     /// new run replaces: a folder of other files (data, documents) is never written over.
     static func checkRunDirectory(_ out: String) throws {
@@ -248,7 +262,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { BLAS.setThreadCount(threads) }
+        if let threads { BLAS.setThreadCount(Self.threadCount(asked: threads)) }
         // Under mpirun: every rank trains one model with the others (MPI loaded only now).
         var world: MPIWorld?
         if MPIWorld.isLaunched {

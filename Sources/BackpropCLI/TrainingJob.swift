@@ -207,12 +207,18 @@ struct TrainingJob {
             guard let every = Int(parts[1]), every > 0 else {
                 throw ValidationError("--schedule: in '\(settings.schedule)', EPOCHS must be a whole number ≥ 1, got '\(parts[1])'")
             }
-            guard let factor = Double(parts[2]), factor > 0 && factor <= 1 else {
+            if let fault = FlagNumber.fault(parts[2]) {
+                throw ValidationError("--schedule: in '\(settings.schedule)', FACTOR '\(parts[2])' \(fault)")
+            }
+            guard let factor = Double(decimal: parts[2]), factor > 0 && factor <= 1 else {
                 throw ValidationError("--schedule: in '\(settings.schedule)', FACTOR must be in (0, 1]: the rate is multiplied by it every \(every) epochs, got '\(parts[2])'")
             }
             return .step(epochs: every, factor: factor)
         case ("exponential", 2):
-            guard let gamma = Double(parts[1]), gamma > 0 && gamma <= 1 else {
+            if let fault = FlagNumber.fault(parts[1]) {
+                throw ValidationError("--schedule: in '\(settings.schedule)', GAMMA '\(parts[1])' \(fault)")
+            }
+            guard let gamma = Double(decimal: parts[1]), gamma > 0 && gamma <= 1 else {
                 throw ValidationError("--schedule: in '\(settings.schedule)', GAMMA must be in (0, 1]: the rate is multiplied by it every epoch, got '\(parts[1])'")
             }
             return .exponential(gamma: gamma)
@@ -544,12 +550,18 @@ func metricsJSON(_ metrics: Metrics, prefix: String) -> [String: Any] {
 /// `normal:0.1`, `uniform:-0.1:0.1`, `xavier-normal`, `he-uniform`, `zeros`, `constant:0.5`.
 func parseInitializer(_ text: String) throws -> Initializer {
     let parts = text.split(separator: ":").map(String.init)
-    let numbers = parts.dropFirst().map { Double($0) }
     func fail() -> ValidationError {
         ValidationError("--init: unknown initialiser '\(text)' (normal:SIGMA, uniform:A:B, constant:C, zeros, xavier-normal, xavier-uniform, he-normal, he-uniform)")
     }
-    if numbers.contains(nil) { throw fail() }
-    let values = numbers.map { $0! }
+    var values: [Double] = []
+    for part in parts.dropFirst() {
+        if let fault = FlagNumber.fault(part) {
+            // A word after the name that is no number (`he-normal:x`) is no initialiser.
+            guard fault != "is not a number" else { throw fail() }
+            throw ValidationError("--init: in '\(text)', '\(part)' \(fault)")
+        }
+        values.append(Double(decimal: part) ?? 0)
+    }
     switch (parts.first ?? "", values.count) {
     case ("zeros", 0): return .zeros
     case ("constant", 1): return .constant(values[0])

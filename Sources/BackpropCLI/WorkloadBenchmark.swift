@@ -44,7 +44,7 @@ struct WorkloadBenchmark: ParsableCommand {
     @Option(help: "Epochs (default: 10 for W1 and W5, 5 for W2, 2 for W3).")
     var epochs: Int?
 
-    @Option(help: "L2 weight decay λ on the weights (W1).")
+    @Option(help: "L2 weight decay λ on the weights (W1). (default: 0)", transform: FlagNumber.parse)
     var l2: Double = 0
 
     @Option(help: "W1, W2, W3: shares of the data-parallel step, each on a thread of its own (default: fit()'s choice, one share per thread for W3's CNN, one share with BLAS splitting each product for W1 and W2).")

@@ -6,7 +6,9 @@ import Tensors
 /// raw or gzip-compressed). Unquoted fields are trimmed of spaces and tabs; blank lines
 /// are skipped; every row must have as many fields as the header. Without a separator
 /// given, a file whose header line has no comma but semicolons (as spreadsheets write
-/// CSV where the comma is the decimal mark) or tabs is read with that separator.
+/// CSV where the comma is the decimal mark) or tabs is read with that separator. A
+/// separator that ends every line, the header's too, makes an empty last column without
+/// a name (pandas reads it as one); it is left out, with a note.
 public struct CSVTable: Sendable {
     public let file: String
     public let header: [String]
@@ -14,6 +16,9 @@ public struct CSVTable: Sendable {
     public let rows: [[String]]
     /// The line of the file where each row starts (the header is row 1).
     public let rowNumbers: [Int]
+    /// What reading the file decided that its user should be told (an empty last column
+    /// left out), one line each.
+    public let notes: [String]
 
     public init(contentsOf path: String, separator: UInt8? = nil) throws(DatasetError) {
         try self.init(bytes: FileContents.read(path), file: path, separator: separator)
@@ -31,11 +36,19 @@ public struct CSVTable: Sendable {
             throw .raggedRow(file: file, row: record.line, found: record.fields.count, expected: first.fields.count)
         }
         self.file = file
-        header = first.fields
+        var header = first.fields
         // Separated by semicolons, numbers may have a decimal comma: 1,5 is 1.5.
-        rows = records.dropFirst().map { record in
+        var rows = records.dropFirst().map { record in
             separator == UInt8(ascii: ";") ? record.fields.map(Self.decimalPoint) : record.fields
         }
+        var notes: [String] = []
+        if header.count > 1, header.last == "", !rows.isEmpty, rows.allSatisfy({ $0.last == "" }) {
+            header.removeLast()
+            rows = rows.map { Array($0.dropLast()) }
+            let name = [UInt8(ascii: ";"): "semicolon", UInt8(ascii: "\t"): "tab"][separator] ?? "comma"
+            notes.append("\(file): every line ends with a \(name), an empty last column without a name (pandas reads it so): the column is left out")
+        }
+        (self.header, self.rows, self.notes) = (header, rows, notes)
         rowNumbers = records.dropFirst().map(\.line)
     }
 
@@ -196,6 +209,7 @@ public enum CSVFormat {
         var dataset = try Dataset(features: features, targets: datasetTargets, featureNames: featureColumns.map(\.name),
                                   targetName: target?.name)
         dataset.taskReason = reason
+        dataset.notes = table.notes
         switch options.preprocessing {
         case .none: break
         case .fit(let scope): dataset = try dataset.standardized(with: Standardization(fittedTo: features, scope: scope))
@@ -276,17 +290,22 @@ public enum CSVFormat {
     /// "A few" is at most 3 cells or 1 % of the rows, whichever is more, and at most 10 %
     /// of the rows: a column of text labels (cat, dog) has no numbers at all, and a short
     /// one that holds a number among its labels has more than 10 % text. A task given
-    /// (`task: .classification`) reads the column as it is, as text labels.
-    static func refuseStrayText(_ texts: [String], _ table: CSVTable, _ column: CSVColumn) throws(DatasetError) {
-        var strays: [Int] = []
-        let limit = Swift.min(Swift.max(3, texts.count / 100), texts.count / 10)
+    /// (`task: .classification`) reads the column as it is, as text labels; read as
+    /// values (`task: .regression`, `asValues`), any such cell is refused, all counted.
+    static func refuseStrayText(_ texts: [String], _ table: CSVTable, _ column: CSVColumn, asValues: Bool = false)
+        throws(DatasetError)
+    {
+        var strays = 0
+        var first: Int?
+        let limit = asValues ? texts.count : Swift.min(Swift.max(3, texts.count / 100), texts.count / 10)
         for (index, text) in texts.enumerated() where NumericText.value(text) == nil {
-            strays.append(index)
-            if strays.count > limit { return }
+            first = first ?? index
+            strays += 1
+            if strays > limit { return }
         }
-        guard let first = strays.first else { return }
+        guard let first else { return }
         throw .strayText(file: table.file, row: table.rowNumbers[first], column: column, value: texts[first],
-                         strays: strays.count, numbers: texts.count - strays.count)
+                         strays: strays, numbers: texts.count - strays)
     }
 
     /// The target column as class labels or values, and why when the task was inferred.
@@ -309,6 +328,7 @@ public enum CSVFormat {
             }
         }
         if task == .regression {
+            if options.task == .regression { try refuseStrayText(texts, table, column, asValues: true) }
             let values = try numbers(table, [column], as: S.self)
             return (.values(Tensor(shape: [values.count, 1],
                                    scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))),

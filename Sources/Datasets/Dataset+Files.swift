@@ -6,6 +6,10 @@ extension Dataset {
     /// floating-point values are regression targets (`[N]` becomes `[N, 1]`). Classes are
     /// `classes` (the training data's: labels map by name), or `classNames` for labels
     /// 0..<K, or the distinct labels found, named by their numbers.
+    ///
+    /// Targets `[N, K]` (K ≥ 2) whose every row holds one 1 and K − 1 zeros are one-hot
+    /// labels, unless `task` is regression: K classes, each example's the position of its
+    /// 1 (class i is `classes`' or `classNames`' i-th, or named `i`), with a note saying so.
     public init(features: NPYArray, targets: NPYArray? = nil, task: LearningTask? = nil,
                 classes: ClassLabels? = nil, classNames: [String]? = nil,
                 file: String = "NumPy data", targetFile: String = "NumPy targets") throws(DatasetError) {
@@ -15,6 +19,7 @@ extension Dataset {
         let count = features.shape[0]
         var datasetTargets: DatasetTargets<Scalar>?
         var reason: String?
+        var readingNotes: [String] = []
         if let targets {
             guard targets.shape.first == count else {
                 throw .mismatch("\(targetFile): \(count) examples in \(file) but targets of shape \(targets.shape)")
@@ -24,7 +29,13 @@ extension Dataset {
             if task == nil {
                 reason = "\(targetFile) holds \(integers != nil ? "integers: class labels" : "floating-point values")"
             }
-            if chosen == .classification {
+            if task != .regression, let positions = Self.oneHotPositions(targets) {
+                let width = targets.shape[1]
+                let names = try Self.oneHotClasses(width, classes: classes, classNames: classNames, targetFile: targetFile)
+                datasetTargets = .classes(positions, names)
+                if task == nil { reason = "\(targetFile) holds one-hot rows: \(width) classes" }
+                readingNotes.append("\(targetFile): every row is one-hot (one 1, the rest 0): read as \(width) classes, each example's class the position of its 1 (--task regression reads the \(width) columns as values)")
+            } else if chosen == .classification {
                 guard let labels = integers, targets.shape.count == 1 || targets.shape == [count, 1] else {
                     throw .mismatch("\(targetFile): class labels must be one integer per example, got \(targets.dataType) of shape \(targets.shape)")
                 }
@@ -59,6 +70,46 @@ extension Dataset {
             throw .mismatch("\(what == "features" ? file : targetFile): the \(what) of example [\(example)] (counting from 0) hold NaN or infinity")
         }
         taskReason = reason
+        notes = readingNotes
+    }
+
+    /// The position of each row's 1 when `array` is `[N, K]` (N ≥ 1, K ≥ 2) and every row
+    /// holds one 1 and K − 1 zeros; nil otherwise.
+    private static func oneHotPositions(_ array: NPYArray) -> [Int]? {
+        guard array.shape.count == 2, array.shape[0] > 0, array.shape[1] >= 2 else { return nil }
+        let width = array.shape[1]
+        let values: [Double] = array.tensor().scalars
+        var positions: [Int] = []
+        positions.reserveCapacity(array.shape[0])
+        for row in stride(from: 0, to: values.count, by: width) {
+            var position: Int?
+            for column in 0..<width {
+                let value = values[row + column]
+                if value == 1 && position == nil { position = column } else if value != 0 { return nil }
+            }
+            guard let position else { return nil }
+            positions.append(position)
+        }
+        return positions
+    }
+
+    /// The classes of one-hot rows of `width` columns: `classes` (a model's) or
+    /// `classNames`, which must be `width`, or `0..<width` named by their numbers.
+    private static func oneHotClasses(_ width: Int, classes: ClassLabels?, classNames: [String]?, targetFile: String)
+        throws(DatasetError) -> ClassLabels
+    {
+        if let classes {
+            guard classes.count == width else {
+                throw .mismatch("\(targetFile): one-hot rows of \(width) columns, but the model has \(classes.count) classes")
+            }
+            return classes
+        }
+        guard let classNames else { return ClassLabels(count: width) }
+        let names = try ClassLabels(validating: classNames, source: "\(targetFile): the class names")
+        guard names.count == width else {
+            throw .mismatch("\(targetFile): one-hot rows of \(width) columns, but \(names.count) class names")
+        }
+        return names
     }
 
     /// The values of a floating-point array when every one is an integer.

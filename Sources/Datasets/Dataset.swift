@@ -27,6 +27,9 @@ public struct Dataset<Scalar: TensorScalar> {
     public var targetStandardization: Standardization?
     /// Why the targets were read as classes or as values, when that was inferred.
     public var taskReason: String?
+    /// What the reader decided about the file that its user should be told, one line
+    /// each: one-hot target rows read as classes, a CSV's empty last column left out.
+    public var notes: [String] = []
 
     /// Checks that features and targets agree in count, that no feature or target value
     /// is NaN or infinite, and that class labels are in range.

@@ -22,8 +22,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// A feature or target too large for the precision it is read in (`type`: Float or
     /// Double), such as 1e39 for Float.
     case outOfRange(file: String, row: Int, column: CSVColumn, value: String, type: String)
-    /// A cell that is not a number in a target column whose other cells are (the first
-    /// of `strays` such cells; `numbers` cells are numbers).
+    /// A cell that is not a number in a target column of numbers, or read as values (the
+    /// first of `strays` such cells; `numbers` cells are numbers).
     case strayText(file: String, row: Int, column: CSVColumn, value: String, strays: Int, numbers: Int)
     /// A CSV row whose target field is empty.
     case emptyTarget(file: String, row: Int, column: CSVColumn)
@@ -67,7 +67,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(file): row \(row), \(column): '\(shown(value))' is out of \(type)'s range (±\(largest))"
         case .strayText(let file, let row, let column, let value, let strays, let numbers):
             let which = strays == 1 ? "" : "the first of \(strays) such values; "
-            return "\(file): row \(row), \(column): '\(shown(value))' is not a number (\(which)the column's other \(numbers) values are numbers)"
+            let others = numbers == 0 ? "none of the column's values is a number" : "the column's other \(numbers) values are numbers"
+            return "\(file): row \(row), \(column): '\(shown(value))' is not a number (\(which)\(others))"
         case .emptyTarget(let file, let row, let column):
             return "\(file): row \(row), \(column): the target is empty"
         case .missingColumn(let file, let column, let available):

@@ -1,11 +1,11 @@
+import Tensors
+
 /// Numbers as CSV cells and labels spell them.
 enum NumericText {
-    /// The number `text` spells ("1.5", "-0", "1e3", "inf"), nil otherwise. A NUL byte
-    /// is not part of a number (`Double("3\0junk")` reads 3), nor is a hexadecimal one a
-    /// CSV cell means (`Double("0x1A")` reads 26; spreadsheets and pandas read text).
-    static func value(_ text: String) -> Double? {
-        text.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") }) ? nil : Double(text)
-    }
+    /// The number `text` spells ("1.5", "-0", "1e3", "inf"), nil otherwise: a NUL byte
+    /// is not part of a number, nor is a hexadecimal one a CSV cell means (`0x1A`;
+    /// spreadsheets and pandas read text). See ``Swift/Double/init(decimal:)``.
+    static func value(_ text: String) -> Double? { Double(decimal: text) }
 
     /// Whether `value` is an integer that a class label can be (below 10¹⁵ in magnitude,
     /// so that it converts to `Int` exactly).

@@ -110,7 +110,35 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
                 throw .badArchitecture(file: file, reason: "\(featureNames.count) feature names for an input of shape \(inputShape)")
             }
         }
+        if let overBatch = Self.softmaxOverBatch(in: model.layers, inputShape: inputShape) {
+            throw .badArchitecture(file: file, reason: "\(overBatch), so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)")
+        }
         return model
+    }
+
+    /// The first softmax or log-softmax, nested ones too (named `2.1` as PyTorch names
+    /// them), whose axis is the batch axis: 0, or with `inputShape` known a negative axis
+    /// that counts back to it. Over the batch, an example's output would depend on the
+    /// other examples of its batch.
+    private static func softmaxOverBatch<S: TensorScalar>(in layers: [any Layer<S>], inputShape: [Int]?, path: String = "") -> String? {
+        var shape = inputShape
+        for (index, layer) in layers.enumerated() {
+            let name = path + String(index)
+            if let nested = layer as? Sequential<S>,
+               let found = softmaxOverBatch(in: nested.layers, inputShape: shape, path: name + ".") {
+                return found
+            }
+            if let activation = layer as? ActivationLayer<S>, [.softmax, .logSoftmax].contains(activation.activation) {
+                let axis = activation.axis
+                if axis == 0 { return "layer \(name) (\(activation.activation.rawValue)): axis 0 is the batch axis" }
+                if let shape, axis == -(shape.count + 1) {
+                    let batch = "[N" + shape.map { ", \($0)" }.joined() + "]"
+                    return "layer \(name) (\(activation.activation.rawValue)): axis \(axis) is the batch axis of its input \(batch)"
+                }
+            }
+            shape = shape.flatMap { try? layer.outputShape(forInput: $0) }
+        }
+        return nil
     }
 
     /// Reads an architecture JSON file.

@@ -9,7 +9,9 @@ import Tensors
 /// pooling `stride` the kernel size (also when null, as PyTorch's `stride=None`),
 /// `padding` 0, `ceilMode` false, `countIncludePad` true; batch norm `momentum` 0.1 and
 /// `epsilon` 1e-5; and for activations the defaults of
-/// ``LayerConfiguration/activation(function:negativeSlope:approximate:axis:)``. A kernel
+/// ``LayerConfiguration/activation(function:negativeSlope:approximate:axis:)``; a function
+/// may also be named as a model spec names it (`leakyrelu`, ``Activation/init(named:)``),
+/// and is written back by its raw value (`leakyReLU`). A kernel
 /// size, stride, padding or dilation may be one integer for both axes or a pair
 /// `[height, width]`. A missing required key, an unknown key (such as a misspelt option,
 /// which would otherwise be silently ignored) and an unknown layer type are errors naming
@@ -75,7 +77,7 @@ extension LayerConfiguration {
     /// An activation's function, and the settings that function reads.
     private static func activation(_ settings: inout Settings) throws -> LayerConfiguration {
         let name: String = try settings.required("function")
-        guard let function = Activation(rawValue: name) else {
+        guard let function = Activation(named: name) else {
             throw settings.error("unknown function '\(name.prefix(40))' (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         switch function {

@@ -63,7 +63,7 @@ public struct ModelSpec: Sendable, Hashable, Codable, CustomStringConvertible {
                 throw ConfigurationError("model spec '\(text)': '\(part)' is not SIZE or SIZE:ACTIVATION")
             }
             let name = pieces.count == 2 ? pieces[1] : "identity"
-            guard let activation = Activation(rawValue: name) ?? Activation.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
+            guard let activation = Activation(named: name.lowercased()) else {
                 throw ConfigurationError("model spec '\(text)': unknown activation '\(name)' (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             stages.append(Stage(size: size, activation: activation))

@@ -39,6 +39,7 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text`; throws one line naming the word that is wrong and why.
     public init(parsing text: String) throws(ConfigurationError) {
         let words = text.split(whereSeparator: { " ,-\t\n".contains($0) }).map(String.init)
+        let written = text.lowercased()
         let text = text.count > 80 ? String(text.prefix(77)) + "…" : text
         guard let first = words.first else { throw ConfigurationError("the model spec is empty") }
         let dimensions = first.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
@@ -54,8 +55,14 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         layers = []
         var shape = inputShape
         var parameters = 0
-        for word in words.dropFirst() {
-            for layer in try Self.layers(for: word, after: shape, in: text) {
+        for (position, word) in words.enumerated().dropFirst() {
+            let wordLayers: [LayerConfiguration]
+            do { wordLayers = try Self.layers(for: word, after: shape, in: text) } catch {
+                throw Self.splitSetting(word, after: words[position - 1], in: written).map {
+                    ConfigurationError("model spec '\(text)': '\(word)' is not a layer; \($0)")
+                } ?? error
+            }
+            for layer in wordLayers {
                 do { try layer.validate() } catch { throw ConfigurationError("model spec '\(text)': '\(word)': \(error)") }
                 parameters = Memory.sum([parameters, layer.parameterCount])
                 try Memory.checkParameters(parameters, of: Float.self, model: "model spec '\(text)'")
@@ -130,15 +137,15 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         }
         if let colon = lower.firstIndex(of: ":"), let output = Int(lower[..<colon]) {
             guard output > 0 else { throw fail("is not a positive number of outputs") }
-            guard let function = activation(String(lower[lower.index(after: colon)...])) else {
+            guard let function = Activation(named: String(lower[lower.index(after: colon)...])) else {
                 throw fail("names an unknown activation (known: \(activationNames))")
             }
             let dense: [LayerConfiguration] = flattening + [.dense(inputSize: width, outputSize: output, useBias: true)]
             return function == .identity ? dense : dense + [.activation(function: function)]
         }
-        if let function = activation(lower) { return [.activation(function: function)] }
+        if let function = Activation(named: lower) { return [.activation(function: function)] }
         if lower == "gelutanh" { return [.activation(function: .gelu, approximate: .tanh)] }
-        if lower.hasPrefix("leakyrelu"), let slope = Double(lower.dropFirst("leakyrelu".count)) {
+        if lower.hasPrefix("leakyrelu"), let slope = Double(decimal: lower.dropFirst("leakyrelu".count)) {
             return [.activation(function: .leakyReLU, negativeSlope: slope)]
         }
         switch lower {
@@ -152,7 +159,7 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         }
         if lower.hasPrefix("dropout") {
             let rest = lower.dropFirst("dropout".count)
-            guard let probability = rest.isEmpty ? 0.5 : Double(rest) else { throw fail("is not dropout or dropoutP (e.g. dropout0.25)") }
+            guard let probability = rest.isEmpty ? 0.5 : Double(decimal: rest) else { throw fail("is not dropout or dropoutP (e.g. dropout0.25)") }
             return [.dropout(probability: probability)]
         }
         if lower.hasPrefix("conv") {
@@ -173,11 +180,17 @@ public struct NetworkSpec: Sendable, Hashable, CustomStringConvertible {
         throw fail("is not a layer (a number of outputs, convC…, maxpoolK, avgpoolK, gap, flatten, bn, dropoutP or an activation: \(activationNames))")
     }
 
-    private static var activationNames: String { Activation.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ") }
-
-    private static func activation(_ name: String) -> Activation? {
-        Activation.allCases.first { $0.rawValue.lowercased() == name }
+    /// What to write instead when `word` is the setting of the word before it, split off
+    /// by a separator (`dropout-0.1`, `leakyrelu 0.2`): nil when it is not. (`dropout-1` is
+    /// dropout and a dense layer of one output, and parses as such.)
+    private static func splitSetting(_ word: String, after previous: String, in written: String) -> String? {
+        let (previous, word) = (previous.lowercased(), word.lowercased())
+        guard ["dropout", "leakyrelu"].contains(previous), Double(decimal: word) != nil else { return nil }
+        let separated = written.contains(previous + "-" + word) ? "without '-'" : "as one word"
+        return "write \(previous)\(word), \(separated)"
     }
+
+    private static var activationNames: String { Activation.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ") }
 
     /// `16k3p1` → leading 16, k 3, p 1; letters from `allowed`, each once, followed by a
     /// positive number (p may be 0); whole words from `flags`.

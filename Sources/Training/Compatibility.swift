@@ -27,8 +27,9 @@ extension Loss {
 /// Checks, before any work, that `model` can be trained on `data` with `loss`: the model
 /// has parameters; the data has targets; its example shape passes through every layer
 /// (``Layer/outputShape(forInput:)``); the outputs match the classes (K outputs, or one
-/// sigmoid output for two classes with binary cross-entropy) or the target values; the
-/// loss suits the targets; no softmax ends a regression. Throws one line naming both
+/// sigmoid output for two classes with binary cross-entropy) or the target values; K
+/// classes on K outputs end in a softmax, a log-softmax or no activation (logits), not a
+/// sigmoid or ReLU; the loss suits the targets; no softmax ends a regression. Throws one line naming both
 /// sides of what does not fit.
 public func checkCompatibility<Model: Layer>(
     of model: Model, with data: Dataset<Model.Scalar>, loss: Loss
@@ -54,6 +55,12 @@ public func checkCompatibility<Model: Layer>(
             guard width == classes.count else {
                 let hint = width == 1 && classes.count == 2 ? " (one sigmoid output for two classes: use --loss binary-cross-entropy)" : ""
                 throw .mismatch("the model has \(width) output\(width == 1 ? "" : "s") but the data has \(classes.count) classes (\(names))\(hint)")
+            }
+            // Cross-entropy takes the outputs as logits (or reads through a final softmax):
+            // after a sigmoid or a ReLU they are squashed scores, not logits.
+            if let final, ![.softmax, .logSoftmax, .identity].contains(final) {
+                let binary = classes.count == 2 ? ", or one sigmoid output" : ""
+                throw .mismatch("the model's last activation is \(final.rawValue), but \(classes.count) classes need a softmax output (or no activation: logits)\(binary)")
             }
         case .binaryCrossEntropy:
             guard classes.count == 2, width == 1 else {

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Testing
 @testable import Datasets
 
@@ -17,6 +18,8 @@ struct CSVTests {
         #expect(NumericText.value("1.5") == 1.5 && NumericText.value("-1e3") == -1000 && NumericText.value("inf") == .infinity)
         #expect(NumericText.value("nan")?.isNaN == true)
         for text in ["0x1A", "0X10", "0x1p3", "3\u{0}junk", "1,5", ""] { #expect(NumericText.value(text) == nil, "\(text)") }
+        // The same reading serves flags and model specs (Tensors' Double(decimal:)).
+        #expect(Double(decimal: "2.5e-1") == 0.25 && Double(decimal: "-0x1") == nil && Double(decimal: "-inf") == -.infinity)
     }
 
     static let iris = """
@@ -271,7 +274,7 @@ struct CSVTests {
         #expect(text.classes?.names == ["01", "1", "cat"])
     }
 
-    @Test("a few cells that are not numbers in a numeric target are named; text labels and a task given read as before")
+    @Test("a few cells that are not numbers in a numeric target are named, and any when told regression; text labels and classification read as before")
     func strayText() throws {
         func prices(_ strays: [Int: String]) -> String {
             "size,price\n" + (0..<200).map { "\($0),\(strays[$0] ?? String(Double($0) * 1.5 + 0.25))" }.joined(separator: "\n")
@@ -295,6 +298,10 @@ struct CSVTests {
         // More than 10 % text is a column of labels: 3 of 20 here.
         let mixed = "a,label\n" + (0..<20).map { "\($0),\($0 < 3 ? "other" : String($0 % 2))" }.joined(separator: "\n")
         #expect(try load(mixed, CSVOptions(target: .name("label"))).classes?.names == ["0", "1", "other"])
+        // Read as values (a task of regression), any such cell is refused, every one counted.
+        let values = #expect(throws: DatasetError.self) { try load(mixed, CSVOptions(target: .name("label"), task: .regression)) }
+        #expect(values?.description
+            == "t.csv: row 2, column 'label' (index 1): 'other' is not a number (the first of 3 such values; the column's other 17 values are numbers)")
         #expect(try load(Self.iris, CSVOptions(target: .name("species"))).classes?.count == 3)
     }
 

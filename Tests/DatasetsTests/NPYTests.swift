@@ -131,6 +131,35 @@ struct NPYTests {
         }
     }
 
+    @Test("one-hot targets [N, K] are K classes at the positions of their 1s, with a note; other rows, or task regression, are values")
+    func oneHotTargets() throws {
+        func classes(_ data: Dataset<Float>) -> (labels: [Int], names: [String])? {
+            guard case .classes(let labels, let classes) = data.targets else { return nil }
+            return (labels, classes.names)
+        }
+        let x = NPYArray(Tensor<Float>.zeros([4, 2]))
+        let oneHot = NPYArray(Tensor<Float>([[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0]]))
+        let data = try Dataset<Float>(features: x, targets: oneHot, targetFile: "y.npy")
+        #expect(classes(data)?.labels == [1, 0, 2, 1] && classes(data)?.names == ["0", "1", "2"])
+        #expect(data.taskReason == "y.npy holds one-hot rows: 3 classes")
+        #expect(data.notes == ["y.npy: every row is one-hot (one 1, the rest 0): read as 3 classes, each example's class the position of its 1 (--task regression reads the 3 columns as values)"])
+        let integers = try NPYArray(integers: [0, 1, 1, 0, 1, 0, 0, 1], shape: [4, 2], dataType: .uint8)
+        #expect(classes(try Dataset<Float>(features: x, targets: integers))?.labels == [1, 0, 0, 1])
+        let named = try Dataset<Float>(features: x, targets: oneHot, classNames: ["a", "b", "c"])
+        #expect(named.classes?.names == ["a", "b", "c"])
+        let model = try Dataset<Float>(features: x, targets: oneHot, task: .classification, classes: ClassLabels(names: ["p", "q", "r"]))
+        #expect(classes(model)?.labels == [1, 0, 2, 1] && classes(model)?.names == ["p", "q", "r"])
+        #expect(throws: DatasetError.mismatch("y.npy: one-hot rows of 3 columns, but the model has 2 classes")) {
+            try Dataset<Float>(features: x, targets: oneHot, classes: ClassLabels(names: ["p", "q"]), targetFile: "y.npy")
+        }
+        let values = try Dataset<Float>(features: x, targets: oneHot, task: .regression)
+        #expect(values.task == .regression && values.notes.isEmpty)
+        for rows in [[[1, 1, 0], [1, 0, 0]], [[0.5, 0.5, 0], [1, 0, 0]], [[0, 0, 0], [1, 0, 0]]] as [[[Float]]] {
+            let other = try Dataset<Float>(features: NPYArray(Tensor<Float>.zeros([2, 2])), targets: NPYArray(Tensor<Float>(rows)))
+            #expect(other.task == .regression && other.notes.isEmpty, "\(rows)")
+        }
+    }
+
     @Test("features and labels from .npy files form a data set")
     func dataset() throws {
         let images = NPYArray(Tensor<Float>.zeros([3, 1, 2, 2]))

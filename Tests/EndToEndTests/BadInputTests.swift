@@ -1,21 +1,6 @@
 import Foundation
 import Testing
 
-/// A `.npy` file (format 1.0) of float32 or int64 values with the given shape.
-func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
-    let descr = integers.isEmpty ? "<f4" : "<i8"
-    let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
-    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-    data.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-    data.append(contentsOf: Array(header.utf8))
-    floats.forEach { withUnsafeBytes(of: $0.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-    integers.forEach { withUnsafeBytes(of: $0.littleEndian) { data.append(contentsOf: $0) } }
-    return data
-}
-
 /// A one-line failure: a non-zero exit that is not a signal, one line on standard error
 /// naming the problem, and nothing written to `out`.
 private func expectOneLineFailure(_ run: Run, mentioning words: [String], out: URL? = nil,
@@ -53,6 +38,8 @@ struct BadInputTests {
             (architecture(dense(4, 3), classNames: "[\"a\", \"a\", \"b\"]"), ["twice"]),
             (architecture(dense(4, 2), classNames: "[\"a\", \"b\", \"c\"]"), ["3 class names", "[2]"]),
             (architecture(dense(4, 3), inputShape: "[0]"), ["[0]"]),
+            (architecture(dense(4, 3) + ", {\"activation\": {\"function\": \"softmax\", \"axis\": 0}}"),
+             ["layer 1 (softmax): axis 0 is the batch axis"]),
         ]
         for (index, (json, words)) in cases.enumerated() {
             let file = directory.appendingPathComponent("model\(index).json")
@@ -74,11 +61,11 @@ struct BadInputTests {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let empty = directory.appendingPathComponent("empty.npy"), labels0 = directory.appendingPathComponent("labels0.npy")
-        try npy(shape: [0, 3]).write(to: empty)
-        try npy(shape: [0], integers: []).write(to: labels0)
+        try OwnData.npy(shape: [0, 3]).write(to: empty)
+        try OwnData.npy(shape: [0], integers: []).write(to: labels0)
         let flat = directory.appendingPathComponent("flat.npy"), labels3 = directory.appendingPathComponent("labels3.npy")
-        try npy(shape: [3], floats: [1, 2, 3]).write(to: flat)
-        try npy(shape: [3], integers: [0, 1, 0]).write(to: labels3)
+        try OwnData.npy(shape: [3], floats: [1, 2, 3]).write(to: flat)
+        try OwnData.npy(shape: [3], integers: [0, 1, 0]).write(to: labels3)
         for (features, labels, words) in [(empty, labels0, ["no"]), (flat, labels3, ["shape [3]"])] {
             let out = directory.appendingPathComponent("run-\(features.lastPathComponent)")
             let run = try Run(["train", "--data", "npy:\(features.path),\(labels.path)", "--model", "logistic",
@@ -96,14 +83,65 @@ struct BadInputTests {
                                       "--out", out.path, "--quiet"]), mentioning: ["no pixels"], out: out)
     }
 
+    @Test("classes on as many sigmoid or ReLU outputs: one line naming the activation, no run directory; one sigmoid output for two classes trains")
+    func classesNeedSoftmaxOrLogits() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, String, String)] = [
+            ("toy:blobs", "2-3:sigmoid", "the model's last activation is sigmoid, but 3 classes need a softmax output (or no activation: logits)"),
+            ("toy:blobs", "2-8:relu-3:relu", "the model's last activation is relu, but 3 classes need a softmax output (or no activation: logits)"),
+            ("toy:blobs:2", "2-2:tanh", "the model's last activation is tanh, but 2 classes need a softmax output (or no activation: logits), or one sigmoid output"),
+        ]
+        for (index, (data, model, line)) in cases.enumerated() {
+            let out = directory.appendingPathComponent("run\(index)")
+            let run = try Run(["train", "--data", data, "--model", model, "--epochs", "1", "--out", out.path, "--quiet"])
+            expectOneLineFailure(run, mentioning: [line], out: out)
+            #expect(!FileManager.default.fileExists(atPath: out.path), "\(model): a run directory was made")
+        }
+        for model in ["2-1:sigmoid", "2-2", "2-2:logsoftmax"] {
+            let run = try Run(["train", "--data", "toy:blobs:2", "--model", model, "--epochs", "1", "--quiet",
+                               "--out", directory.appendingPathComponent("fine").path])
+            #expect(run.status == 0, "\(model): \(run.error)")
+        }
+    }
+
+    @Test("a floating-point flag in hexadecimal, or NaN or infinite, is one line naming the flag, in every command that takes one")
+    func flagNumbers() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hexadecimal = "it is hexadecimal; write the number in decimal", infinite = "it is not a finite number"
+        let cases: [([String], String)] = [
+            (["train", "--lr", "0x10"], "'0x10' is invalid for '--lr <lr>': \(hexadecimal)"),
+            (["train", "--lr", "inf"], "'inf' is invalid for '--lr <lr>': \(infinite)"),
+            (["train", "--momentum", "0x0.8"], "'0x0.8' is invalid for '--momentum <momentum>': \(hexadecimal)"),
+            (["train", "--l2", "nan"], "'nan' is invalid for '--l2 <l2>': \(infinite)"),
+            (["train", "--validation-split", "0X0.1"], "'0X0.1' is invalid for '--validation-split <validation-split>': \(hexadecimal)"),
+            (["train", "--noise", "-inf"], "'-inf' is invalid for '--noise <noise>': \(infinite)"),
+            (["train", "--schedule", "exponential:0x0.8"], "--schedule: in 'exponential:0x0.8', GAMMA '0x0.8' is hexadecimal; write the number in decimal"),
+            (["train", "--schedule", "step:2:nan"], "--schedule: in 'step:2:nan', FACTOR 'nan' is not a finite number"),
+            (["train", "--init", "normal:inf"], "--init: in 'normal:inf', 'inf' is not a finite number"),
+            (["train", "--init", "uniform:-0x1:1"], "--init: in 'uniform:-0x1:1', '-0x1' is hexadecimal; write the number in decimal"),
+            (["train", "--model", "2-16-dropout0x0.5-3:softmax"], "'dropout0x0.5' is not dropout or dropoutP"),
+            (["explain", "--model", "2-2:softmax", "--trace", "--lr", "0x1"], "'0x1' is invalid for '--lr <lr>': \(hexadecimal)"),
+            (["gradcheck", "--model", "2-2:softmax", "--tolerance", "inf"], "'inf' is invalid for '--tolerance <tolerance>': \(infinite)"),
+            (["compare", "a", "b", "--smoothing", "0x0.1"], "'0x0.1' is invalid for '--smoothing <smoothing>': \(hexadecimal)"),
+            (["bench", "gemm", "--min-batch-seconds", "inf"], "'inf' is invalid for '--min-batch-seconds <min-batch-seconds>': \(infinite)"),
+        ]
+        for (index, (arguments, line)) in cases.enumerated() {
+            let out = directory.appendingPathComponent("run\(index)")
+            let training = arguments[0] == "train" ? ["--data", "toy:blobs", "--epochs", "1", "--quiet", "--out", out.path] : []
+            expectOneLineFailure(try Run(arguments + training), mentioning: [line], out: out)
+        }
+    }
+
     @Test("class labels saved as floats (0.0, 1.0) for a softmax over two outputs: one line that names them and --task classification, which then trains")
     func floatLabels() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let features = directory.appendingPathComponent("x.npy"), labels = directory.appendingPathComponent("y.npy")
         let x: [Float] = (0..<40).map { Float($0 % 4) - 1.5 }
-        try npy(shape: [20, 2], floats: x).write(to: features)
-        try npy(shape: [20], floats: (0..<20).map { x[2 * $0] > 0 ? 1 : 0 }).write(to: labels)
+        try OwnData.npy(shape: [20, 2], floats: x).write(to: features)
+        try OwnData.npy(shape: [20], floats: (0..<20).map { x[2 * $0] > 0 ? 1 : 0 }).write(to: labels)
         let out = directory.appendingPathComponent("run")
         let arguments = ["train", "--data", "npy:\(features.path),\(labels.path)", "--model", "2-4:relu-2:softmax",
                          "--epochs", "1", "--out", out.path, "--quiet"]

@@ -8,14 +8,14 @@ import Testing
 struct CSVCellsTests {
     /// A failed `train`: exit 1, no crash, exactly `line` on standard error, no run directory.
     static func expectRefusal(_ text: String, target: String = "label", model: String = "2-4:relu-2:softmax", line: String,
-                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+                              flags: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("data.csv")
         try Data(text.utf8).write(to: file)
         let out = directory.appendingPathComponent("run")
         let run = try Run(["train", "--data", "csv:\(file.path)", "--target", target, "--model", model,
-                           "--epochs", "1", "--out", out.path])
+                           "--epochs", "1", "--out", out.path] + flags)
         #expect(run.status == 1 && !run.crashed, "\(run.output)\(run.error)", sourceLocation: sourceLocation)
         #expect(run.error == "backprop: \(file.path): \(line)\n", sourceLocation: sourceLocation)
         #expect(!FileManager.default.fileExists(atPath: out.path), "a run directory was left", sourceLocation: sourceLocation)
@@ -69,6 +69,24 @@ struct CSVCellsTests {
                                line: "row 22, column 'label' (index 2): 'x' is not a number (the column's other 39 values are numbers)")
     }
 
+    @Test("--task regression on a column with text cells names the first and counts them all, as the inferred task does")
+    func strayTextAsValues() throws {
+        let prices = (0..<200).map { "\($0),\($0 % 7),\([50, 90, 120].contains($0) ? "N/A" : String(Double($0) * 1.5 + 0.25))" }
+        let text = "size,age,price\n" + prices.joined(separator: "\n") + "\n"
+        let line = "row 52, column 'price' (index 2): 'N/A' is not a number (the first of 3 such values; the column's other 197 values are numbers)"
+        try Self.expectRefusal(text, target: "price", model: "2-8:relu-1", line: line)
+        try Self.expectRefusal(text, target: "price", model: "2-8:relu-1", line: line, flags: ["--task", "regression"])
+        // More than a few: without --task the column is text labels; read as values, every one is counted.
+        let labels = (0..<40).map { "\($0),\($0 % 3),\($0 % 2 == 0 ? "cat" : String($0))" }
+        try Self.expectRefusal("a,b,label\n" + labels.joined(separator: "\n") + "\n", model: "2-1",
+                               line: "row 2, column 'label' (index 2): 'cat' is not a number (the first of 20 such values; the column's other 20 values are numbers)",
+                               flags: ["--task", "regression"])
+        let names = (0..<10).map { "\($0),\($0 % 3),\(["cat", "dog"][$0 % 2])" }
+        try Self.expectRefusal("a,b,label\n" + names.joined(separator: "\n") + "\n", model: "2-1",
+                               line: "row 2, column 'label' (index 2): 'cat' is not a number (the first of 10 such values; none of the column's values is a number)",
+                               flags: ["--task", "regression"])
+    }
+
     @Test("1e39 in a feature or a target is out of Float's range, named by row and column as a NaN cell is")
     func outOfFloatRange() throws {
         try Self.expectRefusal("a,b,label\n1,2,0\n3,4,1\n5,6,0\n1e39,7,1\n", line: "row 5, column 'a' (index 0): '1e39' is out of Float's range (±3.4e38)")
@@ -96,6 +114,30 @@ struct CSVCellsTests {
             #expect(OwnData.find("targetName", in: model) as? String == name, "--target \(target): \(model)")
             #expect(OwnData.find("featureNames", in: model) as? [String] == ["1", "2", "3", "4"].filter { $0 != name })
         }
+    }
+
+    @Test("a separator ending every line (pandas: an empty last column) leaves that column out with a note; an empty last column with a value stays an error")
+    func trailingSeparator() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, separator, word) in [("commas", ",", "comma"), ("semicolons", ";", "semicolon")] {
+            let text = Self.blobRows(80, seed: 7) { label, _ in ["x", "y"][label] }.split(separator: "\n")
+                .map { $0.replacingOccurrences(of: ",", with: separator) + separator + "\n" }.joined()
+            let file = directory.appendingPathComponent("\(name).csv")
+            try Data(text.utf8).write(to: file)
+            let note = "backprop: note: \(file.path): every line ends with a \(word), an empty last column without a name (pandas reads it so): the column is left out\n"
+            let out = directory.appendingPathComponent("run-\(name)")
+            let run = try OwnData.train(["--data", "csv:\(file.path)", "--target", "label", "--model", "2-2:softmax",
+                                         "--epochs", "20", "--json", "--out", out.path])
+            #expect(run.status == 0, "\(name): \(run.error)")
+            #expect(run.error == note, "\(name): \(run.error)")
+            #expect(OwnData.finalJSON(run)?["classes"] as? [String] == ["x", "y"], "\(run.output)")
+            #expect((OwnData.finalJSON(run)?["training_accuracy"] as? Double ?? 0) >= 0.95, "\(run.output)")
+            #expect(OwnData.find("featureNames", in: try OwnData.modelJSON(out)) as? [String] == ["alpha", "beta"])
+            let evaluation = try Run(["evaluate", "--model", out.path, "--data", "csv:\(file.path)"])
+            #expect(evaluation.status == 0 && evaluation.error == note, "\(name): \(evaluation.error)")
+        }
+        try Self.expectRefusal("a,b,label,\n1,2,x,\n3,4,y,5\n5,6,x,\n7,8,y,\n", line: "row 2, column '' (index 3): '' is not a number")
     }
 
     @Test("predict quotes class names with a comma, a quote or a line break (RFC 4180), and its CSV reads back as written")

@@ -22,6 +22,17 @@ struct InspectCommandTests {
         }
     }
 
+    @Test("dropout-0.1 in a spec is one line that says to write dropout0.1, without the list of every form")
+    func settingSplitOff() throws {
+        for (spec, word) in [("2-16-dropout-0.1-2:softmax", "dropout0.1"), ("2-16-leakyrelu-0.1-2:softmax", "leakyrelu0.1")] {
+            let run = try Run(["summary", "--model", spec])
+            #expect(run.status == 64 && !run.crashed, "\(spec): \(run.output)")
+            #expect(run.error == "backprop: --model: model spec '\(spec)': '0.1' is not a layer; write \(word), without '-'\n",
+                    "\(spec): \(run.error)")
+        }
+        #expect(try Run(["summary", "--model", "4-16-dropout-1"]).status == 0)
+    }
+
     @Test("sizes whose shape arithmetic would overflow, in a spec or a model.json, are one line and never a crash")
     func overflowingSizes() throws {
         for spec in ["1x6x6 conv4k3p4611686018427387903 flatten 2", "1x6x6 conv4k3p3037000499 flatten 2",
@@ -157,6 +168,21 @@ struct TrainCommandTests {
             #expect(report.contains(part), "report lacks \(part)")
         }
         #expect(!report.contains("http://") || report.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    }
+
+    @Test("--threads above the machine's cores trains on its cores, with a note saying so; as many as the cores, no note")
+    func threadsBeyondCores() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let plural = { (count: Int, word: String) in "\(count) \(word)\(count == 1 ? "" : "s")" }
+        for (threads, note) in [(1000, "backprop: note: --threads 1000 is more than this machine's \(plural(cores, "core")): training on \(plural(cores, "thread"))\n"),
+                                (cores, "")] {
+            let run = try Run(["train", "--data", "toy:blobs", "--model", "2-3:softmax", "--epochs", "1", "--threads", "\(threads)",
+                               "--quiet", "--out", directory.appendingPathComponent("run\(threads)").path])
+            #expect(run.status == 0 && !run.crashed, "--threads \(threads): \(run.error)")
+            #expect(run.error == note, "--threads \(threads): \(run.error)")
+        }
     }
 
     @Test("--json prints one JSON object per epoch and a final one")

@@ -57,6 +57,27 @@ struct ModelFormsTests {
         #expect((loss(resumed) ?? 1) < (loss(fresh) ?? 0), "\(resumed.output) vs \(fresh.output)")
     }
 
+    @Test("a model.json in the spec's spellings (leakyrelu, logsoftmax) trains, and the run's model.json names them leakyReLU and logSoftmax")
+    func specSpellingsInModelJSON() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(90, seed: 22)))
+        let architecture = directory.appendingPathComponent("net.json")
+        try Data("""
+            {"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [4],
+             "layers": [{"dense": {"inputSize": 4, "outputSize": 8}}, {"activation": {"function": "leakyrelu", "negativeSlope": 0.1}},
+                        {"dense": {"inputSize": 8, "outputSize": 3}}, {"activation": {"function": "logsoftmax"}}]}
+            """.utf8).write(to: architecture)
+        let out = directory.appendingPathComponent("run")
+        let run = try OwnData.train(["--data", "csv:\(csv.path)", "--target", "label", "--model", architecture.path,
+                                     "--epochs", "3", "--out", out.path, "--quiet"])
+        #expect(run.status == 0, "\(run.error)")
+        let saved = try String(contentsOf: out.appendingPathComponent("model.json"), encoding: .utf8)
+        #expect(saved.contains(#""function" : "leakyReLU""#) && saved.contains(#""function" : "logSoftmax""#), "\(saved)")
+        #expect(try Run(["evaluate", "--model", out.path, "--data", "csv:\(csv.path)"]).status == 0)
+    }
+
     @Test("a CNN written as a network spec trains on images, and its run directory serves every command")
     func convolutionalSpec() throws {
         let directory = try OwnData.scratchDirectory()

@@ -109,6 +109,21 @@ enum OwnData {
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
     }
 
+    /// A `.npy` file (format 1.0) of float32 or int64 values with the given shape.
+    static func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
+        let descr = integers.isEmpty ? "<f4" : "<i8"
+        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        data.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        floats.forEach { withUnsafeBytes(of: $0.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        integers.forEach { withUnsafeBytes(of: $0.littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
     /// An uncompressed IDX file of unsigned bytes: magic `00 00 08 <rank>`, big-endian dimensions, the bytes.
     static func idx(dimensions: [Int], bytes: [UInt8]) -> Data {
         var data = Data([0, 0, 0x08, UInt8(dimensions.count)])
@@ -350,8 +365,8 @@ struct OwnClassesTests {
         let examples = OwnData.blobs(300, seed: 11), held = OwnData.blobs(120, seed: 12)
         func write(_ examples: [BlobExample], _ name: String) throws -> String {
             let x = directory.appendingPathComponent("\(name)-x.npy"), y = directory.appendingPathComponent("\(name)-y.npy")
-            try npy(shape: [examples.count, 4], floats: examples.flatMap { $0.features.map { Float($0) } }).write(to: x)
-            try npy(shape: [examples.count], integers: examples.map { Int64($0.label) }).write(to: y)
+            try OwnData.npy(shape: [examples.count, 4], floats: examples.flatMap { $0.features.map { Float($0) } }).write(to: x)
+            try OwnData.npy(shape: [examples.count], integers: examples.map { Int64($0.label) }).write(to: y)
             return "npy:\(x.path),\(y.path)"
         }
         let (trainNPY, testNPY) = (try write(examples, "train"), try write(held, "test"))
@@ -506,6 +521,63 @@ struct OwnClassesTests {
 }
 
 // MARK: - Regression
+
+@Suite("backprop on your own NumPy arrays")
+struct OwnArrayTests {
+    /// The blobs' features `[N, 4]` and their labels one-hot `[N, 3]`, as `X.npy` and `Y.npy` in `directory`.
+    static func writeOneHot(_ directory: URL, count: Int, seed: UInt64) throws -> (x: URL, y: URL, labels: [Int]) {
+        let examples = OwnData.blobs(count, seed: seed)
+        let (x, y) = (directory.appendingPathComponent("X.npy"), directory.appendingPathComponent("Y.npy"))
+        try OwnData.npy(shape: [count, 4], floats: examples.flatMap { $0.features.map(Float.init) }).write(to: x)
+        try OwnData.npy(shape: [count, 3], floats: examples.flatMap { e in (0..<3).map { $0 == e.label ? 1 : 0 } }).write(to: y)
+        return (x, y, examples.map(\.label))
+    }
+
+    @Test("one-hot labels [N, 3] in y.npy are three classes, with a note; train, evaluate and predict classify; --task regression keeps three values")
+    func oneHotLabels() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (x, y, labels) = try Self.writeOneHot(directory, count: 150, seed: 31)
+        let note = "backprop: note: \(y.path): every row is one-hot (one 1, the rest 0): read as 3 classes, each example's class the position of its 1 (--task regression reads the 3 columns as values)\n"
+        let out = directory.appendingPathComponent("run")
+        let run = try OwnData.train(["--data", "npy:\(x.path),\(y.path)", "--model", "4-16:relu-3:softmax", "--epochs", "30",
+                                     "--json", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.error == note, "\(run.error)")
+        let result = OwnData.finalJSON(run)
+        #expect(result?["task"] as? String == "classification" && result?["classes"] as? [String] == ["0", "1", "2"], "\(run.output)")
+        #expect((result?["training_accuracy"] as? Double ?? 0) >= 0.95, "\(run.output)")
+        let evaluation = try Run(["evaluate", "--model", out.path, "--data", "npy:\(x.path),\(y.path)"])
+        #expect(evaluation.status == 0, "\(evaluation.error)")
+        #expect((OwnData.metric("accuracy", in: evaluation.output) ?? 0) >= 0.95, "\(evaluation.output)")
+        let predictions = try Run(["predict", "--model", out.path, "--data", "npy:\(x.path)"])
+        #expect(predictions.status == 0, "\(predictions.error)")
+        let (problems, predicted) = OwnData.classPredictionProblems(predictions.output, names: ["0", "1", "2"], count: 150)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(zip(predicted, labels).filter { $0 == $1 }.count >= 140, "\(predicted)")
+        let regression = try OwnData.train(["--data", "npy:\(x.path),\(y.path)", "--model", "4-16:relu-3", "--epochs", "2",
+                                            "--task", "regression", "--json", "--out", directory.appendingPathComponent("values").path])
+        #expect(regression.status == 0 && regression.error.isEmpty, "\(regression.error)")
+        #expect(OwnData.finalJSON(regression)?["task"] as? String == "regression", "\(regression.output)")
+    }
+
+    @Test("rows that are not one-hot (two 1s, or values other than 0 and 1) stay regression values, without a note")
+    func notOneHot() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (x, _, labels) = try Self.writeOneHot(directory, count: 60, seed: 32)
+        for (name, change) in [("two", Float(1)), ("half", Float(0.5))] {
+            var values = labels.flatMap { label in (0..<3).map { Float($0 == label ? 1 : 0) } }
+            values[values[0] == 1 ? 1 : 0] = change
+            let file = directory.appendingPathComponent("\(name).npy")
+            try OwnData.npy(shape: [60, 3], floats: values).write(to: file)
+            let run = try OwnData.train(["--data", "npy:\(x.path),\(file.path)", "--model", "4-8:relu-3", "--epochs", "1",
+                                         "--json", "--out", directory.appendingPathComponent(name).path])
+            #expect(run.status == 0 && run.error.isEmpty, "\(name): \(run.error)")
+            #expect(OwnData.finalJSON(run)?["task"] as? String == "regression", "\(name): \(run.output)")
+        }
+    }
+}
 
 @Suite("backprop on your own CSV: regression")
 struct OwnRegressionTests {

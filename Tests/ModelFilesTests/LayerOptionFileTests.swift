@@ -57,6 +57,28 @@ struct LayerOptionFileTests {
         #expect(try ModelArchitecture(json: read.compactJSON()) == read)
     }
 
+    @Test("the spec's spellings leakyrelu and logsoftmax read as leakyReLU and logSoftmax, and are written back as those")
+    func specSpellings() throws {
+        let text = """
+            {"dense": {"inputSize": 4, "outputSize": 3}}, {"activation": {"function": "leakyrelu", "negativeSlope": 0.2}},
+            {"activation": {"function": "logsoftmax"}}
+            """
+        let read = try ModelArchitecture(json: architecture(text, inputShape: [4]))
+        #expect(read.layers == [.dense(inputSize: 4, outputSize: 3, useBias: true),
+                                .activation(function: .leakyReLU, negativeSlope: 0.2), .activation(function: .logSoftmax, axis: -1)])
+        let written = String(decoding: read.compactJSON(), as: UTF8.self)
+        #expect(written.contains(#"{"activation":{"function":"leakyReLU","negativeSlope":0.2}}"#), "\(written)")
+        #expect(written.contains(#"{"activation":{"axis":-1,"function":"logSoftmax"}}"#), "\(written)")
+        #expect(try ModelArchitecture(json: read.compactJSON()) == read)
+        let model: Sequential<Float> = try read.makeModel()
+        #expect(try model.outputShape(forInput: [4]) == [3])
+        // Other spellings stay unknown: the file's names, or the spec's.
+        let error = #expect(throws: ModelFileError.self) {
+            try ModelArchitecture(json: architecture(#"{"activation": {"function": "LeakyReLU"}}"#), file: "model.json")
+        }
+        #expect(error?.description.contains("unknown function 'LeakyReLU'") == true, "\(String(describing: error))")
+    }
+
     @Test("sizes as one integer or a pair; a null pooling stride is the kernel size, as PyTorch's stride=None")
     func sizes() throws {
         let text = """
@@ -139,6 +161,13 @@ struct LayerOptionFileTests {
         (#"{"conv2D": {"inputChannels": 1, "outputChannels": 2, "kernelSize": 3, "padding": 2147483647}}, {"flatten": {}}"#,
          "the layers do not chain from inputShape [1, 7, 7]: Flatten: an example of shape [2, 4294967299, 4294967299] has more than 2³¹ values"),
         (#"{"activation": {"function": "softmax", "axis": 4}}"#, "the layers do not chain from inputShape [1, 7, 7]: Softmax(axis 4): axis 4 is outside a batch of rank 4 (input [1, 7, 7] per example)"),
+        // Over the batch axis, each example's output would depend on the others in its batch.
+        (#"{"activation": {"function": "softmax", "axis": 0}}"#,
+         "layer 0 (softmax): axis 0 is the batch axis, so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)"),
+        (#"{"flatten": {}}, {"activation": {"function": "logSoftmax", "axis": -2}}"#,
+         "layer 1 (logSoftmax): axis -2 is the batch axis of its input [N, 49], so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)"),
+        (#"{"sequential": {"layers": [{"flatten": {}}, {"activation": {"function": "softmax", "axis": 0}}]}}"#,
+         "layer 0.1 (softmax): axis 0 is the batch axis, so it would normalise across the examples of a batch; use the axis of each example's scores (-1, the default)"),
     ])
     func impossibleSettings(_ c: (String, String)) throws {
         let read = try ModelArchitecture(json: architecture(c.0))

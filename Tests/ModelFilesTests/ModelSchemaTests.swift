@@ -67,6 +67,15 @@ struct ModelSchemaTests {
         #expect(try model.outputShape(forInput: [1, 28, 28]) == [2])
     }
 
+    @Test("the spec's spellings of activations (leakyrelu, logsoftmax), which the reader takes, are valid")
+    func specSpellings() throws {
+        let json = #"{"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [4], "layers": [{"dense": {"inputSize": 4, "outputSize": 3}}, {"activation": {"function": "leakyrelu", "negativeSlope": 0.2}}, {"activation": {"function": "logsoftmax"}}]}"#
+        let failure = try Self.validator().failure(of: Data(json.utf8))
+        #expect(failure == nil, "\(String(describing: failure))")
+        let model: Sequential<Float> = try ModelArchitecture(json: Data(json.utf8)).makeModel()
+        #expect(try model.outputShape(forInput: [4]) == [3])
+    }
+
     @Test("the schema refuses what the reader refuses", arguments: [
         (#"{"version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}]}"#, "missing required 'format'"),
         (#"{"format": "other", "version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}]}"#, "is not backprop-model"),
@@ -77,6 +86,7 @@ struct ModelSchemaTests {
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"dense": {"inputSize": 4, "outputSize": 2, "bias": false}}]}"#, "oneOf"),
         (#"{"format": "backprop-model", "version": 1, "scalarType": "float32", "layers": [{"activation": {"function": "relu"}}], "inputShape": [0]}"#, "minimum"),
         (#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "layers": []}"#, "fewer than 1 items"),
+        (#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "layers": [{"dense": {"inputSize": 4, "outputSize": 2}}, {"activation": {"function": "softmax", "axis": 0}}]}"#, "oneOf"),
     ])
     func refused(json: String, words: String) throws {
         let failure = try Self.validator().failure(of: Data(json.utf8))

@@ -82,6 +82,12 @@ struct NetworkSpecTests {
         ("4 3:swish", "unknown activation"),
         ("4 0", "not a positive number of outputs"),
         ("4 dropout1.5", "dropout probability must be in [0, 1)"),
+        ("4 dropout0x0.5 2", "'dropout0x0.5' is not dropout or dropoutP"),
+        ("4 leakyrelu0x1 2", "'leakyrelu0x1' is not a layer"),
+        // A setting split off its word by the spec's '-' is named with the word to write.
+        ("2-16-dropout-0.1-2:softmax", "'0.1' is not a layer; write dropout0.1, without '-'"),
+        ("2-16-leakyrelu-0.1-2:softmax", "'0.1' is not a layer; write leakyrelu0.1, without '-'"),
+        ("2 16 LeakyReLU 0.2 2:softmax", "'0.2' is not a layer; write leakyrelu0.2, as one word"),
         // Sizes whose shape arithmetic would overflow.
         ("1x6x6 conv4k3p4611686018427387903 flatten 2", "conv2D padding must be [height, width], each from 0 to 2147483647"),
         ("1x6x6 maxpool2s9223372036854775807ceil flatten 2", "pooling stride must be [height, width], each from 1 to 2147483647"),
@@ -93,6 +99,13 @@ struct NetworkSpecTests {
         let error = #expect(throws: ConfigurationError.self) { try NetworkSpec(parsing: text) }
         #expect(error?.description.contains(words) == true, "\(String(describing: error))")
         #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("dropout followed by an output of one, '-' between them, stays two layers")
+    func dropoutThenOneOutput() throws {
+        let spec = try NetworkSpec(parsing: "4-16-dropout-1")
+        #expect(spec.layers == [.dense(inputSize: 4, outputSize: 16, useBias: true), .dropout(probability: 0.5),
+                                .dense(inputSize: 16, outputSize: 1, useBias: true)])
     }
 
     @Test("flattening an example of more than 2³¹ values is a shape error, not an overflow")

@@ -23,6 +23,30 @@ struct TaskTests {
         #expect(parameterValues(model) == before, "nothing trained")
     }
 
+    @Test("K classes on K outputs after a sigmoid, ReLU, tanh, leaky ReLU or GELU are refused, naming it; softmax, log-softmax, identity or none are not")
+    func classesNeedSoftmaxOrLogits() throws {
+        let data = try classificationData(count: 12)
+        let squashing: [(any Layer<Double>, String)] = [(Sigmoid<Double>(), "sigmoid"), (ReLU<Double>(), "relu"), (Tanh<Double>(), "tanh"),
+                                                        (LeakyReLU<Double>(), "leakyReLU"), (GELU<Double>(), "gelu")]
+        for (last, name) in squashing {
+            let model = Sequential<Double>(seed: 1, layers: [Dense<Double>(inputSize: 4, outputSize: 3), last])
+            let error = #expect(throws: TrainingError.self) { try checkCompatibility(of: model, with: data, loss: .crossEntropy) }
+            #expect(error?.description == "the model's last activation is \(name), but 3 classes need a softmax output (or no activation: logits)")
+        }
+        let logits: [[any Layer<Double>]] = [[Softmax<Double>()], [LogSoftmax<Double>()], [Identity<Double>()], []]
+        for last in logits {
+            try checkCompatibility(of: Sequential<Double>(seed: 1, layers: [Dense<Double>(inputSize: 4, outputSize: 3)] + last),
+                                   with: data, loss: .crossEntropy)
+        }
+        // Two classes: two sigmoid outputs are refused with the form that is right, one sigmoid output.
+        let two = try Dataset(features: data.features, targets: .classes((0..<12).map { $0 % 2 }, ClassLabels(count: 2)))
+        let pair = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 4, outputSize: 2); Sigmoid<Double>() }
+        let error = #expect(throws: TrainingError.self) { try checkCompatibility(of: pair, with: two, loss: .crossEntropy) }
+        #expect(error?.description == "the model's last activation is sigmoid, but 2 classes need a softmax output (or no activation: logits), or one sigmoid output")
+        let one = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 4, outputSize: 1); Sigmoid<Double>() }
+        try checkCompatibility(of: one, with: two, loss: .binaryCrossEntropy)
+    }
+
     @Test("an input shape the layers cannot take, a softmax ending a regression, and labels with MSE are refused")
     func otherMismatches() throws {
         let regression = try regressionData(count: 8)

@@ -34,6 +34,14 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
+    /// The function of a name as a model file writes it (the raw value, `leakyReLU`) or
+    /// as a model spec does (in lower case, `leakyrelu`); nil for any other spelling.
+    public init?(named name: String) {
+        guard let function = Activation(rawValue: name) ?? Activation.allCases.first(where: { $0.rawValue.lowercased() == name })
+        else { return nil }
+        self = function
+    }
+
     /// Whether ``apply(_:negativeSlope:approximate:axis:)`` reads an axis.
     var takesAxis: Bool { self == .softmax || self == .logSoftmax }
 }
