@@ -130,9 +130,20 @@ struct TrainingJob {
         }
     }
 
+    /// The model to train (``ModelChoice``): the model.json of a run directory is that run,
+    /// whose trained weights are the starting point, as evaluate and predict read it;
+    /// with --init, only its architecture, with new weights.
+    func modelChoice() throws -> ModelChoice {
+        let choice = try ModelChoice(settings.model)
+        if case .architecture(let file) = choice, choice.hasWeights, settings.initializer == nil {
+            return .saved(directory: URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        }
+        return choice
+    }
+
     /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
     var modelTakesImages: Bool {
-        get throws { (try ModelChoice(settings.model).declaredInputShape?.count ?? 1) > 1 }
+        get throws { (try modelChoice().declaredInputShape?.count ?? 1) > 1 }
     }
 
     /// The network (``ModelChoice``): a preset (its output layer made for the data: a
@@ -144,7 +155,7 @@ struct TrainingJob {
         let inputSize = inputShape.reduce(1, *)
         let outputs = data.targets?.width ?? 1
         let outputActivation: Activation = data.task == .regression ? .identity : .softmax
-        let choice = try ModelChoice(settings.model)
+        let choice = try modelChoice()
         if let expected = try choice.declaredInputShape, expected != inputShape {
             throw ValidationError("--model: \(settings.model) takes examples of shape \(expected), the data has \(inputShape)")
         }
@@ -166,7 +177,7 @@ struct TrainingJob {
             spec = given
         case .saved(let directory):
             if settings.initializer != nil {
-                throw ValidationError("--init: --model \(settings.model) starts from its trained weights, and --init draws a new model's: leave out one of them")
+                throw ValidationError("--init: --model \(settings.model) starts from its trained weights, and --init draws a new model's: leave out one of them (or give its model.json with --init: its architecture, with new weights)")
             }
             try checkStartingPoint(directory, for: data)
             return try choice.build(Float.self, seed: settings.seed)
@@ -239,10 +250,10 @@ struct TrainingJob {
     /// standardised target, negative for half the examples, could not be fitted.
     var modelOutputIsNonNegative: Bool {
         let nonNegative: Set<Activation> = [.relu, .sigmoid]
-        switch try? ModelChoice(settings.model) {
+        switch try? modelChoice() {
         case .dense(let spec)?: return spec.stages.last.map { nonNegative.contains($0.activation) } ?? false
         case .network?, .architecture?, .saved?:
-            let model = try? ModelChoice(settings.model).build(Float.self, seed: settings.seed)
+            let model = try? modelChoice().build(Float.self, seed: settings.seed)
             return model?.finalActivation.map { nonNegative.contains($0) } ?? false
         default: return false
         }
@@ -331,7 +342,7 @@ struct TrainingJob {
                     print("target not standardised: the model's last activation outputs only values ≥ 0 (--standardize-target to override)")
                     if let reach = Self.outputReachWarning(model, targets: data.training) { print("warning: \(reach)") }
                 }
-                if case .saved(let saved)? = try? ModelChoice(settings.model) { print("starting from the trained weights in \(saved)") }
+                if case .saved(let saved)? = try? modelChoice() { print("starting from the trained weights in \(saved)") }
                 print("loss: \(loss.displayName)")
                 print("BLAS: \(BLAS.info)")
                 if let world, world.size > 1 {

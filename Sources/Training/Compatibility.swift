@@ -58,6 +58,14 @@ public func checkCompatibility<Model: Layer>(
             }
             // Cross-entropy takes the outputs as logits (or reads through a final softmax):
             // after a sigmoid or a ReLU they are squashed scores, not logits.
+            // A softmax before other layers: cross-entropy would squash its outputs again.
+            if let layers = (model as? Sequential<Model.Scalar>)?.layers,
+               let early = layers.indices.dropLast().first(where: { index in
+                   (layers[index] as? ActivationLayer<Model.Scalar>).map { [.softmax, .logSoftmax].contains($0.activation) } == true
+               }) {
+                let after = layers[(early + 1)...].map(\.summaryName).joined(separator: ", ")
+                throw .mismatch("the model's \(layers[early].summaryName) (layer \(early)) is followed by \(after): cross-entropy reads the last layer's outputs as logits or probabilities, so end the model with the softmax")
+            }
             if let final, ![.softmax, .logSoftmax, .identity].contains(final) {
                 let binary = classes.count == 2 ? ", or one sigmoid output" : ""
                 throw .mismatch("the model's last activation is \(final.rawValue), but \(classes.count) classes need a softmax output (or no activation: logits)\(binary)")

@@ -797,9 +797,12 @@ struct InitializerFormTests {
         let refused = try OwnData.train(["--data", data.path, "--model", plain.out.path, "--init", "zeros", "--epochs", "1",
                                          "--out", out.path])
         #expect(refused.status != 0 && !refused.crashed)
-        #expect(refused.error == "backprop: --init: --model \(plain.out.path) starts from its trained weights, and --init draws a new model's: leave out one of them\n",
+        #expect(refused.error == "backprop: --init: --model \(plain.out.path) starts from its trained weights, and --init draws a new model's: leave out one of them (or give its model.json with --init: its architecture, with new weights)\n",
                 "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
+        // A run's model.json is that run, as evaluate and predict read it: its weights are the start.
+        let continued = try train(plain.out.appendingPathComponent("model.json").path, name: "continued")
+        #expect(continued.run.output.contains("starting from the trained weights in \(plain.out.path)"), "\(continued.run.output)")
     }
 }
 

@@ -45,6 +45,13 @@ struct TaskTests {
         #expect(error?.description == "the model's last activation is sigmoid, but 2 classes need a softmax output (or no activation: logits), or one sigmoid output")
         let one = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 4, outputSize: 1); Sigmoid<Double>() }
         try checkCompatibility(of: one, with: two, loss: .binaryCrossEntropy)
+        // A softmax with layers after it: the loss would squash its outputs twice.
+        let followed: [(any Layer<Double>, String)] = [(Softmax<Double>(), "Softmax"), (Dropout<Double>(probability: 0.5), "Dropout(0.5)")]
+        for (after, name) in followed {
+            let model = Sequential<Double>(seed: 1, layers: [Dense<Double>(inputSize: 4, outputSize: 3), Softmax<Double>(), after])
+            let error = #expect(throws: TrainingError.self) { try checkCompatibility(of: model, with: data, loss: .crossEntropy) }
+            #expect(error?.description == "the model's Softmax (layer 1) is followed by \(name): cross-entropy reads the last layer's outputs as logits or probabilities, so end the model with the softmax")
+        }
     }
 
     @Test("an input shape the layers cannot take, a softmax ending a regression, and labels with MSE are refused")
