@@ -148,8 +148,25 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
 
     public init(json: Data, file: String = "architecture") throws(ModelFileError) {
         do { self = try JSONDecoder().decode(ModelArchitecture.self, from: json) } catch {
-            throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(PlainErrors.reason(error)))")
+            let reason = Self.nonInteger(in: json) ?? PlainErrors.reason(error)
+            throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(reason))")
         }
+    }
+
+    /// Foundation's decoder calls a number that does not fit an Int (2.5, 1e400) "not
+    /// valid JSON", without the key: the top-level integer that is not one, named.
+    private static func nonInteger(in json: Data) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return nil }
+        func isInteger(_ value: Any) -> Bool {
+            guard let number = value as? NSNumber else { return true }
+            let double = number.doubleValue
+            return double.rounded() == double && Swift.abs(double) < 9.2e18
+        }
+        if let version = object["version"], !isInteger(version) { return "'version': expected an integer" }
+        if let shape = object["inputShape"] as? [Any], let index = shape.firstIndex(where: { !isInteger($0) }) {
+            return "'inputShape[\(index)]': expected an integer"
+        }
+        return nil
     }
 
     /// The JSON text, keys sorted, indented for reading.

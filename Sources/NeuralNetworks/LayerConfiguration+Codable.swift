@@ -181,7 +181,16 @@ private struct Settings {
     /// The value at `key`; nil when absent or null.
     mutating func optional<T: Decodable>(_ key: String) throws -> T? {
         read.insert(key)
-        return try container.decodeIfPresent(T.self, forKey: SettingKey(key))
+        let codingKey = SettingKey(key)
+        // Foundation calls a number that does not fit an Int (2.5, 1e400) "not valid JSON",
+        // without the key: name the key and what it needs.
+        if T.self == Int.self || T.self == [Int].self {
+            guard container.contains(codingKey), try !container.decodeNil(forKey: codingKey) else { return nil }
+            if let value = try? container.decode(T.self, forKey: codingKey) { return value }
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [codingKey],
+                                                    debugDescription: T.self == Int.self ? "expected an integer" : "expected a list of integers"))
+        }
+        return try container.decodeIfPresent(T.self, forKey: codingKey)
     }
 
     mutating func required<T: Decodable>(_ key: String) throws -> T {

@@ -270,6 +270,7 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         try checkCompatibility(of: model, with: training, loss: configuration.loss)
         try checkMemory(of: model, inputShape: training.exampleShape, batchSize: configuration.largestBatch(of: training.count),
                         optimizerSlots: 2)
+        try checkBatchNormalization(batch: configuration.largestBatch(of: training.count), examples: training.count)
         if let validation {
             guard validation.classes == training.classes else {
                 throw .mismatch("the validation data's classes (\(validation.classes?.names ?? [])) differ from the training data's (\(training.classes?.names ?? []))")
@@ -573,6 +574,21 @@ public struct Trainer<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Sc
         guard summed.loss.isFinite else { throw .nonFiniteLoss(epoch: epoch, batch: batch, value: summed.loss) }
         optimizer.step(model, gradients: summed.gradients)
         return (summed.loss, summed.stop)
+    }
+
+    /// Batch normalisation of features needs two examples in every batch: a batch of one
+    /// normalises each value to β, so that nothing is learnt from it (PyTorch refuses it
+    /// too). Throws when the batch size, or the last batch of an epoch, is one example.
+    private func checkBatchNormalization(batch: Int, examples: Int) throws(TrainingError) {
+        guard let sequential = model as? Sequential<Scalar>,
+              sequential.allLayers.contains(where: { $0 is BatchNorm1D<Scalar> }) else { return }
+        if batch < 2 {
+            throw .mismatch("batch normalisation of features (BatchNorm1D) needs at least 2 examples a batch: a batch of 1 normalises every value to β, and nothing is learnt; use a batch size of 2 or more")
+        }
+        if examples % batch == 1 {
+            let suggestion = (batch...examples).first { examples % $0 != 1 } ?? examples
+            throw .mismatch("batch normalisation of features (BatchNorm1D) needs at least 2 examples a batch, and the last batch of each epoch would hold 1 (\(examples) examples in batches of \(batch)); use a batch size that leaves 0 or at least 2, such as \(suggestion)")
+        }
     }
 
     /// Tracks the best epoch; stops after `patience` epochs without improvement.

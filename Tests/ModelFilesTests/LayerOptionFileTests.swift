@@ -145,10 +145,24 @@ struct LayerOptionFileTests {
         (#"{"conv2D": {"inputChannels": 1, "outputChannels": 1, "kernelSize": "3"}}"#,
          "'layers[0].conv2D.kernelSize': expected an integer or a pair [height, width]"),
         (#"{"dense": {"inputSize": 4, "outputSize": "3"}}"#, "'layers[0].dense.outputSize': expected an integer"),
+        // Numbers that are not integers: Foundation's decoder calls them "not valid JSON".
+        (#"{"dense": {"inputSize": 4, "outputSize": 2.5}}"#, "'layers[0].dense.outputSize': expected an integer"),
+        (#"{"conv2D": {"inputChannels": 1, "outputChannels": 1e400, "kernelSize": 3}}"#, "'layers[0].conv2D.outputChannels': expected an integer"),
+        (#"{"batchNorm2D": {"channels": 1.5}}"#, "'layers[0].batchNorm2D.channels': expected an integer"),
     ])
     func badKeys(_ c: (String, String)) {
         let error = #expect(throws: ModelFileError.self) { try ModelArchitecture(json: architecture(c.0), file: "model.json") }
         #expect(error?.description == "model.json: bad architecture: not a valid architecture JSON (\(c.1))")
+    }
+
+    @Test("a top-level integer that is not one (inputShape, version) is named")
+    func topLevelNonIntegers() {
+        let shape = Data(#"{"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [1, 7.5, 7], "layers": [{"flatten": {}}]}"#.utf8)
+        let error = #expect(throws: ModelFileError.self) { try ModelArchitecture(json: shape, file: "model.json") }
+        #expect(error?.description == "model.json: bad architecture: not a valid architecture JSON ('inputShape[1]': expected an integer)")
+        let version = Data(#"{"format": "backprop-model", "version": 2.5, "scalarType": "float32", "layers": [{"flatten": {}}]}"#.utf8)
+        let other = #expect(throws: ModelFileError.self) { try ModelArchitecture(json: version, file: "model.json") }
+        #expect(other?.description == "model.json: bad architecture: not a valid architecture JSON ('version': expected an integer)")
     }
 
     @Test("settings no layer accepts are errors when the model is built, not crashes", arguments: [

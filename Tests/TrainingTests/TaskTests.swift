@@ -54,6 +54,28 @@ struct TaskTests {
         }
     }
 
+    @Test("batch normalisation of features with a batch, or a last batch, of one example is refused before any step")
+    func batchNormalizationNeedsTwo() throws {
+        let data = try classificationData(count: 9)
+        let model = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 4, outputSize: 3); BatchNorm1D<Double>(features: 3) }
+        let before = parameterValues(model)
+        for (batch, message) in [
+            (1, "batch normalisation of features (BatchNorm1D) needs at least 2 examples a batch: a batch of 1 normalises every value to β, and nothing is learnt; use a batch size of 2 or more"),
+            (4, "batch normalisation of features (BatchNorm1D) needs at least 2 examples a batch, and the last batch of each epoch would hold 1 (9 examples in batches of 4); use a batch size that leaves 0 or at least 2, such as 5"),
+        ] {
+            var optimizer = try SGD<Double>(learningRate: 0.1)
+            let error = #expect(throws: TrainingError.self) {
+                try fit(model, optimizer: &optimizer, data: data, configuration: FitConfiguration(
+                    epochs: 1, batchSize: .examples(batch), loss: .crossEntropy))
+            }
+            #expect(error?.description == message)
+        }
+        #expect(parameterValues(model) == before, "nothing trained")
+        var optimizer = try SGD<Double>(learningRate: 0.1)
+        _ = try fit(model, optimizer: &optimizer, data: data, configuration: FitConfiguration(
+            epochs: 1, batchSize: .examples(3), loss: .crossEntropy))
+    }
+
     @Test("an input shape the layers cannot take, a softmax ending a regression, and labels with MSE are refused")
     func otherMismatches() throws {
         let regression = try regressionData(count: 8)
