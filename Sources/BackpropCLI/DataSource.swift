@@ -75,6 +75,9 @@ struct DataReading {
     var schema: DataSchema?
     /// Whether a CSV file without the target column is an error.
     var requiresTarget = true
+    /// Whether an MNIST-format folder's test split is read with its training split (not
+    /// when other test data is given).
+    var readsTestSplit = true
     /// Toy data: examples in each split, noise (nil: the set's own), and the seed of the
     /// training split (the test split, and data for evaluate and predict, use the next).
     var toySamples = 400
@@ -132,11 +135,13 @@ extension DataSource {
             if schema != nil {
                 return (try MNISTFormat.load(.test, from: directory, classNames: names, as: Float.self).dataset(), nil)
             }
-            let (training, test) = try MNISTFormat.loadSplits(from: directory, classNames: names, as: Float.self)
+            let (training, test) = reading.readsTestSplit
+                ? try MNISTFormat.loadSplits(from: directory, classNames: names, as: Float.self)
+                : (try MNISTFormat.load(.training, from: directory, classNames: names, as: Float.self), nil)
             var data = training.dataset()
             data.taskReason = MNISTFormat.isFashionMNIST(directory) && reading.classNames == nil
                 ? "Fashion-MNIST's labels" : "the folder's integer labels"
-            return (data, test.dataset())
+            return (data, test?.dataset())
         case .idxImages(let path):
             let images = try IDXArray(contentsOf: path)
             guard images.shape.count == 3, images.type == .uint8 else {

@@ -59,6 +59,7 @@ extension TrainingSettings {
         reading.toySamples = samples ?? reading.toySamples
         reading.toyNoise = noise
         reading.toySeed = seed
+        reading.readsTestSplit = testData == nil
         var (training, test) = try source.load(reading)
         var imageSize: (width: Int, height: Int)?
         if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
@@ -182,6 +183,9 @@ struct TrainingJob {
             try checkStartingPoint(directory, for: data)
             return try choice.build(Float.self, seed: settings.seed)
         case .network, .architecture:
+            if case .architecture(let file) = choice, (try? ModelArchitecture(contentsOf: file))?.scalarType == "float64" {
+                note("\(file) declares float64 values: train computes and saves in float32 (gradcheck and explain --trace compute in float64)")
+            }
             return initialized(try choice.build(Float.self, seed: settings.seed))
         }
         if let initializer { spec.initializer = initializer }

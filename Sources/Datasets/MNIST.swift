@@ -137,6 +137,8 @@ public enum MNISTFormat {
                 : contents.isEmpty ? "it is empty" : "it has none of them"
             throw .mismatch("\(directory) is not an MNIST-format folder (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz): \(held)")
         }
-        throw .missingFile((directory as NSString).appendingPathComponent("\(name).gz"))
+        guard manager.fileExists(atPath: directory) else { throw .mismatch("\(directory): no such directory") }
+        let split = name.hasPrefix("t10k") ? "test split" : "training split"
+        throw .mismatch("\(directory) has no \(name) (nor \(name).gz): the \(split) of an MNIST-format folder")
     }
 }

@@ -89,11 +89,11 @@ struct FashionMNISTTests {
         #expect((0..<10).allSatisfy { c in test.labels.filter { $0 == c }.count == 1000 })
     }
 
-    @Test("a missing directory names the file it looked for")
+    @Test("a missing directory is named as such")
     func missingFile() {
         let error = #expect(throws: DatasetError.self) {
             try MNISTFormat.load(.test, from: "/nonexistent", as: Float.self)
         }
-        #expect(error?.description.contains("/nonexistent/t10k-images-idx3-ubyte.gz") == true)
+        #expect(error?.description == "/nonexistent: no such directory")
     }
 }

@@ -91,7 +91,7 @@ struct MNISTFileTests {
         }
         // With some of its files, a missing one is named.
         try Data([0]).write(to: directory.appendingPathComponent("train-images-idx3-ubyte"))
-        #expect(throws: DatasetError.missingFile(directory.appendingPathComponent("t10k-images-idx3-ubyte.gz").path)) {
+        #expect(throws: DatasetError.mismatch("\(directory.path) has no t10k-images-idx3-ubyte (nor t10k-images-idx3-ubyte.gz): the test split of an MNIST-format folder")) {
             _ = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
         }
     }

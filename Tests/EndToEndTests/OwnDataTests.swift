@@ -806,6 +806,39 @@ struct InitializerFormTests {
     }
 }
 
+@Suite("a folder with only its training split; a float64 model.json")
+struct FolderAndPrecisionTests {
+    @Test("a folder without t10k files trains with --test-data, and without it is one line naming the missing file; a float64 model.json trains in float32 with a note")
+    func trainingSplitOnly() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let training = directory.appendingPathComponent("tr"), testing = directory.appendingPathComponent("te")
+        for folder in [training, testing] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try OwnData.writeBars(training, split: "train", count: 60, seed: 3)
+        try OwnData.writeBars(testing, split: "t10k", count: 30, seed: 4)
+        let out = directory.appendingPathComponent("run")
+        let trained = try OwnData.train(["--data", training.path, "--test-data", testing.path, "--model", "64-3:softmax",
+                                         "--epochs", "5", "--json", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        #expect(OwnData.finalJSON(trained)?["test_accuracy"] is Double, "\(trained.output)")
+        let alone = try OwnData.train(["--data", training.path, "--model", "64-3:softmax", "--epochs", "1",
+                                       "--out", directory.appendingPathComponent("alone").path])
+        #expect(alone.status != 0 && !alone.crashed)
+        #expect(alone.error == "backprop: \(training.path) has no t10k-images-idx3-ubyte (nor t10k-images-idx3-ubyte.gz): the test split of an MNIST-format folder\n",
+                "\(alone.error)")
+        // A model.json that declares float64: the run computes in float32, and says so.
+        let model = try String(contentsOf: out.appendingPathComponent("model.json"), encoding: .utf8)
+        #expect(model.contains("\"float32\""))
+        let wide = directory.appendingPathComponent("wide.json")
+        try model.replacingOccurrences(of: "\"float32\"", with: "\"float64\"").write(to: wide, atomically: true, encoding: .utf8)
+        let retrained = try OwnData.train(["--data", training.path, "--test-data", testing.path, "--model", wide.path,
+                                           "--epochs", "1", "--quiet", "--out", directory.appendingPathComponent("wide").path])
+        #expect(retrained.status == 0, "\(retrained.error)")
+        #expect(retrained.error.contains("backprop: note: \(wide.path) declares float64 values: train computes and saves in float32"),
+                "\(retrained.error)")
+    }
+}
+
 // MARK: - Columns by name, and mistakes
 
 @Suite("backprop on your own CSV: columns by name and mistakes")
