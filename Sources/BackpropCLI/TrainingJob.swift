@@ -158,7 +158,10 @@ struct TrainingJob {
         let outputActivation: Activation = data.task == .regression ? .identity : .softmax
         let choice = try modelChoice()
         if let expected = try choice.declaredInputShape, expected != inputShape {
-            throw ValidationError("--model: \(settings.model) takes examples of shape \(expected), the data has \(inputShape)")
+            // Grayscale images saved as [N, height, width]: the channel axis is missing.
+            let hint = expected.count == 3 && expected[0] == 1 && Array(expected.dropFirst()) == inputShape
+                ? "; save the images with their channel axis, as [N, 1, \(inputShape[0]), \(inputShape[1])] (NumPy: X[:, None])" : ""
+            throw ValidationError("--model: \(settings.model) takes examples of shape \(expected), the data has \(inputShape)\(hint)")
         }
         let initializer = try settings.initializer.map(parseInitializer)
         /// A model built whole, its dense and convolutional weights drawn as --init asks.

@@ -424,4 +424,18 @@ struct BadInputTests {
             #expect(!run.error.contains("NSCocoaErrorDomain") && !run.error.contains("Error Domain"))
         }
     }
+
+    @Test("grayscale images saved without their channel axis, for a CNN: one line saying how to save them")
+    func imagesWithoutChannels() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let x = directory.appendingPathComponent("x.npy"), y = directory.appendingPathComponent("y.npy")
+        try OwnData.npy(shape: [4, 8, 8], floats: (0..<256).map { Float($0 % 7) / 7 }).write(to: x)
+        try OwnData.npy(shape: [4], integers: [0, 1, 0, 1]).write(to: y)
+        let out = directory.appendingPathComponent("run")
+        expectOneLineFailure(try Run(["train", "--data", "npy:\(x.path),\(y.path)", "--model", "1x8x8 conv2k3 relu flatten 2:softmax",
+                                      "--epochs", "1", "--out", out.path]),
+                             mentioning: ["takes examples of shape [1, 8, 8], the data has [8, 8]; save the images with their channel axis, as [N, 1, 8, 8] (NumPy: X[:, None])"],
+                             out: out)
+    }
 }
