@@ -245,7 +245,7 @@ struct Train: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard asked > cores else { return asked }
         let counted = { (count: Int, word: String) in "\(count) \(word)\(count == 1 ? "" : "s")" }
-        FileHandle.standardError.write(Data("backprop: note: --threads \(asked) is more than this machine's \(counted(cores, "core")): training on \(counted(cores, "thread"))\n".utf8))
+        note("--threads \(asked) is more than this machine's \(counted(cores, "core")): training on \(counted(cores, "thread"))")
         return cores
     }
 

@@ -573,11 +573,9 @@ func parseInitializer(_ text: String) throws -> Initializer {
     }
     var values: [Double] = []
     for part in parts.dropFirst() {
-        if let fault = FlagNumber.fault(part) {
-            // A word after the name that is no number (`he-normal:x`) is no initialiser.
-            guard fault != "is not a number" else { throw fail() }
-            throw ValidationError("--init: in '\(text)', '\(part)' \(fault)")
-        }
+        // A word after the name that is no number at all (`he-normal:x`) is no initialiser.
+        guard Double(part) != nil else { throw fail() }
+        if let fault = FlagNumber.fault(part) { throw ValidationError("--init: in '\(text)', '\(part)' \(fault)") }
         values.append(Double(decimal: part) ?? 0)
     }
     switch (parts.first ?? "", values.count) {

@@ -50,7 +50,7 @@ extension Dataset {
                 indices.reserveCapacity(count)
                 for (example, text) in texts.enumerated() {
                     guard let index = lookup[text] else {
-                        throw .mismatch("\(targetFile): label \(text) of example [\(example)] (counting from 0) is not one of the \(names.count) classes (\(names.names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : ""))")
+                        throw .mismatch("\(targetFile): label \(text) of example [\(example)] (counting from 0) is not one of the \(names.count) classes (\(ClassLabels.shownList(names.names)))")
                     }
                     indices.append(index)
                 }

@@ -294,7 +294,7 @@ extension ClassLabels {
     }
 
     /// Up to 20 names, quoted where needed, for a message.
-    private static func shownList(_ names: [String]) -> String {
+    static func shownList(_ names: [String]) -> String {
         names.prefix(20).map { shown($0) }.joined(separator: ", ") + (names.count > 20 ? ", …" : "")
     }
 
