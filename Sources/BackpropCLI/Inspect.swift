@@ -59,7 +59,7 @@ struct Explain: ParsableCommand {
     @Option(parsing: .unconditional, help: "Examples per batch, for the memory the backward pass keeps.")
     var batchSize: Int = 64
 
-    @Flag(help: "Run one real step in Float64 and print its numbers — x, each layer's output and δ, the loss, every gradient, the update — with the three-way check of every gradient (written-out δ recursion, autodiff, central differences); exit 1 if it fails.")
+    @Flag(help: "Run one training step in Float64, as train runs one (batch normalisation with the batch's statistics, dropout masks drawn as fit draws them), and print its numbers — x, each layer's output and δ, the loss, every gradient, the update, the running statistics moved — with the three-way check of every gradient (written-out δ recursion, autodiff, central differences); exit 1 if it fails.")
     var trace = false
 
     @Option(parsing: .unconditional, help: "--trace: examples in the step.")
@@ -105,7 +105,12 @@ struct Explain: ParsableCommand {
                 return
             }
             let (network, x, loss) = try checkProblem(choice, shape: shape, seed: seed, batch: batch, for: "--trace")
-            let step = StepTrace(model: network, input: x, loss: loss, entriesPerTensor: fdEntries == 0 ? nil : fdEntries)
+            if batch < 2, network.allLayers.contains(where: { $0 is BatchNorm1D<Double> }) {
+                throw ValidationError("--batch: batch normalisation of features (BatchNorm1D) needs at least 2 examples a batch in a training step (a batch of 1 normalises every value to β); use --batch 2 or more")
+            }
+            var optimizer = try SGD<Double>(learningRate: learningRate, weightDecay: l2)
+            let step = StepTrace(model: network, input: x, optimizer: &optimizer, loss: loss,
+                                 entriesPerTensor: fdEntries == 0 ? nil : fdEntries)
             let text = traceText(step, network: network)
             print(text)
             try writePage(explanation: explanation, trace: text, passed: step.worstError <= tolerance)
@@ -126,7 +131,9 @@ struct Explain: ParsableCommand {
             let shown = tensor.scalars.prefix(8).map { String(format: "%.6g", $0) }.joined(separator: ", ")
             return "\(tensor.shape) [\(shown)\(tensor.count > 8 ? ", …" : "")]"
         }
-        var lines = ["One step in Float64 on \(batch) random example\(batch == 1 ? "" : "s") (--seed \(seed)):", "x = \(values(step.input))"]
+        var lines = ["One training step in Float64 on \(batch) random example\(batch == 1 ? "" : "s") (--seed \(seed)):"]
+        if let mode = Self.trainingModeLine(network) { lines.append(mode) }
+        lines.append("x = \(values(step.input))")
         for (index, layer) in step.layers.enumerated() {
             lines.append("\(index): \(layer.name)")
             lines.append("   output \(values(layer.output))")
@@ -148,12 +155,14 @@ struct Explain: ParsableCommand {
         }
         lines.append("")
         lines.append("Update (SGD, α = \(learningRate), λ = \(l2)): W ← W − α(∂J/∂W + λW) for weights, b ← b − α ∂J/∂b for biases:")
-        let current = Dictionary(uniqueKeysWithValues: network.namedParameters.map { ($0.name, $0.tensor) })
         for parameter in step.parameters {
-            guard let value = current[parameter.name] else { continue }
-            let decay = parameter.name.hasSuffix("weight") ? l2 : 0
-            let updated = zip(value.scalars, parameter.gradient.scalars).map { $0 - learningRate * ($1 + decay * $0) }
-            lines.append("   \(parameter.name): \(values(value)) → \(values(Tensor(shape: value.shape, scalars: updated)))")
+            lines.append("   \(parameter.name): \(values(parameter.value)) → \(values(parameter.updated))")
+        }
+        if !step.buffers.isEmpty {
+            lines.append("Running statistics, moved towards the batch's (r ← (1 − momentum)·r + momentum·batch value; the variance unbiased):")
+            for buffer in step.buffers {
+                lines.append("   \(buffer.name): \(values(buffer.before)) → \(values(buffer.after))")
+            }
         }
         lines.append("")
         let worst = step.worstError
@@ -164,6 +173,23 @@ struct Explain: ParsableCommand {
             lines.append(gapHint)
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension Explain {
+    /// What training mode means for the model's layers, when it has some that behave
+    /// otherwise in evaluation: the trace runs them as a training step does.
+    static func trainingModeLine(_ network: Sequential<Double>) -> String? {
+        let layers = network.allLayers
+        var parts: [String] = []
+        if layers.contains(where: { $0 is BatchNormalization<Double> }) {
+            parts.append("batch normalisation with the batch's mean and variance, its running statistics moved once")
+        }
+        if layers.contains(where: { $0 is Dropout<Double> }) {
+            parts.append("dropout masks drawn from the model's seeded generator, as fit draws a batch's")
+        }
+        guard !parts.isEmpty else { return nil }
+        return "Training mode, as train runs a step: " + parts.joined(separator: "; ")
     }
 }
 

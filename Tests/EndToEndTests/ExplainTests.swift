@@ -49,6 +49,24 @@ struct TraceCommandTests {
         }
         if !model.contains("conv") { #expect(!run.output.contains("vs autodiff –"), "the written-out recursion covers \(model)") }
     }
+
+    @Test("with batch norm and dropout the step runs in training mode, says so and shows the running statistics it moved; batch norm of features refuses a batch of 1")
+    func trainingMode() throws {
+        let model = "6 8 bn relu dropout0.5 3 softmax"
+        let run = try Run(["explain", "--model", model, "--trace", "--batch", "4", "--seed", "3"])
+        #expect(run.status == 0, "\(run.output.suffix(600))\(run.error)")
+        for text in ["One training step in Float64 on 4 random examples (--seed 3):",
+                     "Training mode, as train runs a step: batch normalisation with the batch's mean and variance, its running statistics moved once; dropout masks drawn from the model's seeded generator, as fit draws a batch's",
+                     "   1.running_mean: [8] [0, 0, 0, 0, 0, 0, 0, 0] → [8] [", "   1.running_var: [8] [1, 1, 1, 1, 1, 1, 1, 1] → [8] [",
+                     "tolerance 1.0e-06: ok"] {
+            #expect(run.output.contains(text), "'\(text)' not in:\n\(run.output)")
+        }
+        let plain = try Run(["explain", "--model", "2-3:sigmoid-2:softmax", "--trace"])
+        #expect(plain.status == 0 && !plain.output.contains("Training mode") && !plain.output.contains("Running statistics"), "\(plain.output)")
+        let one = try Run(["explain", "--model", model, "--trace", "--batch", "1"])
+        #expect(one.status != 0 && !one.crashed && one.output.isEmpty, "\(one.output)")
+        #expect(one.error == "backprop: --batch: batch normalisation of features (BatchNorm1D) needs at least 2 examples a batch in a training step (a batch of 1 normalises every value to β); use --batch 2 or more\n", "\(one.error)")
+    }
 }
 
 @Suite("backprop explain: golden files and the HTML page")

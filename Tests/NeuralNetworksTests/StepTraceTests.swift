@@ -20,7 +20,8 @@ struct StepTraceTests {
         let model = try NetworkSpec(parsing: "3 4:tanh 4:sigmoid 2:softmax").build(Double.self, seed: 1)
         var generator = RandomSource(seed: 2)
         let x = Tensor<Double>.randomNormal([2, 3], using: &generator)
-        let trace = StepTrace(model: model, input: x) { crossEntropy(probabilities: $0, labels: [0, 1]) }
+        var optimizer = try SGD<Double>(learningRate: 0.1)
+        let trace = StepTrace(model: model, input: x, optimizer: &optimizer) { crossEntropy(probabilities: $0, labels: [0, 1]) }
         #expect(trace.layers.count == model.layers.count && trace.layers.allSatisfy { $0.delta != nil })
         #expect(trace.parameters.map(\.name) == model.namedParameters.map(\.name))
         #expect(trace.parameters.allSatisfy { $0.writtenOutError != nil && $0.writtenOutError! < 1e-12 })
@@ -36,7 +37,8 @@ struct StepTraceTests {
         let model = Sequential<Double>(seed: 3) { Dense(inputSize: 2, outputSize: 3); WrongCube(); Dense(inputSize: 3, outputSize: 1) }
         var generator = RandomSource(seed: 4)
         let x = Tensor<Double>.randomNormal([2, 2], using: &generator), y = Tensor<Double>.randomNormal([2, 1], using: &generator)
-        let trace = StepTrace(model: model, input: x) { squaredLoss(predictions: $0, targets: y) }
+        var optimizer = try SGD<Double>(learningRate: 0.1)
+        let trace = StepTrace(model: model, input: x, optimizer: &optimizer) { squaredLoss(predictions: $0, targets: y) }
         #expect(trace.worstError > 1e-2, "\(trace.parameters.map(\.finiteDifferenceError))")
         #expect(trace.parameters.allSatisfy { $0.writtenOutError == nil }, "no written-out rule for a user's layer")
     }
@@ -52,7 +54,9 @@ struct StepTraceTests {
         #expect((16...17).contains(results[0].checkedEntries) && results[1].checkedEntries == 10 && results[3].checkedEntries == 1)
         #expect(results[0].maximumRelativeError > 1e-2, "the wrong derivative shows in a sample too")
         #expect(model.namedParameters.map(\.tensor.scalars) == before, "every perturbed entry restored to its exact value")
-        let trace = StepTrace(model: model, input: x, loss: { squaredLoss(predictions: $0, targets: y) }, entriesPerTensor: 16)
+        var optimizer = try SGD<Double>(learningRate: 0.1)
+        let trace = StepTrace(model: model, input: x, optimizer: &optimizer, loss: { squaredLoss(predictions: $0, targets: y) },
+                              entriesPerTensor: 16)
         #expect(trace.parameters[0].finiteDifferenceEntries == results[0].checkedEntries && trace.worstError > 1e-2)
     }
 }

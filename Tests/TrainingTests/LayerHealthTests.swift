@@ -16,7 +16,8 @@ struct LayerHealthTests {
         #expect(health[0].name == "Dense(4 → 8) + ReLU" && health[1].isOutput && !health[0].isOutput)
         // The same δ through StepTrace: ∂J/∂z for the batch's mean loss, times the batch size.
         guard case .classes(let labels, _)? = data.targets else { Issue.record("no labels"); return }
-        let trace = StepTrace(model: model, input: data.features) { crossEntropy(probabilities: $0, labels: labels) }
+        var optimizer = try SGD<Double>(learningRate: 0.1)
+        let trace = StepTrace(model: model, input: data.features, optimizer: &optimizer) { crossEntropy(probabilities: $0, labels: labels) }
         for (layer, index) in [(0, 0), (1, 2)] {
             let delta = try #require(trace.layers[index].delta)
             let width = delta.shape[1]
