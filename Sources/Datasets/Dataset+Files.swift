@@ -122,8 +122,11 @@ extension Dataset {
 
 extension ImageDataset {
     /// The images as a ``Dataset``: `[N, 1, height, width]`, or `[N, height·width]`
-    /// when `flattened` (for fully connected networks), with their class labels.
+    /// when `flattened` (for fully connected networks), with their class labels and the
+    /// reader's notes.
     public func dataset(flattened: Bool = false) -> Dataset<Scalar> {
-        Dataset(unchecked: flattened ? flattenedImages : images, .classes(labels, ClassLabels(names: classNames)))
+        var data = Dataset(unchecked: flattened ? flattenedImages : images, .classes(labels, ClassLabels(names: classNames)))
+        data.notes = notes
+        return data
     }
 }

@@ -8,6 +8,9 @@ public struct ImageDataset<Scalar: TensorScalar> {
     public let images: Tensor<Scalar>
     public let labels: [Int]
     public let classNames: [String]
+    /// What the reader decided that its user should be told (which of two copies of a
+    /// file it read), one line each; ``dataset(flattened:)`` passes them on.
+    public var notes: [String] = []
 
     public var count: Int { labels.count }
 
@@ -46,9 +49,9 @@ public enum MNISTFormat {
         _ split: Split, from directory: String = fashionMNISTDirectory,
         classNames: [String]? = nil, as _: S.Type = S.self
     ) throws(DatasetError) -> ImageDataset<S> {
-        let (images, labels, file) = try read(split, from: directory)
+        let (images, labels, file, notes) = try read(split, from: directory)
         let names = classNames ?? (isFashionMNIST(directory) ? fashionMNISTClassNames : nil)
-        return try labelled(images, labels, names: names, file: file)
+        return try labelled(images, labels, names: names, file: file, notes: notes)
     }
 
     /// Both splits of an MNIST-format directory with one class mapping: the training
@@ -77,16 +80,17 @@ public enum MNISTFormat {
             }
             names = ClassLabels(sorting: learned.map(String.init)).names
         }
-        return (try labelled(training.images, training.labels, names: names, file: training.file),
-                try labelled(test.images, test.labels, names: names, file: test.file))
+        return (try labelled(training.images, training.labels, names: names, file: training.file, notes: training.notes),
+                try labelled(test.images, test.labels, names: names, file: test.file, notes: test.notes))
     }
 
-    /// The images and integer labels of one split, checked against each other.
+    /// The images and integer labels of one split, checked against each other, with a
+    /// note for each file found in both spellings.
     private static func read(_ split: Split, from directory: String) throws(DatasetError)
-        -> (images: IDXArray, labels: [Int], file: String)
+        -> (images: IDXArray, labels: [Int], file: String, notes: [String])
     {
-        let imagesFile = try locate("\(split.rawValue)-images-idx3-ubyte", in: directory)
-        let labelsFile = try locate("\(split.rawValue)-labels-idx1-ubyte", in: directory)
+        let (imagesFile, imagesNote) = try locate("\(split.rawValue)-images-idx3-ubyte", in: directory)
+        let (labelsFile, labelsNote) = try locate("\(split.rawValue)-labels-idx1-ubyte", in: directory)
         let images = try IDXArray(contentsOf: imagesFile)
         let labels = try IDXArray(contentsOf: labelsFile)
         guard images.shape.count == 3, images.type == .uint8 else {
@@ -101,28 +105,43 @@ public enum MNISTFormat {
         guard labels.shape[0] == images.shape[0] else {
             throw .mismatch("\(labelsFile) has \(labels.shape[0]) labels but \(imagesFile) has \(images.shape[0]) images")
         }
-        return (images, labelValues, labelsFile)
+        return (images, labelValues, labelsFile, [imagesNote, labelsNote].compactMap { $0 })
     }
 
     /// Images scaled to [0, 1] with labels mapped to classes (see ``load(_:from:classNames:as:)``).
-    private static func labelled<S: TensorScalar>(_ images: IDXArray, _ labels: [Int], names: [String]?, file: String)
-        throws(DatasetError) -> ImageDataset<S>
+    private static func labelled<S: TensorScalar>(_ images: IDXArray, _ labels: [Int], names: [String]?, file: String,
+                                                  notes: [String]) throws(DatasetError) -> ImageDataset<S>
     {
         let (classes, lookup) = try ClassLabels.mapping(labels: labels.map(String.init), names: names, file: file)
         let shape = [images.shape[0], 1, images.shape[1], images.shape[2]]
         return ImageDataset(
             images: Tensor(shape: shape, scalars: images.scalars(S.self, scale: 1.0 / 255)),
-            labels: labels.map { lookup[String($0)]! }, classNames: classes.names)
+            labels: labels.map { lookup[String($0)]! }, classNames: classes.names, notes: notes)
     }
 
-    /// `name.gz` or `name` in `directory`.
-    static func locate(_ name: String, in directory: String) throws(DatasetError) -> String {
-        for candidate in ["\(name).gz", name] {
-            let path = (directory as NSString).appendingPathComponent(candidate)
-            if FileManager.default.fileExists(atPath: path) { return path }
+    /// `name.gz` or `name` in `directory`. When both are there, the more recently
+    /// modified one (the `.gz` when they were modified at the same time), with a note
+    /// naming which was read: a file unpacked or rewritten beside its archive is newer
+    /// than the archive, and an archive downloaded again is newer than what was unpacked.
+    static func locate(_ name: String, in directory: String) throws(DatasetError) -> (path: String, note: String?) {
+        let manager = FileManager.default
+        let compressed = (directory as NSString).appendingPathComponent("\(name).gz")
+        let raw = (directory as NSString).appendingPathComponent(name)
+        switch (manager.fileExists(atPath: compressed), manager.fileExists(atPath: raw)) {
+        case (true, true):
+            func modified(_ path: String) -> Date {
+                ((try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
+            }
+            let (rawDate, compressedDate) = (modified(raw), modified(compressed))
+            let both = "\(directory) holds both \(name) and \(name).gz"
+            if rawDate > compressedDate { return (raw, "\(both): read \(name), the more recently modified (\(name).gz is older)") }
+            if rawDate < compressedDate { return (compressed, "\(both): read \(name).gz, the more recently modified (\(name) is older)") }
+            return (compressed, "\(both): read \(name).gz (both were modified at the same time)")
+        case (true, false): return (compressed, nil)
+        case (false, true): return (raw, nil)
+        case (false, false): break
         }
         // A folder with no MNIST-format file at all: say so, and what it holds instead.
-        let manager = FileManager.default
         let contents = (try? manager.contentsOfDirectory(atPath: directory)) ?? []
         if manager.fileExists(atPath: directory), !contents.contains(where: { $0.contains("-idx") }) {
             let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"]

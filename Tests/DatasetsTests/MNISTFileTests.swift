@@ -12,8 +12,55 @@ private func mnistDirectory(images: Data, labels: Data, split: String = "t10k") 
     return directory
 }
 
+/// `data` as a gzip file holding one stored (uncompressed) deflate block, with its CRC-32.
+private func gzipStored(_ data: Data) -> Data {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in data {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    crc = ~crc
+    let size = UInt16(data.count), bytes = { (value: UInt32) in (0..<4).map { UInt8(value >> (8 * $0) & 0xFF) } }
+    return Data([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 1, UInt8(size & 0xFF), UInt8(size >> 8), UInt8(~size & 0xFF), UInt8(~size >> 8)])
+        + data + Data(bytes(crc) + bytes(UInt32(data.count)))
+}
+
 @Suite("MNIST-format directories")
 struct MNISTFileTests {
+    @Test("a file in both spellings (name and name.gz): the more recently modified is read, with a note naming it")
+    func bothSpellings() throws {
+        let bright = idxBytes(type: 0x08, shape: [2, 1, 2], payload: [255, 255, 255, 255])
+        let directory = try mnistDirectory(images: bright, labels: idxBytes(type: 0x08, shape: [2], payload: [0, 1]))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let raw = directory.appendingPathComponent("t10k-images-idx3-ubyte").path, archive = raw + ".gz"
+        try gzipStored(idxBytes(type: 0x08, shape: [2, 1, 2], payload: [0, 255, 0, 255])).write(to: URL(fileURLWithPath: archive))
+        #expect(try Gzip.decompress(Data(contentsOf: URL(fileURLWithPath: archive)), file: archive).count == 20, "a valid gzip file")
+        func modify(_ path: String, _ seconds: Double) throws {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_700_000_000 + seconds)], ofItemAtPath: path)
+        }
+        let both = "\(directory.path) holds both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz"
+        // Unpacked and rewritten beside its archive: the raw file is newer, and read.
+        try modify(archive, 0)
+        try modify(raw, 60)
+        let unpacked = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
+        #expect(unpacked.images.scalars == [1, 1, 1, 1])
+        #expect(unpacked.notes == ["\(both): read t10k-images-idx3-ubyte, the more recently modified (t10k-images-idx3-ubyte.gz is older)"])
+        #expect(unpacked.dataset(flattened: true).notes == unpacked.notes)
+        // The archive downloaded again: it is newer, and read.
+        try modify(archive, 120)
+        let downloaded = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
+        #expect(downloaded.images.scalars == [0, 1, 0, 1])
+        #expect(downloaded.notes == ["\(both): read t10k-images-idx3-ubyte.gz, the more recently modified (t10k-images-idx3-ubyte is older)"])
+        // Modified at the same time: the archive, as before, said.
+        try modify(raw, 120)
+        let same = try MNISTFormat.load(.test, from: directory.path, as: Float.self)
+        #expect(same.images.scalars == [0, 1, 0, 1])
+        #expect(same.notes == ["\(both): read t10k-images-idx3-ubyte.gz (both were modified at the same time)"])
+        // One spelling only: no note.
+        try FileManager.default.removeItem(atPath: archive)
+        #expect(try MNISTFormat.load(.test, from: directory.path, as: Float.self).notes.isEmpty)
+    }
+
     @Test("raw (uncompressed) files load as images [N, 1, H, W] with their labels")
     func rawFiles() throws {
         let directory = try mnistDirectory(

@@ -158,6 +158,19 @@ enum OwnData {
         return labels.map { Int($0) }
     }
 
+    /// `data` as a gzip file holding one stored (uncompressed) deflate block, with its CRC-32.
+    static func gzipStored(_ data: Data) -> Data {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in data {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        crc = ~crc
+        let size = UInt16(data.count), bytes = { (value: UInt32) in (0..<4).map { UInt8(value >> (8 * $0) & 0xFF) } }
+        return Data([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 1, UInt8(size & 0xFF), UInt8(size >> 8), UInt8(~size & 0xFF), UInt8(~size >> 8)])
+            + data + Data(bytes(crc) + bytes(UInt32(data.count)))
+    }
+
     /// A new, empty directory under the temporary directory. Its name has no digits, so
     /// that a number in an error message never comes from the path.
     static func scratchDirectory() throws -> URL {
@@ -836,6 +849,35 @@ struct FolderAndPrecisionTests {
         #expect(retrained.status == 0, "\(retrained.error)")
         #expect(retrained.error.contains("backprop: note: \(wide.path) declares float64 values: train computes and saves in float32"),
                 "\(retrained.error)")
+    }
+
+    @Test("a folder holding a file and an older .gz of it: the newer file is read, train and evaluate say which, the stale archive is not read")
+    func staleArchive() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("bars")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try OwnData.writeBars(folder, split: "train", count: 60, seed: 3)
+        try OwnData.writeBars(folder, split: "t10k", count: 30, seed: 4)
+        // A stale archive of the test labels, all 9: read, it would be a label no training image has.
+        let labels = folder.appendingPathComponent("t10k-labels-idx1-ubyte"), archive = folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
+        try OwnData.gzipStored(OwnData.idx(dimensions: [30], bytes: [UInt8](repeating: 9, count: 30))).write(to: archive)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: archive.path)
+        let note = "backprop: note: \(folder.path) holds both t10k-labels-idx1-ubyte and t10k-labels-idx1-ubyte.gz: read t10k-labels-idx1-ubyte, the more recently modified (t10k-labels-idx1-ubyte.gz is older)\n"
+        let out = directory.appendingPathComponent("run")
+        let trained = try OwnData.train(["--data", folder.path, "--model", "64-3:softmax", "--epochs", "2", "--quiet", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        #expect(trained.error == note, "\(trained.error)")
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", folder.path])
+        #expect(evaluated.status == 0 && evaluated.error == note, "\(evaluated.error)")
+        #expect(evaluated.output.contains("examples 30"), "\(evaluated.output)")
+        // The archive made newer: it is read, and its label 9 is refused as before.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: labels.path)
+        let refused = try OwnData.train(["--data", folder.path, "--model", "64-3:softmax", "--epochs", "1", "--quiet",
+                                         "--out", directory.appendingPathComponent("again").path])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: \(archive.path): 30 test images with label 9, which no training image has (the training labels: 0, 1, 2)\n",
+                "\(refused.error)")
     }
 }
 
