@@ -53,14 +53,6 @@ enum DataSource: Equatable {
             }
         }
     }
-
-    /// Whether the examples are images (`[1, height, width]` before any flattening).
-    var holdsImages: Bool {
-        switch self {
-        case .mnist, .idxImages: return true
-        case .csv, .npy, .toy: return false
-        }
-    }
 }
 
 /// How data is read: flags of `train`, or what a saved model recorded.

@@ -96,7 +96,7 @@ struct Train: ParsableCommand {
     @Option(help: "Test data for the final result and the report (same formats as --data; a folder's test split).")
     var testData: String?
 
-    @Flag(help: "Standardise features with the training data's mean and standard deviation (tables per feature, images over all pixels).")
+    @Flag(help: "Standardise features with the training data's mean and standard deviation: tables per feature (column), images [N, C, H, W] (MNIST-format folders, 4-D .npy) per channel over all its pixels.")
     var standardize = false
 
     @Flag(inversion: .prefixedNo, help: "Standardise regression targets (the model learns standardised values; predictions and metrics are in the original units). Default: on, unless the model's last activation outputs only values ≥ 0 (ReLU, sigmoid).")

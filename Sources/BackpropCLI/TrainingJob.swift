@@ -63,14 +63,15 @@ extension TrainingSettings {
         var (training, test) = try source.load(reading)
         var imageSize: (width: Int, height: Int)?
         if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
+        // Standardised before any flattening, so that images are standardised per channel.
+        training = try training.standardizedWithOwnStatistics(
+            features: standardize ? training.featureStandardizationScope : nil,
+            targets: standardizeTarget ?? standardizeTargetByDefault)
         if flatten {
             training = training.flattened()
             test = test?.flattened()
         }
         reading.flatten = flatten
-        training = try training.standardizedWithOwnStatistics(
-            features: standardize ? (source.holdsImages ? .global : .perFeature) : nil,
-            targets: standardizeTarget ?? standardizeTargetByDefault)
         reading.schema = DataSchema(describing: training)
         reading.target = nil
         if let testData { test = try DataSource(testData, flag: "--test-data").load(reading).data } else {
@@ -529,7 +530,12 @@ struct TrainingJob {
         rows += [("L2 λ", "\(settings.l2)"), ("batch size", settings.batchSize), ("epochs", "\(settings.epochs)"),
                  ("initialiser", settings.initializer ?? "by activation"), ("seed", "\(settings.seed)")]
         if let standardization = data.training.standardization {
-            rows.append(("features standardised", standardization.scope == .global ? "one mean and deviation over all values" : "per feature"))
+            let scope = switch standardization.scope {
+            case .perFeature: "per feature"
+            case .perChannel: "per channel, over all its pixels"
+            case .global: "one mean and deviation over all values"
+            }
+            rows.append(("features standardised", scope))
         }
         if data.training.targetStandardization != nil { rows.append(("target standardised", "yes; metrics in original units")) }
         if data.validation == nil { rows.append(("validation split", "\(settings.validationSplit)")) }

@@ -135,6 +135,13 @@ public struct Dataset<Scalar: TensorScalar> {
         return result
     }
 
+    /// How this data's features are standardised: per channel over every pixel for images
+    /// `[N, channels, height, width]` (as image libraries normalise), per feature (each
+    /// column) for tables and other examples.
+    public var featureStandardizationScope: Standardization.Scope {
+        features.rank == 4 ? .perChannel : .perFeature
+    }
+
     /// This data with the features (and regression targets, when `targets` is true)
     /// standardised with statistics fitted to it: for a training set.
     public func standardizedWithOwnStatistics(

@@ -36,6 +36,29 @@ struct StandardizationTests {
         #expect(try s.applied(to: Tensor<Double>([3])).scalars == [0])
     }
 
+    @Test("per channel: one μ and σ per channel of images [N, C, H, W] over every example and pixel, applied alike to the images flattened")
+    func perChannel() throws {
+        // Two examples, two channels of 1×2 pixels: channel 0 holds 0, 2 and 4, 6 (μ 3, σ √5),
+        // channel 1 holds 10, 10 and 20, 20 (μ 15, σ 5).
+        let images = Tensor<Double>(shape: [2, 2, 1, 2], scalars: [0, 2, 10, 10, 4, 6, 20, 20])
+        let data = try Dataset(features: images)
+        #expect(data.featureStandardizationScope == .perChannel)
+        #expect(try Dataset(features: Tensor<Double>([[1, 2]])).featureStandardizationScope == .perFeature)
+        let s = try data.standardizedWithOwnStatistics(features: data.featureStandardizationScope, targets: false).standardization
+        #expect(s?.scope == .perChannel && s?.mean == [3, 15] && s?.standardDeviation == [Double(5).squareRoot(), 5])
+        let r = 1 / Double(5).squareRoot()
+        let expected: [Double] = [-3 * r, -r, -1, -1, r, 3 * r, 1, 1]
+        let y = try #require(s).applied(to: images)
+        #expect(y.shape == [2, 2, 1, 2] && zip(y.scalars, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(y.scalars)")
+        let flat = try #require(s).applied(to: images.reshaped(to: [2, 4]))
+        #expect(flat.shape == [2, 4] && flat.scalars == y.scalars)
+        #expect(try #require(s).restored(y).scalars.enumerated().allSatisfy { abs($1 - images.scalars[$0]) < 1e-12 })
+        let error = #expect(throws: DatasetError.self) { try s?.applied(to: Tensor<Double>.zeros([1, 3, 1, 2])) }
+        #expect(error?.description == "standardisation was fitted on images of 2 channels, the data has shape [1, 3, 1, 2]")
+        let json = try JSONEncoder().encode(s)
+        #expect(try JSONDecoder().decode(Standardization.self, from: json) == s)
+    }
+
     @Test("stored with a model as JSON, restored equal; wrong feature count is a typed error")
     func codable() throws {
         let s = Standardization(fittedTo: Tensor<Float>([[1, 2], [3, 4]]))

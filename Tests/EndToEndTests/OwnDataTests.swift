@@ -592,6 +592,108 @@ struct OwnArrayTests {
     }
 }
 
+@Suite("backprop on your own NumPy images")
+struct OwnNumPyImageTests {
+    /// `count` images [3, 4, 4] whose channel c is means[c] + deviations[c]·noise (the first
+    /// pixel of channel 0 shifted by ±1 deviation with the label, 0 or 1): the values in
+    /// NCHW order and the labels.
+    static func channelImages(count: Int, means: [Double], deviations: [Double], seed: UInt64) -> (values: [Float], labels: [Int64]) {
+        var random = SplitMix64(seed: seed)
+        var values: [Float] = [], labels: [Int64] = []
+        for _ in 0..<count {
+            let label = random.below(2)
+            for channel in 0..<3 {
+                for pixel in 0..<16 {
+                    let shift = channel == 0 && pixel == 0 ? Double(2 * label - 1) : 0
+                    values.append(Float(means[channel] + deviations[channel] * (random.normal() + shift)))
+                }
+            }
+            labels.append(Int64(label))
+        }
+        return (values, labels)
+    }
+
+    /// The numbers of `predict`'s CSV rows, row by row.
+    static func predictedNumbers(_ output: String) -> [[Double]] {
+        OwnData.csv(output).dropFirst().map { $0.compactMap(Double.init) }
+    }
+
+    @Test("--standardize on 4-D .npy images: per channel over all its pixels, saved with the model and applied alike by evaluate and predict, for a dense and a convolutional model")
+    func perChannel() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (count, means, deviations) = (40, [10.0, -5.0, 100.0], [2.0, 0.5, 30.0])
+        let (values, labels) = Self.channelImages(count: count, means: means, deviations: deviations, seed: 61)
+        // Each channel's mean and population deviation over every example and pixel, and the images standardised with them.
+        var mean = [Double](repeating: 0, count: 3), deviation = [Double](repeating: 0, count: 3)
+        for channel in 0..<3 {
+            let channelValues = (0..<count).flatMap { n in (0..<16).map { Double(values[(n * 3 + channel) * 16 + $0]) } }
+            mean[channel] = channelValues.reduce(0, +) / Double(channelValues.count)
+            deviation[channel] = (channelValues.map { ($0 - mean[channel]) * ($0 - mean[channel]) }.reduce(0, +) / Double(channelValues.count)).squareRoot()
+        }
+        let standardized = values.indices.map { i in Float((Double(values[i]) - mean[i / 16 % 3]) / deviation[i / 16 % 3]) }
+        let (x, z, y) = (directory.appendingPathComponent("X.npy"), directory.appendingPathComponent("Z.npy"), directory.appendingPathComponent("y.npy"))
+        try OwnData.npy(shape: [count, 3, 4, 4], floats: values).write(to: x)
+        try OwnData.npy(shape: [count, 3, 4, 4], floats: standardized).write(to: z)
+        try OwnData.npy(shape: [count], integers: labels).write(to: y)
+        for (name, model) in [("dense", "48-8:relu-2:softmax"), ("cnn", "3x4x4 conv4k3p1 relu gap 2 softmax")] {
+            let out = directory.appendingPathComponent(name)
+            let run = try OwnData.train(["--data", "npy:\(x.path),\(y.path)", "--model", model, "--epochs", "2", "--standardize",
+                                         "--quiet", "--out", out.path])
+            #expect(run.status == 0, "\(name): \(run.error)")
+            let preprocessing = try #require(try OwnData.modelJSON(out)["preprocessing"] as? [String: Any], "\(name)")
+            #expect(preprocessing["scope"] as? String == "perChannel", "\(name): \(preprocessing)")
+            let (savedMean, savedDeviation) = (preprocessing["mean"] as? [Double] ?? [], preprocessing["standardDeviation"] as? [Double] ?? [])
+            #expect(savedMean.count == 3 && zip(savedMean, mean).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($1)) }, "\(name): \(savedMean) against \(mean)")
+            #expect(savedDeviation.count == 3 && zip(savedDeviation, deviation).allSatisfy { abs($0 - $1) <= 1e-9 * $1 }, "\(name): \(savedDeviation) against \(deviation)")
+            // Trained, with the same seed, on the images standardised here and without --standardize: the same
+            // model (up to rounding), the same predictions and loss on them as the first on the raw images.
+            let plain = directory.appendingPathComponent("\(name)-plain")
+            let plainRun = try OwnData.train(["--data", "npy:\(z.path),\(y.path)", "--model", model, "--epochs", "2",
+                                              "--quiet", "--out", plain.path])
+            #expect(plainRun.status == 0, "\(name): \(plainRun.error)")
+            #expect(try OwnData.modelJSON(plain)["preprocessing"] == nil, "\(name)")
+            let (predicted, expected) = (try Run(["predict", "--model", out.path, "--data", "npy:\(x.path)"]),
+                                         try Run(["predict", "--model", plain.path, "--data", "npy:\(z.path)"]))
+            #expect(predicted.status == 0 && expected.status == 0, "\(name): \(predicted.error)\(expected.error)")
+            let (rows, expectedRows) = (Self.predictedNumbers(predicted.output), Self.predictedNumbers(expected.output))
+            #expect(rows.count == count && rows.map(\.count) == expectedRows.map(\.count), "\(name): \(predicted.output.prefix(300))")
+            #expect(zip(rows.joined(), expectedRows.joined()).allSatisfy { abs($0 - $1) < 1e-4 }, "\(name): \(predicted.output.prefix(300)) against \(expected.output.prefix(300))")
+            let (evaluated, evaluatedPlain) = (try Run(["evaluate", "--model", out.path, "--data", "npy:\(x.path),\(y.path)"]),
+                                               try Run(["evaluate", "--model", plain.path, "--data", "npy:\(z.path),\(y.path)"]))
+            let (loss, plainLoss) = (OwnData.metric("loss", in: evaluated.output), OwnData.metric("loss", in: evaluatedPlain.output))
+            #expect(loss != nil && plainLoss != nil && abs(loss! - plainLoss!) < 1e-3, "\(name): \(evaluated.output)\(evaluated.error) against \(evaluatedPlain.output)")
+        }
+    }
+
+    @Test("--standardize reads an MNIST-format folder and the same images as a 4-D .npy alike: per channel, one mean and deviation")
+    func idxAndNumPyAgree() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("bars")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let labels = try OwnData.writeBars(folder, split: "train", count: 60, seed: 5)
+        try OwnData.writeBars(folder, split: "t10k", count: 20, seed: 6)
+        let bytes = try Data(contentsOf: folder.appendingPathComponent("train-images-idx3-ubyte")).dropFirst(16)
+        let (x, y) = (directory.appendingPathComponent("X.npy"), directory.appendingPathComponent("y.npy"))
+        try OwnData.npy(shape: [60, 1, 8, 8], floats: bytes.map { Float($0) / 255 }).write(to: x)
+        try OwnData.npy(shape: [60], integers: labels.map(Int64.init)).write(to: y)
+        var saved: [[String: Any]] = []
+        for (name, data) in [("idx", folder.path), ("npy", "npy:\(x.path),\(y.path)")] {
+            let out = directory.appendingPathComponent(name)
+            let run = try OwnData.train(["--data", data, "--model", "1x8x8 conv2k3p1 relu gap 3 softmax", "--epochs", "1", "--standardize",
+                                         "--quiet", "--out", out.path])
+            #expect(run.status == 0, "\(name): \(run.error)")
+            saved.append(try #require(try OwnData.modelJSON(out)["preprocessing"] as? [String: Any], "\(name)"))
+        }
+        #expect(saved.map { $0["scope"] as? String } == ["perChannel", "perChannel"], "\(saved)")
+        for key in ["mean", "standardDeviation"] {
+            let (idx, npy) = (saved[0][key] as? [Double] ?? [], saved[1][key] as? [Double] ?? [])
+            #expect(idx.count == 1 && npy.count == 1 && abs(idx[0] - npy[0]) < 1e-6, "\(key): \(idx) against \(npy)")
+        }
+    }
+}
+
 @Suite("backprop on your own CSV: regression")
 struct OwnRegressionTests {
     static let columns = ["price", "size", "age", "floor"]
