@@ -143,7 +143,7 @@ extension DataSource {
                 throw ValidationError("--data: \(path) holds images of shape \(images.shape): no pixels")
             }
             return (try Dataset(features: Tensor(shape: [images.shape[0], 1, images.shape[1], images.shape[2]],
-                                                 scalars: images.scalars(Float.self, scale: 1.0 / 255))), nil)
+                                                 scalars: images.pixels(Float.self)!)), nil)
         case .csv(let path):
             let options = schema?.csvOptions(target: reading.targetColumn, requiresTarget: reading.requiresTarget)
                 ?? CSVOptions(target: reading.targetColumn, task: reading.task, classNames: reading.classNames)

@@ -7,6 +7,9 @@ extension Dataset {
     /// `classes` (the training data's: labels map by name), or `classNames` for labels
     /// 0..<K, or the distinct labels found, named by their numbers.
     ///
+    /// Features of unsigned bytes (`uint8`) are pixel values: divided by 255 to [0, 1], as
+    /// IDX images are, with a note saying so.
+    ///
     /// Targets `[N, K]` (K ≥ 2) whose every row holds one 1 and K − 1 zeros are one-hot
     /// labels, unless `task` is regression: K classes, each example's the position of its
     /// 1 (class i is `classes`' or `classNames`' i-th, or named `i`), with a note saying so.
@@ -20,6 +23,10 @@ extension Dataset {
         var datasetTargets: DatasetTargets<Scalar>?
         var reason: String?
         var readingNotes: [String] = []
+        let pixels: Tensor<Scalar>? = features.pixels()
+        if pixels != nil {
+            readingNotes.append("\(file): unsigned bytes (uint8), read as pixel values: divided by 255 to [0, 1], as IDX images are")
+        }
         if let targets {
             guard targets.shape.first == count else {
                 throw .mismatch("\(targetFile): \(count) examples in \(file) but targets of shape \(targets.shape)")
@@ -64,7 +71,7 @@ extension Dataset {
             }
         }
         do {
-            try self.init(features: features.tensor(), targets: datasetTargets)
+            try self.init(features: pixels ?? features.tensor(), targets: datasetTargets)
         } catch .nonFiniteData(let what, let example) {
             // Named as NumPy indexes the array: example 1 is the second, [1].
             throw .mismatch("\(what == "features" ? file : targetFile): the \(what) of example [\(example)] (counting from 0) hold NaN or infinity")

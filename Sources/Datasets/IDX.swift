@@ -73,6 +73,12 @@ public struct IDXArray: Sendable, Equatable {
         }
     }
 
+    /// Unsigned bytes as pixel values in [0, 1] (each divided by 255, as NumPy's `x / 255`),
+    /// in Float or Double; nil for other types.
+    public func pixels<S: TensorScalar>(_: S.Type = S.self) -> [S]? {
+        type == .uint8 ? ScalarArrays.pixels(payload, as: S.self) : nil
+    }
+
     /// The values scaled by `scale`, in Float or Double.
     public func scalars<S: TensorScalar>(_: S.Type = S.self, scale: Double = 1) -> [S] {
         ScalarArrays.make(S.self, floats: { floats(scale: Float(scale)) }, doubles: { doubles(scale: scale) })

@@ -115,7 +115,7 @@ public enum MNISTFormat {
         let (classes, lookup) = try ClassLabels.mapping(labels: labels.map(String.init), names: names, file: file)
         let shape = [images.shape[0], 1, images.shape[1], images.shape[2]]
         return ImageDataset(
-            images: Tensor(shape: shape, scalars: images.scalars(S.self, scale: 1.0 / 255)),
+            images: Tensor(shape: shape, scalars: images.pixels(S.self)!),
             labels: labels.map { lookup[String($0)]! }, classNames: classes.names, notes: notes)
     }
 

@@ -110,6 +110,13 @@ public struct NPYArray: Sendable, Equatable {
         Tensor(shape: shape, scalars: ScalarArrays.make(S.self, floats: floats, doubles: doubles))
     }
 
+    /// Unsigned bytes (`uint8`) as pixel values in [0, 1], each divided by 255 as IDX
+    /// images are read (``IDXArray/pixels(_:)``), in a tensor of the array's shape; nil for
+    /// other types.
+    public func pixels<S: TensorScalar>(_: S.Type = S.self) -> Tensor<S>? {
+        dataType == .uint8 ? Tensor(shape: shape, scalars: ScalarArrays.pixels(payload, as: S.self)) : nil
+    }
+
     /// The values as integers (labels); nil for floating-point arrays.
     public var integers: [Int]? {
         switch dataType {

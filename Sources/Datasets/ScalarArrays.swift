@@ -22,3 +22,26 @@ enum ScalarArrays {
         return double(values.map { Double($0) }).map { S($0) }
     }
 }
+
+extension ScalarArrays {
+    /// Unsigned bytes as pixel values in [0, 1]: each byte divided by 255, as NumPy's
+    /// `x / 255` and torchvision's `ToTensor` compute them (multiplying by a rounded 1/255
+    /// is an ulp off for half the bytes), so that the same images read alike from an IDX
+    /// file, a uint8 `.npy` file or a float32 one saved as `x / 255`.
+    static func pixels<S: TensorScalar>(_ bytes: some Collection<UInt8>, as _: S.Type = S.self) -> [S] {
+        make(S.self, floats: { divided(bytes, by: Float(255)) }, doubles: { divided(bytes, by: Double(255)) })
+    }
+
+    private static func divided<T: BinaryFloatingPoint>(_ bytes: some Collection<UInt8>, by divisor: T) -> [T] {
+        let count = bytes.count
+        return [T](unsafeUninitializedCapacity: count) { out, initialized in
+            let done: Void? = bytes.withContiguousStorageIfAvailable { bytes in
+                for i in bytes.indices { out[i] = T(bytes[i]) / divisor }
+            }
+            if done == nil {
+                for (i, byte) in bytes.enumerated() { out[i] = T(byte) / divisor }
+            }
+            initialized = count
+        }
+    }
+}

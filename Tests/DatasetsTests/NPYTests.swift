@@ -47,6 +47,27 @@ struct NPYTests {
         #expect(longs.shape == [2, 2] && longs.integers == [0, 1, 2, 3])
     }
 
+    @Test("uint8 features are pixel values: divided by 255 as IDX images are, with a note; a float32 array of the images / 255 reads the same")
+    func uint8Pixels() throws {
+        let bytes = Array(0...255)
+        let images = try NPYArray(integers: bytes, shape: [4, 1, 8, 8], dataType: .uint8)
+        let data = try Dataset<Float>(features: images, file: "X.npy")
+        #expect(data.features.shape == [4, 1, 8, 8])
+        // As NumPy computes x.astype(np.float32) / 255, which the float32 file holds.
+        let divided = bytes.map { Float($0) / 255 }
+        #expect(data.features.scalars == divided)
+        #expect(data.notes == ["X.npy: unsigned bytes (uint8), read as pixel values: divided by 255 to [0, 1], as IDX images are"])
+        let floats = try Dataset<Float>(features: NPYArray(Tensor(shape: [4, 1, 8, 8], scalars: divided)), file: "X.npy")
+        #expect(floats.features == data.features && floats.notes.isEmpty)
+        let idx = try IDXArray(data: idxBytes(type: 0x08, shape: [4, 8, 8], payload: bytes.map(UInt8.init)))
+        #expect(idx.pixels(Float.self) == divided && idx.pixels(Double.self) == bytes.map { Double($0) / 255 })
+        #expect(try Dataset<Double>(features: images).features.scalars == bytes.map { Double($0) / 255 })
+        // Integer labels of uint8 stay labels.
+        let labelled = try Dataset<Float>(features: images, targets: NPYArray(integers: [0, 1, 1, 0], dataType: .uint8))
+        guard case .classes(let labels, _)? = labelled.targets else { Issue.record("no classes"); return }
+        #expect(labels == [0, 1, 1, 0])
+    }
+
     @Test("what this library writes is byte for byte what NumPy writes")
     func writesLikeNumPy() throws {
         let tensor = Tensor<Float>(shape: [2, 3], scalars: [0, 0.25, 0.5, 0.75, 1, 1.25])

@@ -109,9 +109,9 @@ enum OwnData {
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
     }
 
-    /// A `.npy` file (format 1.0) of float32 or int64 values with the given shape.
-    static func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = []) -> Data {
-        let descr = integers.isEmpty ? "<f4" : "<i8"
+    /// A `.npy` file (format 1.0) of float32, int64 or uint8 values with the given shape.
+    static func npy(shape: [Int], floats: [Float] = [], integers: [Int64] = [], bytes: [UInt8] = []) -> Data {
+        let descr = !bytes.isEmpty ? "|u1" : integers.isEmpty ? "<f4" : "<i8"
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
@@ -121,6 +121,7 @@ enum OwnData {
         data.append(contentsOf: Array(header.utf8))
         floats.forEach { withUnsafeBytes(of: $0.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
         integers.forEach { withUnsafeBytes(of: $0.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: bytes)
         return data
     }
 
@@ -664,6 +665,42 @@ struct OwnNumPyImageTests {
             let (loss, plainLoss) = (OwnData.metric("loss", in: evaluated.output), OwnData.metric("loss", in: evaluatedPlain.output))
             #expect(loss != nil && plainLoss != nil && abs(loss! - plainLoss!) < 1e-3, "\(name): \(evaluated.output)\(evaluated.error) against \(evaluatedPlain.output)")
         }
+    }
+
+    @Test("uint8 .npy images are read as IDX images are (divided by 255), with a note, in train, evaluate and predict: the predictions equal those of the float32 images / 255, and of the model trained on the same images as an IDX folder")
+    func uint8Images() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("bars")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let labels = try OwnData.writeBars(folder, split: "train", count: 60, seed: 7)
+        try OwnData.writeBars(folder, split: "t10k", count: 20, seed: 8)
+        let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent("train-images-idx3-ubyte")).dropFirst(16))
+        let (x, scaled, y) = (directory.appendingPathComponent("X.npy"), directory.appendingPathComponent("scaled.npy"), directory.appendingPathComponent("y.npy"))
+        try OwnData.npy(shape: [60, 1, 8, 8], bytes: bytes).write(to: x)
+        // As NumPy writes x.astype(np.float32) / 255.
+        try OwnData.npy(shape: [60, 1, 8, 8], floats: bytes.map { Float($0) / 255 }).write(to: scaled)
+        try OwnData.npy(shape: [60], integers: labels.map(Int64.init)).write(to: y)
+        let note = "backprop: note: \(x.path): unsigned bytes (uint8), read as pixel values: divided by 255 to [0, 1], as IDX images are\n"
+        let model = "1x8x8 conv4k3p1 relu maxpool2 flatten 3 softmax"
+        let out = directory.appendingPathComponent("run")
+        let trained = try OwnData.train(["--data", "npy:\(x.path),\(y.path)", "--model", model, "--epochs", "3", "--json", "--out", out.path])
+        #expect(trained.status == 0 && trained.error == note, "\(trained.error)")
+        #expect((OwnData.finalJSON(trained)?["training_accuracy"] as? Double ?? 0) >= 0.6, "the bars are told apart once the pixels are in [0, 1]: \(trained.output)")
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "npy:\(x.path),\(y.path)"])
+        #expect(evaluated.status == 0 && evaluated.error == note, "\(evaluated.error)")
+        let (predicted, fromFloats) = (try Run(["predict", "--model", out.path, "--data", "npy:\(x.path)"]),
+                                       try Run(["predict", "--model", out.path, "--data", "npy:\(scaled.path)"]))
+        #expect(predicted.status == 0 && predicted.error == note, "\(predicted.error)")
+        #expect(fromFloats.status == 0 && fromFloats.error.isEmpty, "\(fromFloats.error)")
+        #expect(OwnData.csv(predicted.output).count == 61 && predicted.output == fromFloats.output,
+                "\(predicted.output.prefix(300)) against \(fromFloats.output.prefix(300))")
+        // The same images as an MNIST-format folder, the same seed: the same model.
+        let fromFolder = directory.appendingPathComponent("folder")
+        let folderRun = try OwnData.train(["--data", folder.path, "--model", model, "--epochs", "3", "--quiet", "--out", fromFolder.path])
+        #expect(folderRun.status == 0, "\(folderRun.error)")
+        let folderPredicted = try Run(["predict", "--model", fromFolder.path, "--data", "npy:\(scaled.path)"])
+        #expect(folderPredicted.output == fromFloats.output, "\(folderPredicted.output.prefix(300)) against \(fromFloats.output.prefix(300))")
     }
 
     @Test("--standardize reads an MNIST-format folder and the same images as a 4-D .npy alike: per channel, one mean and deviation")
