@@ -34,14 +34,29 @@ public struct Standardization: Sendable, Hashable, Codable {
         self.standardDeviation = standardDeviation
     }
 
-    private enum CodingKeys: String, CodingKey { case scope, mean, standardDeviation }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case scope, mean, standardDeviation }
+
+    /// Any key, to find those that are none of ``CodingKeys``.
+    private struct AnyKey: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
 
     /// Reads a standardisation (a model.json's `preprocessing`), checking what ``init(scope:mean:standardDeviation:)``
     /// requires and what applying it needs: as many σ as μ (one of each for
     /// ``Scope/global``), every μ finite, every σ 0 (a constant feature, only centred) or
-    /// at least Float's smallest normal value (a smaller one divides into infinity).
+    /// at least Float's smallest normal value (a smaller one divides into infinity), and
+    /// no other key (a misspelt one would be ignored).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: { CodingKeys(stringValue: $0.stringValue) == nil }) {
+            let known = CodingKeys.allCases.map(\.stringValue).sorted().joined(separator: ", ")
+            throw DecodingError.dataCorrupted(DecodingError.Context(
+                codingPath: decoder.codingPath,
+                debugDescription: "unknown key '\(PlainErrors.escapingControlCharacters(String(unknown.stringValue.prefix(40))))'; expected one of \(known)"))
+        }
         let scope = try container.decode(Scope.self, forKey: .scope)
         let mean = try container.decode([Double].self, forKey: .mean)
         let deviation = try container.decode([Double].self, forKey: .standardDeviation)

@@ -36,6 +36,12 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
     /// on standardised targets), as the program that trained the model defined it.
     public var targetPreprocessing: JSONValue?
 
+    /// The keys of the file, each a property above; any other key is refused on reading.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case format, version, scalarType, inputShape, layers, classNames, preprocessing, task, featureNames, targetName,
+             targetPreprocessing
+    }
+
     public init(
         layers: [LayerConfiguration], scalarType: String, inputShape: [Int]? = nil,
         classNames: [String]? = nil, preprocessing: JSONValue? = nil
@@ -146,10 +152,30 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         try self.init(json: readFile(path), file: path)
     }
 
+    /// Reads an architecture from JSON text, strictly: JSON as RFC 8259 defines it (no
+    /// comma after the last item, no key twice in an object), no key that the file
+    /// format does not have (at the top or in a layer: a misspelt key would otherwise be
+    /// ignored), and a format version this library reads (1 to ``currentVersion``).
+    /// Each refusal is one line naming the key path. `file` names the source in errors.
     public init(json: Data, file: String = "architecture") throws(ModelFileError) {
+        let keys: [String]?
+        do throws(StrictJSON.Failure) { keys = try StrictJSON(checking: json).topLevelKeys } catch {
+            throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(error.reason))")
+        }
+        if let unknown = keys?.first(where: { CodingKeys(stringValue: $0) == nil }) {
+            let known = CodingKeys.allCases.map(\.stringValue).sorted().joined(separator: ", ")
+            let shown = PlainErrors.escapingControlCharacters(String(unknown.prefix(40)))
+            throw .badArchitecture(file: file, reason: "not a valid architecture JSON ('\(shown)': unknown key; expected one of \(known))")
+        }
         do { self = try JSONDecoder().decode(ModelArchitecture.self, from: json) } catch {
             let reason = Self.nonInteger(in: json) ?? PlainErrors.reason(error)
             throw .badArchitecture(file: file, reason: "not a valid architecture JSON (\(reason))")
+        }
+        guard (1...Self.currentVersion).contains(version) else {
+            let supported = "it reads versions \((1..<Self.currentVersion).map(String.init).joined(separator: ", ")) and \(Self.currentVersion)"
+            throw .badArchitecture(file: file, reason: version > Self.currentVersion
+                ? "'version': format version \(version) is newer than this library's (\(supported))"
+                : "'version': \(version) is not a format version this library reads (\(supported))")
         }
     }
 

@@ -215,11 +215,14 @@ private struct Settings {
         return value
     }
 
-    /// Throws for a key that no setting of the layer read.
+    /// Throws for a key that no setting of the layer read, naming its path and the keys
+    /// the layer has.
     func checkAllRead() throws {
         let unknown = container.allKeys.map(\.stringValue).filter { !read.contains($0) }.sorted()
         guard let first = unknown.first else { return }
         let known = read.sorted().joined(separator: ", ")
-        throw error("unknown key '\(first.prefix(40))' for \(layer) (known: \(known.isEmpty ? "none" : known))")
+        throw DecodingError.dataCorrupted(.init(
+            codingPath: container.codingPath + [SettingKey(String(first.prefix(40)))],
+            debugDescription: known.isEmpty ? "unknown key; \(layer) has no settings" : "unknown key; expected one of \(known)"))
     }
 }

@@ -73,6 +73,7 @@ struct StandardizationTests {
         (#"{"scope": "global", "mean": [0, 1], "standardDeviation": [1, 1]}"#, "a global standardisation has one mean, not 2"),
         (#"{"scope": "perFeature", "mean": [0, 1], "standardDeviation": [1, -2]}"#, "standard deviation 1 is -2.0; each is 0 (a constant feature) or a positive number"),
         (#"{"scope": "perFeature", "mean": [0], "standardDeviation": [1e-45]}"#, "standard deviation 0 is 1e-45; each is 0 (a constant feature) or a positive number"),
+        (#"{"scope": "perFeature", "mean": [0], "standardDeviation": [1], "means": [1]}"#, "unknown key 'means'; expected one of mean, scope, standardDeviation"),
     ])
     func badStoredValues(json: String, reason: String) {
         let error = #expect(throws: DecodingError.self) { try JSONDecoder().decode(Standardization.self, from: Data(json.utf8)) }

@@ -40,6 +40,16 @@ struct BadInputTests {
             (architecture(dense(4, 3), inputShape: "[0]"), ["[0]"]),
             (architecture(dense(4, 3) + ", {\"activation\": {\"function\": \"softmax\", \"axis\": 0}}"),
              ["layer 1 (softmax): axis 0 is the batch axis"]),
+            // Read strictly: what Foundation's reader lets through is refused by its key path.
+            (architecture(dense(4, 3)).replacingOccurrences(of: "\"version\": 1", with: "\"version\": 0"),
+             ["'version': 0 is not a format version this library reads (it reads versions 1 and 2)"]),
+            (architecture(dense(4, 3)).replacingOccurrences(of: "\"version\": 1", with: "\"version\": 1, \"version\": 2"),
+             ["'version': the key appears twice in its object"]),
+            (architecture(dense(4, 3)).replacingOccurrences(of: "\"inputShape\"", with: "\"inputshape\""),
+             ["'inputshape': unknown key; expected one of classNames, featureNames, format, inputShape, layers"]),
+            (architecture(dense(4, 3) + ", {\"dense\": {\"inputSize\": 3, \"outputSize\": 2, \"usebias\": false}}"),
+             ["'layers[1].dense.usebias': unknown key; expected one of inputSize, outputSize, useBias"]),
+            (architecture(dense(4, 3) + ","), ["'layers': a comma before ']': JSON has none after the last item"]),
         ]
         for (index, (json, words)) in cases.enumerated() {
             let file = directory.appendingPathComponent("model\(index).json")

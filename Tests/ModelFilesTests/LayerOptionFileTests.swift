@@ -130,9 +130,10 @@ struct LayerOptionFileTests {
 
     @Test("an unknown key, layer type or function and a bad value are one-line errors naming them", arguments: [
         (#"{"maxPool2D": {"kernelSize": 2, "ceil_mode": true}}"#,
-         "'layers[0].maxPool2D': unknown key 'ceil_mode' for maxPool2D (known: ceilMode, kernelSize, padding, stride)"),
+         "'layers[0].maxPool2D.ceil_mode': unknown key; expected one of ceilMode, kernelSize, padding, stride"),
         (#"{"activation": {"function": "relu", "negativeSlope": 0.2}}"#,
-         "'layers[0].activation': unknown key 'negativeSlope' for activation (known: function)"),
+         "'layers[0].activation.negativeSlope': unknown key; expected one of function"),
+        (#"{"flatten": {"startDim": 1}}"#, "'layers[0].flatten.startDim': unknown key; flatten has no settings"),
         (#"{"activation": {"function": "gelu", "approximate": "fast"}}"#,
          "'layers[0].activation': approximate must be \"none\" or \"tanh\", got 'fast'"),
         (#"{"activation": {"function": "swish"}}"#,
