@@ -65,6 +65,9 @@ struct DataReading {
     var flatten: Bool
     /// The training data's schema, for validation, test and new data.
     var schema: DataSchema?
+    /// The class names of the model to train, when it names its own: an MNIST-format
+    /// folder's integer labels stand for them (without --class-names).
+    var modelClassNames: [String]?
     /// Whether a CSV file without the target column is an error.
     var requiresTarget = true
     /// Whether an MNIST-format folder's test split is read with its training split (not
@@ -123,7 +126,7 @@ extension DataSource {
         let schema = reading.schema
         switch self {
         case .mnist(let directory):
-            let names = schema?.classes?.names ?? reading.classNames
+            let names = schema?.classes?.names ?? reading.classNames ?? reading.modelClassNames
             if schema != nil {
                 return (try MNISTFormat.load(.test, from: directory, classNames: names, as: Float.self).dataset(), nil)
             }
@@ -131,7 +134,7 @@ extension DataSource {
                 ? try MNISTFormat.loadSplits(from: directory, classNames: names, as: Float.self)
                 : (try MNISTFormat.load(.training, from: directory, classNames: names, as: Float.self), nil)
             var data = training.dataset()
-            data.taskReason = MNISTFormat.isFashionMNIST(directory) && reading.classNames == nil
+            data.taskReason = MNISTFormat.isFashionMNIST(directory) && names == nil
                 ? "Fashion-MNIST's labels" : "the folder's integer labels"
             return (data, test?.dataset())
         case .idxImages(let path):

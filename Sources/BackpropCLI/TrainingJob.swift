@@ -51,8 +51,11 @@ struct PreparedData {
 extension TrainingSettings {
     /// Reads the training data and, in the same way, the validation and test data.
     /// `standardizeTargetByDefault`: whether a regression target is standardised when
-    /// neither --standardize-target nor --no-standardize-target was given.
-    func prepareData(flatten: Bool, standardizeTargetByDefault: Bool = true) throws -> PreparedData {
+    /// neither --standardize-target nor --no-standardize-target was given. `modelClasses`:
+    /// the class names of a model that names its own (`source` says which), which the
+    /// training data's labels are matched to (``Dataset/classesMatched(to:source:)``).
+    func prepareData(flatten: Bool, standardizeTargetByDefault: Bool = true,
+                     modelClasses: (names: ClassLabels, source: String)? = nil) throws -> PreparedData {
         let source = try DataSource(data)
         var reading = DataReading(target: target, task: try parsedTask(), classNames: try classNames.map(parseClassNames),
                                   flatten: false)
@@ -60,7 +63,12 @@ extension TrainingSettings {
         reading.toyNoise = noise
         reading.toySeed = seed
         reading.readsTestSplit = testData == nil
+        reading.modelClassNames = modelClasses?.names.names
         var (training, test) = try source.load(reading)
+        if let modelClasses {
+            training = try training.classesMatched(to: modelClasses.names, source: modelClasses.source)
+            test = try test?.classesMatched(to: modelClasses.names, source: modelClasses.source, requiringEveryClass: false)
+        }
         var imageSize: (width: Int, height: Int)?
         if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
         // Standardised before any flattening, so that images are standardised per channel.
@@ -100,9 +108,10 @@ struct TrainingJob {
         self.directory = URL(fileURLWithPath: runDirectory)
     }
 
-    /// Trained weights are a starting point only for data whose features and classes are
-    /// those they were trained on, in the same order: each weight belongs to a column, each
-    /// output to a class. Throws one line naming what differs.
+    /// Trained weights are a starting point only for data whose features are those they
+    /// were trained on, in the same order: each weight belongs to a column. (Its classes
+    /// are matched when the data is read: ``Dataset/classesMatched(to:source:requiringEveryClass:)``.)
+    /// Throws one line naming what differs.
     func checkStartingPoint(_ directory: String, for data: Dataset<Float>) throws {
         let architecture = try ModelFile.architecture(in: directory)
         func list(_ names: [String]) -> String { names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "") }
@@ -110,9 +119,6 @@ struct TrainingJob {
             throw ValidationError(Set(trained) == Set(data.featureNames)
                 ? "--model: \(directory) was trained on the columns \(list(trained)) in that order; the data has them as \(list(data.featureNames)): put them in the model's order"
                 : "--model: \(directory) was trained on the features \(list(trained)); the data's are \(list(data.featureNames))")
-        }
-        if let trained = architecture.classNames, let classes = data.classes?.names, trained != classes {
-            throw ValidationError("--model: \(directory) was trained on the classes \(list(trained)); the data's are \(list(classes))")
         }
     }
 
@@ -141,6 +147,20 @@ struct TrainingJob {
             return .saved(directory: URL(fileURLWithPath: file).deletingLastPathComponent().path)
         }
         return choice
+    }
+
+    /// The class names the model names itself (a model.json's `classNames`, or a trained
+    /// run's), with the file or run that names them; nil when it names none, or when its
+    /// architecture does not read (building the model then says why).
+    var modelClasses: (names: ClassLabels, source: String)? {
+        let named: (names: [String]?, source: String)?
+        switch try? modelChoice() {
+        case .architecture(let file)?: named = ((try? ModelArchitecture(contentsOf: file))?.classNames, file)
+        case .saved(let directory)?: named = ((try? ModelFile.architecture(in: directory))?.classNames, directory)
+        default: named = nil
+        }
+        guard let named, let names = named.names, let classes = try? ClassLabels(validating: names, source: named.source) else { return nil }
+        return (classes, "--model: \(named.source)")
     }
 
     /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
@@ -274,7 +294,7 @@ struct TrainingJob {
         let isPrimary = (world?.rank ?? 0) == 0
         let style = isPrimary ? requestedStyle : .quiet
         let data = try settings.prepareData(flatten: !(try modelTakesImages),
-                                            standardizeTargetByDefault: !modelOutputIsNonNegative)
+                                            standardizeTargetByDefault: !modelOutputIsNonNegative, modelClasses: modelClasses)
         // A classifier learns to tell classes apart: one is nothing to learn.
         if let classes = data.training.classes, data.training.count > 0, classes.count < 2 {
             let which = classes.names.first.map { "only one class, '\($0)'" } ?? "no classes"

@@ -135,6 +135,35 @@ public struct Dataset<Scalar: TensorScalar> {
         return result
     }
 
+    /// This data's classes as those of a model that names its own, `model` (in the order
+    /// of its outputs), so that the model keeps its class names: labels that are the
+    /// model's names map by name; integer labels stand for the model's K names in order,
+    /// label i for `model.names[i]` (unless the model's names are integers themselves:
+    /// then they map by value). For training data (`requiringEveryClass`) every class of
+    /// the model must have examples. Other labels are refused in one line naming both
+    /// lists, after `source` (the model).
+    public func classesMatched(to model: ClassLabels, source: String, requiringEveryClass: Bool = true)
+        throws(DatasetError) -> Dataset
+    {
+        guard case .classes(let labels, let own)? = targets else { return self }
+        let byName = model.lookup(labels: own.names)
+        let modelNamesAreIntegers = model.names.allSatisfy { NumericText.canonicalInteger($0) != nil }
+        var mapping: [Int]?
+        if own.names.allSatisfy({ byName[$0] != nil }) {
+            mapping = own.names.map { byName[$0]! }
+        } else if !modelNamesAreIntegers {
+            let positions = own.names.compactMap { NumericText.canonicalInteger($0).flatMap { Int($0) } }
+            if positions.count == own.count && positions.allSatisfy(model.names.indices.contains) { mapping = positions }
+        }
+        guard let mapping, !requiringEveryClass || Set(labels.map { mapping[$0] }).count == model.count else {
+            let integers = modelNamesAreIntegers ? "" : ", or the integers 0..<\(model.count) (label i naming the i-th)"
+            throw .mismatch("\(source) names the classes \(ClassLabels.shownList(model.names)); the data's labels are \(ClassLabels.shownList(own.names)): the labels must be the model's class names, each of them, in any order\(integers)")
+        }
+        var result = self
+        result.targets = .classes(labels.map { mapping[$0] }, model)
+        return result
+    }
+
     /// How this data's features are standardised: per channel over every pixel for images
     /// `[N, channels, height, width]` (as image libraries normalise), per feature (each
     /// column) for tables and other examples.

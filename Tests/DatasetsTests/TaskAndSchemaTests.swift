@@ -104,6 +104,43 @@ struct TaskAndSchemaTests {
         #expect(Swift.abs(testValues.scalars[0] - 400 / sigma) < 1e-12)
     }
 
+    @Test("a model's own class names: integer labels 0..<K stand for them in order; text labels must be the same set (the model's order kept); anything else is refused naming both lists")
+    func modelClassNames() throws {
+        let model = ClassLabels(names: ["cat", "dog", "bird"])
+        func labelled(_ labels: [String]) throws -> Dataset<Double> {
+            let rows = labels.enumerated().map { "\($0.offset),\($0.element)" }.joined(separator: "\n")
+            return try load("x,label\n" + rows + "\n", CSVOptions(target: .name("label"), task: .classification))
+        }
+        func matched(_ data: Dataset<Double>) throws -> (names: [String]?, labels: [Int]) {
+            let result = try data.classesMatched(to: model, source: "model.json")
+            guard case .classes(let labels, let classes)? = result.targets else { return (nil, []) }
+            return (classes.names, labels)
+        }
+        // Integer labels: label i is the model's i-th class, its name kept.
+        #expect(try matched(labelled(["2", "0", "1", "0"])) == (["cat", "dog", "bird"], [2, 0, 1, 0]))
+        // Text labels, read in alphabetical order (bird, cat, dog): mapped to the model's order.
+        let text = try labelled(["dog", "bird", "cat", "cat"])
+        #expect(text.classes?.names == ["bird", "cat", "dog"])
+        #expect(try matched(text) == (["cat", "dog", "bird"], [1, 2, 0, 0]))
+        // Other names, a class without examples, integers past the classes: refused, naming both lists.
+        let both = { (data: String) in "model.json names the classes cat, dog, bird; the data's labels are \(data): the labels must be the model's class names, each of them, in any order, or the integers 0..<3 (label i naming the i-th)" }
+        for (labels, shownLabels) in [(["cat", "dog", "fish"], "cat, dog, fish"), (["cat", "dog", "dog"], "cat, dog"),
+                                      (["0", "1", "1"], "0, 1"), (["0", "1", "3"], "0, 1, 3")] {
+            #expect(throws: DatasetError.mismatch(both(shownLabels)), "\(labels)") { _ = try matched(labelled(labels)) }
+        }
+        // A model whose classes are integers matches them by value only.
+        let numbered = ClassLabels(names: ["1", "2", "3"])
+        let byValue = try labelled(["3", "1", "2"]).classesMatched(to: numbered, source: "model.json")
+        guard case .classes(let values, let classes)? = byValue.targets else { Issue.record("no classes"); return }
+        #expect(classes == numbered && values == [2, 0, 1])
+        #expect(throws: DatasetError.mismatch("model.json names the classes 1, 2, 3; the data's labels are 0, 1, 2: the labels must be the model's class names, each of them, in any order")) {
+            _ = try labelled(["0", "1", "2"]).classesMatched(to: numbered, source: "model.json")
+        }
+        // Other data (a test split) need not have every class.
+        let partial = try labelled(["cat", "cat"]).classesMatched(to: model, source: "model.json", requiringEveryClass: false)
+        #expect(partial.classes == model)
+    }
+
     @Test("a schema refuses data whose classes differ from the model's")
     func classesMismatch() throws {
         let training = try load("x,y\n1,a\n2,b\n", CSVOptions(target: .name("y")))

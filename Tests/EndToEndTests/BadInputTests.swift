@@ -361,7 +361,8 @@ struct BadInputTests {
                              mentioning: ["--model: \(base.path) was trained on the columns \(names) in that order; the data has them as \(OwnData.features.reversed().joined(separator: ", ")): put them in the model's order"], out: out)
         expectOneLineFailure(try train(renamed, out, base.path),
                              mentioning: ["--model: \(base.path) was trained on the features \(names); the data's are a, b, c, d"], out: out)
-        expectOneLineFailure(try train(twoClasses, out, base.path), mentioning: ["--model: \(base.path) was trained on the classes"], out: out)
+        expectOneLineFailure(try train(twoClasses, out, base.path),
+                             mentioning: ["--model: \(base.path) names the classes 0, 1, 2; the data's labels are"], out: out)
         #expect(try train(csv, out, base.path).status == 0)
     }
 

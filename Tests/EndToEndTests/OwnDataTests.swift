@@ -409,6 +409,52 @@ struct OwnClassesTests {
         #expect(refused.error == "backprop: \(zeros.path): label '0' is not one of the 3 classes (1, 2, 3)\n", "\(refused.error)")
     }
 
+    @Test("a model.json's own class names are kept: integer labels 0..<K stand for them in order, text labels must be the same names (the model's order kept), other labels are refused naming both lists")
+    func modelClassNames() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (examples, held) = (OwnData.blobs(300, seed: 11), OwnData.blobs(120, seed: 12))
+        let columns = OwnData.features + ["label"]
+        func write(_ name: String, _ examples: [BlobExample], names: [String]? = nil) throws -> String {
+            let file = directory.appendingPathComponent(name)
+            try OwnData.writeCSV(file, columns: columns, rows: OwnData.rows(examples, names: names))
+            return "csv:\(file.path)"
+        }
+        // Names written by hand, in another order than the alphabetical one text labels are read in.
+        let names = ["virginica", "setosa", "versicolor"]
+        let model = directory.appendingPathComponent("model.json")
+        try Data(#"""
+            {"format": "backprop-model", "version": 2, "scalarType": "float32", "inputShape": [4],
+             "classNames": ["virginica", "setosa", "versicolor"],
+             "layers": [{"dense": {"inputSize": 4, "outputSize": 16}}, {"activation": {"function": "relu"}},
+                        {"dense": {"inputSize": 16, "outputSize": 3}}, {"activation": {"function": "softmax"}}]}
+            """#.utf8).write(to: model)
+        let runs = [("integers", try write("train.csv", examples), try write("test.csv", held)),
+                    ("text", try write("train-names.csv", examples, names: names), try write("test-names.csv", held, names: names))]
+        for (kind, training, test) in runs {
+            let out = directory.appendingPathComponent(kind)
+            let run = try OwnData.train(["--data", training, "--target", "label", "--test-data", test, "--model", model.path,
+                                         "--epochs", "30", "--json", "--out", out.path])
+            #expect(run.status == 0, "\(kind): \(run.error)")
+            let result = OwnData.finalJSON(run)
+            #expect(result?["classes"] as? [String] == names && (result?["test_accuracy"] as? Double ?? 0) >= 0.9, "\(kind): \(run.output)")
+            #expect(OwnData.find("classNames", in: try OwnData.modelJSON(out)) as? [String] == names, "\(kind)")
+            // Label i is class names[i]: the predictions name each test example's class.
+            let predicted = try Run(["predict", "--model", out.path, "--data", test])
+            let (problems, classes) = OwnData.classPredictionProblems(predicted.output, names: names, count: 120)
+            #expect(predicted.status == 0 && problems.isEmpty, "\(kind): \(problems)\(predicted.error)")
+            #expect(OwnData.accuracy(classes, held.map(\.label)) >= 0.9, "\(kind): \(classes)")
+        }
+        // Text labels other than the model's names: one line naming both lists, no run.
+        let other = try write("other.csv", examples, names: ["a", "b", "c"])
+        let out = directory.appendingPathComponent("other")
+        let refused = try OwnData.train(["--data", other, "--target", "label", "--model", model.path, "--epochs", "1", "--out", out.path])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: --model: \(model.path) names the classes virginica, setosa, versicolor; the data's labels are a, b, c: the labels must be the model's class names, each of them, in any order, or the integers 0..<3 (label i naming the i-th)\n",
+                "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
     @Test("integer classes 0, 1, 2 in a middle column: train, evaluate and predict see three classes named 0, 1, 2")
     func integerClasses() throws {
         let directory = try OwnData.scratchDirectory()
