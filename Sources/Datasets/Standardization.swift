@@ -16,7 +16,7 @@ public struct Standardization: Sendable, Hashable, Codable {
         /// `Normalize(mean, std)`). Applies to the images flattened as well
         /// (`[N, channels·height·width]`, each channel's pixels one run).
         case perChannel
-        /// One μ and σ over every value (models saved before ``perChannel``: images).
+        /// One μ and σ over every value (models saved before ``Scope/perChannel``: images).
         case global
     }
 
@@ -36,7 +36,7 @@ public struct Standardization: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey, CaseIterable { case scope, mean, standardDeviation }
 
-    /// Any key, to find those that are none of ``CodingKeys``.
+    /// Any key, to find those that are none of `CodingKeys`.
     private struct AnyKey: CodingKey {
         let stringValue: String
         init(stringValue: String) { self.stringValue = stringValue }
