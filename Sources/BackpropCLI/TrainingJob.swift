@@ -51,8 +51,10 @@ struct PreparedData {
 extension TrainingSettings {
     /// Reads the training data and, in the same way, the validation and test data.
     /// `standardizeTargetByDefault`: whether a regression target is standardised when
-    /// neither --standardize-target nor --no-standardize-target was given.
-    func prepareData(flatten: Bool, standardizeTargetByDefault: Bool = true) throws -> PreparedData {
+    /// neither --standardize-target nor --no-standardize-target was given. `startingPoint`:
+    /// the run directory whose trained weights the model starts from; its data is read with
+    /// that run's own standardisations (``startingPointData(_:from:)``).
+    func prepareData(flatten: Bool, standardizeTargetByDefault: Bool = true, startingPoint: String? = nil) throws -> PreparedData {
         let source = try DataSource(data)
         var reading = DataReading(target: target, task: try parsedTask(), classNames: try classNames.map(parseClassNames),
                                   flatten: false)
@@ -68,9 +70,13 @@ extension TrainingSettings {
             test = test?.flattened()
         }
         reading.flatten = flatten
-        training = try training.standardizedWithOwnStatistics(
-            features: standardize ? (source.holdsImages ? .global : .perFeature) : nil,
-            targets: standardizeTarget ?? standardizeTargetByDefault)
+        if let startingPoint {
+            training = try startingPointData(training, from: startingPoint)
+        } else {
+            training = try training.standardizedWithOwnStatistics(
+                features: standardize ? (source.holdsImages ? .global : .perFeature) : nil,
+                targets: standardizeTarget ?? standardizeTargetByDefault)
+        }
         reading.schema = DataSchema(describing: training)
         reading.target = nil
         if let testData { test = try DataSource(testData, flag: "--test-data").load(reading).data } else {
@@ -78,6 +84,28 @@ extension TrainingSettings {
         }
         let validation = try validationData.map { try DataSource($0, flag: "--validation-data").load(reading).data }
         return PreparedData(training: training, validation: validation, test: test, imageSize: imageSize)
+    }
+
+    /// Training data for weights trained before: checked against what they were trained
+    /// on, and standardised with that run's own statistics (features, and regression
+    /// targets), which its weights take and predict; statistics fitted to this data would
+    /// feed them other units. --standardize and --(no-)standardize-target cannot change
+    /// that: a note says what is kept.
+    func startingPointData(_ data: Dataset<Float>, from directory: String) throws -> Dataset<Float> {
+        let architecture = try ModelFile.architecture(in: directory)
+        try TrainingJob.checkStartingPoint(directory, architecture: architecture, for: data)
+        let schema = try SavedModel.schema(of: architecture, in: directory)
+        if standardize {
+            note(schema.standardization == nil
+                ? "--standardize: \(directory) was trained on features that were not standardised, and its weights take them so: they are not standardised"
+                : "--standardize: the features are standardised with \(directory)'s own mean and standard deviation (of the data it was trained on), which its weights take, not with this data's")
+        }
+        if let asked = standardizeTarget, data.task == .regression, asked != (schema.targetStandardization != nil) {
+            note(asked
+                ? "--standardize-target: \(directory) predicts the target in its own units, and goes on doing so: the target is not standardised"
+                : "--no-standardize-target: \(directory) predicts standardised targets, and goes on doing so with its own mean and standard deviation")
+        }
+        return try schema.standardizing(data)
     }
 
     func parsedTask() throws -> LearningTask? {
@@ -102,8 +130,7 @@ struct TrainingJob {
     /// Trained weights are a starting point only for data whose features and classes are
     /// those they were trained on, in the same order: each weight belongs to a column, each
     /// output to a class. Throws one line naming what differs.
-    func checkStartingPoint(_ directory: String, for data: Dataset<Float>) throws {
-        let architecture = try ModelFile.architecture(in: directory)
+    static func checkStartingPoint(_ directory: String, architecture: ModelArchitecture, for data: Dataset<Float>) throws {
         func list(_ names: [String]) -> String { names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "") }
         if let trained = architecture.featureNames, !data.featureNames.isEmpty, trained != data.featureNames {
             throw ValidationError(Set(trained) == Set(data.featureNames)
@@ -179,11 +206,10 @@ struct TrainingJob {
             spec = ModelSpec.preset(name, inputSize: inputSize, outputs: outputs, outputActivation: outputActivation)!
         case .dense(let given):
             spec = given
-        case .saved(let directory):
+        case .saved:
             if settings.initializer != nil {
                 throw ValidationError("--init: --model \(settings.model) starts from its trained weights, and --init draws a new model's: leave out one of them (or give its model.json with --init: its architecture, with new weights)")
             }
-            try checkStartingPoint(directory, for: data)
             return try choice.build(Float.self, seed: settings.seed)
         case .network, .architecture:
             if case .architecture(let file) = choice, (try? ModelArchitecture(contentsOf: file))?.scalarType == "float64" {
@@ -272,8 +298,9 @@ struct TrainingJob {
                       world: MPIWorld? = nil) throws {
         let isPrimary = (world?.rank ?? 0) == 0
         let style = isPrimary ? requestedStyle : .quiet
+        let startingPoint: String? = if case .saved(let directory) = try modelChoice() { directory } else { nil }
         let data = try settings.prepareData(flatten: !(try modelTakesImages),
-                                            standardizeTargetByDefault: !modelOutputIsNonNegative)
+                                            standardizeTargetByDefault: !modelOutputIsNonNegative, startingPoint: startingPoint)
         // A classifier learns to tell classes apart: one is nothing to learn.
         if let classes = data.training.classes, data.training.count > 0, classes.count < 2 {
             let which = classes.names.first.map { "only one class, '\($0)'" } ?? "no classes"
@@ -349,7 +376,10 @@ struct TrainingJob {
                     print("target not standardised: the model's last activation outputs only values ≥ 0 (--standardize-target to override)")
                     if let reach = Self.outputReachWarning(model, targets: data.training) { print("warning: \(reach)") }
                 }
-                if case .saved(let saved)? = try? modelChoice() { print("starting from the trained weights in \(saved)") }
+                if let startingPoint {
+                    let kept = data.training.standardization != nil ? ", with its standardisation of the features" : ""
+                    print("starting from the trained weights in \(startingPoint)\(kept)")
+                }
                 print("loss: \(loss.displayName)")
                 print("BLAS: \(BLAS.info)")
                 if let world, world.size > 1 {

@@ -18,6 +18,11 @@ struct SavedModel {
         if let text = loaded.note { note(text) }
         model = loaded.model
         architecture = loaded.architecture
+        schema = try Self.schema(of: architecture, in: directory)
+    }
+
+    /// What a saved model.json records about its training data (``DataSchema``).
+    static func schema(of architecture: ModelArchitecture, in directory: String) throws -> DataSchema {
         let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
         func decoded(_ value: JSONValue?, _ key: String) throws -> Standardization? {
             do { return try value.map { try $0.decoded(as: Standardization.self) } } catch {
@@ -26,7 +31,7 @@ struct SavedModel {
             }
         }
         let classes = try architecture.classNames.map { try ClassLabels(validating: $0, source: file) }
-        schema = DataSchema(
+        return DataSchema(
             task: architecture.task.flatMap(LearningTask.init(rawValue:)) ?? (classes != nil ? .classification : nil),
             classes: classes, featureNames: architecture.featureNames, targetName: architecture.targetName,
             standardization: try decoded(architecture.preprocessing, "preprocessing"),

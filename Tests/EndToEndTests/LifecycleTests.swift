@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+// The life of a run after `train`: training on from its weights, evaluating and
+// predicting on new files, resuming it from elsewhere. Each on data the test writes.
+
+@Suite("a run's life after train: trained on, evaluated, predicted, resumed")
+struct LifecycleTests {
+    /// `train --json` with SGD at a learning rate too small to change the weights, so that
+    /// a run continued from trained weights must give their test result again.
+    static func continued(_ flags: [String]) throws -> Run {
+        try Run(["train", "--optimizer", "sgd", "--lr", "1e-9", "--epochs", "1", "--batch-size", "32", "--seed", "1",
+                 "--threads", "1", "--json"] + flags)
+    }
+
+    @Test("training on from a run's weights keeps that run's standardisation of the features and the target, even on data of other statistics; --standardize and --no-standardize-target get a note")
+    func startingPointKeepsPreprocessing() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = { (name: String) in directory.appendingPathComponent(name) }
+        let columns = OwnData.features + ["label"]
+        let examples = OwnData.blobs(300, seed: 21)
+        // Other statistics: every example of class 0 and only five of each other class.
+        var counts = [0, 0, 0]
+        let skewed = examples.filter { example in
+            counts[example.label] += 1
+            return example.label == 0 || counts[example.label] <= 5
+        }
+        try OwnData.writeCSV(file("train.csv"), columns: columns, rows: OwnData.rows(examples))
+        try OwnData.writeCSV(file("skewed.csv"), columns: columns, rows: OwnData.rows(skewed))
+        try OwnData.writeCSV(file("test.csv"), columns: columns, rows: OwnData.rows(OwnData.blobs(90, seed: 22)))
+        let base = try OwnData.train(["--data", "csv:\(file("train.csv").path)", "--target", "label", "--standardize",
+                                      "--test-data", "csv:\(file("test.csv").path)", "--model", "4-8:relu-3:softmax",
+                                      "--epochs", "5", "--json", "--out", file("base").path])
+        #expect(base.status == 0, "\(base.error)")
+        let loss = try #require(OwnData.finalJSON(base)?["test_loss"] as? Double, "\(base.output)")
+        let preprocessing = try #require(OwnData.modelJSON(file("base"))["preprocessing"] as? [String: Any])
+        for (name, extra) in [("plain", []), ("asked", ["--standardize"])] {
+            let run = try Self.continued(["--data", "csv:\(file("skewed.csv").path)", "--target", "label", "--model", file("base").path,
+                                          "--test-data", "csv:\(file("test.csv").path)", "--out", file(name).path] + extra)
+            #expect(run.status == 0, "\(name): \(run.error)")
+            let again = try #require(OwnData.finalJSON(run)?["test_loss"] as? Double, "\(name): \(run.output)")
+            #expect(abs(again - loss) < 1e-4, "\(name): test loss \(again), the trained run's \(loss)")
+            let kept = try OwnData.modelJSON(file(name))["preprocessing"] as? [String: Any]
+            #expect(kept.map { NSDictionary(dictionary: $0).isEqual(to: preprocessing) } == true, "\(name): \(String(describing: kept))")
+            #expect(run.error == (extra.isEmpty ? "" : "backprop: note: --standardize: the features are standardised with \(file("base").path)'s own mean and standard deviation (of the data it was trained on), which its weights take, not with this data's\n"),
+                    "\(name): \(run.error)")
+        }
+        // A regression target: the run's target standardisation is kept, and its R² with it.
+        let prices = { (count: Int, seed: UInt64) in OwnData.rows(OwnData.prices(count, seed: seed)) }
+        let priceColumns = ["size", "age", "floor", "price"]
+        try OwnData.writeCSV(file("prices.csv"), columns: priceColumns, rows: prices(200, 23))
+        try OwnData.writeCSV(file("cheap.csv"), columns: priceColumns,
+                             rows: prices(200, 24).filter { Double($0["price"]!)! < 1000 })
+        try OwnData.writeCSV(file("prices-test.csv"), columns: priceColumns, rows: prices(60, 25))
+        let priced = try OwnData.train(["--data", "csv:\(file("prices.csv").path)", "--target", "price",
+                                        "--test-data", "csv:\(file("prices-test.csv").path)", "--model", "3-1",
+                                        "--epochs", "20", "--json", "--out", file("price").path])
+        #expect(priced.status == 0, "\(priced.error)")
+        let r2 = try #require(OwnData.finalJSON(priced)?["test_r2"] as? Double, "\(priced.output)")
+        let run = try Self.continued(["--data", "csv:\(file("cheap.csv").path)", "--target", "price", "--model", file("price").path,
+                                      "--no-standardize-target", "--test-data", "csv:\(file("prices-test.csv").path)",
+                                      "--out", file("cheap").path])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.error == "backprop: note: --no-standardize-target: \(file("price").path) predicts standardised targets, and goes on doing so with its own mean and standard deviation\n",
+                "\(run.error)")
+        let again = try #require(OwnData.finalJSON(run)?["test_r2"] as? Double, "\(run.output)")
+        #expect(abs(again - r2) < 1e-4, "test R² \(again), the trained run's \(r2)")
+        let target = { (run: String) in try OwnData.modelJSON(file(run))["targetPreprocessing"] as? [String: Any] }
+        #expect(try target("cheap").map { NSDictionary(dictionary: $0).isEqual(to: try target("price") ?? [:]) } == true)
+    }
+}
