@@ -70,3 +70,52 @@ struct LifecycleTests {
         #expect(try target("cheap").map { NSDictionary(dictionary: $0).isEqual(to: try target("price") ?? [:]) } == true)
     }
 }
+
+extension LifecycleTests {
+    @Test("evaluate and predict on toy:NAME score the run's own test split (seed, samples and noise from its run.json), or the draw --seed, --samples, --noise give, and say which")
+    func toyTestSplit() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("moons")
+        let trained = try Run(["train", "--data", "toy:moons", "--model", "2-16:relu-2:softmax", "--epochs", "3", "--samples", "150",
+                               "--noise", "0.3", "--seed", "5", "--threads", "1", "--json", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.error)")
+        let result = try #require(OwnData.finalJSON(trained), "\(trained.output)")
+        let loss = try #require(result["test_loss"] as? Double), accuracy = try #require(result["test_accuracy"] as? Double)
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "toy:moons"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        #expect(OwnData.metric("examples", in: evaluated.output) == 150, "\(evaluated.output)")
+        #expect(OwnData.metric("loss", in: evaluated.output).map { abs($0 - loss) < 1e-3 } == true, "\(evaluated.output), trained \(loss)")
+        #expect(OwnData.metric("accuracy", in: evaluated.output).map { abs($0 - accuracy) < 1e-3 } == true, "\(evaluated.output)")
+        #expect(evaluated.error == "backprop: note: toy:moons: the run's own test split (--seed 5, --samples 150, --noise 0.3, from its run.json)\n",
+                "\(evaluated.error)")
+        let predicted = try Run(["predict", "--model", out.path, "--data", "toy:moons"])
+        #expect(predicted.status == 0, "\(predicted.error)")
+        let (problems, classes) = OwnData.classPredictionProblems(predicted.output, names: ["0", "1"], count: 150)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(classes.count == 150)
+        // Another draw, asked for: other examples, and the note names it.
+        let other = try Run(["evaluate", "--model", out.path, "--data", "toy:moons", "--seed", "6", "--samples", "100"])
+        #expect(other.status == 0, "\(other.error)")
+        #expect(OwnData.metric("examples", in: other.output) == 100, "\(other.output)")
+        #expect(other.error == "backprop: note: toy:moons: the test split train draws with --seed 6, --samples 100, --noise 0.3 (the run's own values where no flag gives one)\n",
+                "\(other.error)")
+        // A model.json alone, without its run.json: train's defaults, said so.
+        let bare = directory.appendingPathComponent("bare")
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        for name in ["model.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: out.appendingPathComponent(name), to: bare.appendingPathComponent(name))
+        }
+        let defaults = try Run(["evaluate", "--model", bare.path, "--data", "toy:moons"])
+        #expect(defaults.status == 0, "\(defaults.error)")
+        #expect(OwnData.metric("examples", in: defaults.output) == 400, "\(defaults.output)")
+        #expect(defaults.error == "backprop: note: toy:moons: the test split train draws with --seed 42, --samples 400, --noise 0.1 (the set's own) (train's defaults where no flag gives one: \(bare.path) records no run on toy:moons)\n",
+                "\(defaults.error)")
+        // The flags are for toy data only.
+        let csv = directory.appendingPathComponent("data.csv")
+        try OwnData.writeCSV(csv, columns: ["x", "y", "label"], rows: [["x": "1", "y": "2", "label": "0"]])
+        let refused = try Run(["predict", "--model", out.path, "--data", "csv:\(csv.path)", "--seed", "3"])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: --seed, --samples and --noise are for toy data (--data toy:NAME) (see --help)\n", "\(refused.error)")
+    }
+}
