@@ -119,3 +119,60 @@ extension LifecycleTests {
         #expect(refused.error == "backprop: --seed, --samples and --noise are for toy data (--data toy:NAME) (see --help)\n", "\(refused.error)")
     }
 }
+
+extension LifecycleTests {
+    /// Starts `backprop train` in `directory` and sends SIGINT once the first epoch line
+    /// appears; returns the exit status.
+    static func interrupted(_ arguments: [String], in directory: URL) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            .deletingLastPathComponent().appendingPathComponent("backprop")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("epoch 1/") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        kill(process.processIdentifier, SIGINT)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("--resume from another working directory reads the run's relative paths from the one it started in, and ends as a run never stopped; missing data is one line naming the path tried")
+    func resumeFromElsewhere() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let start = directory.appendingPathComponent("start"), elsewhere = directory.appendingPathComponent("elsewhere")
+        for folder in [start.appendingPathComponent("data"), elsewhere] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        let columns = OwnData.features + ["label"]
+        try OwnData.writeCSV(start.appendingPathComponent("data/train.csv"), columns: columns, rows: OwnData.rows(OwnData.blobs(300, seed: 31)))
+        try OwnData.writeCSV(start.appendingPathComponent("data/test.csv"), columns: columns, rows: OwnData.rows(OwnData.blobs(60, seed: 32)))
+        let flags = ["train", "--data", "csv:data/train.csv", "--target", "label", "--test-data", "csv:data/test.csv",
+                     "--model", "4-16:relu-3:softmax", "--batch-size", "1", "--epochs", "20", "--threads", "1", "--quiet"]
+        let status = try Self.interrupted(flags.filter { $0 != "--quiet" } + ["--out", "stopped"], in: start)
+        #expect(status == 130)
+        let stopped = start.appendingPathComponent("stopped")
+        #expect(OwnData.fileExists(stopped, "checkpoint.safetensors"))
+        let resumed = try Run(["train", "--resume", stopped.path, "--quiet"], directory: elsewhere)
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let straight = try Run(flags + ["--out", "straight"], directory: start)
+        #expect(straight.status == 0, "\(straight.error)")
+        let weights = try ["stopped", "straight"].map { try Data(contentsOf: start.appendingPathComponent("\($0)/model.safetensors")) }
+        #expect(weights[0] == weights[1], "resumed elsewhere, the weights differ from the run never stopped")
+        // The recorded data gone: one line naming the flag, the recorded path and the one tried.
+        try FileManager.default.removeItem(at: start.appendingPathComponent("data/test.csv"))
+        let missing = try Run(["train", "--resume", stopped.path], directory: elsewhere)
+        #expect(missing.status != 0 && !missing.crashed)
+        #expect(missing.error == "backprop: --resume: the run reads --test-data csv:data/test.csv, relative to \(start.path), where it started; \(start.path)/data/test.csv does not exist\n",
+                "\(missing.error)")
+    }
+}
