@@ -134,7 +134,8 @@ public struct CSVOptions: Sendable {
     /// The target column; nil when the file holds only features (new data to predict).
     public var target: Column?
     /// Whether a file without the target column is an error (evaluation) or holds only
-    /// features (prediction: the target column is left out when present).
+    /// features (prediction: the target column is left out unread when present, with a
+    /// note; its cells may be empty, `?` or labels never seen).
     public var requiresTarget: Bool
     /// Classification or regression; nil infers it from the target column
     /// (``LearningTask/inferred(fromTargets:named:)``), or takes classification when
@@ -201,7 +202,14 @@ public enum CSVFormat {
             shape: [table.rows.count, featureColumns.count],
             scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
         var reason: String?
-        let datasetTargets = try target.map { column throws(DatasetError) in
+        var notes = table.notes
+        // New data: the target column, when present, is left out unread (empty, '?' or a
+        // class never seen in a file of cases to predict).
+        if let target, !options.requiresTarget {
+            notes.append("\(table.file): column '\(shown(target.name))' is the target, left out unread: predictions need only the features")
+        }
+        let datasetTargets = try target.flatMap { column throws(DatasetError) -> DatasetTargets<S>? in
+            guard options.requiresTarget else { return nil }
             let (targets, why): (DatasetTargets<S>, String?) = try Self.targets(table, column, options)
             reason = why
             return targets
@@ -209,7 +217,7 @@ public enum CSVFormat {
         var dataset = try Dataset(features: features, targets: datasetTargets, featureNames: featureColumns.map(\.name),
                                   targetName: target?.name)
         dataset.taskReason = reason
-        dataset.notes = table.notes
+        dataset.notes = notes
         switch options.preprocessing {
         case .none: break
         case .fit(let scope): dataset = try dataset.standardized(with: Standardization(fittedTo: features, scope: scope))

@@ -176,3 +176,39 @@ extension LifecycleTests {
                 "\(missing.error)")
     }
 }
+
+extension LifecycleTests {
+    @Test("predict leaves a target column out unread, with a note: empty, '?' or a class never seen predict as a file without it")
+    func predictIgnoresTarget() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try OwnClassesTests.writeBlobFiles(in: directory, names: OwnData.irisNames)
+        let trained = try OwnClassesTests.trainBlobs(in: directory, extra: ["--epochs", "3"])
+        #expect(trained.status == 0, "\(trained.error)")
+        let run = directory.appendingPathComponent("run")
+        let rows = OwnData.rows(OwnData.blobs(20, seed: 41))
+        let bare = directory.appendingPathComponent("bare.csv")
+        try OwnData.writeCSV(bare, columns: OwnData.features, rows: rows)
+        let expected = try Run(["predict", "--model", run.path, "--data", "csv:\(bare.path)"])
+        #expect(expected.status == 0 && expected.error.isEmpty, "\(expected.error)")
+        for (name, label) in [("empty", ""), ("unknown", "?"), ("new", "tundra")] {
+            let file = directory.appendingPathComponent("\(name).csv")
+            try OwnData.writeCSV(file, columns: ["label"] + OwnData.features, rows: rows.map { $0.merging(["label": label]) { $1 } })
+            let predicted = try Run(["predict", "--model", run.path, "--data", "csv:\(file.path)"])
+            #expect(predicted.status == 0, "\(name): \(predicted.error)")
+            #expect(predicted.output == expected.output, "\(name): \(predicted.output.prefix(200))")
+            #expect(predicted.error == "backprop: note: \(file.path): column 'label' is the target, left out unread: predictions need only the features\n",
+                    "\(name): \(predicted.error)")
+        }
+        // A regression target of '?': the same.
+        let prices = directory.appendingPathComponent("prices.csv"), asked = directory.appendingPathComponent("asked.csv")
+        let priceRows = OwnData.rows(OwnData.prices(60, seed: 42))
+        try OwnData.writeCSV(prices, columns: ["size", "age", "floor", "price"], rows: priceRows)
+        try OwnData.writeCSV(asked, columns: ["size", "age", "floor", "price"], rows: priceRows.map { $0.merging(["price": "?"]) { $1 } })
+        let priced = try OwnData.train(["--data", "csv:\(prices.path)", "--target", "price", "--model", "3-1", "--epochs", "1",
+                                        "--quiet", "--out", directory.appendingPathComponent("price").path])
+        #expect(priced.status == 0, "\(priced.error)")
+        let predicted = try Run(["predict", "--model", directory.appendingPathComponent("price").path, "--data", "csv:\(asked.path)"])
+        #expect(predicted.status == 0 && predicted.output.split(separator: "\n").count == 61, "\(predicted.error)")
+    }
+}
