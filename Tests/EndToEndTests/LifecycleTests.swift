@@ -212,3 +212,35 @@ extension LifecycleTests {
         #expect(predicted.status == 0 && predicted.output.split(separator: "\n").count == 61, "\(predicted.error)")
     }
 }
+
+extension LifecycleTests {
+    @Test("predict and evaluate leave out columns that are not features (an ID), naming them in a note; a missing feature is one line")
+    func extraColumns() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try OwnClassesTests.writeBlobFiles(in: directory)
+        let trained = try OwnClassesTests.trainBlobs(in: directory, extra: ["--epochs", "3"])
+        #expect(trained.status == 0, "\(trained.error)")
+        let run = directory.appendingPathComponent("run")
+        let rows = OwnData.rows(OwnData.blobs(30, seed: 51)).enumerated().map { $1.merging(["id": "row\($0)", "site": "north"]) { $1 } }
+        let plain = directory.appendingPathComponent("plain.csv"), extra = directory.appendingPathComponent("extra.csv")
+        try OwnData.writeCSV(plain, columns: OwnData.features + ["label"], rows: rows)
+        try OwnData.writeCSV(extra, columns: ["id"] + OwnData.features + ["label", "site"], rows: rows)
+        let note = "backprop: note: \(extra.path): 2 columns are not features of the model ('id', 'site'), left out; its features: \(OwnData.features.joined(separator: ", "))\n"
+        for command in ["evaluate", "predict"] {
+            let expected = try Run([command, "--model", run.path, "--data", "csv:\(plain.path)"])
+            let got = try Run([command, "--model", run.path, "--data", "csv:\(extra.path)"])
+            #expect(expected.status == 0 && got.status == 0, "\(command): \(got.error)")
+            #expect(got.output == expected.output, "\(command): \(got.output.prefix(200))")
+            #expect(got.error == note + (command == "predict" ? "backprop: note: \(extra.path): column 'label' is the target, left out unread: predictions need only the features\n" : ""),
+                    "\(command): \(got.error)")
+        }
+        // A missing feature: one line, its list of columns without a stray comma.
+        let missing = directory.appendingPathComponent("missing.csv")
+        try OwnData.writeCSV(missing, columns: ["alpha", "gamma", "delta", "label"], rows: rows)
+        let refused = try Run(["predict", "--model", run.path, "--data", "csv:\(missing.path)"])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: \(missing.path): no column 'beta', a feature of the model (columns: alpha, gamma, delta, label)\n",
+                "\(refused.error)")
+    }
+}
