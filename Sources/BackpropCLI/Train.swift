@@ -126,7 +126,7 @@ struct Train: ParsableCommand {
     @Option(help: "classification or regression (default: inferred from the target, and printed).")
     var task: String?
 
-    @Option(help: "Class names: NAME,NAME,… or a file with one per line; integer label i is the i-th name.")
+    @Option(help: "Class names: NAME,NAME,… or a file with one per line; integer label i is the i-th name, and K integer labels that are not 0..<K (10…16) are named in numeric order.")
     var classNames: String?
 
     @Option(help: "Validation data, read like the training data (same formats as --data; a folder's test split).")

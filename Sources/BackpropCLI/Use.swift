@@ -160,16 +160,19 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-/// The matrix as aligned text, a row per class; a class name's line breaks are shown
-/// escaped (`c\nat`) so that each class stays one row.
+/// The matrix as aligned text, a row per actual class and a column per predicted class,
+/// both headed by the class's name (never its index, which for integer labels such as
+/// 10…16 would read as another label); a class name's line breaks are shown escaped
+/// (`c\nat`) so that each class stays one row.
 func confusionMatrixText(_ matrix: [[Int]], names rawNames: [String]) -> String {
     let names = rawNames.map(PlainErrors.escapingControlCharacters)
     let width = max(names.map(\.count).max() ?? 1, 6)
-    let cell = max(String(matrix.joined().reduce(0, +)).count, 4)
+    let count = max(String(matrix.joined().reduce(0, +)).count, 4)
+    let cells = names.map { max($0.count, count) }
     func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(n - s.count, 0)) + s }
-    var lines = [pad("", width) + " " + (0..<names.count).map { pad(String($0), cell) }.joined(separator: " ")]
+    var lines = [pad("", width) + " " + names.indices.map { pad(names[$0], cells[$0]) }.joined(separator: " ")]
     for (i, row) in matrix.enumerated() {
-        lines.append(pad(names[i], width) + " " + row.map { pad(String($0), cell) }.joined(separator: " ") + "  (\(i))")
+        lines.append(pad(names[i], width) + " " + row.indices.map { pad(String(row[$0]), cells[$0]) }.joined(separator: " "))
     }
     return lines.joined(separator: "\n")
 }
@@ -250,16 +253,17 @@ enum Predictions {
     case classes([[Float]], names: [String])
     case values([[Float]], names: [String])
 
-    /// `index,class,label,p_NAME…` rows, or `index,TARGET…` rows; a name with a comma, a
-    /// quote or a line break is quoted (``CSVFormat/field(_:)``).
+    /// `index,label,p_NAME…` rows (the predicted class by its name, never its index, which
+    /// for integer labels such as 10…16 would read as another label), or `index,TARGET…`
+    /// rows; a name with a comma, a quote or a line break is quoted (``CSVFormat/field(_:)``).
     func csv() -> String {
         var lines: [String] = []
         switch self {
         case .classes(let rows, let names):
-            lines.append(CSVFormat.line(["index", "class", "label"] + names.map { "p_\($0)" }))
+            lines.append(CSVFormat.line(["index", "label"] + names.map { "p_\($0)" }))
             for (i, p) in rows.enumerated() {
                 let best = p.indices.max { p[$0] < p[$1] } ?? 0
-                lines.append(CSVFormat.line([String(i), String(best), names[best]] + p.map { String(format: "%.6g", $0) }))
+                lines.append(CSVFormat.line([String(i), names[best]] + p.map { String(format: "%.6g", $0) }))
             }
         case .values(let rows, let names):
             lines.append(CSVFormat.line(["index"] + names))

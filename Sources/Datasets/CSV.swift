@@ -204,11 +204,11 @@ public enum CSVFormat {
             scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
         var reason: String?
         var notes = table.notes
-        // New data: the target column, when present, is left out unread (empty, '?' or a
-        // class never seen in a file of cases to predict).
         if options.featureNames != nil, let unused = unusedColumnsNote(table, features: featureColumns, target: target) {
             notes.append(unused)
         }
+        // New data: the target column, when present, is left out unread (empty, '?' or a
+        // class never seen in a file of cases to predict).
         if let target, !options.requiresTarget {
             notes.append("\(table.file): column '\(shown(target.name))' is the target, left out unread: predictions need only the features")
         }
@@ -217,6 +217,10 @@ public enum CSVFormat {
             let (targets, why): (DatasetTargets<S>, String?) = try Self.targets(table, column, options)
             reason = why
             return targets
+        }
+        if let names = options.classNames, options.classes == nil, let target, case .classes? = datasetTargets,
+           let note = ClassLabels.sortedIntegersNote(labels: table.rows.map { $0[target.index] }, names: names, file: table.file) {
+            notes.append(note)
         }
         var dataset = try Dataset(features: features, targets: datasetTargets, featureNames: featureColumns.map(\.name),
                                   targetName: target?.name)

@@ -244,3 +244,47 @@ extension LifecycleTests {
                 "\(refused.error)")
     }
 }
+
+extension LifecycleTests {
+    @Test("--class-names names integer labels that are not 0..<K (10, 11, 12) in numeric order, with a note; evaluate's matrix and predict's rows show names or labels, never an index")
+    func namesForIntegerLabels() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let labels = try OwnClassesTests.writeBlobFiles(in: directory, names: ["10", "11", "12"])
+        let train = directory.appendingPathComponent("train.csv"), test = directory.appendingPathComponent("test.csv")
+        let named = try OwnClassesTests.trainBlobs(in: directory, out: "named", extra: ["--class-names", "a,b,c"])
+        #expect(named.status == 0, "\(named.error)")
+        #expect(named.error == "backprop: note: \(train.path): the labels are 3 integers, not 0..<3: the class names name them in numeric order (10 → a, 11 → b, 12 → c)\n",
+                "\(named.error)")
+        let result = try #require(OwnData.finalJSON(named), "\(named.output)")
+        #expect(result["classes"] as? [String] == ["a", "b", "c"], "\(result)")
+        let accuracy = try #require(result["test_accuracy"] as? Double)
+        #expect(accuracy >= 0.9, "\(result)")
+        // A run on the integers themselves, and the named one: evaluate and predict show
+        // the labels or the names in the matrix and in each row.
+        let plain = try OwnClassesTests.trainBlobs(in: directory, out: "plain")
+        #expect(plain.status == 0, "\(plain.error)")
+        for (run, names) in [("named", ["a", "b", "c"]), ("plain", ["10", "11", "12"])] {
+            let model = directory.appendingPathComponent(run).path
+            let evaluated = try Run(["evaluate", "--model", model, "--data", "csv:\(test.path)"])
+            #expect(evaluated.status == 0, "\(run): \(evaluated.error)")
+            let score = try #require(OwnData.metric("accuracy", in: evaluated.output), "\(evaluated.output)")
+            let problems = OwnData.confusionProblems(evaluated.output, names: names, examples: 120, accuracy: score)
+            #expect(problems.isEmpty, "\(run): \(problems)\n\(evaluated.output)")
+            let predicted = try Run(["predict", "--model", model, "--data", "csv:\(test.path)"])
+            #expect(predicted.status == 0, "\(run): \(predicted.error)")
+            let (rows, classes) = OwnData.classPredictionProblems(predicted.output, names: names, count: 120)
+            #expect(rows.isEmpty, "\(run): \(rows)\n\(predicted.output.prefix(300))")
+            #expect(abs(OwnData.accuracy(classes, labels) - score) < 1e-3, "\(run)")
+        }
+        // Fewer distinct integers than names: which label fails, and why.
+        let two = directory.appendingPathComponent("two.csv")
+        try OwnData.writeCSV(two, columns: OwnData.features + ["label"],
+                             rows: OwnData.rows(OwnData.blobs(30, classes: 2, seed: 61), names: ["1", "5"]))
+        let refused = try Run(["train", "--data", "csv:\(two.path)", "--target", "label", "--class-names", "a,b,c",
+                               "--model", "4-3:softmax", "--epochs", "1", "--out", directory.appendingPathComponent("refused").path])
+        #expect(refused.status != 0 && !refused.crashed)
+        #expect(refused.error == "backprop: \(two.path): label '5' is neither one of the 3 class names nor an index 0..<3 into them (integer labels outside 0..<3 are named in numeric order when there are 3 distinct ones; here there are 2)\n",
+                "\(refused.error)")
+    }
+}
