@@ -145,7 +145,7 @@ extension LifecycleTests {
         return process.terminationStatus
     }
 
-    @Test("--resume from another working directory reads the run's relative paths from the one it started in, and ends as a run never stopped; missing data is one line naming the path tried")
+    @Test("--resume from another working directory reads the run's relative paths from the one it started in, and ends as a run never stopped; missing data is one line naming the path tried; evaluate on the unfinished run says how to finish it")
     func resumeFromElsewhere() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -162,6 +162,20 @@ extension LifecycleTests {
         #expect(status == 130)
         let stopped = start.appendingPathComponent("stopped")
         #expect(OwnData.fileExists(stopped, "checkpoint.safetensors"))
+        // Not finished: evaluate and predict say so, and how to finish it, as compare does.
+        for command in ["evaluate", "predict"] {
+            let early = try Run([command, "--model", stopped.path, "--data", "csv:\(start.path)/data/test.csv"])
+            #expect(early.status != 0 && !early.crashed)
+            #expect(early.error == "backprop: --model: \(stopped.path) is a run that was interrupted before it finished (it holds checkpoint.safetensors, no model.safetensors yet); finish it with backprop train --resume \(stopped.path)\n",
+                    "\(command): \(early.error)")
+        }
+        let killed = directory.appendingPathComponent("killed")
+        try FileManager.default.createDirectory(at: killed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: stopped.appendingPathComponent("run.json"), to: killed.appendingPathComponent("run.json"))
+        let none = try Run(["evaluate", "--model", killed.path, "--data", "csv:\(start.path)/data/test.csv"])
+        #expect(none.status != 0 && !none.crashed)
+        #expect(none.error == "backprop: --model: \(killed.path) is a run that ended before it saved a model (killed, or failed: it holds run.json alone); train it again\n",
+                "\(none.error)")
         let resumed = try Run(["train", "--resume", stopped.path, "--quiet"], directory: elsewhere)
         #expect(resumed.status == 0, "\(resumed.error)")
         let straight = try Run(flags + ["--out", "straight"], directory: start)
