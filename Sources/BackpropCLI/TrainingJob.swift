@@ -512,6 +512,7 @@ struct TrainingJob {
                 targetName: data.training.targetName ?? "target")
         }
         try writeAtomically(Data(report.html().utf8), to: file("report.html"))
+        try recordResult(metrics, set: name, examples: test.count)
         if style == .json {
             var object = metricsJSON(metrics, prefix: "\(name)_")
             object["\(name)_examples"] = test.count
@@ -524,6 +525,21 @@ struct TrainingJob {
         } else {
             print("\(name) \(metricsText(metrics, prefix: name)); run directory \(directory.path)")
         }
+    }
+
+    /// Adds the final result to run.json as `result`: the set evaluated (`test`, or
+    /// `training` without test data), its examples and metrics (the keys of
+    /// ``metricsJSON(_:prefix:)``), for compare and for scripts; keys sorted, so that the
+    /// same run writes the same file.
+    func recordResult(_ metrics: Metrics, set: String, examples: Int) throws {
+        let path = file(Self.settingsFileName)
+        let saved = try (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? JSONEncoder().encode(settings)
+        var object = (try JSONSerialization.jsonObject(with: saved) as? [String: Any]) ?? [:]
+        var result = metricsJSON(metrics, prefix: "")
+        result["set"] = set
+        result["examples"] = examples
+        object["result"] = result
+        try writeAtomically(JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), to: path)
     }
 
     /// The first dense layer's weight rows as images, each scaled to [0, 1].

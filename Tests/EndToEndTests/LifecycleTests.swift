@@ -302,3 +302,41 @@ extension LifecycleTests {
                 "\(refused.error)")
     }
 }
+
+extension LifecycleTests {
+    @Test("run.json records the final result (the test set's, or the training set's without one), and compare shows the test results")
+    func resultInRunDirectory() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try OwnClassesTests.writeBlobFiles(in: directory)
+        let tested = try OwnClassesTests.trainBlobs(in: directory, out: "tested", extra: ["--epochs", "3"])
+        #expect(tested.status == 0, "\(tested.error)")
+        let final = try #require(OwnData.finalJSON(tested), "\(tested.output)")
+        let train = directory.appendingPathComponent("train.csv")
+        let untested = try OwnData.train(["--data", "csv:\(train.path)", "--target", "label", "--model", "4-16:relu-3:softmax",
+                                          "--epochs", "2", "--quiet", "--out", directory.appendingPathComponent("untested").path])
+        #expect(untested.status == 0, "\(untested.error)")
+        func result(_ run: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: directory.appendingPathComponent("\(run)/run.json"))
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return try #require(object["result"] as? [String: Any], "\(object)")
+        }
+        let record = try result("tested")
+        #expect(record["set"] as? String == "test" && record["examples"] as? Int == 120, "\(record)")
+        for key in ["loss", "accuracy"] {
+            #expect((record[key] as? Double).map { abs($0 - (final["test_\(key)"] as? Double ?? .nan)) < 1e-9 } == true, "\(key): \(record)")
+        }
+        #expect(try result("untested")["set"] as? String == "training")
+        let compared = try Run(["compare", directory.appendingPathComponent("tested").path, directory.appendingPathComponent("untested").path,
+                                "--out", directory.appendingPathComponent("compare.html").path])
+        #expect(compared.status == 0, "\(compared.error)")
+        let lines = compared.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("test loss  test accuracy") == true, "\(compared.output)")
+        let loss = String(format: "%.4f", final["test_loss"] as? Double ?? .nan), accuracy = String(format: "%.4f", final["test_accuracy"] as? Double ?? .nan)
+        let last = { (run: String) in lines.first { $0.hasPrefix("\(run) ") }.map { $0.split(separator: " ").suffix(2).map(String.init) } }
+        #expect(last("tested") == [loss, accuracy], "\(compared.output)")
+        #expect(last("untested") == ["–", "–"], "\(compared.output)")
+        let page = try String(contentsOf: directory.appendingPathComponent("compare.html"), encoding: .utf8)
+        #expect(page.contains("<th>test loss</th><th>test accuracy</th>") && page.contains("<td>\(loss)</td><td>\(accuracy)</td>"))
+    }
+}
