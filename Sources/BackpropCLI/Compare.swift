@@ -86,6 +86,9 @@ struct ComparedRun {
     let epochs: [Epoch]
     /// (step, epoch counted from 0, examples seen, loss).
     let steps: [(step: Double, epoch: Int, examples: Double, loss: Double)]
+    /// The metrics of the final evaluation on the test set (run.json's `result`, when it
+    /// is on a test set): `loss`, `accuracy`, `r2`, `rmse`, …
+    let test: [String: Double]
 
     init(directory: String) throws {
         let url = URL(fileURLWithPath: directory)
@@ -117,6 +120,8 @@ struct ComparedRun {
             }
         }
         self.settings = settings
+        let record = (try? JSONSerialization.jsonObject(with: Data(settingsText.utf8)) as? [String: Any])?["result"] as? [String: Any]
+        test = record?["set"] as? String == "test" ? record?.compactMapValues { $0 as? Double } ?? [:] : [:]
         guard let history = try read("history.csv") else {
             throw ValidationError("\(directory): history.csv is missing (the run has not finished; resume it with backprop train --resume \(directory))")
         }
@@ -279,6 +284,12 @@ struct Comparison {
                                      ("validation_accuracy", "final validation accuracy", "%.4f"), ("r2", "final R²", "%.4f"),
                                      ("validation_r2", "final validation R²", "%.4f")] where keys.contains(key) {
             columns.append((title, last(key, format)))
+        }
+        // The final result on each run's test set (runs without one: –).
+        let tested = Set(runs.flatMap(\.test.keys))
+        for (key, title) in [("loss", "test loss"), ("accuracy", "test accuracy"), ("r2", "test R²"), ("rmse", "test RMSE")]
+            where tested.contains(key) {
+            columns.append((title, { run in run.test[key].map { String(format: key == "rmse" ? "%.6g" : "%.4f", $0) } ?? "–" }))
         }
         return columns
     }

@@ -30,7 +30,7 @@ enum ModelChoice {
                 let json = URL(fileURLWithPath: text).appendingPathComponent(ModelFile.architectureFileName).path
                 let weights = URL(fileURLWithPath: text).appendingPathComponent(ModelFile.weightsFileName).path
                 guard FileManager.default.fileExists(atPath: json) || FileManager.default.fileExists(atPath: weights) else {
-                    throw ValidationError("--model: \(text) is a directory without \(ModelFile.architectureFileName); give a run directory written by backprop train")
+                    throw ValidationError("--model: \(Self.unfinishedRun(text) ?? "\(text) is a directory without \(ModelFile.architectureFileName); give a run directory written by backprop train")")
                 }
                 self = .saved(directory: text)
             } else if text.hasSuffix(".safetensors") {
@@ -69,6 +69,18 @@ enum ModelChoice {
                 .contains { "\(error)".contains($0) } && !"\(error)".contains("; write ")
             throw ValidationError(aboutTheForm ? "--model: \(error) (a model is \(Self.formsHelp))" : "--model: \(error)")
         }
+    }
+
+    /// What a run directory of backprop train that holds no model yet is, and what to do:
+    /// an interrupted run (its checkpoint) is resumed, a run that ended before any save
+    /// (killed, or failed) is trained again; nil for a directory that is no run.
+    static func unfinishedRun(_ directory: String) -> String? {
+        let file = { (name: String) in URL(fileURLWithPath: directory).appendingPathComponent(name).path }
+        guard FileManager.default.fileExists(atPath: file(TrainingJob.settingsFileName)) else { return nil }
+        if FileManager.default.fileExists(atPath: file(TrainingJob.checkpointFileName)) {
+            return "\(directory) is a run that was interrupted before it finished (it holds \(TrainingJob.checkpointFileName), no \(ModelFile.weightsFileName) yet); finish it with backprop train --resume \(directory)"
+        }
+        return "\(directory) is a run that ended before it saved a model (killed, or failed: it holds \(TrainingJob.settingsFileName) alone); train it again"
     }
 
     /// Whether the model file beside the architecture holds trained weights.

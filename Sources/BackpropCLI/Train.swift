@@ -39,6 +39,45 @@ struct TrainingSettings: Codable, Equatable {
     /// BLAS threads the run used (nil in runs saved before it was recorded): the split of
     /// each batch over threads depends on it, so `--resume` takes it up again.
     var threads: Int?
+    /// The directory train ran in, against which the relative paths above are read again
+    /// by `--resume` from another one (nil in runs saved before it was recorded).
+    var workingDirectory: String?
+}
+
+extension TrainingSettings {
+    /// The files and folders a data flag's value names (none for fashion-mnist and toy sets).
+    static func paths(ofData text: String) -> [String] {
+        if text == "fashion-mnist" || text.hasPrefix("toy:") { return [] }
+        if text.hasPrefix("csv:") { return [String(text.dropFirst(4))] }
+        if text.hasPrefix("npy:") { return text.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return [text]
+    }
+
+    /// These settings read from `directory`, the one the run started in: every relative
+    /// path of its data flags made absolute against it, and so the model and the
+    /// class-names file where that names one there. Throws one line, naming the flag and
+    /// the path tried, for data that is not there.
+    func resolvingPaths(against directory: String) throws -> TrainingSettings {
+        let base = URL(fileURLWithPath: directory, isDirectory: true)
+        func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : base.appendingPathComponent(path).path }
+        func data(_ text: String, flag: String) throws -> String {
+            let paths = Self.paths(ofData: text)
+            if let missing = paths.first(where: { !FileManager.default.fileExists(atPath: absolute($0)) }) {
+                throw ValidationError("--resume: the run reads \(flag) \(text), relative to \(directory), where it started; \(absolute(missing)) does not exist")
+            }
+            guard !paths.isEmpty else { return text }
+            let prefix = text.hasPrefix("csv:") ? "csv:" : text.hasPrefix("npy:") ? "npy:" : ""
+            return prefix + paths.map(absolute).joined(separator: ",")
+        }
+        func existing(_ text: String) -> String { FileManager.default.fileExists(atPath: absolute(text)) ? absolute(text) : text }
+        var resolved = self
+        resolved.data = try data(self.data, flag: "--data")
+        resolved.validationData = try validationData.map { try data($0, flag: "--validation-data") }
+        resolved.testData = try testData.map { try data($0, flag: "--test-data") }
+        resolved.model = existing(model)
+        resolved.classNames = classNames.map(existing)
+        return resolved
+    }
 }
 
 struct Train: ParsableCommand {
@@ -87,7 +126,7 @@ struct Train: ParsableCommand {
     @Option(help: "classification or regression (default: inferred from the target, and printed).")
     var task: String?
 
-    @Option(help: "Class names: NAME,NAME,… or a file with one per line; integer label i is the i-th name.")
+    @Option(help: "Class names: NAME,NAME,… or a file with one per line; integer label i is the i-th name, and K integer labels that are not 0..<K (10…16) are named in numeric order.")
     var classNames: String?
 
     @Option(help: "Validation data, read like the training data (same formats as --data; a folder's test split).")
@@ -308,11 +347,15 @@ struct Train: ParsableCommand {
                         BLAS.setThreadCount(recorded)
                     }
                 }
-                var job = try TrainingJob(settings: saved, runDirectory: resume)
+                // Relative paths are the run's: read from the directory it started in.
+                let here = FileManager.default.currentDirectoryPath
+                let settings = try saved.workingDirectory.map { $0 == here ? saved : try saved.resolvingPaths(against: $0) } ?? saved
+                var job = try TrainingJob(settings: settings, runDirectory: resume)
                 try job.run(style: .detect(json: json, quiet: quiet), resuming: true, showsHealth: health, world: world)
             } else {
                 var settings = settings
                 settings.threads = BLAS.threadCount
+                settings.workingDirectory = FileManager.default.currentDirectoryPath
                 var job = try TrainingJob(settings: settings, runDirectory: out ?? defaultRunDirectory())
                 try job.run(style: .detect(json: json, quiet: quiet), showsHealth: health, world: world)
             }

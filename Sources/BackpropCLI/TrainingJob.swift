@@ -54,8 +54,11 @@ extension TrainingSettings {
     /// neither --standardize-target nor --no-standardize-target was given. `modelClasses`:
     /// the class names of a model that names its own (`source` says which), which the
     /// training data's labels are matched to (``Dataset/classesMatched(to:source:)``).
+    /// `startingPoint`: the run directory whose trained weights the model starts from; its
+    /// data is read with that run's own standardisations (``startingPointData(_:from:)``).
     func prepareData(flatten: Bool, standardizeTargetByDefault: Bool = true,
-                     modelClasses: (names: ClassLabels, source: String)? = nil) throws -> PreparedData {
+                     modelClasses: (names: ClassLabels, source: String)? = nil,
+                     startingPoint: String? = nil) throws -> PreparedData {
         let source = try DataSource(data)
         var reading = DataReading(target: target, task: try parsedTask(), classNames: try classNames.map(parseClassNames),
                                   flatten: false)
@@ -71,15 +74,19 @@ extension TrainingSettings {
         }
         var imageSize: (width: Int, height: Int)?
         if training.features.rank == 4 { imageSize = (training.features.shape[3], training.features.shape[2]) }
-        // Standardised before any flattening, so that images are standardised per channel.
-        training = try training.standardizedWithOwnStatistics(
-            features: standardize ? training.featureStandardizationScope : nil,
-            targets: standardizeTarget ?? standardizeTargetByDefault)
+        // Standardised before any flattening, so that images are standardised per channel;
+        // data for trained weights with that run's own statistics instead (below).
+        if startingPoint == nil {
+            training = try training.standardizedWithOwnStatistics(
+                features: standardize ? training.featureStandardizationScope : nil,
+                targets: standardizeTarget ?? standardizeTargetByDefault)
+        }
         if flatten {
             training = training.flattened()
             test = test?.flattened()
         }
         reading.flatten = flatten
+        if let startingPoint { training = try startingPointData(training, from: startingPoint) }
         reading.schema = DataSchema(describing: training)
         reading.target = nil
         if let testData { test = try DataSource(testData, flag: "--test-data").load(reading).data } else {
@@ -87,6 +94,28 @@ extension TrainingSettings {
         }
         let validation = try validationData.map { try DataSource($0, flag: "--validation-data").load(reading).data }
         return PreparedData(training: training, validation: validation, test: test, imageSize: imageSize)
+    }
+
+    /// Training data for weights trained before: checked against what they were trained
+    /// on, and standardised with that run's own statistics (features, and regression
+    /// targets), which its weights take and predict; statistics fitted to this data would
+    /// feed them other units. --standardize and --(no-)standardize-target cannot change
+    /// that: a note says what is kept.
+    func startingPointData(_ data: Dataset<Float>, from directory: String) throws -> Dataset<Float> {
+        let architecture = try ModelFile.architecture(in: directory)
+        try TrainingJob.checkStartingPoint(directory, architecture: architecture, for: data)
+        let schema = try SavedModel.schema(of: architecture, in: directory)
+        if standardize {
+            note(schema.standardization == nil
+                ? "--standardize: \(directory) was trained on features that were not standardised, and its weights take them so: they are not standardised"
+                : "--standardize: the features are standardised with \(directory)'s own mean and standard deviation (of the data it was trained on), which its weights take, not with this data's")
+        }
+        if let asked = standardizeTarget, data.task == .regression, asked != (schema.targetStandardization != nil) {
+            note(asked
+                ? "--standardize-target: \(directory) predicts the target in its own units, and goes on doing so: the target is not standardised"
+                : "--no-standardize-target: \(directory) predicts standardised targets, and goes on doing so with its own mean and standard deviation")
+        }
+        return try schema.standardizing(data)
     }
 
     func parsedTask() throws -> LearningTask? {
@@ -112,8 +141,7 @@ struct TrainingJob {
     /// were trained on, in the same order: each weight belongs to a column. (Its classes
     /// are matched when the data is read: ``Dataset/classesMatched(to:source:requiringEveryClass:)``.)
     /// Throws one line naming what differs.
-    func checkStartingPoint(_ directory: String, for data: Dataset<Float>) throws {
-        let architecture = try ModelFile.architecture(in: directory)
+    static func checkStartingPoint(_ directory: String, architecture: ModelArchitecture, for data: Dataset<Float>) throws {
         func list(_ names: [String]) -> String { names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "") }
         if let trained = architecture.featureNames, !data.featureNames.isEmpty, trained != data.featureNames {
             throw ValidationError(Set(trained) == Set(data.featureNames)
@@ -200,11 +228,10 @@ struct TrainingJob {
             spec = ModelSpec.preset(name, inputSize: inputSize, outputs: outputs, outputActivation: outputActivation)!
         case .dense(let given):
             spec = given
-        case .saved(let directory):
+        case .saved:
             if settings.initializer != nil {
                 throw ValidationError("--init: --model \(settings.model) starts from its trained weights, and --init draws a new model's: leave out one of them (or give its model.json with --init: its architecture, with new weights)")
             }
-            try checkStartingPoint(directory, for: data)
             return try choice.build(Float.self, seed: settings.seed)
         case .network, .architecture:
             if case .architecture(let file) = choice, (try? ModelArchitecture(contentsOf: file))?.scalarType == "float64" {
@@ -293,8 +320,10 @@ struct TrainingJob {
                       world: MPIWorld? = nil) throws {
         let isPrimary = (world?.rank ?? 0) == 0
         let style = isPrimary ? requestedStyle : .quiet
+        let startingPoint: String? = if case .saved(let directory) = try modelChoice() { directory } else { nil }
         let data = try settings.prepareData(flatten: !(try modelTakesImages),
-                                            standardizeTargetByDefault: !modelOutputIsNonNegative, modelClasses: modelClasses)
+                                            standardizeTargetByDefault: !modelOutputIsNonNegative, modelClasses: modelClasses,
+                                            startingPoint: startingPoint)
         // A classifier learns to tell classes apart: one is nothing to learn.
         if let classes = data.training.classes, data.training.count > 0, classes.count < 2 {
             let which = classes.names.first.map { "only one class, '\($0)'" } ?? "no classes"
@@ -370,7 +399,10 @@ struct TrainingJob {
                     print("target not standardised: the model's last activation outputs only values ≥ 0 (--standardize-target to override)")
                     if let reach = Self.outputReachWarning(model, targets: data.training) { print("warning: \(reach)") }
                 }
-                if case .saved(let saved)? = try? modelChoice() { print("starting from the trained weights in \(saved)") }
+                if let startingPoint {
+                    let kept = data.training.standardization != nil ? ", with its standardisation of the features" : ""
+                    print("starting from the trained weights in \(startingPoint)\(kept)")
+                }
                 print("loss: \(loss.displayName)")
                 print("BLAS: \(BLAS.info)")
                 if let world, world.size > 1 {
@@ -503,6 +535,7 @@ struct TrainingJob {
                 targetName: data.training.targetName ?? "target")
         }
         try writeAtomically(Data(report.html().utf8), to: file("report.html"))
+        try recordResult(metrics, set: name, examples: test.count)
         if style == .json {
             var object = metricsJSON(metrics, prefix: "\(name)_")
             object["\(name)_examples"] = test.count
@@ -515,6 +548,21 @@ struct TrainingJob {
         } else {
             print("\(name) \(metricsText(metrics, prefix: name)); run directory \(directory.path)")
         }
+    }
+
+    /// Adds the final result to run.json as `result`: the set evaluated (`test`, or
+    /// `training` without test data), its examples and metrics (the keys of
+    /// ``metricsJSON(_:prefix:)``), for compare and for scripts; keys sorted, so that the
+    /// same run writes the same file.
+    func recordResult(_ metrics: Metrics, set: String, examples: Int) throws {
+        let path = file(Self.settingsFileName)
+        let saved = try (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? JSONEncoder().encode(settings)
+        var object = (try JSONSerialization.jsonObject(with: saved) as? [String: Any]) ?? [:]
+        var result = metricsJSON(metrics, prefix: "")
+        result["set"] = set
+        result["examples"] = examples
+        object["result"] = result
+        try writeAtomically(JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), to: path)
     }
 
     /// The first dense layer's weight rows as images, each scaled to [0, 1].

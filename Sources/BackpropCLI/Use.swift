@@ -8,6 +8,7 @@ import Training
 
 /// A saved model with what it needs to read new data the way its training data was read.
 struct SavedModel {
+    let directory: String
     let model: Sequential<Float>
     let architecture: ModelArchitecture
     /// The training data's task, classes, feature and target names, standardisations.
@@ -16,8 +17,14 @@ struct SavedModel {
     init(directory: String) throws {
         let loaded = try ModelFile.load(Float.self, from: directory)
         if let text = loaded.note { note(text) }
+        self.directory = directory
         model = loaded.model
         architecture = loaded.architecture
+        schema = try Self.schema(of: architecture, in: directory)
+    }
+
+    /// What a saved model.json records about its training data (``DataSchema``).
+    static func schema(of architecture: ModelArchitecture, in directory: String) throws -> DataSchema {
         let file = URL(fileURLWithPath: directory).appendingPathComponent(ModelFile.architectureFileName).path
         func decoded(_ value: JSONValue?, _ key: String) throws -> Standardization? {
             do { return try value.map { try $0.decoded(as: Standardization.self) } } catch {
@@ -26,7 +33,7 @@ struct SavedModel {
             }
         }
         let classes = try architecture.classNames.map { try ClassLabels(validating: $0, source: file) }
-        schema = DataSchema(
+        return DataSchema(
             task: architecture.task.flatMap(LearningTask.init(rawValue:)) ?? (classes != nil ? .classification : nil),
             classes: classes, featureNames: architecture.featureNames, targetName: architecture.targetName,
             standardization: try decoded(architecture.preprocessing, "preprocessing"),
@@ -39,10 +46,12 @@ struct SavedModel {
     /// IDX images file, `csv:PATH` (columns matched to the model's features by name; the
     /// target column, the recorded one or `target`, kept as targets when present) or
     /// `npy:X.npy[,y.npy]`; standardised as the training data was; checked against the
-    /// model's input shape.
-    func load(_ source: String, target: String?, requiresTarget: Bool) throws -> Dataset<Float> {
-        let reading = DataReading(target: target, flatten: !takesImages, schema: schema, requiresTarget: requiresTarget)
-        let data = try DataSource(source, allowsFeaturesOnly: true).load(reading).data
+    /// model's input shape. A toy set is the test split train draws (``ToyDraw``).
+    func load(_ source: String, target: String?, requiresTarget: Bool, toy: ToyDraw) throws -> Dataset<Float> {
+        var reading = DataReading(target: target, flatten: !takesImages, schema: schema, requiresTarget: requiresTarget)
+        let dataSource = try DataSource(source, allowsFeaturesOnly: true)
+        if case .toy = dataSource { toy.apply(to: &reading, source: dataSource, run: directory) }
+        let data = try dataSource.load(reading).data
         let shape = data.exampleShape
         if let expected = architecture.inputShape, shape != expected {
             throw ValidationError("--data: the model takes examples of shape \(expected), the data has \(shape)")
@@ -53,6 +62,50 @@ struct SavedModel {
         // Predictions run in batches of up to 2048 (Sequential.predict's default).
         try checkMemory(of: model, inputShape: shape, batchSize: min(2048, data.count))
         return data
+    }
+}
+
+/// `--seed`, `--samples` and `--noise` of evaluate and predict, as train takes them: for
+/// `toy:NAME`, the test split that train draws with them. Each one not given is the run's
+/// own (its run.json), so that a toy run is scored on its own test split, never on
+/// another draw without a word; a note says which draw it is.
+struct ToyDraw: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Toy data: the --seed given to train; the test split it draws is used (default: the run's own, from its run.json).")
+    var seed: UInt64?
+
+    @Option(parsing: .unconditional, help: "Toy data: the --samples given to train (default: the run's own).")
+    var samples: Int?
+
+    @Option(parsing: .unconditional, help: "Toy data: the --noise given to train (default: the run's own).", transform: FlagNumber.parse)
+    var noise: Double?
+
+    /// Refuses the flags for other data, and values train would refuse.
+    func check(data: String) throws {
+        if let samples, samples < 2 || samples > 10_000_000 { throw ValidationError("--samples must be in 2…10 000 000, got \(samples)") }
+        if let noise, !(noise >= 0 && noise.isFinite) { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
+        if (seed != nil || samples != nil || noise != nil) && !data.hasPrefix("toy:") {
+            throw ValidationError("--seed, --samples and --noise are for toy data (--data toy:NAME)")
+        }
+    }
+
+    /// Sets the toy draw of `reading`: the flags given, else what the run in `run`
+    /// recorded for this same toy set, else train's defaults; and says which in a note.
+    func apply(to reading: inout DataReading, source: DataSource, run: String) {
+        let file = URL(fileURLWithPath: run).appendingPathComponent(TrainingJob.settingsFileName)
+        let recorded = (try? Data(contentsOf: file)).flatMap { try? JSONDecoder().decode(TrainingSettings.self, from: $0) }
+            .flatMap { (try? DataSource($0.data)) == source ? $0 : nil }
+        reading.toySeed = seed ?? recorded?.seed ?? 42
+        reading.toySamples = samples ?? recorded?.samples ?? reading.toySamples
+        reading.toyNoise = noise ?? recorded?.noise
+        guard case .toy(let name, _) = source else { return }
+        let values = "--seed \(reading.toySeed), --samples \(reading.toySamples), --noise \(reading.toyNoise.map { "\($0)" } ?? "\(ToyData.defaultNoise(name)) (the set's own)")"
+        let given = seed != nil || samples != nil || noise != nil
+        let which = switch (recorded != nil, given) {
+        case (true, false): "toy:\(name): the run's own test split (\(values), from its \(TrainingJob.settingsFileName))"
+        case (true, true): "toy:\(name): the test split train draws with \(values) (the run's own values where no flag gives one)"
+        case (false, _): "toy:\(name): the test split train draws with \(values) (train's defaults where no flag gives one: \(run) records no run on toy:\(name))"
+        }
+        note(which)
     }
 }
 
@@ -73,16 +126,20 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The trained model: a run directory (model.json + model.safetensors), or either file in it.")
     var model: String
 
-    @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files (test split), csv:PATH or npy:X.npy,y.npy.")
+    @Option(help: "Data: fashion-mnist (test split), a directory of MNIST-format files (test split), csv:PATH, npy:X.npy,y.npy or toy:NAME (the run's test split; see --seed).")
     var data: String = "fashion-mnist"
 
     @Option(parsing: .unconditional, help: "The target column of a CSV file, by name or index, a name first (default: the one the model was trained on).")
     var target: String?
 
+    @OptionGroup var toy: ToyDraw
+
+    func validate() throws { try toy.check(data: data) }
+
     func run() throws {
         try CommandFailure.reporting {
             let saved = try SavedModel(directory: ModelChoice(model).trainedDirectory(for: Self.configuration.commandName ?? "evaluate"))
-            let examples = try saved.load(data, target: target, requiresTarget: true)
+            let examples = try saved.load(data, target: target, requiresTarget: true, toy: toy)
             guard let targets = examples.targets else {
                 throw ValidationError("--data: \(data) has no targets to evaluate against")
             }
@@ -103,16 +160,19 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-/// The matrix as aligned text, a row per class; a class name's line breaks are shown
-/// escaped (`c\nat`) so that each class stays one row.
+/// The matrix as aligned text, a row per actual class and a column per predicted class,
+/// both headed by the class's name (never its index, which for integer labels such as
+/// 10…16 would read as another label); a class name's line breaks are shown escaped
+/// (`c\nat`) so that each class stays one row.
 func confusionMatrixText(_ matrix: [[Int]], names rawNames: [String]) -> String {
     let names = rawNames.map(PlainErrors.escapingControlCharacters)
     let width = max(names.map(\.count).max() ?? 1, 6)
-    let cell = max(String(matrix.joined().reduce(0, +)).count, 4)
+    let count = max(String(matrix.joined().reduce(0, +)).count, 4)
+    let cells = names.map { max($0.count, count) }
     func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(n - s.count, 0)) + s }
-    var lines = [pad("", width) + " " + (0..<names.count).map { pad(String($0), cell) }.joined(separator: " ")]
+    var lines = [pad("", width) + " " + names.indices.map { pad(names[$0], cells[$0]) }.joined(separator: " ")]
     for (i, row) in matrix.enumerated() {
-        lines.append(pad(names[i], width) + " " + row.map { pad(String($0), cell) }.joined(separator: " ") + "  (\(i))")
+        lines.append(pad(names[i], width) + " " + row.indices.map { pad(String(row[$0]), cells[$0]) }.joined(separator: " "))
     }
     return lines.joined(separator: "\n")
 }
@@ -131,8 +191,10 @@ struct Predict: ParsableCommand {
     @Option(help: "The trained model: a run directory (model.json + model.safetensors), or either file in it.")
     var model: String
 
-    @Option(help: "Input: an IDX images file, an MNIST-format directory (test split), csv:PATH or npy:X.npy.")
+    @Option(help: "Input: an IDX images file, an MNIST-format directory (test split), csv:PATH, npy:X.npy or toy:NAME (the run's test split; see --seed).")
     var data: String
+
+    @OptionGroup var toy: ToyDraw
 
     @Option(parsing: .unconditional, help: "A CSV target column to leave out of the features (default: the one the model was trained on, when present).")
     var target: String?
@@ -145,12 +207,13 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         guard ["csv", "json"].contains(format) else { throw ValidationError("--format must be csv or json, got '\(format)'") }
+        try toy.check(data: data)
     }
 
     func run() throws {
         try CommandFailure.reporting {
             let saved = try SavedModel(directory: ModelChoice(model).trainedDirectory(for: Self.configuration.commandName ?? "predict"))
-            let examples = try saved.load(data, target: target, requiresTarget: false)
+            let examples = try saved.load(data, target: target, requiresTarget: false, toy: toy)
             let prediction: Predictions
             if let classes = saved.schema.classes {
                 prediction = .classes(rows(saved.model.classProbabilities(examples.features)), names: classes.names)
@@ -190,16 +253,17 @@ enum Predictions {
     case classes([[Float]], names: [String])
     case values([[Float]], names: [String])
 
-    /// `index,class,label,p_NAME…` rows, or `index,TARGET…` rows; a name with a comma, a
-    /// quote or a line break is quoted (``CSVFormat/field(_:)``).
+    /// `index,label,p_NAME…` rows (the predicted class by its name, never its index, which
+    /// for integer labels such as 10…16 would read as another label), or `index,TARGET…`
+    /// rows; a name with a comma, a quote or a line break is quoted (``CSVFormat/field(_:)``).
     func csv() -> String {
         var lines: [String] = []
         switch self {
         case .classes(let rows, let names):
-            lines.append(CSVFormat.line(["index", "class", "label"] + names.map { "p_\($0)" }))
+            lines.append(CSVFormat.line(["index", "label"] + names.map { "p_\($0)" }))
             for (i, p) in rows.enumerated() {
                 let best = p.indices.max { p[$0] < p[$1] } ?? 0
-                lines.append(CSVFormat.line([String(i), String(best), names[best]] + p.map { String(format: "%.6g", $0) }))
+                lines.append(CSVFormat.line([String(i), names[best]] + p.map { String(format: "%.6g", $0) }))
             }
         case .values(let rows, let names):
             lines.append(CSVFormat.line(["index"] + names))

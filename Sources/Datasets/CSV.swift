@@ -134,7 +134,8 @@ public struct CSVOptions: Sendable {
     /// The target column; nil when the file holds only features (new data to predict).
     public var target: Column?
     /// Whether a file without the target column is an error (evaluation) or holds only
-    /// features (prediction: the target column is left out when present).
+    /// features (prediction: the target column is left out unread when present, with a
+    /// note; its cells may be empty, `?` or labels never seen).
     public var requiresTarget: Bool
     /// Classification or regression; nil infers it from the target column
     /// (``LearningTask/inferred(fromTargets:named:)``), or takes classification when
@@ -147,8 +148,9 @@ public struct CSVOptions: Sendable {
     /// labels must be among them.
     public var classNames: [String]?
     /// The feature columns by name, in the model's order (the training file's): a file
-    /// with its columns in another order is read in this order; a missing or extra column
-    /// is an error. nil: every column but the target, in file order.
+    /// with its columns in another order is read in this order; a missing column is an
+    /// error, other columns (an ID) are left out with a note. nil: every column but the
+    /// target, in file order.
     public var featureNames: [String]?
     public var preprocessing: Preprocessing
     /// The field separator; nil: a comma, or the header line's semicolon or tab when it
@@ -201,15 +203,29 @@ public enum CSVFormat {
             shape: [table.rows.count, featureColumns.count],
             scalars: ScalarArrays.make(S.self, floats: { values.map { Float($0) } }, doubles: { values }))
         var reason: String?
-        let datasetTargets = try target.map { column throws(DatasetError) in
+        var notes = table.notes
+        if options.featureNames != nil, let unused = unusedColumnsNote(table, features: featureColumns, target: target) {
+            notes.append(unused)
+        }
+        // New data: the target column, when present, is left out unread (empty, '?' or a
+        // class never seen in a file of cases to predict).
+        if let target, !options.requiresTarget {
+            notes.append("\(table.file): column '\(shown(target.name))' is the target, left out unread: predictions need only the features")
+        }
+        let datasetTargets = try target.flatMap { column throws(DatasetError) -> DatasetTargets<S>? in
+            guard options.requiresTarget else { return nil }
             let (targets, why): (DatasetTargets<S>, String?) = try Self.targets(table, column, options)
             reason = why
             return targets
         }
+        if let names = options.classNames, options.classes == nil, let target, case .classes? = datasetTargets,
+           let note = ClassLabels.sortedIntegersNote(labels: table.rows.map { $0[target.index] }, names: names, file: table.file) {
+            notes.append(note)
+        }
         var dataset = try Dataset(features: features, targets: datasetTargets, featureNames: featureColumns.map(\.name),
                                   targetName: target?.name)
         dataset.taskReason = reason
-        dataset.notes = table.notes
+        dataset.notes = notes
         switch options.preprocessing {
         case .none: break
         case .fit(let scope): dataset = try dataset.standardized(with: Standardization(fittedTo: features, scope: scope))
@@ -239,15 +255,23 @@ public enum CSVFormat {
         var columns: [CSVColumn] = []
         for name in names {
             guard table.hasColumn(named: name) else {
-                throw .missingColumn(file: table.file, column: "'\(name)', a feature of the model,", available: table.header)
+                throw .missingColumn(file: table.file, column: "'\(name)', a feature of the model", available: table.header)
             }
             columns.append(try table.column(.name(name)))
         }
-        let used = Set(columns.map(\.index) + (target.map { [$0.index] } ?? []))
-        if let extra = table.header.indices.first(where: { !used.contains($0) }) {
-            throw .mismatch("\(table.file): column '\(shown(table.header[extra]))' is not a feature of the model (its features: \(shown(names.joined(separator: ", "), limit: 200)))")
-        }
         return columns
+    }
+
+    /// The note for columns that are neither features nor the target (an ID, a column
+    /// the model was not trained on), which are left out; nil when there are none.
+    static func unusedColumnsNote(_ table: CSVTable, features: [CSVColumn], target: CSVColumn?) -> String? {
+        let used = Set(features.map(\.index) + (target.map { [$0.index] } ?? []))
+        let unused = table.header.indices.filter { !used.contains($0) }.map { "'\(shown(table.header[$0]))'" }
+        guard !unused.isEmpty else { return nil }
+        let list = unused.prefix(12).joined(separator: ", ") + (unused.count > 12 ? ", …" : "")
+        let what = unused.count == 1 ? "column \(list) is not a feature of the model" : "\(unused.count) columns are not features of the model (\(list))"
+        let features = shown(features.map(\.name).joined(separator: ", "), limit: 200)
+        return "\(table.file): \(what), left out; its features: \(features)"
     }
 
     /// The values of `columns`, row by row, as finite numbers that `S` holds.

@@ -47,6 +47,14 @@ public struct DataSchema: Sendable, Hashable, Codable {
         if let task, let own = data.task, own != task {
             throw .mismatch("the data's targets are for \(own), the model's for \(task)")
         }
+        return try standardizing(data)
+    }
+
+    /// `data` with the training set's standardisations applied (those not applied yet),
+    /// without checking its classes: also for new training data of a model trained before,
+    /// whose weights take the features (and predict the targets) in the units of the data
+    /// they were first trained on, not in those of statistics fitted to the new data.
+    public func standardizing<S>(_ data: Dataset<S>) throws(DatasetError) -> Dataset<S> {
         var result = data
         if let standardization, data.standardization == nil { result = try result.standardized(with: standardization) }
         if let targetStandardization, data.targetStandardization == nil {

@@ -52,6 +52,9 @@ extension Dataset {
                     (names, lookup) = (classes, try classes.lookup(fileLabels: texts, file: targetFile))
                 } else {
                     (names, lookup) = try ClassLabels.mapping(labels: texts, names: classNames, file: targetFile)
+                    if let classNames, let note = ClassLabels.sortedIntegersNote(labels: texts, names: classNames, file: targetFile) {
+                        readingNotes.append(note)
+                    }
                 }
                 var indices: [Int] = []
                 indices.reserveCapacity(count)

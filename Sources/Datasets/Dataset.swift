@@ -275,7 +275,9 @@ extension ClassLabels {
     /// classes by value, named by the integer ("1", "1.0" and "01" are class "1"; "-0"
     /// is "0"). With `names`: labels that are all among them (by name, or an integer by
     /// its plain form) map by name; labels none of which is among them, integers 0..<K,
-    /// stand for the K names; labels only some of which are among them are an error.
+    /// stand for the K names, and K other distinct integers are named in numeric order
+    /// (``sortedIntegersNote(labels:names:file:)``); labels only some of which are among
+    /// them are an error.
     public static func mapping(labels texts: [String], names: [String]?, file: String) throws(DatasetError)
         -> (ClassLabels, [String: Int])
     {
@@ -306,12 +308,17 @@ extension ClassLabels {
             // value only: label 0 is not the first of classes 1, 2, 3.
             let first = unnamed.sorted { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }[0]
             throw .mismatch("\(file): label '\(shown(first))' is not one of the \(names.count) classes (\(shownList(names)))")
+        } else if let sorted = namingSortedIntegers(distinct, names: names) {
+            // Integer labels that are not 0..<K, as many as the names: named in numeric order.
+            lookup = sorted
         } else {
             lookup = [:]
+            let integers = distinct.allSatisfy { NumericText.canonicalInteger($0) != nil }
             for text in distinct {
                 let integer = NumericText.canonicalInteger(text).flatMap { Int($0) }
                 guard let index = integer, given.names.indices.contains(index) else {
-                    throw .mismatch("\(file): label '\(shown(text))' is neither one of the \(names.count) class names nor an index 0..<\(names.count) into them")
+                    let hint = integers ? " (integer labels outside 0..<\(names.count) are named in numeric order when there are \(names.count) distinct ones; here there are \(Set(distinct.compactMap(NumericText.canonicalInteger)).count))" : ""
+                    throw .mismatch("\(file): label '\(shown(text))' is neither one of the \(names.count) class names nor an index 0..<\(names.count) into them\(hint)")
                 }
                 lookup[text] = index
             }

@@ -224,6 +224,11 @@ struct CSVTests {
         // New data without the target column: features only, as for a name.
         let features = try load("a,b\n1,2\n", CSVOptions(target: .nameOrIndex("label"), requiresTarget: false))
         #expect(features.targets == nil && features.featureNames == ["a", "b"])
+        // With the target column present, its cells (empty, '?') are not read.
+        let unread = try load("a,label,b\n1,,2\n3,?,4\n", CSVOptions(target: .nameOrIndex("label"), requiresTarget: false))
+        #expect(unread.targets == nil && unread.featureNames == ["a", "b"] && unread.features.scalars == [1, 2, 3, 4])
+        #expect(unread.notes.contains { $0.hasSuffix("column 'label' is the target, left out unread: predictions need only the features") },
+                "\(unread.notes)")
     }
 
     @Test("a value past Float's range names its cell when read as Float; Double data holds it; 1e309 is past Double's")

@@ -64,7 +64,7 @@ struct TaskAndSchemaTests {
         #expect(throws: DatasetError.self) { try load(text, CSVOptions(target: .name("y"), classNames: ["a", "a", "b"])) }
     }
 
-    @Test("features are matched by name: another column order reads the same; a missing or extra column is refused")
+    @Test("features are matched by name: another column order reads the same; a missing column is refused, an extra one left out with a note")
     func featuresByName() throws {
         let original = try load("a,b,y\n1,2,x\n3,4,z\n", CSVOptions(target: .name("y")))
         let schema = DataSchema(describing: original)
@@ -76,8 +76,10 @@ struct TaskAndSchemaTests {
         #expect(noTarget.targets == nil && noTarget.features.scalars == [1, 2])
         let missing = #expect(throws: DatasetError.self) { try load("a,y\n1,x\n", schema.csvOptions(requiresTarget: true)) }
         #expect(missing?.description.contains("'b'") == true, "\(missing?.description ?? "")")
-        let extra = #expect(throws: DatasetError.self) { try load("a,b,c,y\n1,2,3,x\n", schema.csvOptions(requiresTarget: true)) }
-        #expect(extra?.description.contains("'c'") == true, "\(extra?.description ?? "")")
+        let extra = try load("id,a,b,c,y\n7,1,2,3,x\n", schema.csvOptions(requiresTarget: true))
+        #expect(extra.features.scalars == [1, 2] && extra.featureNames == ["a", "b"])
+        #expect(extra.notes.contains { $0.hasSuffix("2 columns are not features of the model ('id', 'c'), left out; its features: a, b") },
+                "\(extra.notes)")
         #expect(throws: DatasetError.self) { try load("a,b\n1,2\n", schema.csvOptions(requiresTarget: true)) }
         #expect(throws: DatasetError.self) { try load("a,b,y\n1,2,w\n", schema.csvOptions(requiresTarget: true)) }
     }

@@ -388,7 +388,7 @@ struct BadInputTests {
         try OwnData.writeCSV(csv, columns: OwnData.features + ["label"], rows: OwnData.rows(OwnData.blobs(30, seed: 8)))
         var rows = OwnData.rows(OwnData.blobs(4, seed: 9))
         for feature in OwnData.features { rows[2][feature] = "3e38" }
-        try OwnData.writeCSV(huge, columns: OwnData.features + ["label"], rows: rows)
+        try OwnData.writeCSV(huge, columns: OwnData.features, rows: rows)
         let out = directory.appendingPathComponent("run")
         let train = try Run(["train", "--data", "csv:\(csv.path)", "--target", "label", "--model", "4-16:relu-3:softmax",
                              "--epochs", "1", "--out", out.path, "--quiet"])
@@ -424,10 +424,12 @@ struct BadInputTests {
         expectOneLineFailure(try train("csv:\(csv.path)", under), mentioning: ["\(under): cannot write (\(csv.path) is a file, not a directory)"])
         // predict --output into a directory that does not exist, or at a directory.
         #expect(try train("csv:\(csv.path)", out.path).status == 0)
+        let new = directory.appendingPathComponent("new.csv")
+        try OwnData.writeCSV(new, columns: OwnData.features, rows: OwnData.rows(OwnData.blobs(5, seed: 9)))
         let missing = directory.appendingPathComponent("no/such/dir/p.csv").path
-        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(csv.path)", "--output", missing]),
+        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(new.path)", "--output", missing]),
                              mentioning: ["\(missing): cannot write (the directory", "does not exist)"])
-        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(csv.path)", "--output", directory.path]),
+        expectOneLineFailure(try Run(["predict", "--model", out.path, "--data", "csv:\(new.path)", "--output", directory.path]),
                              mentioning: ["\(directory.path): cannot write (it is a directory)"])
         expectOneLineFailure(try Run(["evaluate", "--model", csv.path, "--data", "csv:\(csv.path)"]), mentioning: [csv.path])
         for run in [try Run(["evaluate", "--model", out.path, "--data", "csv:\(directory.path)"])] {

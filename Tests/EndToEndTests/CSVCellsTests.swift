@@ -161,16 +161,16 @@ struct CSVCellsTests {
         let predict = try Run(["predict", "--model", out.path, "--data", "csv:\(new.path)", "--output", predictions.path])
         #expect(predict.status == 0, "\(predict.error)")
         let text = try String(contentsOf: predictions, encoding: .utf8)
-        #expect(text.hasPrefix("index,class,label,\"p_c\nat\",\"p_cat, the animal\",\"p_say \"\"woof\"\"\"\n"), "\(text)")
+        #expect(text.hasPrefix("index,label,\"p_c\nat\",\"p_cat, the animal\",\"p_say \"\"woof\"\"\"\n"), "\(text)")
         // Every row's label is its class's name, quoted.
         let rows = text.components(separatedBy: ",\"p_say \"\"woof\"\"\"\n").last ?? ""
         var count = 0
-        for (index, name) in [quoted[2], quoted[0], quoted[1]].enumerated() {
-            count += rows.components(separatedBy: ",\(index),\(name),").count - 1
+        for name in quoted {
+            count += rows.components(separatedBy: ",\(name),").count - 1
         }
         #expect(count == 30, "\(rows)")
         // The project's own reader takes the file back: its label column holds the three names.
-        let back = try Run(["train", "--data", "csv:\(predictions.path)", "--target", "label", "--model", "5-3:softmax",
+        let back = try Run(["train", "--data", "csv:\(predictions.path)", "--target", "label", "--model", "4-3:softmax",
                             "--epochs", "1", "--json", "--out", directory.appendingPathComponent("back").path])
         #expect(back.status == 0, "\(back.error)")
         #expect(OwnData.finalJSON(back)?["classes"] as? [String] == sorted, "\(back.output)")
@@ -178,6 +178,7 @@ struct CSVCellsTests {
         let evaluation = try Run(["evaluate", "--model", out.path, "--data", "csv:\(train.path)"])
         #expect(evaluation.status == 0, "\(evaluation.error)")
         let lines = evaluation.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        #expect(lines.contains { $0.hasPrefix("c\\nat ") && $0.hasSuffix("(0)") }, "\(evaluation.output)")
+        #expect(lines.contains { $0.hasPrefix("c\\nat ") && $0.dropFirst(6).split(separator: " ").allSatisfy { Int($0) != nil } },
+                "\(evaluation.output)")
     }
 }

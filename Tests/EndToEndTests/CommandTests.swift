@@ -395,7 +395,7 @@ struct UseCommandTests {
         #expect((rows?.first?["probabilities"] as? [Double])?.count == 2)
     }
 
-    @Test("predict on an IDX images file writes CSV with a class and ten probabilities per image")
+    @Test("predict on an IDX images file writes CSV with a label and ten probabilities per image")
     func predictIDX() throws {
         let run = TrainCommandTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: run) }
@@ -407,8 +407,8 @@ struct UseCommandTests {
         #expect(predicted.status == 0, "\(predicted.error)")
         let lines = predicted.output.split(separator: "\n")
         #expect(lines.count == 10_001)
-        #expect(lines[0].hasPrefix("index,class,label,p_T-shirt/top"))
-        let probabilities = lines[1].split(separator: ",").dropFirst(3).compactMap { Double($0) }
+        #expect(lines[0].hasPrefix("index,label,p_T-shirt/top"))
+        let probabilities = lines[1].split(separator: ",").dropFirst(2).compactMap { Double($0) }
         #expect(probabilities.count == 10)
         #expect(abs(probabilities.reduce(0, +) - 1) < 1e-3)
     }

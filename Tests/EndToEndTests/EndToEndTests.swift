@@ -29,12 +29,15 @@ struct Run {
         try await offRunnerThreads { try Run(arguments, executable: name, environment: environment) }
     }
 
-    init(_ arguments: [String], executable name: String = "backprop", environment: [String: String] = [:]) throws {
+    /// `directory`: the working directory (default: the test's).
+    init(_ arguments: [String], executable name: String = "backprop", environment: [String: String] = [:],
+         directory: URL? = nil) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0])
             .deletingLastPathComponent().appendingPathComponent(name)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -249,8 +249,8 @@ enum OwnData {
     }
 
     /// What is wrong with the confusion matrix `evaluate` printed: it must have the title
-    /// line, a header of column indices, and exactly one row per class, each starting
-    /// with the class name and ending in `  (i)`, whose counts add up to `examples` and
+    /// line, a header of the class names (names without spaces here), and exactly one row
+    /// per class, each starting with the class name, whose counts add up to `examples` and
     /// whose diagonal gives `accuracy`.
     static func confusionProblems(_ output: String, names: [String], examples: Int, accuracy: Double?) -> [String] {
         let lines = output.split(separator: "\n").map(String.init)
@@ -258,18 +258,12 @@ enum OwnData {
               title + 1 < lines.count else { return ["no line 'confusion matrix (rows: actual, columns: predicted)'"] }
         var problems: [String] = []
         let columns = lines[title + 1].split(separator: " ").map(String.init)
-        let expectedColumns = names.indices.map { String($0) }
-        if columns != expectedColumns { problems.append("column header \(columns)") }
-        var rows: [(name: String, index: Int, counts: [Int])] = []
-        for line in lines[(title + 2)...] {
-            guard line.hasSuffix(")"), let open = line.range(of: "  (", options: .backwards),
-                  let index = Int(line[open.upperBound..<line.index(before: line.endIndex)]) else { break }
-            let words = line[..<open.lowerBound].split(separator: " ")
-            let name = words.first.map { String($0) } ?? ""
-            rows.append((name: name, index: index, counts: words.dropFirst().compactMap { Int($0) }))
+        if columns != names { problems.append("column header \(columns), expected \(names)") }
+        let rows = lines[(title + 2)...].prefix(names.count).map { line in
+            let words = line.split(separator: " ")
+            return (name: words.first.map { String($0) } ?? "", counts: words.dropFirst().compactMap { Int($0) })
         }
-        let indices = rows.map { $0.index }, rowNames = rows.map { $0.name }
-        if indices != Array(names.indices) { problems.append("row indices \(indices)") }
+        let rowNames = rows.map { $0.name }
         if rowNames != names { problems.append("row names \(rowNames), expected \(names)") }
         if rows.contains(where: { $0.counts.count != names.count }) { problems.append("a row without \(names.count) counts") }
         let total = rows.flatMap { $0.counts }.reduce(0, +)
@@ -285,38 +279,37 @@ enum OwnData {
     }
 
     /// What is wrong with `predict`'s CSV for a classifier of `names`: the header, one row
-    /// of 3 + K fields per example, the label naming the class, probabilities adding up to
-    /// 1 with their largest at the class. Also returns the predicted class indices.
+    /// of 2 + K fields per example, the label naming a class, probabilities adding up to 1
+    /// with their largest at that class. Also returns the predicted class indices.
     static func classPredictionProblems(_ output: String, names: [String], count: Int) -> (problems: [String], classes: [Int]) {
         let table = csv(output)
         var problems: [String] = []
-        let header = ["index", "class", "label"] + names.map { "p_\($0)" }
+        let header = ["index", "label"] + names.map { "p_\($0)" }
         if table.first != header { problems.append("header \(table.first ?? []), expected \(header)") }
         let rows = table.dropFirst()
         if rows.count != count { problems.append("\(rows.count) rows, expected \(count)") }
         var classes: [Int] = []
         for (i, row) in rows.enumerated() {
-            guard row.count == 3 + names.count else { problems.append("row \(i) has \(row.count) fields: \(row)"); continue }
-            guard let index = Int(row[0]), let predicted = Int(row[1]), names.indices.contains(predicted) else {
+            guard row.count == 2 + names.count else { problems.append("row \(i) has \(row.count) fields: \(row)"); continue }
+            guard let index = Int(row[0]), let predicted = names.firstIndex(of: row[1]) else {
                 problems.append("row \(i): \(row)"); continue
             }
             classes.append(predicted)
             if index != i { problems.append("row \(i) has index \(index)") }
-            if row[2] != names[predicted] { problems.append("row \(i): label '\(row[2])' for class \(predicted)") }
-            let probabilities = row.dropFirst(3).compactMap { Double($0) }
+            let probabilities = row.dropFirst(2).compactMap { Double($0) }
             if probabilities.count != names.count || abs(probabilities.reduce(0, +) - 1) > 1e-3
                 || probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) != predicted {
-                problems.append("row \(i): probabilities \(row.dropFirst(3))")
+                problems.append("row \(i): probabilities \(row.dropFirst(2))")
             }
         }
         return (Array(problems.prefix(5)), classes)
     }
 
-    /// `predict`'s CSV rows without the label column (index, class and probabilities).
+    /// `predict`'s CSV rows without the label column (index and probabilities).
     static func withoutLabels(_ text: String) -> [[String]] {
         csv(text).dropFirst().map { row in
             var fields = row
-            if fields.count > 2 { fields.remove(at: 2) }
+            if fields.count > 1 { fields.remove(at: 1) }
             return fields
         }
     }
@@ -948,7 +941,7 @@ struct OwnImageFolderTests {
         #expect(OwnData.find("classNames", in: renamedModel) as? [String] == ["a", "b", "c"], "\(renamedModel)")
         let renamedPredictions = try Run(["predict", "--model", renamed.path, "--data", data.path])
         #expect(renamedPredictions.status == 0, "\(renamedPredictions.error)")
-        #expect(OwnData.csv(renamedPredictions.output).first == ["index", "class", "label", "p_a", "p_b", "p_c"],
+        #expect(OwnData.csv(renamedPredictions.output).first == ["index", "label", "p_a", "p_b", "p_c"],
                 "\(renamedPredictions.output.prefix(300))")
     }
 }
