@@ -79,7 +79,8 @@ final class ProgressPrinter: TrainingCallback {
             var text = String(format: "loss %.4f", m.loss)
             if let accuracy = m.accuracy { text += String(format: "  accuracy %.4f", accuracy) }
             if let r2 = m.rSquared { text += String(format: "  R² %.4f", r2) }
-            if let rmse = m.rootMeanSquaredError { text += String(format: "  RMSE %.4g", rmse) }
+            // Several outputs' errors pooled would mix their units: R² alone then.
+            if m.outputs == nil, let rmse = m.rootMeanSquaredError { text += String(format: "  RMSE %.4g", rmse) }
             return text
         }
         var line = "epoch \(record.epoch + 1)/\(epochs)  " + measures(record.training)

@@ -14,7 +14,7 @@ struct Report {
         var actual: Int
     }
 
-    /// A regression's predictions beside the true values, in the target's units.
+    /// One output of a regression: its predictions beside the true values, in its units.
     struct Regression {
         var predicted: [Double]
         var actual: [Double]
@@ -32,7 +32,8 @@ struct Report {
     var misclassified: [Example] = []
     /// First-layer filters as images (normalised to [0, 1]), when the input is an image.
     var filters: [(pixels: [Float], width: Int, height: Int)] = []
-    var regression: Regression?
+    /// A regression's outputs, one for each output of the model.
+    var regression: [Regression] = []
     var evaluationName = "test set"
     /// The pictures of a model with one or two inputs (``PlanePictures``), as HTML.
     var pictures = ""
@@ -42,9 +43,18 @@ struct Report {
     func html() -> String {
         var cards: [(String, String)] = []
         if let accuracy = testMetrics.accuracy { cards.append(("Accuracy", String(format: "%.2f %%", accuracy * 100))) }
-        if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
-        if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
-        if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
+        if let outputs = testMetrics.outputs, outputs.count == regression.count {
+            // Outputs in different units: each one's figures apart, never pooled.
+            for (output, name) in zip(outputs, regression.map(\.targetName)) {
+                cards.append(("R² of \(escape(name))", String(format: "%.4f", output.rSquared)))
+                cards.append(("RMSE of \(escape(name))", String(format: "%.6g", output.rootMeanSquaredError)))
+                cards.append(("MAE of \(escape(name))", String(format: "%.6g", output.meanAbsoluteError)))
+            }
+        } else {
+            if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
+            if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
+            if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
+        }
         cards.append(("Loss", String(format: "%.4f", testMetrics.loss)))
         let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName))<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
         return """
@@ -82,7 +92,7 @@ struct Report {
         <div class="charts">
         \(lineChart(title: "Loss", series: curves { $0.loss }))
         \(lineChart(title: "Accuracy", series: curves { $0.accuracy }))
-        \(lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }))
+        \(rmseCharts())
         \(lineChart(title: "R²", series: curves { $0.rSquared }))
         </div>
         \(stepChart())
@@ -152,20 +162,34 @@ struct Report {
         return svg + "</svg>"
     }
 
-    /// Predicted against true values (the diagonal is a perfect model) and the residuals
-    /// against the predictions, in the target's units.
+    /// The RMSE over the epochs: one chart, or one per output when there are several (in
+    /// different units, they share no axis).
+    private func rmseCharts() -> String {
+        guard regression.count > 1 else { return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }) }
+        return regression.enumerated().map { index, output in
+            lineChart(title: "RMSE of \(output.targetName)",
+                      series: curves { $0.outputs.flatMap { $0.indices.contains(index) ? $0[index].rootMeanSquaredError : nil } })
+        }.joined(separator: "\n")
+    }
+
+    /// Per output, predicted against true values (the diagonal is a perfect model) and the
+    /// residuals against the predictions, in the output's units.
     private func regressionCharts() -> String {
-        guard let regression, !regression.actual.isEmpty else { return "" }
+        regression.map(regressionCharts).joined(separator: "\n")
+    }
+
+    private func regressionCharts(_ regression: Regression) -> String {
+        guard !regression.actual.isEmpty else { return "" }
         let name = escape(regression.targetName)
         let residuals = zip(regression.predicted, regression.actual).map { $0 - $1 }
         let limits = (regression.predicted + regression.actual).filter(\.isFinite)
         let low = limits.min() ?? 0, high = limits.max() ?? 1
         return """
-        <h2>Predicted vs true (\(evaluationName))</h2>
+        <h2>Predicted vs true \(name) (\(evaluationName))</h2>
         <div class="charts">
         \(scatterChart(title: "Predicted vs true \(name)", x: regression.actual, y: regression.predicted,
-                       xLabel: "true \(name)", yLabel: "predicted", line: (low, low, high, high)))
-        \(scatterChart(title: "Residuals", x: regression.predicted, y: residuals,
+                       xLabel: "true \(name)", yLabel: "predicted \(name)", line: (low, low, high, high)))
+        \(scatterChart(title: "Residuals of \(name)", x: regression.predicted, y: residuals,
                        xLabel: "predicted \(name)", yLabel: "predicted − true", line: nil, zeroLine: true))
         </div>
         """

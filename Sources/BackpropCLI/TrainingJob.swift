@@ -454,6 +454,7 @@ struct TrainingJob {
         let test = data.test ?? trained
         let name = data.test == nil ? "training" : "test"
         let metrics = try evaluate(model, on: test, loss: loss)
+        let outputNames = DataSchema.outputNames(targetName: data.training.targetName, count: metrics.outputs?.count ?? 1)
         var report = Report(
             title: "Backprop: \(settings.model) on \(settings.data)", history: history, classNames: data.classNames,
             testMetrics: metrics, summary: try model.summary(inputShape: data.inputShape),
@@ -475,15 +476,18 @@ struct TrainingJob {
             }
         } else if case .values(let values)? = test.targets {
             let restore = test.targetStandardization
-            let predicted = try model.predictedValues(test.features, targetStandardization: restore)
-            let actual = try restore.map { try $0.restored(values) } ?? values
-            report.regression = Report.Regression(
-                predicted: predicted.doubleScalars, actual: actual.doubleScalars,
-                targetName: data.training.targetName ?? "target")
+            let predicted = try model.predictedValues(test.features, targetStandardization: restore).doubleScalars
+            let actual = try (restore.map { try $0.restored(values) } ?? values).doubleScalars
+            let columns = values.count / max(test.count, 1)
+            let names = columns == 1 ? [data.training.targetName ?? "target"] : outputNames
+            report.regression = names.enumerated().map { column, name in
+                func ofColumn(_ all: [Double]) -> [Double] { stride(from: column, to: all.count, by: columns).map { all[$0] } }
+                return Report.Regression(predicted: ofColumn(predicted), actual: ofColumn(actual), targetName: name)
+            }
         }
         try writeAtomically(Data(report.html().utf8), to: file("report.html"))
         if style == .json {
-            var object = metricsJSON(metrics, prefix: "\(name)_")
+            var object = metricsJSON(metrics, prefix: "\(name)_", outputNames: outputNames)
             object["\(name)_examples"] = test.count
             object["run_directory"] = directory.path
             object["task"] = data.training.task?.rawValue
@@ -492,7 +496,7 @@ struct TrainingJob {
             let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: json, as: UTF8.self))
         } else {
-            print("\(name) \(metricsText(metrics, prefix: name)); run directory \(directory.path)")
+            print("\(name) \(metricsText(metrics, prefix: name, outputNames: outputNames)); run directory \(directory.path)")
         }
     }
 
@@ -544,24 +548,46 @@ func format(_ values: [Double]) -> String {
     values.map { String(format: "%.6g", $0) }.joined(separator: ", ")
 }
 
-/// Metrics as words: accuracy for classification; R², RMSE, MAE for regression.
-func metricsText(_ metrics: Metrics, prefix name: String) -> String {
+/// Metrics as words: accuracy for classification; R², RMSE, MAE for regression, each
+/// output's apart when there are several (`outputNames` names them).
+func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] = []) -> String {
     var text = String(format: "loss %.4f", metrics.loss)
     if let accuracy = metrics.accuracy { text += String(format: ", \(name) accuracy %.4f", accuracy) }
+    if let outputs = metrics.outputs {
+        text += String(format: ", \(name) R² %.4f (mean of %d outputs)", metrics.rSquared ?? .nan, outputs.count)
+        for (output, label) in zip(outputs, outputLabels(outputNames, count: outputs.count)) {
+            text += String(format: "; \(label): R² %.4f, RMSE %.6g, MAE %.6g", output.rSquared, output.rootMeanSquaredError,
+                           output.meanAbsoluteError)
+        }
+        return text
+    }
     if let r2 = metrics.rSquared { text += String(format: ", \(name) R² %.4f", r2) }
     if let rmse = metrics.rootMeanSquaredError { text += String(format: ", RMSE %.6g", rmse) }
     if let mae = metrics.meanAbsoluteError { text += String(format: ", MAE %.6g", mae) }
     return text
 }
 
-/// Metrics as JSON keys with a prefix (`test_accuracy`, `validation_r2`, …).
-func metricsJSON(_ metrics: Metrics, prefix: String) -> [String: Any] {
+/// `names` when there is one per output, else `y_0`, `y_1`, ….
+func outputLabels(_ names: [String], count: Int) -> [String] {
+    names.count == count ? names : DataSchema.outputNames(targetName: nil, count: count)
+}
+
+/// Metrics as JSON keys with a prefix (`test_accuracy`, `validation_r2`, …); several
+/// outputs as `PREFIXoutputs`, one object per output, and no pooled MSE, RMSE or MAE.
+func metricsJSON(_ metrics: Metrics, prefix: String, outputNames: [String] = []) -> [String: Any] {
     var object: [String: Any] = ["\(prefix)loss": metrics.loss]
     object["\(prefix)accuracy"] = metrics.accuracy
+    object["\(prefix)r2"] = metrics.rSquared.flatMap { $0.isFinite ? $0 : nil }
+    if let outputs = metrics.outputs {
+        object["\(prefix)outputs"] = zip(outputs, outputLabels(outputNames, count: outputs.count)).map { output, name in
+            ["name": name, "mse": output.meanSquaredError, "rmse": output.rootMeanSquaredError, "mae": output.meanAbsoluteError,
+             "r2": output.rSquared.isFinite ? output.rSquared : nil].compactMapValues { $0 }
+        }
+        return object
+    }
     object["\(prefix)mse"] = metrics.meanSquaredError
     object["\(prefix)rmse"] = metrics.rootMeanSquaredError
     object["\(prefix)mae"] = metrics.meanAbsoluteError
-    object["\(prefix)r2"] = metrics.rSquared.flatMap { $0.isFinite ? $0 : nil }
     return object
 }
 
