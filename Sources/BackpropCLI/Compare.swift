@@ -221,12 +221,12 @@ struct Comparison {
             }
         }
         let charts = [
-            xyChart(title: "Training loss", xLabel: xLabel, series: lossSeries, width: 980, height: 380),
-            xyChart(title: "Validation loss (per epoch)", xLabel: xLabel, series: epochSeries("validation_loss")),
-            xyChart(title: "Training accuracy (per epoch)", xLabel: xLabel, series: epochSeries("accuracy")),
-            xyChart(title: "Validation accuracy (per epoch)", xLabel: xLabel, series: epochSeries("validation_accuracy")),
-            xyChart(title: "Training R² (per epoch)", xLabel: xLabel, series: epochSeries("r2")),
-            xyChart(title: "Validation R² (per epoch)", xLabel: xLabel, series: epochSeries("validation_r2")),
+            xyChart(title: "Training loss", xLabel: xLabel, series: lossSeries, width: 980, height: 380, yLimits: 0...Double.infinity),
+            xyChart(title: "Validation loss (per epoch)", xLabel: xLabel, series: epochSeries("validation_loss"), yLimits: 0...Double.infinity),
+            xyChart(title: "Training accuracy (per epoch)", xLabel: xLabel, series: epochSeries("accuracy"), yLimits: 0...1),
+            xyChart(title: "Validation accuracy (per epoch)", xLabel: xLabel, series: epochSeries("validation_accuracy"), yLimits: 0...1),
+            xyChart(title: "Training R² (per epoch)", xLabel: xLabel, series: epochSeries("r2"), yLimits: -Double.infinity...1),
+            xyChart(title: "Validation R² (per epoch)", xLabel: xLabel, series: epochSeries("validation_r2"), yLimits: -Double.infinity...1),
         ].filter { !$0.isEmpty }
         let differing = differingSettings
         let header = "<tr><th class=\"l\">run</th>" + differing.map { "<th class=\"l\">\(escape($0))</th>" }.joined()

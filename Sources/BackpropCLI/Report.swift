@@ -90,10 +90,10 @@ struct Report {
         <p class="note">The same seed and settings give this page byte for byte; wall-clock times are in history.csv.</p>
         <h2>Learning curves</h2>
         <div class="charts">
-        \(lineChart(title: "Loss", series: curves { $0.loss }))
-        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }))
+        \(lineChart(title: "Loss", series: curves { $0.loss }, limits: 0...Double.infinity))
+        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }, limits: 0...1))
         \(rmseCharts())
-        \(lineChart(title: "R²", series: curves { $0.rSquared }))
+        \(lineChart(title: "R²", series: curves { $0.rSquared }, limits: -Double.infinity...1))
         </div>
         \(stepChart())
         \(regressionCharts())
@@ -119,33 +119,25 @@ struct Report {
         return series
     }
 
-    /// An SVG line chart of per-epoch series, with axes, ticks and a legend.
+    /// An SVG line chart of per-epoch series, with axes on round ticks, and a legend;
+    /// `limits` bounds the y-axis to what the quantity can be (a loss is never below 0).
     func lineChart(title: String, series: [(name: String, color: String, values: [Double])],
-                           legendSpacing: Double = 92) -> String {
-        let width = 480.0, height = 300.0, left = 56.0, right = 16.0, top = 28.0, bottom = 40.0
+                   limits: ClosedRange<Double>? = nil, legendSpacing: Double = 92) -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard !all.isEmpty else { return "" }
-        var low = all.min()!, high = all.max()!
-        if high - low < 1e-12 {
-            let margin = max(abs(high) * 0.05, 0.01)
-            low -= margin
-            high += margin
-        }
-        let pad = (high - low) * 0.05
-        low -= pad; high += pad
+        let yAxis = ChartAxis(covering: all, limits: limits, intervals: 5)
+        let width = 480.0, height = 300.0, left = Swift.max(44, yAxis.labelWidth + 14), right = 16.0, top = 28.0, bottom = 40.0
         let epochs = series.map(\.values.count).max() ?? 1
         let count = max(epochs, 2)
         func x(_ i: Int) -> Double {
             epochs == 1 ? (left + width - right) / 2 : left + Double(i) / Double(count - 1) * (width - left - right)
         }
-        func y(_ v: Double) -> Double { top + (high - v) / (high - low) * (height - top - bottom) }
-        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18,
-                             yRange: low...high, py: y)
-        let step = max(1, epochs / 10)
-        for i in stride(from: 0, to: epochs, by: step) {
-            svg += "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(i + 1)</text>"
+        func y(_ v: Double) -> Double { yAxis.position(v, from: height - bottom, to: top) }
+        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18, yAxis: yAxis, py: y)
+        for epoch in Self.epochTicks(epochs) {
+            svg += "<text x=\"\(rounded(x(epoch - 1)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(epoch)</text>"
         }
-        svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
+        svg += "<text x=\"\(rounded((left + width - right) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
         svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         for (index, s) in series.enumerated() {
@@ -165,10 +157,13 @@ struct Report {
     /// The RMSE over the epochs: one chart, or one per output when there are several (in
     /// different units, they share no axis).
     private func rmseCharts() -> String {
-        guard regression.count > 1 else { return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }) }
+        guard regression.count > 1 else {
+            return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }, limits: 0...Double.infinity)
+        }
         return regression.enumerated().map { index, output in
             lineChart(title: "RMSE of \(output.targetName)",
-                      series: curves { $0.outputs.flatMap { $0.indices.contains(index) ? $0[index].rootMeanSquaredError : nil } })
+                      series: curves { $0.outputs.flatMap { $0.indices.contains(index) ? $0[index].rootMeanSquaredError : nil } },
+                      limits: 0...Double.infinity)
         }.joined(separator: "\n")
     }
 
@@ -199,28 +194,22 @@ struct Report {
     /// (x₀, y₀, x₁, y₁), `zeroLine` the line y = 0. At most 5000 points are drawn.
     private func scatterChart(title: String, x: [Double], y: [Double], xLabel: String, yLabel: String,
                               line: (Double, Double, Double, Double)?, zeroLine: Bool = false) -> String {
-        let width = 480.0, height = 360.0, left = 72.0, right = 24.0, top = 28.0, bottom = 44.0
         let points = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
         guard !points.isEmpty else { return "" }
-        func range(_ values: [Double]) -> (Double, Double) {
-            var low = values.min()!, high = values.max()!
-            if high - low < 1e-12 { low -= max(abs(low) * 0.05, 0.01); high += max(abs(high) * 0.05, 0.01) }
-            let pad = (high - low) * 0.05
-            return (low - pad, high + pad)
-        }
-        let (xLow, xHigh) = range(points.map(\.0) + (line.map { [$0.0, $0.2] } ?? []))
-        let (yLow, yHigh) = range(points.map(\.1) + (line.map { [$0.1, $0.3] } ?? []) + (zeroLine ? [0] : []))
-        func px(_ v: Double) -> Double { left + (v - xLow) / (xHigh - xLow) * (width - left - right) }
-        func py(_ v: Double) -> Double { top + (yHigh - v) / (yHigh - yLow) * (height - top - bottom) }
+        let xAxis = ChartAxis(covering: points.map(\.0) + (line.map { [$0.0, $0.2] } ?? []), intervals: 4)
+        let yAxis = ChartAxis(covering: points.map(\.1) + (line.map { [$0.1, $0.3] } ?? []), including: zeroLine ? [0] : [],
+                              intervals: 4)
+        // The rotated y-axis title at x = 12 and the tick labels right of it, apart.
+        let width = 480.0, height = 360.0, left = Swift.max(56, yAxis.labelWidth + 32), right = 28.0, top = 28.0, bottom = 44.0
+        func px(_ v: Double) -> Double { xAxis.position(v, from: left, to: width - right) }
+        func py(_ v: Double) -> Double { yAxis.position(v, from: height - bottom, to: top) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
         svg += "<text x=\"\(width / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
-        for k in 0...4 {
-            let v = yLow + (yHigh - yLow) * Double(k) / 4, u = xLow + (xHigh - xLow) * Double(k) / 4
-            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(py(v))\" y2=\"\(py(v))\" stroke=\"#eee\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(py(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
-            svg += "<text x=\"\(px(u))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(u))</text>"
+        svg += yGrid(yAxis, left: left, right: width - right, py: py)
+        for (u, label) in zip(xAxis.ticks, xAxis.labels) {
+            svg += "<text x=\"\(rounded(px(u)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(label)</text>"
         }
-        svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">\(xLabel)</text>"
+        svg += "<text x=\"\(rounded((left + width - right) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">\(xLabel)</text>"
         svg += "<text x=\"12\" y=\"\((top + height - bottom) / 2)\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 12 \((top + height - bottom) / 2))\">\(yLabel)</text>"
         svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
@@ -234,6 +223,15 @@ struct Report {
             svg += "<circle cx=\"\(px(u))\" cy=\"\(py(v))\" r=\"2.2\" fill=\"#1f77b4\" fill-opacity=\"0.55\"/>"
         }
         return svg + "</svg>"
+    }
+
+    /// The epochs (counted from 1) labelled under a chart of `epochs` epochs: 1 and the
+    /// multiples of a round step (1, 2, 5, 10, 20, 25, 50, …) of about a tenth of them.
+    static func epochTicks(_ epochs: Int) -> [Int] {
+        let step = Int(ChartAxis.niceStep(Double(epochs) / 10, integers: true))
+        return ([1] + stride(from: step, through: epochs, by: step)).reduce(into: []) { ticks, epoch in
+            if ticks.last != epoch { ticks.append(epoch) }
+        }
     }
 
     private func confusionTable() -> String {
@@ -266,14 +264,6 @@ struct Report {
         let images = filters.map { "<img alt=\"filter\" src=\"\(bitmapDataURI($0.pixels, width: $0.width, height: $0.height))\">" }
         return "<h2>First-layer weights</h2><div class=\"grid filters\">\(images.joined())</div>"
     }
-}
-
-/// An axis tick: three significant digits, thousands and millions with k or M (218k, 1.5M).
-func tickLabel(_ value: Double) -> String {
-    let magnitude = Swift.abs(value)
-    if magnitude >= 1e6 { return String(format: "%.3gM", value / 1e6) }
-    if magnitude >= 1e3 { return String(format: "%.3gk", value / 1e3) }
-    return String(format: "%.3g", value)
 }
 
 func escape(_ text: String) -> String {

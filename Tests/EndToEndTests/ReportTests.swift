@@ -69,4 +69,139 @@ struct ReportTests {
         }
         #expect(!report.contains(">RMSE (test set)<b>"), "no card pools the outputs")
     }
+
+    @Test("axes: round ticks (1, 2, 2.5, 5 × 10^k) labelled G for billions and exponents for millionths, inside their charts, within what the quantity can be")
+    func roundAxes() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A target in the billions, and one in millionths.
+        var random = SplitMix64(seed: 7)
+        func write(_ name: String, scale: Double, offset: Double) throws -> String {
+            let rows = (0..<200).map { _ -> [String: String] in
+                let (a, b) = (random.normal(), random.normal())
+                return ["a": String(a), "b": String(b), "target": String(offset + scale * (2 * a - b + 0.1 * random.normal()))]
+            }
+            let url = directory.appendingPathComponent("\(name).csv")
+            try OwnData.writeCSV(url, columns: ["a", "b", "target"], rows: rows)
+            return url.path
+        }
+        var reports: [String: String] = [:]
+        for (name, scale, offset) in [("big", 1e9, 5e9), ("tiny", 1e-6, 0)] {
+            let out = directory.appendingPathComponent(name)
+            let run = try OwnData.train(["--data", "csv:\(try write(name, scale: scale, offset: offset))", "--target", "target",
+                                         "--model", "2-16:relu-1", "--epochs", "15", "--validation-split", "0.25", "--out", out.path])
+            #expect(run.status == 0, "\(run.error)")
+            reports[name] = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        }
+        let big = try #require(reports["big"]), tiny = try #require(reports["tiny"])
+        let scatter = try #require(SVGChart(big, labelled: "Predicted vs true target"))
+        #expect(scatter.yTicks.contains { $0.hasSuffix("G") } && scatter.xTicks.contains { $0.hasSuffix("G") }, "\(scatter.xTicks)")
+        for chart in [scatter, try #require(SVGChart(big, labelled: "Residuals of target")), try #require(SVGChart(tiny, labelled: "Residuals of target")),
+                      try #require(SVGChart(tiny, labelled: "Predicted vs true target")), try #require(SVGChart(big, labelled: "RMSE"))] {
+            for ticks in [chart.xTicks, chart.yTicks] where chart.title != "RMSE" || ticks == chart.yTicks {
+                #expect(ticks.allSatisfy { $0.range(of: #"^-?([0-9]+(\.[0-9]+)?[kMGT]?|[1-9](\.[0-9]*[1-9])?e-?[1-9][0-9]*)$"#, options: .regularExpression) != nil },
+                        "\(chart.title): \(ticks)")
+                #expect(SVGChart.isRoundStep(ticks), "\(chart.title): \(ticks)")
+            }
+            #expect(chart.problems.isEmpty, "\(chart.title): \(chart.problems)")
+        }
+        #expect(try #require(SVGChart(tiny, labelled: "Residuals of target")).yTicks.contains { $0.contains("e-") })
+        // The residuals' zero line is a tick; a loss never goes below 0 nor R² above 1.
+        #expect(try #require(SVGChart(big, labelled: "Residuals of target")).yTicks.contains("0"))
+        let loss = try #require(SVGChart(big, labelled: "Loss")), r2 = try #require(SVGChart(big, labelled: "R²"))
+        #expect((loss.yValues.min() ?? -1) >= 0 && SVGChart.isRoundStep(loss.yTicks), "\(loss.yTicks)")
+        #expect((r2.yValues.max() ?? 2) <= 1 && SVGChart.isRoundStep(r2.yTicks), "\(r2.yTicks)")
+        // Epochs labelled 1 and multiples of a round step; an all-zero series from 0 up.
+        #expect(loss.xTicks == ["1", "2", "4", "6", "8", "10", "12", "14"], "\(loss.xTicks)")
+        let dead = try #require(SVGChart(big, labelled: "Dead ReLUs / saturated (%)"))
+        #expect(dead.yValues.min() == 0 && dead.yValues.allSatisfy { $0 >= 0 && $0 <= 100 }, "\(dead.yTicks)")
+    }
+
+    @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
+    func boundaryAxes() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("moons")
+        let run = try Run(["train", "--data", "toy:moons", "--model", "2-8:relu-2:softmax", "--epochs", "2", "--threads", "1",
+                           "--quiet", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        let section = try #require(report.components(separatedBy: "<h2>Decision boundary</h2>").last)
+        let plane = try #require(SVGChart(svg: String(section[section.range(of: "<svg")!.lowerBound...])))
+        #expect(plane.xTicks.count >= 3 && plane.yTicks.count >= 3, "\(plane.xTicks) \(plane.yTicks)")
+        #expect(SVGChart.isRoundStep(plane.xTicks) && SVGChart.isRoundStep(plane.yTicks), "\(plane.xTicks) \(plane.yTicks)")
+        #expect(plane.problems.isEmpty, "\(plane.problems)")
+    }
+}
+
+/// An SVG chart of the report, read back: its tick labels, and whether every label lies
+/// inside the chart and clear of the rotated y-axis title (at x = 12 to 14, 12 px font).
+struct SVGChart {
+    struct Label { var x: Double; var anchor: String; var text: String }
+    let title: String
+    let width: Double
+    let labels: [Label]
+    let hasRotatedTitle: Bool
+
+    /// The chart whose title is `title` (its `aria-label`).
+    init?(_ html: String, labelled title: String) {
+        guard let start = html.range(of: "aria-label=\"\(title)\"") else { return nil }
+        let opening = html[..<start.lowerBound].range(of: "<svg", options: .backwards)!.lowerBound
+        self.init(svg: String(html[opening...]), title: title)
+    }
+
+    /// The first `<svg>` element of `text`.
+    init?(svg text: String, title: String = "") {
+        guard let end = text.range(of: "</svg>") else { return nil }
+        let svg = String(text[..<end.upperBound])
+        func number(_ pattern: String, in text: String) -> Double? {
+            text.range(of: pattern, options: .regularExpression).flatMap { match in
+                Double(text[match].split(separator: "\"")[1])
+            }
+        }
+        guard let width = number(#"width="[0-9.]+""#, in: svg) else { return nil }
+        (self.title, self.width) = (title, width)
+        hasRotatedTitle = svg.contains("rotate(-90")
+        var labels: [Label] = []
+        for piece in svg.components(separatedBy: "<text ").dropFirst() where piece.contains("font-size=\"11\"") && !piece.contains("rotate") {
+            guard let x = number(#"^x="-?[0-9.]+""#, in: piece), let close = piece.range(of: ">"), let end = piece.range(of: "</text>") else { continue }
+            let anchor = piece.range(of: #"text-anchor="[a-z]+""#, options: .regularExpression).map { String(piece[$0].split(separator: "\"")[1]) } ?? "start"
+            labels.append(Label(x: x, anchor: anchor, text: String(piece[close.upperBound..<end.lowerBound])))
+        }
+        self.labels = labels
+    }
+
+    var xTicks: [String] { labels.filter { $0.anchor == "middle" }.map(\.text) }
+    /// From the bottom of the chart up.
+    var yTicks: [String] { labels.filter { $0.anchor == "end" }.map(\.text) }
+    var yValues: [Double] { yTicks.compactMap(Self.value) }
+
+    /// Labels that reach out of the chart, or into the rotated title (6.5 px a character).
+    var problems: [String] {
+        labels.compactMap { label in
+            let extent = Double(label.text.count) * 6.5
+            let (from, to) = label.anchor == "end" ? (label.x - extent, label.x)
+                : label.anchor == "middle" ? (label.x - extent / 2, label.x + extent / 2) : (label.x, label.x + extent)
+            if from < (hasRotatedTitle && label.anchor == "end" ? 20 : 0) || to > width { return "'\(label.text)' spans \(from)…\(to) of \(width)" }
+            return nil
+        }
+    }
+
+    /// A tick label's value: `2.5k` is 2500, `1.5e-6` is 0.0000015.
+    static func value(_ label: String) -> Double? {
+        let scales: [Character: Double] = ["k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12]
+        if let last = label.last, let scale = scales[last] { return Double(label.dropLast()).map { $0 * scale } }
+        return Double(label)
+    }
+
+    /// Whether the labels are equally spaced by 1, 2, 2.5 or 5 × 10^k.
+    static func isRoundStep(_ labels: [String]) -> Bool {
+        let values = labels.compactMap(value)
+        guard values.count == labels.count, values.count >= 2 else { return false }
+        let steps = zip(values.dropFirst(), values).map { $0 - $1 }
+        let step = steps[0]
+        guard step > 0, steps.allSatisfy({ abs($0 - step) <= 1e-6 * step }) else { return false }
+        let leading = step / pow(10, log10(step).rounded(.down))
+        return [1, 2, 2.5, 5, 10].contains { abs(leading - $0) < 1e-6 }
+    }
 }
