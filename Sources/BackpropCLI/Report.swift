@@ -35,6 +35,9 @@ struct Report {
     /// A regression's outputs, one for each output of the model.
     var regression: [Regression] = []
     var evaluationName = "test set"
+    /// Set when the loss is not in the target's units (a regression trained on its
+    /// standardised target): what it is measured in.
+    var lossUnits: String?
     /// The pictures of a model with one or two inputs (``PlanePictures``), as HTML.
     var pictures = ""
     /// How many training examples the layer-health probe read.
@@ -55,7 +58,7 @@ struct Report {
             if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
             if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
         }
-        cards.append(("Loss", String(format: "%.4f", testMetrics.loss)))
+        cards.append((lossUnits.map { "Loss, \($0)" } ?? "Loss", String(format: "%.4f", testMetrics.loss)))
         let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName))<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
         return """
         <!DOCTYPE html>
@@ -89,8 +92,9 @@ struct Report {
         </div>
         <p class="note">The same seed and settings give this page byte for byte; wall-clock times are in history.csv.</p>
         <h2>Learning curves</h2>
+        \(lossUnits == nil ? "" : "<p class=\"note\">The loss is the mean squared error of the standardised target (the target minus its mean, divided by its standard deviation), the units the model is trained in: the squared error in the target's units divided by its variance. RMSE and MAE are in the target's units.</p>")
         <div class="charts">
-        \(lineChart(title: "Loss", series: curves { $0.loss }, limits: 0...Double.infinity))
+        \(lineChart(title: lossUnits.map { "Loss (\($0))" } ?? "Loss", series: curves { $0.loss }, limits: 0...Double.infinity))
         \(lineChart(title: "Accuracy", series: curves { $0.accuracy }, limits: 0...1))
         \(rmseCharts())
         \(lineChart(title: "R²", series: curves { $0.rSquared }, limits: -Double.infinity...1))

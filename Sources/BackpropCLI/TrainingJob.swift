@@ -460,6 +460,7 @@ struct TrainingJob {
             testMetrics: metrics, summary: try model.summary(inputShape: data.inputShape),
             settings: settingsTable(loss: loss, data: data, history: history))
         report.evaluationName = "\(name) set"
+        report.lossUnits = lossUnits(data)
         report.probeSize = min(Self.healthProbeExamples, data.training.count)
         report.pictures = pictures?.html() ?? ""
         if case .classes(let labels, let classes)? = test.targets {
@@ -496,8 +497,14 @@ struct TrainingJob {
             let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: json, as: UTF8.self))
         } else {
-            print("\(name) \(metricsText(metrics, prefix: name, outputNames: outputNames)); run directory \(directory.path)")
+            print("\(name) \(metricsText(metrics, prefix: name, outputNames: outputNames, lossUnits: lossUnits(data))); run directory \(directory.path)")
         }
+    }
+
+    /// What the loss is measured in when that is not the target's units: a regression
+    /// trained on its standardised target.
+    func lossUnits(_ data: PreparedData) -> String? {
+        data.training.targetStandardization == nil ? nil : "standardised target"
     }
 
     /// The first dense layer's weight rows as images, each scaled to [0, 1].
@@ -549,9 +556,10 @@ func format(_ values: [Double]) -> String {
 }
 
 /// Metrics as words: accuracy for classification; R², RMSE, MAE for regression, each
-/// output's apart when there are several (`outputNames` names them).
-func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] = []) -> String {
-    var text = String(format: "loss %.4f", metrics.loss)
+/// output's apart when there are several (`outputNames` names them); `lossUnits` follows
+/// a loss not in the target's units.
+func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] = [], lossUnits: String? = nil) -> String {
+    var text = String(format: "loss %.4f", metrics.loss) + (lossUnits.map { " (\($0))" } ?? "")
     if let accuracy = metrics.accuracy { text += String(format: ", \(name) accuracy %.4f", accuracy) }
     if let outputs = metrics.outputs {
         text += String(format: ", \(name) R² %.4f (mean of %d outputs)", metrics.rSquared ?? .nan, outputs.count)

@@ -108,13 +108,35 @@ struct ReportTests {
         #expect(try #require(SVGChart(tiny, labelled: "Residuals of target")).yTicks.contains { $0.contains("e-") })
         // The residuals' zero line is a tick; a loss never goes below 0 nor R² above 1.
         #expect(try #require(SVGChart(big, labelled: "Residuals of target")).yTicks.contains("0"))
-        let loss = try #require(SVGChart(big, labelled: "Loss")), r2 = try #require(SVGChart(big, labelled: "R²"))
+        let loss = try #require(SVGChart(big, labelled: "Loss (standardised target)")), r2 = try #require(SVGChart(big, labelled: "R²"))
         #expect((loss.yValues.min() ?? -1) >= 0 && SVGChart.isRoundStep(loss.yTicks), "\(loss.yTicks)")
         #expect((r2.yValues.max() ?? 2) <= 1 && SVGChart.isRoundStep(r2.yTicks), "\(r2.yTicks)")
         // Epochs labelled 1 and multiples of a round step; an all-zero series from 0 up.
         #expect(loss.xTicks == ["1", "2", "4", "6", "8", "10", "12", "14"], "\(loss.xTicks)")
         let dead = try #require(SVGChart(big, labelled: "Dead ReLUs / saturated (%)"))
         #expect(dead.yValues.min() == 0 && dead.yValues.allSatisfy { $0 >= 0 && $0 <= 100 }, "\(dead.yTicks)")
+    }
+
+    @Test("a regression trained on its standardised target: its loss says so on the result line, the card, the curve")
+    func standardisedLoss() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("house")
+        let run = try Run(["train", "--data", "toy:housing", "--model", "1-8:relu-1", "--standardize", "--epochs", "3",
+                           "--threads", "1", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(OwnData.lastLine(run.output)?.hasPrefix("test loss ") == true)
+        #expect(OwnData.lastLine(run.output)?.contains(" (standardised target), test R² ") == true, "\(run.output)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("Loss, standardised target (test set)<b>") && report.contains("aria-label=\"Loss (standardised target)\""))
+        #expect(report.contains("The loss is the mean squared error of the standardised target"))
+        // In the target's own units, nothing to say.
+        let raw = try Run(["train", "--data", "toy:housing", "--model", "1-8:relu-1", "--standardize", "--no-standardize-target",
+                           "--lr", "0.001", "--epochs", "3", "--threads", "1", "--out", directory.appendingPathComponent("raw").path])
+        #expect(raw.status == 0, "\(raw.error)")
+        #expect(OwnData.lastLine(raw.output)?.contains("standardised target") == false, "\(raw.output)")
+        let rawReport = try String(contentsOf: directory.appendingPathComponent("raw/report.html"), encoding: .utf8)
+        #expect(rawReport.contains(">Loss (test set)<b>") && !rawReport.contains("standardised target"))
     }
 
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
