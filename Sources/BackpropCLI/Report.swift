@@ -59,7 +59,7 @@ struct Report {
             if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
         }
         cards.append((lossUnits.map { "Loss, \($0)" } ?? "Loss", String(format: "%.4f", testMetrics.loss)))
-        let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName))<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
+        let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName), after training)<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
@@ -92,6 +92,7 @@ struct Report {
         </div>
         <p class="note">The same seed and settings give this page byte for byte; wall-clock times are in history.csv.</p>
         <h2>Learning curves</h2>
+        <p class="note">Training: each epoch's mean over its batches, taken while the weights changed (and with dropout on, if any)\(history.epochs.contains { $0.validation != nil } ? "; validation: the model evaluated at the end of each epoch" : ""). The cards above evaluate the model after training on the \(evaluationName), so they differ from the curves' last training point.</p>
         \(lossUnits == nil ? "" : "<p class=\"note\">The loss is the mean squared error of the standardised target (the target minus its mean, divided by its standard deviation), the units the model is trained in: the squared error in the target's units divided by its variance. RMSE and MAE are in the target's units.</p>")
         <div class="charts">
         \(lineChart(title: lossUnits.map { "Loss (\($0))" } ?? "Loss", series: curves { $0.loss }, limits: 0...Double.infinity))

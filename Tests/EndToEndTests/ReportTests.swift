@@ -62,12 +62,12 @@ struct ReportTests {
         #expect(OwnData.metric("rmse", in: evaluated.output) == nil, "no pooled rmse line: \(evaluated.output)")
 
         let report = try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.html"), encoding: .utf8)
-        for text in ["RMSE of y_0 (test set)<b>", "MAE of y_1 (test set)<b>", "R² of y_1 (test set)<b>",
+        for text in ["RMSE of y_0 (test set, after training)<b>", "MAE of y_1 (test set, after training)<b>", "R² of y_1 (test set, after training)<b>",
                      ">Predicted vs true y_0</text>", ">Predicted vs true y_1</text>", ">Residuals of y_1</text>",
                      ">true y_1</text>", ">predicted y_0</text>", "aria-label=\"RMSE of y_1\""] {
             #expect(report.contains(text), "'\(text)' not in the report")
         }
-        #expect(!report.contains(">RMSE (test set)<b>"), "no card pools the outputs")
+        #expect(!report.contains(">RMSE (test set, after training)<b>"), "no card pools the outputs")
     }
 
     @Test("axes: round ticks (1, 2, 2.5, 5 × 10^k) labelled G for billions and exponents for millionths, inside their charts, within what the quantity can be")
@@ -128,7 +128,7 @@ struct ReportTests {
         #expect(OwnData.lastLine(run.output)?.hasPrefix("test loss ") == true)
         #expect(OwnData.lastLine(run.output)?.contains(" (standardised target), test R² ") == true, "\(run.output)")
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(report.contains("Loss, standardised target (test set)<b>") && report.contains("aria-label=\"Loss (standardised target)\""))
+        #expect(report.contains("Loss, standardised target (test set, after training)<b>") && report.contains("aria-label=\"Loss (standardised target)\""))
         #expect(report.contains("The loss is the mean squared error of the standardised target"))
         // In the target's own units, nothing to say.
         let raw = try Run(["train", "--data", "toy:housing", "--model", "1-8:relu-1", "--standardize", "--no-standardize-target",
@@ -136,7 +136,25 @@ struct ReportTests {
         #expect(raw.status == 0, "\(raw.error)")
         #expect(OwnData.lastLine(raw.output)?.contains("standardised target") == false, "\(raw.output)")
         let rawReport = try String(contentsOf: directory.appendingPathComponent("raw/report.html"), encoding: .utf8)
-        #expect(rawReport.contains(">Loss (test set)<b>") && !rawReport.contains("standardised target"))
+        #expect(rawReport.contains(">Loss (test set, after training)<b>") && !rawReport.contains("standardised target"))
+    }
+
+    @Test("the cards are the model after training, the curves each epoch's mean over its batches, and the page says so")
+    func cardsAndCurves() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("one")
+        let run = try Run(["train", "--data", "toy:blobs", "--model", "2-8:relu-3:softmax", "--epochs", "1", "--threads", "1",
+                           "--quiet", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        let history = OwnData.csv(try String(contentsOf: out.appendingPathComponent("history.csv"), encoding: .utf8))
+        let curveLoss = try #require(Double(history[1][history[0].firstIndex(of: "loss")!]))
+        let card = try #require(OwnData.number(after: "Loss (test set, after training)<b>", in: report).flatMap(Double.init))
+        #expect(abs(card - curveLoss) > 1e-3, "one epoch: the batches' mean and the evaluation after it differ (\(card), \(curveLoss))")
+        #expect(report.contains("Training: each epoch's mean over its batches, taken while the weights changed"))
+        #expect(report.contains("The cards above evaluate the model after training on the test set"))
+        #expect(!report.contains("; validation: the model evaluated at the end of each epoch"), "no validation data, no word of it")
     }
 
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
