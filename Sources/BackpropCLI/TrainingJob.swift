@@ -308,7 +308,7 @@ struct TrainingJob {
         configuration.overlapsGradientSums = Self.overlapsGradientSums
         try checkMemory(of: model, inputShape: data.inputShape, batchSize: configuration.largestBatch(of: data.training.count),
                         optimizerSlots: 2)
-        let pictures = PlanePictures(model: model, data: data.training, epochs: settings.epochs)
+        let pictures = PlanePictures(model: model, data: try trainedExamples(data), epochs: settings.epochs)
         let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth)]
             + (pictures.map { [$0] } ?? [])
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
@@ -445,13 +445,8 @@ struct TrainingJob {
         try ModelFile.createDirectory(directory.path)
         try writeAtomically(Data(historyCSV(history).utf8), to: file("history.csv"))
         try writeAtomically(Data(stepsCSV(history).utf8), to: file("steps.csv"))
-        // Without a test set, the result is the training set's: the examples trained on,
-        // not those that --validation-split held out of them (split as the trainer does).
-        var trained = data.training
-        if data.test == nil, data.validation == nil, settings.validationSplit > 0 {
-            trained = try data.training.split(validationFraction: settings.validationSplit, seed: settings.seed &+ 1).training
-        }
-        let test = data.test ?? trained
+        // Without a test set, the result is the training set's: the examples trained on.
+        let test = try data.test ?? trainedExamples(data)
         let name = data.test == nil ? "training" : "test"
         let metrics = try evaluate(model, on: test, loss: loss)
         let outputNames = DataSchema.outputNames(targetName: data.training.targetName, count: metrics.outputs?.count ?? 1)
@@ -499,6 +494,13 @@ struct TrainingJob {
         } else {
             print("\(name) \(metricsText(metrics, prefix: name, outputNames: outputNames, lossUnits: lossUnits(data))); run directory \(directory.path)")
         }
+    }
+
+    /// The examples trained on: the training data less what --validation-split holds out
+    /// of it (split as the trainer does).
+    func trainedExamples(_ data: PreparedData) throws -> Dataset<Float> {
+        guard data.validation == nil, settings.validationSplit > 0 else { return data.training }
+        return try data.training.split(validationFraction: settings.validationSplit, seed: settings.seed &+ 1).training
     }
 
     /// What the loss is measured in when that is not the target's units: a regression

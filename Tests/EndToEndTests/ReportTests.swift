@@ -157,6 +157,26 @@ struct ReportTests {
         #expect(!report.contains("; validation: the model evaluated at the end of each epoch"), "no validation data, no word of it")
     }
 
+    @Test("decision boundary: the dots are the examples trained on, without those --validation-split holds out")
+    func boundaryDotsAreTrainingExamples() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("split")
+        let run = try Run(["train", "--data", "toy:moons", "--samples", "300", "--validation-split", "0.2", "--model", "2-8:relu-2:softmax",
+                           "--epochs", "1", "--threads", "1", "--quiet", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        // The examples one epoch trained on, from steps.csv's last row.
+        let steps = OwnData.csv(try String(contentsOf: out.appendingPathComponent("steps.csv"), encoding: .utf8))
+        let trained = try #require(Int(steps.last?[2] ?? ""))
+        #expect(trained < 300)
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        let shown = OwnData.number(after: "the dots are training examples (", in: report).flatMap { Int($0) }
+        #expect(shown == trained, "\(String(describing: shown)) dots, \(trained) examples trained on")
+        let boundary = report.components(separatedBy: "<h2>Decision boundary</h2>").last ?? ""
+        let circles = boundary.components(separatedBy: "<h3>Over training</h3>")[0].components(separatedBy: "<circle").count - 1
+        #expect(circles == trained, "the large picture draws every training example once")
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
