@@ -246,6 +246,13 @@ struct TrainingJob {
     }
 
     static let settingsFileName = "run.json"
+
+    /// run.json's bytes: keys sorted, so that the same settings give the same file.
+    static func settingsJSON(_ settings: TrainingSettings) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(settings)
+    }
     /// The training examples the layer-health probe reads after each epoch.
     static let healthProbeExamples = 256
     static let checkpointFileName = "checkpoint.safetensors"
@@ -337,7 +344,7 @@ struct TrainingJob {
             if isPrimary {
                 createdDirectory = !FileManager.default.fileExists(atPath: directory.path)
                 try ModelFile.createDirectory(directory.path)
-                try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
+                try writeAtomically(Self.settingsJSON(settings), to: file(Self.settingsFileName))
             }
             trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
             if style != .quiet && style != .json {

@@ -177,6 +177,24 @@ struct ReportTests {
         #expect(circles == trained, "the large picture draws every training example once")
     }
 
+    @Test("run.json: the same settings give the same bytes, keys in order")
+    func settingsFileIsStable() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [Data] = []
+        for name in ["a", "b", "c"] {
+            let run = try Run(["train", "--data", "toy:xor", "--model", "2-4:tanh-2:softmax", "--epochs", "1", "--threads", "1",
+                               "--quiet", "--out", directory.appendingPathComponent(name).path])
+            #expect(run.status == 0, "\(run.error)")
+            files.append(try Data(contentsOf: directory.appendingPathComponent("\(name)/run.json")))
+        }
+        // Each process hashes with its own seed: unsorted keys come out in another order.
+        #expect(files[0] == files[1] && files[1] == files[2], "\(files.map { String(decoding: $0, as: UTF8.self) })")
+        let text = String(decoding: files[0], as: UTF8.self)
+        let keys = text.matches(of: /"([A-Za-z0-9]+)":/).map { String($0.output.1) }
+        #expect(keys.count > 5 && keys == keys.sorted(), "\(keys)")
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
