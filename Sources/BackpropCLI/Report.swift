@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import NeuralNetworks
 import Training
 
 /// The training report: one self-contained HTML file (inline SVG and images as data
@@ -38,6 +39,9 @@ struct Report {
     /// Set when the loss is not in the target's units (a regression trained on its
     /// standardised target): what it is measured in.
     var lossUnits: String?
+    /// What the ReLU layers' weights were drawn with, when known: the health warnings
+    /// offer no remedy already in force.
+    var initializer: Initializer?
     /// The pictures of a model with one or two inputs (``PlanePictures``), as HTML.
     var pictures = ""
     /// How many training examples the layer-health probe read.

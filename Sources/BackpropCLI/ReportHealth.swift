@@ -59,7 +59,7 @@ extension Report {
         var seen: [String: (first: Int, last: Int, message: String)] = [:]
         var order: [String] = []
         for (epoch, health) in measured {
-            for warning in LayerHealth.warnings(health) {
+            for warning in LayerHealth.warnings(health, initializer: initializer) {
                 let key = "\(warning.kind.rawValue) \(warning.layer ?? 0)"
                 if seen[key] == nil { order.append(key) }
                 seen[key] = (seen[key]?.first ?? epoch, epoch, warning.message)

@@ -142,6 +142,16 @@ struct TrainingJob {
         return choice
     }
 
+    /// What the ReLU layers' weights were drawn with, when known: --init's, or by
+    /// activation (He's) for a preset or spec; nil for a model.json's or trained weights.
+    func reluInitializer() throws -> Initializer? {
+        if let text = settings.initializer { return try parseInitializer(text) }
+        switch try modelChoice() {
+        case .preset, .dense, .network: return .recommended(for: .relu)
+        case .saved, .architecture: return nil
+        }
+    }
+
     /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
     var modelTakesImages: Bool {
         get throws { (try modelChoice().declaredInputShape?.count ?? 1) > 1 }
@@ -316,7 +326,8 @@ struct TrainingJob {
         try checkMemory(of: model, inputShape: data.inputShape, batchSize: configuration.largestBatch(of: data.training.count),
                         optimizerSlots: 2)
         let pictures = PlanePictures(model: model, data: try trainedExamples(data), epochs: settings.epochs)
-        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth)]
+        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth,
+                                                                 initializer: try reluInitializer())]
             + (pictures.map { [$0] } ?? [])
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
         // Whether this run made its directory (removed again if training fails).
@@ -463,6 +474,7 @@ struct TrainingJob {
             settings: settingsTable(loss: loss, data: data, history: history))
         report.evaluationName = "\(name) set"
         report.lossUnits = lossUnits(data)
+        report.initializer = try reluInitializer()
         report.probeSize = min(Self.healthProbeExamples, data.training.count)
         report.pictures = pictures?.html() ?? ""
         if case .classes(let labels, let classes)? = test.targets {

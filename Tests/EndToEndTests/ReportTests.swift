@@ -195,6 +195,30 @@ struct ReportTests {
         #expect(keys.count > 5 && keys == keys.sorted(), "\(keys)")
     }
 
+    @Test("dead ReLUs under He initialisation, the default for ReLU: the warning does not offer He initialisation as the remedy")
+    func deadUnitsUnderHe() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Features in their own units (square feet in thousands): half of the first layer's ReLUs start dead.
+        var random = SplitMix64(seed: 11)
+        let rows = (0..<400).map { _ -> [String: String] in
+            let (size, beds, age) = (500 + 3000 * random.uniform(), Double(1 + random.below(5)), 80 * random.uniform())
+            let price = 50000 + 150 * size + 20000 * beds - 1000 * age + 10000 * random.normal()
+            return ["sqft": String(format: "%.1f", size), "beds": String(Int(beds)), "age": String(format: "%.1f", age),
+                    "price": String(format: "%.2f", price)]
+        }
+        let file = directory.appendingPathComponent("houses.csv")
+        try OwnData.writeCSV(file, columns: ["sqft", "beds", "age", "price"], rows: rows)
+        let out = directory.appendingPathComponent("run")
+        let run = try Run(["train", "--data", "csv:\(file.path)", "--target", "price", "--model", "3-32:relu-1", "--optimizer", "adam",
+                           "--lr", "0.01", "--epochs", "5", "--threads", "1", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        let warning = run.output.split(separator: "\n").first { $0.contains("of the ReLU units are dead") }.map(String.init) ?? ""
+        #expect(warning.contains("He initialisation already") && !warning.contains("--init he-normal"), "\(run.output)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("He initialisation already") && !report.contains("--init he-normal"))
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
