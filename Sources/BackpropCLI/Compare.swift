@@ -143,6 +143,24 @@ struct ComparedRun {
         self.steps = steps
     }
 
+    /// The epoch (counted from 1) whose weights the run kept under early stopping: the
+    /// first with the lowest validation loss, or training loss without validation, as
+    /// the trainer chooses it; nil without early stopping.
+    var keptEpoch: Int? {
+        guard settings["earlyStopping"] != nil else { return nil }
+        let key = epochs.contains { $0.values["validation_loss"]?.isFinite == true } ? "validation_loss" : "loss"
+        var best: Epoch?
+        for epoch in epochs {
+            if let value = epoch.values[key], value.isFinite, value < (best?.values[key] ?? .infinity) { best = epoch }
+        }
+        return best?.epoch
+    }
+
+    /// The epoch whose weights the run saved: the kept one under early stopping, else the last.
+    var savedEpoch: Epoch? {
+        keptEpoch.flatMap { kept in epochs.first { $0.epoch == kept } } ?? epochs.last
+    }
+
     /// Training examples per epoch, from the step records (nil without them).
     var examplesPerEpoch: Double? {
         guard let last = steps.last(where: { $0.epoch == 0 }) else { return nil }
@@ -254,6 +272,7 @@ struct Comparison {
         <h1>Comparing \(runs.count) runs</h1>
         <h2>What differs</h2>
         <table>\(header)\(rows)</table>
+        <p class="note">The figures are those of the epoch whose weights each run saved: its last, or under early stopping the one it kept.</p>
         <p class="note">The same in every run: \(escape(same.isEmpty ? "nothing else" : same)).</p>
         <h2>Learning curves</h2>
         <p class="note">x-axis: \(escape(xLabel)). Training loss: each point a batch (or the mean of a run of batches in
@@ -264,21 +283,23 @@ struct Comparison {
         """
     }
 
-    /// The final figures of each run.
+    /// Each run's figures at the epoch of the weights it saved: the last, or under early
+    /// stopping the kept one (a column says which when any run stopped early).
     var resultColumns: [(title: String, value: (ComparedRun) -> String)] {
-        func last(_ key: String, _ format: String) -> (ComparedRun) -> String {
-            { run in run.epochs.last?.values[key].map { String(format: format, $0) } ?? "–" }
+        func saved(_ key: String, _ format: String) -> (ComparedRun) -> String {
+            { run in run.savedEpoch?.values[key].map { String(format: format, $0) } ?? "–" }
         }
         var columns: [(String, (ComparedRun) -> String)] = [
             ("epochs run", { "\($0.epochs.count)" }),
             ("steps", { run in run.steps.last.map { "\(Int($0.step))" } ?? "–" }),
-            ("final loss", last("loss", "%.4f")),
         ]
-        let keys = Set(runs.flatMap { $0.epochs.last?.values.filter { !$0.value.isNaN }.keys.map { $0 } ?? [] })
-        for (key, title, format) in [("accuracy", "final accuracy", "%.4f"), ("validation_loss", "final validation loss", "%.4f"),
-                                     ("validation_accuracy", "final validation accuracy", "%.4f"), ("r2", "final R²", "%.4f"),
-                                     ("validation_r2", "final validation R²", "%.4f")] where keys.contains(key) {
-            columns.append((title, last(key, format)))
+        if runs.contains(where: { $0.keptEpoch != nil }) { columns.append(("kept epoch", { $0.keptEpoch.map(String.init) ?? "–" })) }
+        columns.append(("loss", saved("loss", "%.4f")))
+        let keys = Set(runs.flatMap { $0.savedEpoch?.values.filter { !$0.value.isNaN }.keys.map { $0 } ?? [] })
+        for (key, title, format) in [("accuracy", "accuracy", "%.4f"), ("validation_loss", "validation loss", "%.4f"),
+                                     ("validation_accuracy", "validation accuracy", "%.4f"), ("r2", "R²", "%.4f"),
+                                     ("validation_r2", "validation R²", "%.4f")] where keys.contains(key) {
+            columns.append((title, saved(key, format)))
         }
         return columns
     }

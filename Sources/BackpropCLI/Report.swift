@@ -99,10 +99,11 @@ struct Report {
         <p class="note">Training: each epoch's mean over its batches, taken while the weights changed (and with dropout on, if any)\(history.epochs.contains { $0.validation != nil } ? "; validation: the model evaluated at the end of each epoch" : ""). The cards above evaluate the model after training on the \(evaluationName), so they differ from the curves' last training point.</p>
         \(lossUnits == nil ? "" : "<p class=\"note\">The loss is the mean squared error of the standardised target (the target minus its mean, divided by its standard deviation), the units the model is trained in: the squared error in the target's units divided by its variance. RMSE and MAE are in the target's units.</p>")
         <div class="charts">
-        \(lineChart(title: lossUnits.map { "Loss (\($0))" } ?? "Loss", series: curves { $0.loss }, limits: 0...Double.infinity))
-        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }, limits: 0...1))
+        \(lineChart(title: lossUnits.map { "Loss (\($0))" } ?? "Loss", series: curves { $0.loss }, limits: 0...Double.infinity,
+                    keptEpoch: history.bestEpoch))
+        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }, limits: 0...1, keptEpoch: history.bestEpoch))
         \(rmseCharts())
-        \(lineChart(title: "R²", series: curves { $0.rSquared }, limits: -Double.infinity...1))
+        \(lineChart(title: "R²", series: curves { $0.rSquared }, limits: -Double.infinity...1, keptEpoch: history.bestEpoch))
         </div>
         \(stepChart())
         \(regressionCharts())
@@ -130,8 +131,9 @@ struct Report {
 
     /// An SVG line chart of per-epoch series, with axes on round ticks, and a legend;
     /// `limits` bounds the y-axis to what the quantity can be (a loss is never below 0).
+    /// `keptEpoch` (counted from 0) is marked with a dashed line: early stopping's choice.
     func lineChart(title: String, series: [(name: String, color: String, values: [Double])],
-                   limits: ClosedRange<Double>? = nil, legendSpacing: Double = 92) -> String {
+                   limits: ClosedRange<Double>? = nil, keptEpoch: Int? = nil, legendSpacing: Double = 92) -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard !all.isEmpty else { return "" }
         let yAxis = ChartAxis(covering: all, limits: limits, intervals: 5)
@@ -147,6 +149,10 @@ struct Report {
             svg += "<text x=\"\(rounded(x(epoch - 1)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(epoch)</text>"
         }
         svg += "<text x=\"\(rounded((left + width - right) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
+        if let kept = keptEpoch, kept < epochs {
+            svg += "<line x1=\"\(rounded(x(kept)))\" x2=\"\(rounded(x(kept)))\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>"
+            svg += "<text x=\"\(rounded(x(kept) + (kept > epochs / 2 ? -4 : 4)))\" y=\"\(top + 12)\" text-anchor=\"\(kept > epochs / 2 ? "end" : "start")\" font-size=\"10\" fill=\"#2ca02c\">kept: epoch \(kept + 1)</text>"
+        }
         svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         for (index, s) in series.enumerated() {
@@ -167,12 +173,13 @@ struct Report {
     /// different units, they share no axis).
     private func rmseCharts() -> String {
         guard regression.count > 1 else {
-            return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }, limits: 0...Double.infinity)
+            return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }, limits: 0...Double.infinity,
+                             keptEpoch: history.bestEpoch)
         }
         return regression.enumerated().map { index, output in
             lineChart(title: "RMSE of \(output.targetName)",
                       series: curves { $0.outputs.flatMap { $0.indices.contains(index) ? $0[index].rootMeanSquaredError : nil } },
-                      limits: 0...Double.infinity)
+                      limits: 0...Double.infinity, keptEpoch: history.bestEpoch)
         }.joined(separator: "\n")
     }
 

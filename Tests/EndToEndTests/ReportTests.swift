@@ -219,6 +219,38 @@ struct ReportTests {
         #expect(report.contains("He initialisation already") && !report.contains("--init he-normal"))
     }
 
+    @Test("early stopping: the kept epoch is marked on the curves, and compare gives its figures, not the last epoch's")
+    func keptEpoch() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (stopped, plain) = (directory.appendingPathComponent("stopped"), directory.appendingPathComponent("plain"))
+        let run = try Run(["train", "--data", "toy:moons", "--samples", "200", "--noise", "0.4", "--model", "2-64:relu-64:relu-2:softmax",
+                           "--optimizer", "adam", "--lr", "0.05", "--schedule", "constant", "--epochs", "100", "--validation-split", "0.3",
+                           "--early-stopping", "3", "--threads", "1", "--out", stopped.path])
+        #expect(run.status == 0, "\(run.error)")
+        let kept = try #require(OwnData.number(after: "early stopping: kept the weights of epoch ", in: run.output).flatMap { Int($0) })
+        let history = OwnData.csv(try String(contentsOf: stopped.appendingPathComponent("history.csv"), encoding: .utf8))
+        #expect(history.count - 1 > kept, "stopped after the kept epoch: \(run.output.suffix(200))")
+        let report = try String(contentsOf: stopped.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.components(separatedBy: ">kept: epoch \(kept)</text>").count - 1 == 2, "on the loss and accuracy curves")
+
+        let other = try Run(["train", "--data", "toy:moons", "--samples", "200", "--model", "2-8:relu-2:softmax", "--epochs", "2",
+                             "--threads", "1", "--quiet", "--out", plain.path])
+        #expect(other.status == 0, "\(other.error)")
+        let compared = try Run(["compare", stopped.path, plain.path, "--out", directory.appendingPathComponent("c.html").path])
+        #expect(compared.status == 0, "\(compared.error)")
+        let table = compared.output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let header = try #require(table.first { $0.first == "run" })
+        let row = try #require(table.first { $0.first == "stopped" })
+        // Titles of two words are two cells of the header: find the columns by the values' positions from the end.
+        let column = try #require(history[0].firstIndex(of: "validation_loss"))
+        let keptValue = try #require(Double(history[kept][column])), lastValue = try #require(Double(history.last![column]))
+        #expect(row.contains(String(format: "%.4f", keptValue)), "\(header)\n\(row)")
+        #expect(String(format: "%.4f", keptValue) == String(format: "%.4f", lastValue) || !row.contains(String(format: "%.4f", lastValue)),
+                "the last epoch's validation loss is not shown: \(row)")
+        #expect(compared.output.contains("kept epoch") && row.contains(String(kept)), "\(compared.output)")
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
