@@ -251,6 +251,40 @@ struct ReportTests {
         #expect(compared.output.contains("kept epoch") && row.contains(String(kept)), "\(compared.output)")
     }
 
+    @Test("compare: losses of different kinds on separate axes, settings and results in two tables, whole epochs on the x-axis, a run given twice refused")
+    func compareApart() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (moons, house) = (directory.appendingPathComponent("moons").path, directory.appendingPathComponent("house").path)
+        for (data, model, batch, out) in [("toy:moons", "2-8:relu-2:softmax", "32", moons), ("toy:housing", "1-8:relu-1", "16", house)] {
+            let run = try Run(["train", "--data", data, "--model", model, "--batch-size", batch, "--epochs", "7", "--standardize",
+                               "--threads", "1", "--quiet", "--out", out])
+            #expect(run.status == 0, "\(run.error)")
+        }
+        let page = directory.appendingPathComponent("c.html")
+        let compared = try Run(["compare", moons, house, "--x", "epochs", "--out", page.path])
+        #expect(compared.status == 0, "\(compared.error)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        let classification = try #require(SVGChart(html, labelled: "Training loss: cross-entropy"))
+        let regression = try #require(SVGChart(html, labelled: "Training loss: mean squared error"))
+        func legend(_ title: String) -> String {
+            let start = html.range(of: "aria-label=\"\(title)\"")!.upperBound
+            return String(html[start...]).components(separatedBy: "</svg>")[0]
+        }
+        #expect(legend("Training loss: cross-entropy").contains(">moons</text>") && !legend("Training loss: cross-entropy").contains(">house</text>"))
+        #expect(legend("Training loss: mean squared error").contains(">house</text>") && !legend("Training loss: mean squared error").contains(">moons</text>"))
+        #expect(!html.contains("aria-label=\"Training loss\""), "no axis shared by both losses")
+        for chart in [classification, regression] {
+            #expect(SVGChart.isRoundStep(chart.xTicks) && chart.xTicks.allSatisfy { Int($0) != nil }, "\(chart.xTicks)")
+        }
+        #expect(html.contains("<h2>Results</h2>") && html.components(separatedBy: "<table>").count - 1 == 2)
+        let settingsTable = html.components(separatedBy: "<h2>Results</h2>")[0]
+        #expect(!settingsTable.contains("<th>steps</th>"), "results apart from the settings")
+        #expect(settingsTable.contains(">batch<wbr>Size</th>"), "a setting's name may break between its words, so the table fits the page")
+        let twice = try Run(["compare", moons, directory.appendingPathComponent("./moons").path, "--out", page.path])
+        #expect(twice.status != 0 && !twice.crashed && twice.error.contains("is given twice"), "\(twice.error)")
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
