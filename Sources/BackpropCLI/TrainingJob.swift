@@ -116,7 +116,9 @@ struct TrainingJob {
     }
 
     /// A regression target in its own units that the model's last activation cannot reach:
-    /// below 0 after ReLU, outside (0, 1) after a sigmoid. Nil when it can.
+    /// outside (0, 1) after a sigmoid; below 0 after ReLU, when the values below 0 hold at
+    /// least 1 % of the target's variance (a few noisy values just below 0 cost the fit
+    /// nothing that matters). Nil when it can.
     static func outputReachWarning(_ model: Sequential<Float>, targets data: Dataset<Float>) -> String? {
         guard case .values(let values)? = data.targets, let low = values.scalars.min(), let high = values.scalars.max(),
               let activation = model.finalActivation else { return nil }
@@ -125,7 +127,13 @@ struct TrainingJob {
         case .sigmoid where low < 0 || high > 1:
             return "the model's last activation, a sigmoid, outputs values between 0 and 1, but the target \(name) runs from \(format([Double(low)])) to \(format([Double(high)])): end the model with a dense layer without activation (identity outputs)"
         case .relu where low < 0:
-            return "the model's last activation, ReLU, outputs only values ≥ 0, but the target \(name) goes down to \(format([Double(low)])): end the model with a dense layer without activation (identity outputs)"
+            // What a ReLU output cannot fit: Σ y² over y < 0, a share of Σ (y − ȳ)².
+            let y = values.scalars.map(Double.init)
+            let mean = y.reduce(0, +) / Double(max(y.count, 1))
+            let unreachable = y.filter { $0 < 0 }.map { $0 * $0 }.reduce(0, +)
+            let variance = y.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+            guard unreachable >= 0.01 * variance else { return nil }
+            return "the model's last activation, ReLU, outputs only values ≥ 0, but the target \(name) goes down to \(format([Double(low)])) (its values below 0 hold \(String(format: "%.0f", 100 * min(unreachable / max(variance, .leastNormalMagnitude), 1))) % of its variance): end the model with a dense layer without activation (identity outputs)"
         default:
             return nil
         }

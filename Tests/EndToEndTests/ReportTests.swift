@@ -285,6 +285,23 @@ struct ReportTests {
         #expect(twice.status != 0 && !twice.crashed && twice.error.contains("is given twice"), "\(twice.error)")
     }
 
+    @Test("the README's housing neuron: no warning that its ReLU output cannot reach the few prices the noise puts below 0")
+    func housingNeuronWithoutFalseAlarm() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try Run(["train", "--data", "toy:housing", "--model", "1-1:relu", "--standardize", "--batch-size", "full", "--lr", "0.1",
+                           "--epochs", "3", "--threads", "1", "--out", directory.appendingPathComponent("house").path])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("target not standardised"), "the prices stay in their units under the ReLU: \(run.output)")
+        #expect(!run.output.contains("warning: the model's last activation"), "\(run.output)")
+        // Half of a target below 0 is still a warning, with the share the ReLU cannot fit.
+        let csv = directory.appendingPathComponent("signed.csv")
+        try OwnData.writeCSV(csv, columns: ["x", "y"], rows: (0..<40).map { ["x": "\(Double($0) / 10)", "y": "\(Double($0) / 2 - 10)"] })
+        let signed = try Run(["train", "--data", "csv:\(csv.path)", "--target", "y", "--model", "1-8:tanh-1:relu", "--epochs", "1",
+                              "--threads", "1", "--out", directory.appendingPathComponent("signed").path])
+        #expect(signed.output.contains("goes down to -10 (its values below 0 hold "), "\(signed.output)")
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
