@@ -455,7 +455,9 @@ struct TrainingJob {
         let why = settings.task != nil ? "as asked with --task" : (data.taskReason ?? "from the data")
         var line = "task: \(task.rawValue) (\(why)"
         let textLabels = data.classes.map { $0.names.contains { Double($0) == nil } } ?? false
-        if settings.task == nil && !data.featureNames.isEmpty && !textLabels { line += "; --task \(other.rawValue) to override" }
+        // Only where --task is taken: csv: and npy: data.
+        let overridable = (try? DataSource(settings.data))?.acceptsTask ?? false
+        if settings.task == nil && overridable && !data.featureNames.isEmpty && !textLabels { line += "; --task \(other.rawValue) to override" }
         line += ")"
         if let classes = data.classes {
             line += "; \(classes.count) classes: \(classes.names.prefix(12).joined(separator: ", "))\(classes.count > 12 ? ", …" : "")"

@@ -302,6 +302,25 @@ struct ReportTests {
         #expect(signed.output.contains("goes down to -10 (its values below 0 hold "), "\(signed.output)")
     }
 
+    @Test("the task line offers --task only where --task is taken: csv: and npy: data, not a toy set")
+    func taskOverrideOffered() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let toy = try Run(["train", "--data", "toy:sine", "--model", "2-8:tanh-2:softmax", "--epochs", "1", "--threads", "1",
+                           "--out", directory.appendingPathComponent("sine").path])
+        #expect(toy.status == 0, "\(toy.error)")
+        let taskLine = toy.output.split(separator: "\n").first { $0.hasPrefix("task: ") } ?? ""
+        #expect(taskLine.hasPrefix("task: classification") && !taskLine.contains("--task"), "\(taskLine)")
+        let report = try String(contentsOf: directory.appendingPathComponent("sine/report.html"), encoding: .utf8)
+        #expect(!report.contains("to override"))
+        // Integer labels in a CSV file: --task regression is taken, and offered.
+        let csv = directory.appendingPathComponent("grades.csv")
+        try OwnData.writeCSV(csv, columns: ["x", "grade"], rows: (0..<40).map { ["x": "\(Double($0) / 10)", "grade": "\($0 % 3)"] })
+        let own = try Run(["train", "--data", "csv:\(csv.path)", "--target", "grade", "--model", "1-4:relu-3:softmax", "--epochs", "1",
+                           "--threads", "1", "--out", directory.appendingPathComponent("grades").path])
+        #expect(own.output.contains("; --task regression to override)"), "\(own.output)")
+    }
+
     @Test("decision boundary: round ticks in the data's units, the rotated y-axis title clear of the tick labels")
     func boundaryAxes() throws {
         let directory = try OwnData.scratchDirectory()
