@@ -52,9 +52,14 @@ func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double
 func chartStart(title: String, width: Double, height: Double, left: Double, right: Double, titleY: Double,
                 yAxis: ChartAxis, py: (Double) -> Double) -> String {
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
-    svg += "<text x=\"\(left)\" y=\"\(Int(titleY))\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>"
+    svg += "<text x=\"\(left)\" y=\"\(Int(titleY))\" font-size=\"14\" font-weight=\"bold\">\(superscripted(escape(title)))</text>"
     svg += yGrid(yAxis, left: left, right: width - right, py: py)
     return svg
+}
+
+/// SVG text with the notes' layer index written `^[ℓ]` raised as a superscript.
+func superscripted(_ text: String) -> String {
+    text.replacingOccurrences(of: "^[ℓ]", with: "<tspan baseline-shift=\"super\" font-size=\"10\">[ℓ]</tspan>")
 }
 
 /// A grid line and a label at each of `axis`'s ticks, labels right-aligned left of `left`.

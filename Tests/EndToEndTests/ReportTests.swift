@@ -335,6 +335,9 @@ struct ReportTests {
         #expect(plane.xTicks.count >= 3 && plane.yTicks.count >= 3, "\(plane.xTicks) \(plane.yTicks)")
         #expect(SVGChart.isRoundStep(plane.xTicks) && SVGChart.isRoundStep(plane.yTicks), "\(plane.xTicks) \(plane.yTicks)")
         #expect(plane.problems.isEmpty, "\(plane.problems)")
+        // The layer health charts' titles raise the notes' [ℓ] instead of writing a caret.
+        #expect(report.contains(">log₁₀ ‖δ<tspan baseline-shift=\"super\" font-size=\"10\">[ℓ]</tspan>‖</text>"))
+        #expect(!report.contains(">log₁₀ ‖δ^[ℓ]‖<") && !report.contains(">Spread of a^[ℓ]<"))
     }
 }
 
