@@ -10,6 +10,8 @@ struct ChartAxis {
     let high: Double
     let step: Double
     let ticks: [Double]
+    /// The axis runs over log₁₀ of the values: its ticks are powers of ten.
+    private(set) var isLogarithmic = false
 
     /// An axis over `values` (and `including`, such as 0 for a zero line), about
     /// `intervals` steps long, inside `limits`. `integers` keeps the step whole (epochs,
@@ -32,6 +34,14 @@ struct ChartAxis {
         var low = (a / step).rounded(.down) * step, high = (b / step).rounded(.up) * step
         if let limits { (low, high) = (Swift.max(low, limits.lowerBound), Swift.min(high, limits.upperBound)) }
         self.init(low: low, high: high, step: step)
+    }
+
+    /// A logarithmic axis over positive `values`: it runs over their log₁₀, from one
+    /// power of ten to another, a tick at each power (or every second, third, …).
+    init(logarithmicCovering values: [Double], intervals: Int = 5) {
+        let logs = values.filter { $0.isFinite && $0 > 0 }.map { Foundation.log10($0) }
+        self.init(covering: logs, intervals: intervals, integers: true)
+        isLogarithmic = true
     }
 
     /// Ticks on round numbers inside `range`, which the axis spans as it is (the extent
@@ -66,6 +76,15 @@ struct ChartAxis {
 
     /// A value on this axis written as its ticks are.
     func label(_ value: Double) -> String {
+        if isLogarithmic {
+            // 10^k: 0.001 … 100, then the SI suffixes, then exponents.
+            let k = Int(value.rounded())
+            switch k {
+            case -3 ..< 0: return "0." + String(repeating: "0", count: -k - 1) + "1"
+            case 0 ..< 15: return ["1", "10", "100"][k % 3] + ["", "k", "M", "G", "T"][k / 3]
+            default: return "1e\(k)"
+            }
+        }
         if Swift.abs(value) < step * 1e-6 { return "0" }
         let largest = Swift.max(Swift.abs(low), Swift.abs(high), step)
         if largest >= 1e15 || largest < 1e-3 {

@@ -100,7 +100,7 @@ struct Report {
         \(lossUnits == nil ? "" : "<p class=\"note\">The loss is the mean squared error of the standardised target (the target minus its mean, divided by its standard deviation), the units the model is trained in: the squared error in the target's units divided by its variance. RMSE and MAE are in the target's units.</p>")
         <div class="charts">
         \(lineChart(title: lossUnits.map { "Loss (\($0))" } ?? "Loss", series: curves { $0.loss }, limits: 0...Double.infinity,
-                    keptEpoch: history.bestEpoch))
+                    keptEpoch: history.bestEpoch, allowsLogScale: true))
         \(lineChart(title: "Accuracy", series: curves { $0.accuracy }, limits: 0...1, keptEpoch: history.bestEpoch))
         \(rmseCharts())
         \(lineChart(title: "R²", series: curves { $0.rSquared }, limits: -Double.infinity...1, keptEpoch: history.bestEpoch))
@@ -132,19 +132,27 @@ struct Report {
     /// An SVG line chart of per-epoch series, with axes on round ticks, and a legend;
     /// `limits` bounds the y-axis to what the quantity can be (a loss is never below 0).
     /// `keptEpoch` (counted from 0) is marked with a dashed line: early stopping's choice.
+    /// `allowsLogScale`: values all above 0 that span two powers of ten or more (a loss
+    /// whose first epoch dwarfs the rest) are drawn on a logarithmic axis, and the chart says so.
     func lineChart(title: String, series: [(name: String, color: String, values: [Double])],
-                   limits: ClosedRange<Double>? = nil, keptEpoch: Int? = nil, legendSpacing: Double = 92) -> String {
+                   limits: ClosedRange<Double>? = nil, keptEpoch: Int? = nil, allowsLogScale: Bool = false,
+                   legendSpacing: Double = 92) -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard !all.isEmpty else { return "" }
-        let yAxis = ChartAxis(covering: all, limits: limits, intervals: 5)
+        let logarithmic = allowsLogScale && all.allSatisfy { $0 > 0 } && all.max()! >= 100 * all.min()!
+        let yAxis = logarithmic ? ChartAxis(logarithmicCovering: all, intervals: 5) : ChartAxis(covering: all, limits: limits, intervals: 5)
         let width = 480.0, height = 300.0, left = Swift.max(44, yAxis.labelWidth + 14), right = 16.0, top = 28.0, bottom = 40.0
         let epochs = series.map(\.values.count).max() ?? 1
         let count = max(epochs, 2)
         func x(_ i: Int) -> Double {
             epochs == 1 ? (left + width - right) / 2 : left + Double(i) / Double(count - 1) * (width - left - right)
         }
-        func y(_ v: Double) -> Double { yAxis.position(v, from: height - bottom, to: top) }
-        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18, yAxis: yAxis, py: y)
+        func tickY(_ t: Double) -> Double { yAxis.position(t, from: height - bottom, to: top) }
+        func y(_ v: Double) -> Double { tickY(logarithmic ? Foundation.log10(v) : v) }
+        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18, yAxis: yAxis, py: tickY)
+        if logarithmic {
+            svg += "<text x=\"\(rounded(left + 6))\" y=\"\(top + 12)\" font-size=\"10\" fill=\"#666\">log scale</text>"
+        }
         for epoch in Self.epochTicks(epochs) {
             svg += "<text x=\"\(rounded(x(epoch - 1)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(epoch)</text>"
         }
@@ -174,12 +182,12 @@ struct Report {
     private func rmseCharts() -> String {
         guard regression.count > 1 else {
             return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }, limits: 0...Double.infinity,
-                             keptEpoch: history.bestEpoch)
+                             keptEpoch: history.bestEpoch, allowsLogScale: true)
         }
         return regression.enumerated().map { index, output in
             lineChart(title: "RMSE of \(output.targetName)",
                       series: curves { $0.outputs.flatMap { $0.indices.contains(index) ? $0[index].rootMeanSquaredError : nil } },
-                      limits: 0...Double.infinity, keptEpoch: history.bestEpoch)
+                      limits: 0...Double.infinity, keptEpoch: history.bestEpoch, allowsLogScale: true)
         }.joined(separator: "\n")
     }
 

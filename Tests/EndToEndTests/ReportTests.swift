@@ -106,11 +106,15 @@ struct ReportTests {
             #expect(chart.problems.isEmpty, "\(chart.title): \(chart.problems)")
         }
         #expect(try #require(SVGChart(tiny, labelled: "Residuals of target")).yTicks.contains { $0.contains("e-") })
-        // The residuals' zero line is a tick; a loss never goes below 0 nor R² above 1.
+        // The residuals' zero line is a tick; R² never goes above 1.
         #expect(try #require(SVGChart(big, labelled: "Residuals of target")).yTicks.contains("0"))
-        let loss = try #require(SVGChart(big, labelled: "Loss (standardised target)")), r2 = try #require(SVGChart(big, labelled: "R²"))
-        #expect((loss.yValues.min() ?? -1) >= 0 && SVGChart.isRoundStep(loss.yTicks), "\(loss.yTicks)")
+        let r2 = try #require(SVGChart(big, labelled: "R²"))
         #expect((r2.yValues.max() ?? 2) <= 1 && SVGChart.isRoundStep(r2.yTicks), "\(r2.yTicks)")
+        // A loss whose first epoch is a hundred times its last: a logarithmic axis, a tick at each power of ten.
+        let loss = try #require(SVGChart(big, labelled: "Loss (standardised target)"))
+        #expect(loss.svg.contains(">log scale</text>"))
+        #expect(loss.yValues.count >= 2 && loss.yValues.allSatisfy { abs(log10($0) - log10($0).rounded()) < 1e-9 }, "\(loss.yTicks)")
+        #expect(zip(loss.yValues.dropFirst(), loss.yValues).allSatisfy { abs($0 - 10 * $1) <= 1e-9 * $0 }, "\(loss.yTicks)")
         // Epochs labelled 1 and multiples of a round step; an all-zero series from 0 up.
         #expect(loss.xTicks == ["1", "2", "4", "6", "8", "10", "12", "14"], "\(loss.xTicks)")
         let dead = try #require(SVGChart(big, labelled: "Dead ReLUs / saturated (%)"))
@@ -335,6 +339,9 @@ struct ReportTests {
         #expect(plane.xTicks.count >= 3 && plane.yTicks.count >= 3, "\(plane.xTicks) \(plane.yTicks)")
         #expect(SVGChart.isRoundStep(plane.xTicks) && SVGChart.isRoundStep(plane.yTicks), "\(plane.xTicks) \(plane.yTicks)")
         #expect(plane.problems.isEmpty, "\(plane.problems)")
+        // A loss that falls less than a hundredfold: a linear axis from 0 or above, on round steps.
+        let loss = try #require(SVGChart(report, labelled: "Loss"))
+        #expect((loss.yValues.min() ?? -1) >= 0 && SVGChart.isRoundStep(loss.yTicks) && !loss.svg.contains("log scale"), "\(loss.yTicks)")
         // The layer health charts' titles raise the notes' [ℓ] instead of writing a caret.
         #expect(report.contains(">log₁₀ ‖δ<tspan baseline-shift=\"super\" font-size=\"10\">[ℓ]</tspan>‖</text>"))
         #expect(!report.contains(">log₁₀ ‖δ^[ℓ]‖<") && !report.contains(">Spread of a^[ℓ]<"))
@@ -346,6 +353,7 @@ struct ReportTests {
 struct SVGChart {
     struct Label { var x: Double; var anchor: String; var text: String }
     let title: String
+    let svg: String
     let width: Double
     let labels: [Label]
     let hasRotatedTitle: Bool
@@ -367,7 +375,7 @@ struct SVGChart {
             }
         }
         guard let width = number(#"width="[0-9.]+""#, in: svg) else { return nil }
-        (self.title, self.width) = (title, width)
+        (self.title, self.width, self.svg) = (title, width, svg)
         hasRotatedTitle = svg.contains("rotate(-90")
         var labels: [Label] = []
         for piece in svg.components(separatedBy: "<text ").dropFirst() where piece.contains("font-size=\"11\"") && !piece.contains("rotate") {
