@@ -89,6 +89,9 @@ struct Evaluate: ParsableCommand {
             let outputs = (try? saved.model.outputShape(forInput: examples.exampleShape))?.reduce(1, *) ?? 0
             let metrics = try evaluate(saved.model, on: examples, loss: Loss.recommended(for: targets, outputs: outputs))
             print(String(format: "examples %d\nloss %.4f", examples.count, metrics.loss))
+            if saved.schema.targetStandardization != nil, metrics.meanSquaredError != nil {
+                note("the loss is the mean squared error of the standardised target, as the model was trained; mse, rmse and mae are in the target's units")
+            }
             if let accuracy = metrics.accuracy { print(String(format: "accuracy %.4f", accuracy)) }
             if let outputs = metrics.outputs {
                 // Outputs in different units: each one's errors apart, never pooled.

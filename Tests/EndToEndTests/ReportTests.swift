@@ -134,6 +134,9 @@ struct ReportTests {
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(report.contains("Loss, standardised target (test set, after training)<b>") && report.contains("aria-label=\"Loss (standardised target)\""))
         #expect(report.contains("The loss is the mean squared error of the standardised target"))
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "toy:housing"])
+        #expect(evaluated.status == 0 && OwnData.metric("loss", in: evaluated.output) != nil, "\(evaluated.output)")
+        #expect(evaluated.error.contains("note: the loss is the mean squared error of the standardised target"), "\(evaluated.error)")
         // In the target's own units, nothing to say.
         let raw = try Run(["train", "--data", "toy:housing", "--model", "1-8:relu-1", "--standardize", "--no-standardize-target",
                            "--lr", "0.001", "--epochs", "3", "--threads", "1", "--out", directory.appendingPathComponent("raw").path])
@@ -141,6 +144,8 @@ struct ReportTests {
         #expect(OwnData.lastLine(raw.output)?.contains("standardised target") == false, "\(raw.output)")
         let rawReport = try String(contentsOf: directory.appendingPathComponent("raw/report.html"), encoding: .utf8)
         #expect(rawReport.contains(">Loss (test set, after training)<b>") && !rawReport.contains("standardised target"))
+        let rawEvaluated = try Run(["evaluate", "--model", directory.appendingPathComponent("raw").path, "--data", "toy:housing"])
+        #expect(rawEvaluated.status == 0 && !rawEvaluated.error.contains("standardised"), "\(rawEvaluated.error)")
     }
 
     @Test("the cards are the model after training, the curves each epoch's mean over its batches, and the page says so")
