@@ -12,26 +12,22 @@ struct ChartSeries {
     var inLegend = true
 }
 
-/// An SVG line chart with numeric axes, ticks, axis labels and a legend under the title.
-func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double = 520, height: Double = 320) -> String {
-    let left = 60.0, right = 16.0, top = 28.0 + 16.0 * Double((series.filter(\.inLegend).count + 2) / 3), bottom = 42.0
+/// An SVG line chart with numeric axes on round ticks (``ChartAxis``), axis labels and a
+/// legend under the title; `yLimits` bounds the y-axis to what the quantity can be.
+func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double = 520, height: Double = 320,
+             yLimits: ClosedRange<Double>? = nil) -> String {
     let points = series.flatMap { zip($0.x, $0.y).filter { $0.0.isFinite && $0.1.isFinite } }
     guard !points.isEmpty else { return "" }
-    var (xLow, xHigh) = (points.map(\.0).min()!, points.map(\.0).max()!)
     let integerX = points.allSatisfy { $0.0 == $0.0.rounded() }
-    var (yLow, yHigh) = (points.map(\.1).min()!, points.map(\.1).max()!)
-    if xHigh - xLow < 1e-12 { xLow -= 1; xHigh += 1 }
-    if yHigh - yLow < 1e-12 { let m = max(abs(yHigh) * 0.05, 0.01); yLow -= m; yHigh += m }
-    let pad = (yHigh - yLow) * 0.05
-    yLow -= pad; yHigh += pad
-    func px(_ x: Double) -> Double { left + (x - xLow) / (xHigh - xLow) * (width - left - right) }
-    func py(_ y: Double) -> Double { top + (yHigh - y) / (yHigh - yLow) * (height - top - bottom) }
-    var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 16,
-                         yRange: yLow...yHigh, py: py)
-    for k in 0...4 {
-        var x = xLow + (xHigh - xLow) * Double(k) / 4
-        if integerX { x = x.rounded() }
-        svg += "<text x=\"\(rounded(px(x)))\" y=\"\(rounded(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(x))</text>"
+    let xAxis = ChartAxis(covering: points.map(\.0), intervals: 5, integers: integerX)
+    let yAxis = ChartAxis(covering: points.map(\.1), limits: yLimits, intervals: 5)
+    let left = Swift.max(44, yAxis.labelWidth + 14), right = 24.0, bottom = 42.0
+    let top = 28.0 + 16.0 * Double((series.filter(\.inLegend).count + 2) / 3)
+    func px(_ x: Double) -> Double { xAxis.position(x, from: left, to: width - right) }
+    func py(_ y: Double) -> Double { yAxis.position(y, from: height - bottom, to: top) }
+    var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 16, yAxis: yAxis, py: py)
+    for (x, label) in zip(xAxis.ticks, xAxis.labels) {
+        svg += "<text x=\"\(rounded(px(x)))\" y=\"\(rounded(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(label)</text>"
     }
     svg += "<text x=\"\(rounded((left + width - right) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">\(escape(xLabel))</text>"
     svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
@@ -51,18 +47,27 @@ func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double
     return svg + "</svg>"
 }
 
-/// An SVG chart's opening: its title and five horizontal grid lines labelled with their
-/// values over `yRange`, at heights `py` gives.
+/// An SVG chart's opening: its title, and a horizontal grid line at each of `yAxis`'s
+/// ticks labelled with its value, at heights `py` gives.
 func chartStart(title: String, width: Double, height: Double, left: Double, right: Double, titleY: Double,
-                yRange: ClosedRange<Double>, py: (Double) -> Double) -> String {
+                yAxis: ChartAxis, py: (Double) -> Double) -> String {
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
-    svg += "<text x=\"\(left)\" y=\"\(Int(titleY))\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>"
-    for k in 0...4 {
-        let v = yRange.lowerBound + (yRange.upperBound - yRange.lowerBound) * Double(k) / 4
-        svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(rounded(py(v)))\" y2=\"\(rounded(py(v)))\" stroke=\"#eee\"/>"
-        svg += "<text x=\"\(left - 6)\" y=\"\(rounded(py(v) + 4))\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
-    }
+    svg += "<text x=\"\(left)\" y=\"\(Int(titleY))\" font-size=\"14\" font-weight=\"bold\">\(superscripted(escape(title)))</text>"
+    svg += yGrid(yAxis, left: left, right: width - right, py: py)
     return svg
+}
+
+/// SVG text with the notes' layer index written `^[ℓ]` raised as a superscript.
+func superscripted(_ text: String) -> String {
+    text.replacingOccurrences(of: "^[ℓ]", with: "<tspan baseline-shift=\"super\" font-size=\"10\">[ℓ]</tspan>")
+}
+
+/// A grid line and a label at each of `axis`'s ticks, labels right-aligned left of `left`.
+func yGrid(_ axis: ChartAxis, left: Double, right: Double, py: (Double) -> Double) -> String {
+    zip(axis.ticks, axis.labels).map { value, label in
+        "<line x1=\"\(rounded(left))\" x2=\"\(rounded(right))\" y1=\"\(rounded(py(value)))\" y2=\"\(rounded(py(value)))\" stroke=\"#eee\"/>"
+            + "<text x=\"\(rounded(left - 6))\" y=\"\(rounded(py(value) + 4))\" text-anchor=\"end\" font-size=\"11\">\(label)</text>"
+    }.joined()
 }
 
 /// Exponential moving average with the weight `weight` on the past, corrected for its

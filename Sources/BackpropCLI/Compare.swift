@@ -39,6 +39,10 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("compare needs two or more run directories, got \(runs.count)") }
+        let resolved = runs.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+        if let twice = runs.indices.first(where: { index in resolved[..<index].contains(resolved[index]) }) {
+            throw ValidationError("\(runs[twice]) is given twice: compare each run once")
+        }
         if let smoothing, !(smoothing >= 0 && smoothing < 1) {
             throw ValidationError("--smoothing must be in [0, 1), got \(smoothing)")
         }
@@ -148,6 +152,32 @@ struct ComparedRun {
         self.steps = steps
     }
 
+    /// The epoch (counted from 1) whose weights the run kept under early stopping: the
+    /// first with the lowest validation loss, or training loss without validation, as
+    /// the trainer chooses it; nil without early stopping.
+    var keptEpoch: Int? {
+        guard settings["earlyStopping"] != nil else { return nil }
+        let key = epochs.contains { $0.values["validation_loss"]?.isFinite == true } ? "validation_loss" : "loss"
+        var best: Epoch?
+        for epoch in epochs {
+            if let value = epoch.values[key], value.isFinite, value < (best?.values[key] ?? .infinity) { best = epoch }
+        }
+        return best?.epoch
+    }
+
+    /// The epoch whose weights the run saved: the kept one under early stopping, else the last.
+    var savedEpoch: Epoch? {
+        keptEpoch.flatMap { kept in epochs.first { $0.epoch == kept } } ?? epochs.last
+    }
+
+    /// The loss the run was trained with, as far as its files tell: the one asked for, or
+    /// cross-entropy for classes (an accuracy was measured) and mean squared error for values.
+    var lossKind: String {
+        if let loss = settings["loss"] { return loss }
+        let classifies = epochs.contains { $0.values["accuracy"]?.isFinite == true }
+        return classifies ? "cross-entropy" : "mean squared error"
+    }
+
     /// Training examples per epoch, from the step records (nil without them).
     var examplesPerEpoch: Double? {
         guard let last = steps.last(where: { $0.epoch == 0 }) else { return nil }
@@ -204,9 +234,97 @@ struct Comparison {
 
     func colour(_ index: Int) -> String { hex(classColour(index)) }
 
-    func html() -> String {
-        var lossSeries: [ChartSeries] = []
+    /// The runs' indices grouped by loss, in the order of their first run: losses of
+    /// different kinds share no axis.
+    var lossGroups: [(kind: String, runs: [Int])] {
+        var groups: [(kind: String, runs: [Int])] = []
         for (index, run) in runs.enumerated() {
+            if let at = groups.firstIndex(where: { $0.kind == run.lossKind }) { groups[at].runs.append(index) } else { groups.append((run.lossKind, [index])) }
+        }
+        return groups
+    }
+
+    func html() -> String {
+        let groups = lossGroups
+        let lossCharts = groups.flatMap { group in
+            let suffix = groups.count > 1 ? ": \(group.kind)" : ""
+            return [xyChart(title: "Training loss\(suffix)", xLabel: xLabel, series: trainingLossSeries(group.runs), width: 980, height: 380,
+                            yLimits: 0...Double.infinity),
+                    xyChart(title: "Validation loss (per epoch)\(suffix)", xLabel: xLabel,
+                            series: epochSeries("validation_loss").filter { series in group.runs.contains { runs[$0].name == series.name } },
+                            yLimits: 0...Double.infinity)]
+        }
+        let charts = (lossCharts + [
+            xyChart(title: "Training accuracy (per epoch)", xLabel: xLabel, series: epochSeries("accuracy"), yLimits: 0...1),
+            xyChart(title: "Validation accuracy (per epoch)", xLabel: xLabel, series: epochSeries("validation_accuracy"), yLimits: 0...1),
+            xyChart(title: "Training R² (per epoch)", xLabel: xLabel, series: epochSeries("r2"), yLimits: -Double.infinity...1),
+            xyChart(title: "Validation R² (per epoch)", xLabel: xLabel, series: epochSeries("validation_r2"), yLimits: -Double.infinity...1),
+        ]).filter { !$0.isEmpty }
+        let differing = differingSettings
+        func swatch(_ index: Int) -> String {
+            "<td class=\"l\" style=\"white-space: nowrap\"><i class=\"swatch\" style=\"background:\(colour(index))\"></i>\(escape(runs[index].name))</td>"
+        }
+        // A setting's name may break between its words (learning‸Rate), a path after each slash,
+        // so that the table fits the page.
+        func breakable(_ name: String) -> String {
+            name.reduce(into: "") { text, character in
+                if character.isUppercase && !text.isEmpty { text += "<wbr>" }
+                text += escape(String(character))
+            }
+        }
+        let settingsTable = "<tr><th class=\"l\">run</th>" + differing.map { "<th class=\"l\">\(breakable($0))</th>" }.joined() + "</tr>"
+            + runs.indices.map { index in
+                "<tr>\(swatch(index))" + differing.map {
+                    "<td class=\"l\">\(escape(runs[index].settings[$0] ?? "–").replacingOccurrences(of: "/", with: "/<wbr>"))</td>"
+                }.joined() + "</tr>"
+            }.joined()
+        let resultsTable = "<tr><th class=\"l\">run</th>" + resultColumns.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr>"
+            + runs.indices.map { index in "<tr>\(swatch(index))" + resultColumns.map { "<td>\($0.value(runs[index]))</td>" }.joined() + "</tr>" }.joined()
+        let same = Self.settingOrder.filter { key in !differing.contains(key) && runs[0].settings[key] != nil }
+            .map { "\($0) \(runs[0].settings[$0]!)" }.joined(separator: ", ")
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Backprop: comparing \(runs.count) runs</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+        h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+        .charts { display: flex; gap: 1.5em; flex-wrap: wrap; }
+        .wide { overflow-x: auto; }
+        table { border-collapse: collapse; font-size: .9em; }
+        td, th { padding: .25em .6em; border: 1px solid #e3e3e3; text-align: right; }
+        th { background: #f5f7fa; } td.l, th.l { text-align: left; }
+        .swatch { display: inline-block; width: .9em; height: .9em; margin-right: .4em; vertical-align: -.1em; }
+        .note { color: #666; font-size: .85em; }
+        </style></head><body>
+        <h1>Comparing \(runs.count) runs</h1>
+        <h2>What differs</h2>
+        <div class="wide"><table>\(settingsTable)</table></div>
+        <p class="note">The same in every run: \(escape(same.isEmpty ? "nothing else" : same)).</p>
+        <h2>Results</h2>
+        <div class="wide"><table>\(resultsTable)</table></div>
+        <p class="note">The figures are those of the epoch whose weights each run saved: its last, or under early stopping the one it kept.</p>
+        <h2>Learning curves</h2>
+        <p class="note">x-axis: \(escape(xLabel)). Training loss: each point a batch (or the mean of a run of batches in
+        long epochs), thin as recorded, thick smoothed by an exponential moving average with weight \(weight) on the past
+        (bias-corrected; --smoothing to change it). Per-epoch values are drawn at each epoch's end.\(groups.count > 1 ? " Runs trained with different losses are drawn on separate axes: their values are not comparable." : "")</p>
+        <div class="charts">\(charts.joined(separator: "\n"))</div>
+        </body></html>
+        """
+    }
+
+    /// Per-epoch values of `key`, a series per run that has them.
+    private func epochSeries(_ key: String) -> [ChartSeries] {
+        runs.enumerated().compactMap { index, run in
+            let points = run.epochs.compactMap { e in e.values[key].map { (x(epochEnd: e.epoch, of: run), $0) } }
+            return points.isEmpty ? nil : ChartSeries(name: run.name, color: colour(index), x: points.map(\.0), y: points.map(\.1))
+        }
+    }
+
+    /// The training loss of the runs `indices`, step by step: raw (thin) and smoothed.
+    private func trainingLossSeries(_ indices: [Int]) -> [ChartSeries] {
+        var lossSeries: [ChartSeries] = []
+        for index in indices {
+            let run = runs[index]
             let points: [(Double, Double)]
             if !run.steps.isEmpty {
                 let perEpoch = run.examplesPerEpoch ?? 1
@@ -219,71 +337,26 @@ struct Comparison {
             lossSeries.append(ChartSeries(name: run.name, color: colour(index), x: points.map(\.0),
                                           y: smoothed(points.map(\.1), weight: weight)))
         }
-        func epochSeries(_ key: String) -> [ChartSeries] {
-            runs.enumerated().compactMap { index, run in
-                let points = run.epochs.compactMap { e in e.values[key].map { (x(epochEnd: e.epoch, of: run), $0) } }
-                return points.isEmpty ? nil : ChartSeries(name: run.name, color: colour(index), x: points.map(\.0), y: points.map(\.1))
-            }
-        }
-        let charts = [
-            xyChart(title: "Training loss", xLabel: xLabel, series: lossSeries, width: 980, height: 380),
-            xyChart(title: "Validation loss (per epoch)", xLabel: xLabel, series: epochSeries("validation_loss")),
-            xyChart(title: "Training accuracy (per epoch)", xLabel: xLabel, series: epochSeries("accuracy")),
-            xyChart(title: "Validation accuracy (per epoch)", xLabel: xLabel, series: epochSeries("validation_accuracy")),
-            xyChart(title: "Training R² (per epoch)", xLabel: xLabel, series: epochSeries("r2")),
-            xyChart(title: "Validation R² (per epoch)", xLabel: xLabel, series: epochSeries("validation_r2")),
-        ].filter { !$0.isEmpty }
-        let differing = differingSettings
-        let header = "<tr><th class=\"l\">run</th>" + differing.map { "<th class=\"l\">\(escape($0))</th>" }.joined()
-            + resultColumns.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr>"
-        let rows = runs.enumerated().map { index, run in
-            "<tr><td class=\"l\"><i class=\"swatch\" style=\"background:\(colour(index))\"></i>\(escape(run.name))</td>"
-                + differing.map { "<td class=\"l\">\(escape(run.settings[$0] ?? "–"))</td>" }.joined()
-                + resultColumns.map { "<td>\($0.value(run))</td>" }.joined() + "</tr>"
-        }.joined()
-        let same = Self.settingOrder.filter { key in !differing.contains(key) && runs[0].settings[key] != nil }
-            .map { "\($0) \(runs[0].settings[$0]!)" }.joined(separator: ", ")
-        return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>Backprop: comparing \(runs.count) runs</title>
-        <style>
-        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-        h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
-        .charts { display: flex; gap: 1.5em; flex-wrap: wrap; }
-        table { border-collapse: collapse; font-size: .9em; }
-        td, th { padding: .25em .6em; border: 1px solid #e3e3e3; text-align: right; }
-        th { background: #f5f7fa; } td.l, th.l { text-align: left; }
-        .swatch { display: inline-block; width: .9em; height: .9em; margin-right: .4em; vertical-align: -.1em; }
-        .note { color: #666; font-size: .85em; }
-        </style></head><body>
-        <h1>Comparing \(runs.count) runs</h1>
-        <h2>What differs</h2>
-        <table>\(header)\(rows)</table>
-        <p class="note">The same in every run: \(escape(same.isEmpty ? "nothing else" : same)).</p>
-        <h2>Learning curves</h2>
-        <p class="note">x-axis: \(escape(xLabel)). Training loss: each point a batch (or the mean of a run of batches in
-        long epochs), thin as recorded, thick smoothed by an exponential moving average with weight \(weight) on the past
-        (bias-corrected; --smoothing to change it). Per-epoch values are drawn at each epoch's end.</p>
-        <div class="charts">\(charts.joined(separator: "\n"))</div>
-        </body></html>
-        """
+        return lossSeries
     }
 
-    /// The final figures of each run.
+    /// Each run's figures at the epoch of the weights it saved: the last, or under early
+    /// stopping the kept one (a column says which when any run stopped early).
     var resultColumns: [(title: String, value: (ComparedRun) -> String)] {
-        func last(_ key: String, _ format: String) -> (ComparedRun) -> String {
-            { run in run.epochs.last?.values[key].map { String(format: format, $0) } ?? "–" }
+        func saved(_ key: String, _ format: String) -> (ComparedRun) -> String {
+            { run in run.savedEpoch?.values[key].map { String(format: format, $0) } ?? "–" }
         }
         var columns: [(String, (ComparedRun) -> String)] = [
             ("epochs run", { "\($0.epochs.count)" }),
             ("steps", { run in run.steps.last.map { "\(Int($0.step))" } ?? "–" }),
-            ("final loss", last("loss", "%.4f")),
         ]
-        let keys = Set(runs.flatMap { $0.epochs.last?.values.filter { !$0.value.isNaN }.keys.map { $0 } ?? [] })
-        for (key, title, format) in [("accuracy", "final accuracy", "%.4f"), ("validation_loss", "final validation loss", "%.4f"),
-                                     ("validation_accuracy", "final validation accuracy", "%.4f"), ("r2", "final R²", "%.4f"),
-                                     ("validation_r2", "final validation R²", "%.4f")] where keys.contains(key) {
-            columns.append((title, last(key, format)))
+        if runs.contains(where: { $0.keptEpoch != nil }) { columns.append(("kept epoch", { $0.keptEpoch.map(String.init) ?? "–" })) }
+        columns.append(("loss", saved("loss", "%.4f")))
+        let keys = Set(runs.flatMap { $0.savedEpoch?.values.filter { !$0.value.isNaN }.keys.map { $0 } ?? [] })
+        for (key, title, format) in [("accuracy", "accuracy", "%.4f"), ("validation_loss", "validation loss", "%.4f"),
+                                     ("validation_accuracy", "validation accuracy", "%.4f"), ("r2", "R²", "%.4f"),
+                                     ("validation_r2", "validation R²", "%.4f")] where keys.contains(key) {
+            columns.append((title, saved(key, format)))
         }
         // The final result on each run's test set (runs without one: –).
         let tested = Set(runs.flatMap(\.test.keys))

@@ -53,6 +53,15 @@ enum DataSource: Equatable {
             }
         }
     }
+
+    /// Whether --task can choose the task: csv: and npy: data, whose targets may be read
+    /// as classes or as values; an MNIST-format folder's or a toy set's are what they are.
+    var acceptsTask: Bool {
+        switch self {
+        case .csv, .npy: return true
+        case .mnist, .idxImages, .toy: return false
+        }
+    }
 }
 
 /// How data is read: flags of `train`, or what a saved model recorded.
@@ -109,7 +118,7 @@ extension DataSource {
         let loaded = try loadEither(reading)
         // An MNIST-format folder's or a toy set's targets are what they are: --task cannot
         // turn class labels into values (csv: and npy: data take it as asked).
-        if let asked = reading.task, reading.schema == nil, let found = loaded.data.task, found != asked {
+        if let asked = reading.task, reading.schema == nil, let found = loaded.data.task, found != asked, !acceptsTask {
             let name: String? = switch self {
             case .mnist(let directory): directory
             case .toy(let toy, _): "toy:\(toy)"

@@ -169,7 +169,8 @@ final class PlanePictures: TrainingCallback {
 
     /// The plane as an image with the training examples over it.
     private func planeSVG(pixels: [UInt8], size: Int, dotRadius: Double, axes: Bool = false, maximumPoints: Int = 1000) -> String {
-        let margin = axes ? 54.0 : 0
+        // With axes, room left of the picture for the y tick labels and, apart from them, the rotated axis title.
+        let margin = axes ? Swift.max(54, ChartAxis(inside: yRange).labelWidth + 32) : 0
         let s = Double(size)
         func px(_ x: Double) -> Double { margin + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * s }
         func py(_ y: Double) -> Double { (yRange.upperBound - y) / (yRange.upperBound - yRange.lowerBound) * s }
@@ -186,12 +187,12 @@ final class PlanePictures: TrainingCallback {
 
     private func axesSVG(left: Double, size: Double) -> String {
         var svg = "<rect x=\"\(left)\" y=\"0\" width=\"\(size)\" height=\"\(size)\" fill=\"none\" stroke=\"#888\"/>"
-        for k in 0...4 {
-            let fraction = Double(k) / 4
-            let x = xRange.lowerBound + fraction * (xRange.upperBound - xRange.lowerBound)
-            let y = yRange.lowerBound + fraction * (yRange.upperBound - yRange.lowerBound)
-            svg += "<text x=\"\(rounded(left + fraction * size))\" y=\"\(rounded(size + 16))\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(x))</text>"
-            svg += "<text x=\"\(rounded(left - 6))\" y=\"\(rounded(size - fraction * size + 4))\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(y))</text>"
+        let (xAxis, yAxis) = (ChartAxis(inside: xRange), ChartAxis(inside: yRange))
+        for (x, label) in zip(xAxis.ticks, xAxis.labels) {
+            svg += "<text x=\"\(rounded(xAxis.position(x, from: left, to: left + size)))\" y=\"\(rounded(size + 16))\" text-anchor=\"middle\" font-size=\"11\">\(label)</text>"
+        }
+        for (y, label) in zip(yAxis.ticks, yAxis.labels) {
+            svg += "<text x=\"\(rounded(left - 6))\" y=\"\(rounded(yAxis.position(y, from: size, to: 0) + 4))\" text-anchor=\"end\" font-size=\"11\">\(label)</text>"
         }
         svg += "<text x=\"\(rounded(left + size / 2))\" y=\"\(rounded(size + 36))\" text-anchor=\"middle\" font-size=\"12\">\(escape(featureNames[0]))</text>"
         if featureNames.count > 1 {
@@ -311,23 +312,19 @@ final class PlanePictures: TrainingCallback {
     }
 
     private func curveHTML(_ target: String) -> String {
-        let width = 560.0, height = 340.0, left = 60.0, right = 16.0, top = 16.0, bottom = 44.0
         let (_, final) = picture()
         let curves = shownFrames.map(\.curve) + [final]
-        let all = values + curves.flatMap { $0 }.filter(\.isFinite)
-        let low = all.min() ?? 0, high = all.max() ?? 1
-        let span = max(high - low, 1e-12)
-        let yLow = low - span * 0.05, yHigh = high + span * 0.05
-        func px(_ x: Double) -> Double { left + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (width - left - right) }
-        func py(_ y: Double) -> Double { top + (yHigh - y) / (yHigh - yLow) * (height - top - bottom) }
+        // The curve is drawn over xRange, so the x-axis spans it; the y-axis ends on round ticks.
+        let xAxis = ChartAxis(inside: xRange)
+        let yAxis = ChartAxis(covering: values + curves.flatMap { $0 }, intervals: 5)
+        let width = 560.0, height = 340.0, left = Swift.max(60, yAxis.labelWidth + 32), right = 24.0, top = 16.0, bottom = 44.0
+        func px(_ x: Double) -> Double { xAxis.position(x, from: left, to: width - right) }
+        func py(_ y: Double) -> Double { yAxis.position(y, from: height - bottom, to: top) }
         let xs = (0..<Self.curvePoints).map { xRange.lowerBound + Double($0) / Double(Self.curvePoints - 1) * (xRange.upperBound - xRange.lowerBound) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
-        for k in 0...4 {
-            let v = yLow + (yHigh - yLow) * Double(k) / 4
-            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(rounded(py(v)))\" y2=\"\(rounded(py(v)))\" stroke=\"#eee\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(rounded(py(v) + 4))\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
-            let x = xRange.lowerBound + (xRange.upperBound - xRange.lowerBound) * Double(k) / 4
-            svg += "<text x=\"\(rounded(px(x)))\" y=\"\(rounded(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(x))</text>"
+        svg += yGrid(yAxis, left: left, right: width - right, py: py)
+        for (x, label) in zip(xAxis.ticks, xAxis.labels) {
+            svg += "<text x=\"\(rounded(px(x)))\" y=\"\(rounded(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(label)</text>"
         }
         for (x, y) in zip(points.map { $0[0] }, values) {
             svg += "<circle cx=\"\(rounded(px(x)))\" cy=\"\(rounded(py(y)))\" r=\"2.4\" fill=\"#1f77b4\" fill-opacity=\"0.55\"/>"

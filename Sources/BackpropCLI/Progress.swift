@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetworks
 import Training
 
 /// How training reports itself: a live bar on a terminal, one line per epoch on a pipe,
@@ -19,13 +20,16 @@ final class ProgressPrinter: TrainingCallback {
     /// Print every layer's health after each epoch (warnings are printed regardless).
     let showsHealth: Bool
     private var lastDraw = Date.distantPast
+    /// What the ReLU layers' weights were drawn with, when known (``LayerHealth/warnings(_:initializer:)``).
+    let initializer: Initializer?
     /// The warnings printed so far, by kind and layer: each is printed when it first appears.
     private var warned: Set<String> = []
 
-    init(style: ProgressStyle, epochs: Int, showsHealth: Bool = false) {
+    init(style: ProgressStyle, epochs: Int, showsHealth: Bool = false, initializer: Initializer? = nil) {
         self.style = style
         self.epochs = epochs
         self.showsHealth = showsHealth
+        self.initializer = initializer
     }
 
     func batchEnded(_ event: BatchEvent) -> CallbackDecision {
@@ -65,7 +69,7 @@ final class ProgressPrinter: TrainingCallback {
             print(Self.describe(record, epochs: epochs))
             if let health = record.health {
                 if showsHealth { print(Self.healthTable(health)) }
-                for warning in LayerHealth.warnings(health) where warned.insert("\(warning.kind) \(warning.layer ?? 0)").inserted {
+                for warning in LayerHealth.warnings(health, initializer: initializer) where warned.insert("\(warning.kind) \(warning.layer ?? 0)").inserted {
                     print("warning: \(warning.message)")
                 }
             }
@@ -79,7 +83,8 @@ final class ProgressPrinter: TrainingCallback {
             var text = String(format: "loss %.4f", m.loss)
             if let accuracy = m.accuracy { text += String(format: "  accuracy %.4f", accuracy) }
             if let r2 = m.rSquared { text += String(format: "  R² %.4f", r2) }
-            if let rmse = m.rootMeanSquaredError { text += String(format: "  RMSE %.4g", rmse) }
+            // Several outputs' errors pooled would mix their units: R² alone then.
+            if m.outputs == nil, let rmse = m.rootMeanSquaredError { text += String(format: "  RMSE %.4g", rmse) }
             return text
         }
         var line = "epoch \(record.epoch + 1)/\(epochs)  " + measures(record.training)

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import NeuralNetworks
 import Training
 
 /// The training report: one self-contained HTML file (inline SVG and images as data
@@ -14,7 +15,7 @@ struct Report {
         var actual: Int
     }
 
-    /// A regression's predictions beside the true values, in the target's units.
+    /// One output of a regression: its predictions beside the true values, in its units.
     struct Regression {
         var predicted: [Double]
         var actual: [Double]
@@ -32,8 +33,15 @@ struct Report {
     var misclassified: [Example] = []
     /// First-layer filters as images (normalised to [0, 1]), when the input is an image.
     var filters: [(pixels: [Float], width: Int, height: Int)] = []
-    var regression: Regression?
+    /// A regression's outputs, one for each output of the model.
+    var regression: [Regression] = []
     var evaluationName = "test set"
+    /// Set when the loss is not in the target's units (a regression trained on its
+    /// standardised target): what it is measured in.
+    var lossUnits: String?
+    /// What the ReLU layers' weights were drawn with, when known: the health warnings
+    /// offer no remedy already in force.
+    var initializer: Initializer?
     /// The pictures of a model with one or two inputs (``PlanePictures``), as HTML.
     var pictures = ""
     /// How many training examples the layer-health probe read.
@@ -42,11 +50,20 @@ struct Report {
     func html() -> String {
         var cards: [(String, String)] = []
         if let accuracy = testMetrics.accuracy { cards.append(("Accuracy", String(format: "%.2f %%", accuracy * 100))) }
-        if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
-        if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
-        if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
-        cards.append(("Loss", String(format: "%.4f", testMetrics.loss)))
-        let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName))<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
+        if let outputs = testMetrics.outputs, outputs.count == regression.count {
+            // Outputs in different units: each one's figures apart, never pooled.
+            for (output, name) in zip(outputs, regression.map(\.targetName)) {
+                cards.append(("R² of \(escape(name))", String(format: "%.4f", output.rSquared)))
+                cards.append(("RMSE of \(escape(name))", String(format: "%.6g", output.rootMeanSquaredError)))
+                cards.append(("MAE of \(escape(name))", String(format: "%.6g", output.meanAbsoluteError)))
+            }
+        } else {
+            if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
+            if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
+            if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
+        }
+        cards.append((lossUnits.map { "Loss, \($0)" } ?? "Loss", String(format: "%.4f", testMetrics.loss)))
+        let cardHTML = cards.map { "<div class=\"card\">\($0.0) (\(evaluationName), after training)<b>\($0.1)</b></div>" }.joined(separator: "\n  ")
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
@@ -79,11 +96,14 @@ struct Report {
         </div>
         <p class="note">The same seed and settings give this page byte for byte; wall-clock times are in history.csv.</p>
         <h2>Learning curves</h2>
+        <p class="note">Training: each epoch's mean over its batches, taken while the weights changed (and with dropout on, if any)\(history.epochs.contains { $0.validation != nil } ? "; validation: the model evaluated at the end of each epoch" : ""). The cards above evaluate the model after training on the \(evaluationName), so they differ from the curves' last training point.</p>
+        \(lossUnits == nil ? "" : "<p class=\"note\">The loss is the mean squared error of the standardised target (the target minus its mean, divided by its standard deviation), the units the model is trained in: the squared error in the target's units divided by its variance. RMSE and MAE are in the target's units.</p>")
         <div class="charts">
-        \(lineChart(title: "Loss", series: curves { $0.loss }))
-        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }))
-        \(lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }))
-        \(lineChart(title: "R²", series: curves { $0.rSquared }))
+        \(lineChart(title: lossUnits.map { "Loss (\($0))" } ?? "Loss", series: curves { $0.loss }, limits: 0...Double.infinity,
+                    keptEpoch: history.bestEpoch, allowsLogScale: true))
+        \(lineChart(title: "Accuracy", series: curves { $0.accuracy }, limits: 0...1, keptEpoch: history.bestEpoch))
+        \(rmseCharts())
+        \(lineChart(title: "R²", series: curves { $0.rSquared }, limits: -Double.infinity...1, keptEpoch: history.bestEpoch))
         </div>
         \(stepChart())
         \(regressionCharts())
@@ -109,33 +129,38 @@ struct Report {
         return series
     }
 
-    /// An SVG line chart of per-epoch series, with axes, ticks and a legend.
+    /// An SVG line chart of per-epoch series, with axes on round ticks, and a legend;
+    /// `limits` bounds the y-axis to what the quantity can be (a loss is never below 0).
+    /// `keptEpoch` (counted from 0) is marked with a dashed line: early stopping's choice.
+    /// `allowsLogScale`: values all above 0 that span two powers of ten or more (a loss
+    /// whose first epoch dwarfs the rest) are drawn on a logarithmic axis, and the chart says so.
     func lineChart(title: String, series: [(name: String, color: String, values: [Double])],
-                           legendSpacing: Double = 92) -> String {
-        let width = 480.0, height = 300.0, left = 56.0, right = 16.0, top = 28.0, bottom = 40.0
+                   limits: ClosedRange<Double>? = nil, keptEpoch: Int? = nil, allowsLogScale: Bool = false,
+                   legendSpacing: Double = 92) -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard !all.isEmpty else { return "" }
-        var low = all.min()!, high = all.max()!
-        if high - low < 1e-12 {
-            let margin = max(abs(high) * 0.05, 0.01)
-            low -= margin
-            high += margin
-        }
-        let pad = (high - low) * 0.05
-        low -= pad; high += pad
+        let logarithmic = allowsLogScale && all.allSatisfy { $0 > 0 } && all.max()! >= 100 * all.min()!
+        let yAxis = logarithmic ? ChartAxis(logarithmicCovering: all, intervals: 5) : ChartAxis(covering: all, limits: limits, intervals: 5)
+        let width = 480.0, height = 300.0, left = Swift.max(44, yAxis.labelWidth + 14), right = 16.0, top = 28.0, bottom = 40.0
         let epochs = series.map(\.values.count).max() ?? 1
         let count = max(epochs, 2)
         func x(_ i: Int) -> Double {
             epochs == 1 ? (left + width - right) / 2 : left + Double(i) / Double(count - 1) * (width - left - right)
         }
-        func y(_ v: Double) -> Double { top + (high - v) / (high - low) * (height - top - bottom) }
-        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18,
-                             yRange: low...high, py: y)
-        let step = max(1, epochs / 10)
-        for i in stride(from: 0, to: epochs, by: step) {
-            svg += "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(i + 1)</text>"
+        func tickY(_ t: Double) -> Double { yAxis.position(t, from: height - bottom, to: top) }
+        func y(_ v: Double) -> Double { tickY(logarithmic ? Foundation.log10(v) : v) }
+        var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 18, yAxis: yAxis, py: tickY)
+        if logarithmic {
+            svg += "<text x=\"\(rounded(left + 6))\" y=\"\(top + 12)\" font-size=\"10\" fill=\"#666\">log scale</text>"
         }
-        svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
+        for epoch in Self.epochTicks(epochs) {
+            svg += "<text x=\"\(rounded(x(epoch - 1)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(epoch)</text>"
+        }
+        svg += "<text x=\"\(rounded((left + width - right) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">epoch</text>"
+        if let kept = keptEpoch, kept < epochs {
+            svg += "<line x1=\"\(rounded(x(kept)))\" x2=\"\(rounded(x(kept)))\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>"
+            svg += "<text x=\"\(rounded(x(kept) + (kept > epochs / 2 ? -4 : 4)))\" y=\"\(top + 12)\" text-anchor=\"\(kept > epochs / 2 ? "end" : "start")\" font-size=\"10\" fill=\"#2ca02c\">kept: epoch \(kept + 1)</text>"
+        }
         svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         for (index, s) in series.enumerated() {
@@ -152,20 +177,38 @@ struct Report {
         return svg + "</svg>"
     }
 
-    /// Predicted against true values (the diagonal is a perfect model) and the residuals
-    /// against the predictions, in the target's units.
+    /// The RMSE over the epochs: one chart, or one per output when there are several (in
+    /// different units, they share no axis).
+    private func rmseCharts() -> String {
+        guard regression.count > 1 else {
+            return lineChart(title: "RMSE", series: curves { $0.rootMeanSquaredError }, limits: 0...Double.infinity,
+                             keptEpoch: history.bestEpoch, allowsLogScale: true)
+        }
+        return regression.enumerated().map { index, output in
+            lineChart(title: "RMSE of \(output.targetName)",
+                      series: curves { $0.outputs.flatMap { $0.indices.contains(index) ? $0[index].rootMeanSquaredError : nil } },
+                      limits: 0...Double.infinity, keptEpoch: history.bestEpoch, allowsLogScale: true)
+        }.joined(separator: "\n")
+    }
+
+    /// Per output, predicted against true values (the diagonal is a perfect model) and the
+    /// residuals against the predictions, in the output's units.
     private func regressionCharts() -> String {
-        guard let regression, !regression.actual.isEmpty else { return "" }
+        regression.map(regressionCharts).joined(separator: "\n")
+    }
+
+    private func regressionCharts(_ regression: Regression) -> String {
+        guard !regression.actual.isEmpty else { return "" }
         let name = escape(regression.targetName)
         let residuals = zip(regression.predicted, regression.actual).map { $0 - $1 }
         let limits = (regression.predicted + regression.actual).filter(\.isFinite)
         let low = limits.min() ?? 0, high = limits.max() ?? 1
         return """
-        <h2>Predicted vs true (\(evaluationName))</h2>
+        <h2>Predicted vs true \(name) (\(evaluationName))</h2>
         <div class="charts">
         \(scatterChart(title: "Predicted vs true \(name)", x: regression.actual, y: regression.predicted,
-                       xLabel: "true \(name)", yLabel: "predicted", line: (low, low, high, high)))
-        \(scatterChart(title: "Residuals", x: regression.predicted, y: residuals,
+                       xLabel: "true \(name)", yLabel: "predicted \(name)", line: (low, low, high, high)))
+        \(scatterChart(title: "Residuals of \(name)", x: regression.predicted, y: residuals,
                        xLabel: "predicted \(name)", yLabel: "predicted − true", line: nil, zeroLine: true))
         </div>
         """
@@ -175,28 +218,22 @@ struct Report {
     /// (x₀, y₀, x₁, y₁), `zeroLine` the line y = 0. At most 5000 points are drawn.
     private func scatterChart(title: String, x: [Double], y: [Double], xLabel: String, yLabel: String,
                               line: (Double, Double, Double, Double)?, zeroLine: Bool = false) -> String {
-        let width = 480.0, height = 360.0, left = 72.0, right = 24.0, top = 28.0, bottom = 44.0
         let points = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
         guard !points.isEmpty else { return "" }
-        func range(_ values: [Double]) -> (Double, Double) {
-            var low = values.min()!, high = values.max()!
-            if high - low < 1e-12 { low -= max(abs(low) * 0.05, 0.01); high += max(abs(high) * 0.05, 0.01) }
-            let pad = (high - low) * 0.05
-            return (low - pad, high + pad)
-        }
-        let (xLow, xHigh) = range(points.map(\.0) + (line.map { [$0.0, $0.2] } ?? []))
-        let (yLow, yHigh) = range(points.map(\.1) + (line.map { [$0.1, $0.3] } ?? []) + (zeroLine ? [0] : []))
-        func px(_ v: Double) -> Double { left + (v - xLow) / (xHigh - xLow) * (width - left - right) }
-        func py(_ v: Double) -> Double { top + (yHigh - v) / (yHigh - yLow) * (height - top - bottom) }
+        let xAxis = ChartAxis(covering: points.map(\.0) + (line.map { [$0.0, $0.2] } ?? []), intervals: 4)
+        let yAxis = ChartAxis(covering: points.map(\.1) + (line.map { [$0.1, $0.3] } ?? []), including: zeroLine ? [0] : [],
+                              intervals: 4)
+        // The rotated y-axis title at x = 12 and the tick labels right of it, apart.
+        let width = 480.0, height = 360.0, left = Swift.max(56, yAxis.labelWidth + 32), right = 28.0, top = 28.0, bottom = 44.0
+        func px(_ v: Double) -> Double { xAxis.position(v, from: left, to: width - right) }
+        func py(_ v: Double) -> Double { yAxis.position(v, from: height - bottom, to: top) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(title)\">"
         svg += "<text x=\"\(width / 2)\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(title)</text>"
-        for k in 0...4 {
-            let v = yLow + (yHigh - yLow) * Double(k) / 4, u = xLow + (xHigh - xLow) * Double(k) / 4
-            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(py(v))\" y2=\"\(py(v))\" stroke=\"#eee\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(py(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(tickLabel(v))</text>"
-            svg += "<text x=\"\(px(u))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(tickLabel(u))</text>"
+        svg += yGrid(yAxis, left: left, right: width - right, py: py)
+        for (u, label) in zip(xAxis.ticks, xAxis.labels) {
+            svg += "<text x=\"\(rounded(px(u)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(label)</text>"
         }
-        svg += "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">\(xLabel)</text>"
+        svg += "<text x=\"\(rounded((left + width - right) / 2))\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"12\">\(xLabel)</text>"
         svg += "<text x=\"12\" y=\"\((top + height - bottom) / 2)\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 12 \((top + height - bottom) / 2))\">\(yLabel)</text>"
         svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
         svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#888\"/>"
@@ -210,6 +247,15 @@ struct Report {
             svg += "<circle cx=\"\(px(u))\" cy=\"\(py(v))\" r=\"2.2\" fill=\"#1f77b4\" fill-opacity=\"0.55\"/>"
         }
         return svg + "</svg>"
+    }
+
+    /// The epochs (counted from 1) labelled under a chart of `epochs` epochs: 1 and the
+    /// multiples of a round step (1, 2, 5, 10, 20, 25, 50, …) of about a tenth of them.
+    static func epochTicks(_ epochs: Int) -> [Int] {
+        let step = Int(ChartAxis.niceStep(Double(epochs) / 10, integers: true))
+        return ([1] + stride(from: step, through: epochs, by: step)).reduce(into: []) { ticks, epoch in
+            if ticks.last != epoch { ticks.append(epoch) }
+        }
     }
 
     private func confusionTable() -> String {
@@ -242,14 +288,6 @@ struct Report {
         let images = filters.map { "<img alt=\"filter\" src=\"\(bitmapDataURI($0.pixels, width: $0.width, height: $0.height))\">" }
         return "<h2>First-layer weights</h2><div class=\"grid filters\">\(images.joined())</div>"
     }
-}
-
-/// An axis tick: three significant digits, thousands and millions with k or M (218k, 1.5M).
-func tickLabel(_ value: Double) -> String {
-    let magnitude = Swift.abs(value)
-    if magnitude >= 1e6 { return String(format: "%.3gM", value / 1e6) }
-    if magnitude >= 1e3 { return String(format: "%.3gk", value / 1e3) }
-    return String(format: "%.3g", value)
 }
 
 func escape(_ text: String) -> String {

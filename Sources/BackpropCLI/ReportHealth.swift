@@ -18,7 +18,7 @@ extension Report {
         <div class="charts">\(xyChart(title: "Training loss", xLabel: "step", series: [
             ChartSeries(name: "raw", color: "#1f77b4", x: x, y: y, width: 1, opacity: 0.35, inLegend: false),
             ChartSeries(name: "training loss (smoothed)", color: "#1f77b4", x: x, y: smoothed(y, weight: weight)),
-        ], width: 980))</div>
+        ], width: 980, yLimits: 0...Double.infinity))</div>
         """
     }
 
@@ -45,8 +45,9 @@ extension Report {
         let charts = [
             lineChart(title: "log₁₀ ‖δ^[ℓ]‖", series: series { log10($0.deltaNorm) }, legendSpacing: 44),
             lineChart(title: "log₁₀ ‖ΔW‖/‖W‖ per step", series: series { log10($0.updateRatio) }, legendSpacing: 44),
-            lineChart(title: "Spread of a^[ℓ]", series: series { $0.activationSpread }, legendSpacing: 44),
-            lineChart(title: "Dead ReLUs / saturated (%)", series: series { ($0.dead ?? $0.saturated).map { $0 * 100 } }, legendSpacing: 44),
+            lineChart(title: "Spread of a^[ℓ]", series: series { $0.activationSpread }, limits: 0...Double.infinity, legendSpacing: 44),
+            lineChart(title: "Dead ReLUs / saturated (%)", series: series { ($0.dead ?? $0.saturated).map { $0 * 100 } },
+                      limits: 0...100, legendSpacing: 44),
         ].joined(separator: "\n")
         func f(_ value: Double?, _ format: String = "%.3g") -> String { value.map { String(format: format, $0) } ?? "–" }
         let rows = last.map { h in
@@ -58,7 +59,7 @@ extension Report {
         var seen: [String: (first: Int, last: Int, message: String)] = [:]
         var order: [String] = []
         for (epoch, health) in measured {
-            for warning in LayerHealth.warnings(health) {
+            for warning in LayerHealth.warnings(health, initializer: initializer) {
                 let key = "\(warning.kind.rawValue) \(warning.layer ?? 0)"
                 if seen[key] == nil { order.append(key) }
                 seen[key] = (seen[key]?.first ?? epoch, epoch, warning.message)

@@ -151,7 +151,9 @@ struct TrainingJob {
     }
 
     /// A regression target in its own units that the model's last activation cannot reach:
-    /// below 0 after ReLU, outside (0, 1) after a sigmoid. Nil when it can.
+    /// outside (0, 1) after a sigmoid; below 0 after ReLU, when the values below 0 hold at
+    /// least 1 % of the target's variance (a few noisy values just below 0 cost the fit
+    /// nothing that matters). Nil when it can.
     static func outputReachWarning(_ model: Sequential<Float>, targets data: Dataset<Float>) -> String? {
         guard case .values(let values)? = data.targets, let low = values.scalars.min(), let high = values.scalars.max(),
               let activation = model.finalActivation else { return nil }
@@ -160,7 +162,13 @@ struct TrainingJob {
         case .sigmoid where low < 0 || high > 1:
             return "the model's last activation, a sigmoid, outputs values between 0 and 1, but the target \(name) runs from \(format([Double(low)])) to \(format([Double(high)])): end the model with a dense layer without activation (identity outputs)"
         case .relu where low < 0:
-            return "the model's last activation, ReLU, outputs only values ≥ 0, but the target \(name) goes down to \(format([Double(low)])): end the model with a dense layer without activation (identity outputs)"
+            // What a ReLU output cannot fit: Σ y² over y < 0, a share of Σ (y − ȳ)².
+            let y = values.scalars.map(Double.init)
+            let mean = y.reduce(0, +) / Double(max(y.count, 1))
+            let unreachable = y.filter { $0 < 0 }.map { $0 * $0 }.reduce(0, +)
+            let variance = y.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+            guard unreachable >= 0.01 * variance else { return nil }
+            return "the model's last activation, ReLU, outputs only values ≥ 0, but the target \(name) goes down to \(format([Double(low)])) (its values below 0 hold \(String(format: "%.0f", 100 * min(unreachable / max(variance, .leastNormalMagnitude), 1))) % of its variance): end the model with a dense layer without activation (identity outputs)"
         default:
             return nil
         }
@@ -189,6 +197,16 @@ struct TrainingJob {
         }
         guard let named, let names = named.names, let classes = try? ClassLabels(validating: names, source: named.source) else { return nil }
         return (classes, "--model: \(named.source)")
+    }
+
+    /// What the ReLU layers' weights were drawn with, when known: --init's, or by
+    /// activation (He's) for a preset or spec; nil for a model.json's or trained weights.
+    func reluInitializer() throws -> Initializer? {
+        if let text = settings.initializer { return try parseInitializer(text) }
+        switch try modelChoice() {
+        case .preset, .dense, .network: return .recommended(for: .relu)
+        case .saved, .architecture: return nil
+        }
     }
 
     /// Whether the model takes images `[channels, height, width]` rather than flat vectors.
@@ -294,6 +312,13 @@ struct TrainingJob {
     }
 
     static let settingsFileName = "run.json"
+
+    /// run.json's bytes: keys sorted, so that the same settings give the same file.
+    static func settingsJSON(_ settings: TrainingSettings) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(settings)
+    }
     /// The training examples the layer-health probe reads after each epoch.
     static let healthProbeExamples = 256
     static let checkpointFileName = "checkpoint.safetensors"
@@ -358,8 +383,9 @@ struct TrainingJob {
         configuration.overlapsGradientSums = Self.overlapsGradientSums
         try checkMemory(of: model, inputShape: data.inputShape, batchSize: configuration.largestBatch(of: data.training.count),
                         optimizerSlots: 2)
-        let pictures = PlanePictures(model: model, data: data.training, epochs: settings.epochs)
-        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth)]
+        let pictures = PlanePictures(model: model, data: try trainedExamples(data), epochs: settings.epochs)
+        let callbacks: [any TrainingCallback] = [ProgressPrinter(style: style, epochs: settings.epochs, showsHealth: showsHealth,
+                                                                 initializer: try reluInitializer())]
             + (pictures.map { [$0] } ?? [])
         var trainer: Trainer<Sequential<Float>, AnyOptimizer<Float>>
         // Whether this run made its directory (removed again if training fails).
@@ -387,7 +413,7 @@ struct TrainingJob {
             if isPrimary {
                 createdDirectory = !FileManager.default.fileExists(atPath: directory.path)
                 try ModelFile.createDirectory(directory.path)
-                try writeAtomically(JSONEncoder().encode(settings), to: file(Self.settingsFileName))
+                try writeAtomically(Self.settingsJSON(settings), to: file(Self.settingsFileName))
             }
             trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration, callbacks: callbacks)
             if style != .quiet && style != .json {
@@ -482,7 +508,9 @@ struct TrainingJob {
         let why = settings.task != nil ? "as asked with --task" : (data.taskReason ?? "from the data")
         var line = "task: \(task.rawValue) (\(why)"
         let textLabels = data.classes.map { $0.names.contains { Double($0) == nil } } ?? false
-        if settings.task == nil && !data.featureNames.isEmpty && !textLabels { line += "; --task \(other.rawValue) to override" }
+        // Only where --task is taken: csv: and npy: data.
+        let overridable = (try? DataSource(settings.data))?.acceptsTask ?? false
+        if settings.task == nil && overridable && !data.featureNames.isEmpty && !textLabels { line += "; --task \(other.rawValue) to override" }
         line += ")"
         if let classes = data.classes {
             line += "; \(classes.count) classes: \(classes.names.prefix(12).joined(separator: ", "))\(classes.count > 12 ? ", …" : "")"
@@ -498,20 +526,18 @@ struct TrainingJob {
         try ModelFile.createDirectory(directory.path)
         try writeAtomically(Data(historyCSV(history).utf8), to: file("history.csv"))
         try writeAtomically(Data(stepsCSV(history).utf8), to: file("steps.csv"))
-        // Without a test set, the result is the training set's: the examples trained on,
-        // not those that --validation-split held out of them (split as the trainer does).
-        var trained = data.training
-        if data.test == nil, data.validation == nil, settings.validationSplit > 0 {
-            trained = try data.training.split(validationFraction: settings.validationSplit, seed: settings.seed &+ 1).training
-        }
-        let test = data.test ?? trained
+        // Without a test set, the result is the training set's: the examples trained on.
+        let test = try data.test ?? trainedExamples(data)
         let name = data.test == nil ? "training" : "test"
         let metrics = try evaluate(model, on: test, loss: loss)
+        let outputNames = DataSchema.outputNames(targetName: data.training.targetName, count: metrics.outputs?.count ?? 1)
         var report = Report(
             title: "Backprop: \(settings.model) on \(settings.data)", history: history, classNames: data.classNames,
             testMetrics: metrics, summary: try model.summary(inputShape: data.inputShape),
             settings: settingsTable(loss: loss, data: data, history: history))
         report.evaluationName = "\(name) set"
+        report.lossUnits = lossUnits(data)
+        report.initializer = try reluInitializer()
         report.probeSize = min(Self.healthProbeExamples, data.training.count)
         report.pictures = pictures?.html() ?? ""
         if case .classes(let labels, let classes)? = test.targets {
@@ -528,16 +554,19 @@ struct TrainingJob {
             }
         } else if case .values(let values)? = test.targets {
             let restore = test.targetStandardization
-            let predicted = try model.predictedValues(test.features, targetStandardization: restore)
-            let actual = try restore.map { try $0.restored(values) } ?? values
-            report.regression = Report.Regression(
-                predicted: predicted.doubleScalars, actual: actual.doubleScalars,
-                targetName: data.training.targetName ?? "target")
+            let predicted = try model.predictedValues(test.features, targetStandardization: restore).doubleScalars
+            let actual = try (restore.map { try $0.restored(values) } ?? values).doubleScalars
+            let columns = values.count / max(test.count, 1)
+            let names = columns == 1 ? [data.training.targetName ?? "target"] : outputNames
+            report.regression = names.enumerated().map { column, name in
+                func ofColumn(_ all: [Double]) -> [Double] { stride(from: column, to: all.count, by: columns).map { all[$0] } }
+                return Report.Regression(predicted: ofColumn(predicted), actual: ofColumn(actual), targetName: name)
+            }
         }
         try writeAtomically(Data(report.html().utf8), to: file("report.html"))
         try recordResult(metrics, set: name, examples: test.count)
         if style == .json {
-            var object = metricsJSON(metrics, prefix: "\(name)_")
+            var object = metricsJSON(metrics, prefix: "\(name)_", outputNames: outputNames)
             object["\(name)_examples"] = test.count
             object["run_directory"] = directory.path
             object["task"] = data.training.task?.rawValue
@@ -546,7 +575,7 @@ struct TrainingJob {
             let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: json, as: UTF8.self))
         } else {
-            print("\(name) \(metricsText(metrics, prefix: name)); run directory \(directory.path)")
+            print("\(name) \(metricsText(metrics, prefix: name, outputNames: outputNames, lossUnits: lossUnits(data))); run directory \(directory.path)")
         }
     }
 
@@ -563,6 +592,19 @@ struct TrainingJob {
         result["examples"] = examples
         object["result"] = result
         try writeAtomically(JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), to: path)
+    }
+
+    /// The examples trained on: the training data less what --validation-split holds out
+    /// of it (split as the trainer does).
+    func trainedExamples(_ data: PreparedData) throws -> Dataset<Float> {
+        guard data.validation == nil, settings.validationSplit > 0 else { return data.training }
+        return try data.training.split(validationFraction: settings.validationSplit, seed: settings.seed &+ 1).training
+    }
+
+    /// What the loss is measured in when that is not the target's units: a regression
+    /// trained on its standardised target.
+    func lossUnits(_ data: PreparedData) -> String? {
+        data.training.targetStandardization == nil ? nil : "standardised target"
     }
 
     /// The first dense layer's weight rows as images, each scaled to [0, 1].
@@ -618,24 +660,47 @@ func format(_ values: [Double]) -> String {
     values.map { String(format: "%.6g", $0) }.joined(separator: ", ")
 }
 
-/// Metrics as words: accuracy for classification; R², RMSE, MAE for regression.
-func metricsText(_ metrics: Metrics, prefix name: String) -> String {
-    var text = String(format: "loss %.4f", metrics.loss)
+/// Metrics as words: accuracy for classification; R², RMSE, MAE for regression, each
+/// output's apart when there are several (`outputNames` names them); `lossUnits` follows
+/// a loss not in the target's units.
+func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] = [], lossUnits: String? = nil) -> String {
+    var text = String(format: "loss %.4f", metrics.loss) + (lossUnits.map { " (\($0))" } ?? "")
     if let accuracy = metrics.accuracy { text += String(format: ", \(name) accuracy %.4f", accuracy) }
+    if let outputs = metrics.outputs {
+        text += String(format: ", \(name) R² %.4f (mean of %d outputs)", metrics.rSquared ?? .nan, outputs.count)
+        for (output, label) in zip(outputs, outputLabels(outputNames, count: outputs.count)) {
+            text += String(format: "; \(label): R² %.4f, RMSE %.6g, MAE %.6g", output.rSquared, output.rootMeanSquaredError,
+                           output.meanAbsoluteError)
+        }
+        return text
+    }
     if let r2 = metrics.rSquared { text += String(format: ", \(name) R² %.4f", r2) }
     if let rmse = metrics.rootMeanSquaredError { text += String(format: ", RMSE %.6g", rmse) }
     if let mae = metrics.meanAbsoluteError { text += String(format: ", MAE %.6g", mae) }
     return text
 }
 
-/// Metrics as JSON keys with a prefix (`test_accuracy`, `validation_r2`, …).
-func metricsJSON(_ metrics: Metrics, prefix: String) -> [String: Any] {
+/// `names` when there is one per output, else `y_0`, `y_1`, ….
+func outputLabels(_ names: [String], count: Int) -> [String] {
+    names.count == count ? names : DataSchema.outputNames(targetName: nil, count: count)
+}
+
+/// Metrics as JSON keys with a prefix (`test_accuracy`, `validation_r2`, …); several
+/// outputs as `PREFIXoutputs`, one object per output, and no pooled MSE, RMSE or MAE.
+func metricsJSON(_ metrics: Metrics, prefix: String, outputNames: [String] = []) -> [String: Any] {
     var object: [String: Any] = ["\(prefix)loss": metrics.loss]
     object["\(prefix)accuracy"] = metrics.accuracy
+    object["\(prefix)r2"] = metrics.rSquared.flatMap { $0.isFinite ? $0 : nil }
+    if let outputs = metrics.outputs {
+        object["\(prefix)outputs"] = zip(outputs, outputLabels(outputNames, count: outputs.count)).map { output, name in
+            ["name": name, "mse": output.meanSquaredError, "rmse": output.rootMeanSquaredError, "mae": output.meanAbsoluteError,
+             "r2": output.rSquared.isFinite ? output.rSquared : nil].compactMapValues { $0 }
+        }
+        return object
+    }
     object["\(prefix)mse"] = metrics.meanSquaredError
     object["\(prefix)rmse"] = metrics.rootMeanSquaredError
     object["\(prefix)mae"] = metrics.meanAbsoluteError
-    object["\(prefix)r2"] = metrics.rSquared.flatMap { $0.isFinite ? $0 : nil }
     return object
 }
 

@@ -146,8 +146,19 @@ struct Evaluate: ParsableCommand {
             let outputs = (try? saved.model.outputShape(forInput: examples.exampleShape))?.reduce(1, *) ?? 0
             let metrics = try evaluate(saved.model, on: examples, loss: Loss.recommended(for: targets, outputs: outputs))
             print(String(format: "examples %d\nloss %.4f", examples.count, metrics.loss))
+            if saved.schema.targetStandardization != nil, metrics.meanSquaredError != nil {
+                note("the loss is the mean squared error of the standardised target, as the model was trained; mse, rmse and mae are in the target's units")
+            }
             if let accuracy = metrics.accuracy { print(String(format: "accuracy %.4f", accuracy)) }
-            if let mse = metrics.meanSquaredError, let rmse = metrics.rootMeanSquaredError, let mae = metrics.meanAbsoluteError {
+            if let outputs = metrics.outputs {
+                // Outputs in different units: each one's errors apart, never pooled.
+                print(String(format: "r2 %.4f (mean of %d outputs)", metrics.rSquared ?? .nan, outputs.count))
+                let names = DataSchema.outputNames(targetName: saved.schema.targetName, count: outputs.count)
+                for (name, output) in zip(names, outputs) {
+                    print("\(name): " + String(format: "mse %.6g, rmse %.6g, mae %.6g, r2 %.4f", output.meanSquaredError,
+                                                output.rootMeanSquaredError, output.meanAbsoluteError, output.rSquared))
+                }
+            } else if let mse = metrics.meanSquaredError, let rmse = metrics.rootMeanSquaredError, let mae = metrics.meanAbsoluteError {
                 print(String(format: "mse %.6g\nrmse %.6g\nmae %.6g\nr2 %.4f", mse, rmse, mae, metrics.rSquared ?? .nan))
             }
             if case .classes(let labels, let classes) = targets {
@@ -221,8 +232,7 @@ struct Predict: ParsableCommand {
                 let values = try saved.model.predictedValues(
                     examples.features, targetStandardization: saved.schema.targetStandardization)
                 let columns = values.count / max(examples.count, 1)
-                let name = saved.schema.targetName ?? "y"
-                prediction = .values(rows(values), names: columns == 1 ? [name] : (0..<columns).map { "\(name)_\($0)" })
+                prediction = .values(rows(values), names: DataSchema.outputNames(targetName: saved.schema.targetName, count: columns))
             }
             // NaN is no probability and cannot be written in JSON: examples whose outputs are
             // not finite (their values overflow the network) are an error naming them.

@@ -24,6 +24,13 @@ public struct DataSchema: Sendable, Hashable, Codable {
         self.targetStandardization = targetStandardization
     }
 
+    /// The names of a regression's `count` outputs: the target's name for one output,
+    /// `NAME_0`, `NAME_1`, … for several (`y` when the target has no name).
+    public static func outputNames(targetName: String?, count: Int) -> [String] {
+        let name = targetName ?? "y"
+        return count == 1 ? [name] : (0..<Swift.max(count, 0)).map { "\(name)_\($0)" }
+    }
+
     /// The schema of a training set.
     public init<S>(describing data: Dataset<S>) {
         self.init(task: data.task, classes: data.classes, featureNames: data.featureNames.isEmpty ? nil : data.featureNames,

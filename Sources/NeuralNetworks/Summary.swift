@@ -13,7 +13,7 @@ extension Sequential {
             let output = try layer.outputShape(forInput: shape)
             let flops = Self.forwardFLOPs(of: layer, input: shape, output: output)
             totalFLOPs = Memory.sum([totalFLOPs, flops])
-            rows.append(("\(index): \(layer.summaryName)", "\(output)", Self.grouped(flops), "\(layer.parameterCount)"))
+            rows.append(("\(index): \(layer.summaryName)", "\(output)", Self.grouped(flops), Self.grouped(layer.parameterCount)))
             shape = output
         }
         let widths = (rows.map(\.0.count).max()!, rows.map(\.1.count).max()!, rows.map(\.2.count).max()!,
@@ -27,7 +27,7 @@ extension Sequential {
         lines.insert(rule, at: 1)
         lines.append(rule)
         lines.append("Forward FLOPs per example: \(Self.grouped(totalFLOPs)) (a training step costs about three times as many)")
-        lines.append("Total parameters: \(parameterCount)")
+        lines.append("Total parameters: \(Self.grouped(parameterCount))")
         return lines.joined(separator: "\n")
     }
 

@@ -144,7 +144,10 @@ extension LayerHealth {
     }
 
     /// The problems in `layers` (one epoch's measures); empty when all is well.
-    public static func warnings(_ layers: [LayerHealth]) -> [Warning] {
+    /// `initializer` is what the ReLU layers' weights were drawn with, when known: a
+    /// remedy already in force (He initialisation) is not offered.
+    public static func warnings(_ layers: [LayerHealth], initializer: Initializer? = nil) -> [Warning] {
+        let heInUse = initializer == .heNormal || initializer == .heUniform
         var lines: [Warning] = []
         for health in layers {
             let name = "layer \(health.layer) (\(health.name))"
@@ -164,7 +167,9 @@ extension LayerHealth {
                 lines.append(Warning(kind: .symmetry, layer: health.layer, message: "\(name): \(copies): equal initial weights get equal gradients, so the symmetry is never broken; initialise at random (--init he-normal or xavier-normal)"))
             }
             if let dead = health.dead, dead >= 0.5 {
-                lines.append(Warning(kind: .deadUnits, layer: health.layer, message: "\(name): \(percent(dead)) of the ReLU units are dead (0 on every probe example, so no δ passes them): lower the learning rate, or use He initialisation (--init he-normal)"))
+                let remedy = heInUse ? "lower the learning rate (the weights were drawn with He initialisation already)"
+                    : "lower the learning rate, or use He initialisation (--init he-normal)"
+                lines.append(Warning(kind: .deadUnits, layer: health.layer, message: "\(name): \(percent(dead)) of the ReLU units are dead (0 on every probe example, so no δ passes them): \(remedy)"))
             }
             if let saturated = health.saturated, saturated >= 0.5, let g = health.activation {
                 lines.append(Warning(kind: .saturation, layer: health.layer, message: "\(name): \(percent(saturated)) of the \(g.rawValue) outputs are saturated (g′(z) ≈ 0 shrinks δ): standardise the inputs (--standardize), use Xavier initialisation (--init xavier-normal), or lower the learning rate"))

@@ -203,16 +203,18 @@ public struct MetricAccumulator: Sendable, Equatable, Codable {
         let columns = squaredErrorSums.count
         guard columns > 0 else { return Metrics(loss: lossSum / n) }
         let scale = valueScale.map { $0.map { $0 > 0 ? $0 : 1 } } ?? [Double](repeating: 1, count: columns)
-        var squared = 0.0, absolute = 0.0, explained = 0.0
-        for j in 0..<columns {
-            squared += squaredErrorSums[j] * scale[j] * scale[j]
-            absolute += absoluteErrorSums[j] * scale[j]
+        let outputs = (0..<columns).map { j in
             let total = squaredValueSums[j] - valueSums[j] * valueSums[j] / n
-            explained += total > 0 ? 1 - squaredErrorSums[j] / total : .nan
+            return OutputMetrics(meanSquaredError: squaredErrorSums[j] * scale[j] * scale[j] / n,
+                                 meanAbsoluteError: absoluteErrorSums[j] * scale[j] / n,
+                                 rSquared: total > 0 ? 1 - squaredErrorSums[j] / total : .nan)
         }
-        let values = n * Double(columns)
-        return Metrics(loss: lossSum / n, meanSquaredError: squared / values, meanAbsoluteError: absolute / values,
-                       rSquared: explained / Double(columns))
+        let count = Double(columns)
+        var metrics = Metrics(loss: lossSum / n, meanSquaredError: outputs.map(\.meanSquaredError).reduce(0, +) / count,
+                              meanAbsoluteError: outputs.map(\.meanAbsoluteError).reduce(0, +) / count,
+                              rSquared: outputs.map(\.rSquared).reduce(0, +) / count)
+        if columns > 1 { metrics.outputs = outputs }
+        return metrics
     }
 }
 
@@ -230,6 +232,10 @@ public struct Metrics: Sendable, Equatable, Codable {
     /// The coefficient of determination 1 − SSE/SST (averaged over outputs); NaN when the
     /// targets do not vary.
     public var rSquared: Double?
+    /// A regression with several outputs: each output's MSE, MAE and R² in its own units
+    /// (``meanSquaredError`` and ``meanAbsoluteError`` pool outputs that may be in different
+    /// units, so they mean little then); nil otherwise.
+    public var outputs: [OutputMetrics]?
 
     /// Metrics from their values.
     public init(loss: Double, accuracy: Double? = nil, meanSquaredError: Double? = nil,
@@ -243,4 +249,24 @@ public struct Metrics: Sendable, Equatable, Codable {
 
     /// √MSE, in the target's original units.
     public var rootMeanSquaredError: Double? { meanSquaredError.map { $0.squareRoot() } }
+}
+
+/// One output of a regression: its errors in its own units, and its R².
+public struct OutputMetrics: Sendable, Equatable, Codable {
+    /// The mean of (ŷ − y)², in the output's original units squared.
+    public var meanSquaredError: Double
+    /// The mean of |ŷ − y|, in the output's original units.
+    public var meanAbsoluteError: Double
+    /// 1 − SSE/SST for this output; NaN when its targets do not vary.
+    public var rSquared: Double
+
+    /// An output's metrics from their values.
+    public init(meanSquaredError: Double, meanAbsoluteError: Double, rSquared: Double) {
+        self.meanSquaredError = meanSquaredError
+        self.meanAbsoluteError = meanAbsoluteError
+        self.rSquared = rSquared
+    }
+
+    /// √MSE, in the output's original units.
+    public var rootMeanSquaredError: Double { meanSquaredError.squareRoot() }
 }

@@ -107,9 +107,9 @@ struct LearningPicturesTests {
             let compared = try Run(["compare"] + runs + ["--x", axis, "--out", page.path])
             #expect(compared.status == 0, "\(compared.error)")
             let html = try String(contentsOf: page, encoding: .utf8)
-            #expect(html.contains("<th class=\"l\">optimizer</th>") && html.contains("<th class=\"l\">batchSize</th>")
+            #expect(html.contains("<th class=\"l\">optimizer</th>") && html.contains("<th class=\"l\">batch<wbr>Size</th>")
                     && html.contains("<th class=\"l\">epochs</th>"))
-            #expect(!html.contains("<th class=\"l\">learningRate</th>") && !html.contains("<th class=\"l\">model</th>"),
+            #expect(!html.contains("<th class=\"l\">learning<wbr>Rate</th>") && !html.contains("<th class=\"l\">model</th>"),
                     "settings that are the same are not columns")
             #expect(html.contains("The same in every run: data toy:moons, model \(model)"))
             #expect(html.contains("exponential moving average with weight"))

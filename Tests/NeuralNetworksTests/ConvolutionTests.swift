@@ -108,7 +108,7 @@ struct ConvolutionLayerTests {
         #expect(model.parameterCount == 421_642)
         let summary = try model.summary(inputShape: [1, 28, 28])
         for line in ["Conv2D(1 → 32, 3×3, padding 1)", "[32, 28, 28]", "[32, 14, 14]", "[64, 7, 7]", "[3136]",
-                     "Dense(3136 → 128)", "401536", "Total parameters: 421642"] {
+                     "Dense(3136 → 128)", "401,536", "Total parameters: 421,642"] {
             #expect(summary.contains(line), "missing \(line) in\n\(summary)")
         }
         #expect(try model.outputShape(forInput: [1, 28, 28]) == [10])

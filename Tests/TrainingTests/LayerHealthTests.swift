@@ -44,7 +44,13 @@ struct LayerHealthTests {
         }
         let deadHealth = LayerHealth.measure(dead, probe: data, loss: .crossEntropy)
         #expect(deadHealth[0].dead == 1)
-        #expect(LayerHealth.warnings(deadHealth).contains { $0.kind == .deadUnits && $0.layer == 1 && $0.message.contains("He initialisation") })
+        #expect(LayerHealth.warnings(deadHealth).contains { $0.kind == .deadUnits && $0.layer == 1 && $0.message.contains("or use He initialisation (--init he-normal)") })
+        // Weights drawn with He's initialiser already: it is not the remedy.
+        for initializer in [Initializer.heNormal, .heUniform] {
+            let message = LayerHealth.warnings(deadHealth, initializer: initializer).first { $0.kind == .deadUnits }?.message ?? ""
+            #expect(!message.contains("--init he-normal") && message.contains("He initialisation already") && message.contains("lower the learning rate"), "\(message)")
+        }
+        #expect(LayerHealth.warnings(deadHealth, initializer: .xavierNormal).contains { $0.message.contains("--init he-normal") })
         // Large weights: sigmoid outputs pinned at 0 or 1.
         let saturated = Sequential<Double>(seed: 2) {
             Dense<Double>(inputSize: 4, outputSize: 6, weightInitializer: .normal(standardDeviation: 50)); Sigmoid<Double>()

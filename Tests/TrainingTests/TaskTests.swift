@@ -166,6 +166,37 @@ struct TaskTests {
         #expect(zip(back.scalars, predicted).allSatisfy { Swift.abs($0 - $1) < 1e-9 })
     }
 
+    @Test("two outputs in different units: MSE, MAE and R² of each output apart, by their definitions")
+    func perOutputMetrics() throws {
+        // Output 0 in thousands, output 1 in thousandths; the model predicts both from x.
+        let x = Tensor<Double>(shape: [4, 1], scalars: [1, 2, 3, 4])
+        let y = [1100.0, 0.001, 1900, 0.003, 3200, 0.002, 3800, 0.004]
+        let data = try Dataset(features: x, targets: .values(Tensor(shape: [4, 2], scalars: y)))
+        let model = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 1, outputSize: 2) }
+        model.visitParameters { name, parameter in parameter.assign(name.hasSuffix("weight") ? [1000, 0.001] : [0, 0]) }
+        // Predictions 1000, 2000, 3000, 4000 and 0.001, 0.002, 0.003, 0.004.
+        let errors0 = [-100.0, 100, -200, 200], errors1 = [0.0, -0.001, 0.001, 0]
+        let metrics = try evaluate(model, on: data, loss: .meanSquaredError)
+        let outputs = try #require(metrics.outputs)
+        #expect(outputs.count == 2)
+        #expect(Swift.abs(outputs[0].meanSquaredError - 25_000) < 1e-6, "(100² + 100² + 200² + 200²) / 4")
+        #expect(Swift.abs(outputs[0].meanAbsoluteError - 150) < 1e-9)
+        #expect(Swift.abs(outputs[1].rootMeanSquaredError - (0.000_002 / 4).squareRoot()) < 1e-12)
+        #expect(Swift.abs(outputs[1].meanAbsoluteError - 0.0005) < 1e-12)
+        func r2(_ column: Int, _ errors: [Double]) -> Double {
+            let values = stride(from: column, to: 8, by: 2).map { y[$0] }
+            let mean = values.reduce(0, +) / 4
+            return 1 - errors.map { $0 * $0 }.reduce(0, +) / values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+        }
+        #expect(Swift.abs(outputs[0].rSquared - r2(0, errors0)) < 1e-12)
+        #expect(Swift.abs(outputs[1].rSquared - r2(1, errors1)) < 1e-9)
+        #expect(Swift.abs(metrics.rSquared! - (r2(0, errors0) + r2(1, errors1)) / 2) < 1e-9)
+        // One output has no per-output figures: the pooled ones are its own.
+        let one = try Dataset(features: x, targets: .values(Tensor(shape: [4, 1], scalars: [1, 2, 3, 4])))
+        let single = Sequential<Double>(seed: 1) { Dense<Double>(inputSize: 1, outputSize: 1) }
+        #expect(try evaluate(single, on: one, loss: .meanSquaredError).outputs == nil)
+    }
+
     @Test("validation data is standardised like the training data by the trainer")
     func validationPreparedLikeTraining() throws {
         let training = try regressionData(count: 64).standardizedWithOwnStatistics(features: .perFeature, targets: true)
