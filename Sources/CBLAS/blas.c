@@ -157,12 +157,18 @@ static int products_agree(void) {
 
 static void load_library(void) {
   const char *user = getenv("OPENBLAS_CORETYPE");
+  // A child process inherits the variable this process set: BACKPROP_CHOSEN_CORETYPE says
+  // the value was Backprop's choice, not the user's, so that the child reports it alike.
+  const char *inherited = getenv("BACKPROP_CHOSEN_CORETYPE");
   if (user == NULL || user[0] == '\0') {
     const char *core = coretype_for_this_cpu();
     if (core != NULL) {
       setenv("OPENBLAS_CORETYPE", core, 1);
+      setenv("BACKPROP_CHOSEN_CORETYPE", core, 1);
       snprintf(blas.chosen, sizeof blas.chosen, "%s", core);
     }
+  } else if (inherited != NULL && strcmp(inherited, user) == 0) {
+    snprintf(blas.chosen, sizeof blas.chosen, "%s", user);
   }
   // Idle OpenBLAS threads spin (sched_yield) for 2^28 cycles by default, taking a core
   // from the elementwise work between products; 2^16 lets them sleep soon after.

@@ -82,6 +82,21 @@ struct BenchCommandTests {
         #expect(!forced.output.contains("chosen by Backprop"))
     }
 
+    /// A process started by one that loaded BLAS inherits the OPENBLAS_CORETYPE Backprop set
+    /// there; it says so alike (a report written by the child read "chosen by Backprop" or
+    /// not depending on whether the parent had loaded BLAS before starting it).
+    @Test("a core Backprop chose is reported as its choice in a child that inherits it; a user's own is not")
+    func inheritedCoreChoice() throws {
+        let flags = ["bench", "gemm", "--sizes", "32", "--threads", "1", "--repeats", "1", "--min-batch-seconds", "0.01"]
+        let inherited = try Run(flags, environment: ["OPENBLAS_CORETYPE": "Haswell", "BACKPROP_CHOSEN_CORETYPE": "Haswell"])
+        #expect(inherited.status == 0)
+        #expect(inherited.output.contains("core Haswell (chosen by Backprop)"), "\(inherited.output)")
+        let user = try Run(flags, environment: ["OPENBLAS_CORETYPE": "Prescott", "BACKPROP_CHOSEN_CORETYPE": "Haswell"])
+        #expect(user.status == 0)
+        #expect(user.output.contains("core Prescott,"), "\(user.output)")
+        #expect(!user.output.contains("chosen by Backprop"))
+    }
+
     @Test("bench workload W4 prints one JSON line per thread count; the steps train the net in flat memory")
     func perStepWorkload() throws {
         let run = try Run(["bench", "workload", "W4", "--threads", "1,2"])
