@@ -236,12 +236,14 @@ struct TrainCommandTests {
 
 @Suite("backprop train: interrupt and resume")
 struct ResumeTests {
-    /// Starts `backprop train` and sends SIGINT once the first epoch line appears.
-    static func interruptedRun(_ arguments: [String]) throws -> (status: Int32, error: String) {
+    /// Starts `backprop train` (in `directory`, when given) and sends SIGINT once the first
+    /// epoch line appears.
+    static func interruptedRun(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
             .deletingLastPathComponent().appendingPathComponent("backprop")
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -121,30 +121,6 @@ extension LifecycleTests {
 }
 
 extension LifecycleTests {
-    /// Starts `backprop train` in `directory` and sends SIGINT once the first epoch line
-    /// appears; returns the exit status.
-    static func interrupted(_ arguments: [String], in directory: URL) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            .deletingLastPathComponent().appendingPathComponent("backprop")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("epoch 1/") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen.append(chunk)
-        }
-        kill(process.processIdentifier, SIGINT)
-        _ = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     @Test("--resume from another working directory reads the run's relative paths from the one it started in, and ends as a run never stopped; missing data is one line naming the path tried; evaluate on the unfinished run says how to finish it")
     func resumeFromElsewhere() throws {
         let directory = try OwnData.scratchDirectory()
@@ -158,7 +134,7 @@ extension LifecycleTests {
         try OwnData.writeCSV(start.appendingPathComponent("data/test.csv"), columns: columns, rows: OwnData.rows(OwnData.blobs(60, seed: 32)))
         let flags = ["train", "--data", "csv:data/train.csv", "--target", "label", "--test-data", "csv:data/test.csv",
                      "--model", "4-16:relu-3:softmax", "--batch-size", "1", "--epochs", "20", "--threads", "1", "--quiet"]
-        let status = try Self.interrupted(flags.filter { $0 != "--quiet" } + ["--out", "stopped"], in: start)
+        let status = try ResumeTests.interruptedRun(flags.filter { $0 != "--quiet" } + ["--out", "stopped"], in: start).status
         #expect(status == 130)
         let stopped = start.appendingPathComponent("stopped")
         #expect(OwnData.fileExists(stopped, "checkpoint.safetensors"))
