@@ -82,7 +82,7 @@ final class ProgressPrinter: TrainingCallback {
         func measures(_ m: Metrics) -> String {
             var text = String(format: "loss %.4f", m.loss)
             if let accuracy = m.accuracy { text += String(format: "  accuracy %.4f", accuracy) }
-            if let r2 = m.rSquared { text += String(format: "  R² %.4f", r2) }
+            if let r2 = m.rSquared { text += "  R² \(rSquaredText(r2))" }
             // Several outputs' errors pooled would mix their units: R² alone then.
             if m.outputs == nil, let rmse = m.rootMeanSquaredError { text += String(format: "  RMSE %.4g", rmse) }
             return text

@@ -53,12 +53,12 @@ struct Report {
         if let outputs = testMetrics.outputs, outputs.count == regression.count {
             // Outputs in different units: each one's figures apart, never pooled.
             for (output, name) in zip(outputs, regression.map(\.targetName)) {
-                cards.append(("R² of \(escape(name))", String(format: "%.4f", output.rSquared)))
+                cards.append(("R² of \(escape(name))", rSquaredText(output.rSquared)))
                 cards.append(("RMSE of \(escape(name))", String(format: "%.6g", output.rootMeanSquaredError)))
                 cards.append(("MAE of \(escape(name))", String(format: "%.6g", output.meanAbsoluteError)))
             }
         } else {
-            if let r2 = testMetrics.rSquared { cards.append(("R²", String(format: "%.4f", r2))) }
+            if let r2 = testMetrics.rSquared { cards.append(("R²", rSquaredText(r2))) }
             if let rmse = testMetrics.rootMeanSquaredError { cards.append(("RMSE", String(format: "%.6g", rmse))) }
             if let mae = testMetrics.meanAbsoluteError { cards.append(("MAE", String(format: "%.6g", mae))) }
         }

@@ -667,17 +667,24 @@ func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] 
     var text = String(format: "loss %.4f", metrics.loss) + (lossUnits.map { " (\($0))" } ?? "")
     if let accuracy = metrics.accuracy { text += String(format: ", \(name) accuracy %.4f", accuracy) }
     if let outputs = metrics.outputs {
-        text += String(format: ", \(name) R² %.4f (mean of %d outputs)", metrics.rSquared ?? .nan, outputs.count)
+        text += ", \(name) R² " + (metrics.rSquared.flatMap { $0.isFinite ? String(format: "%.4f (mean of %d outputs)", $0, outputs.count) : nil }
+            ?? "undefined (mean of \(outputs.count) outputs, one of whose targets is constant)")
         for (output, label) in zip(outputs, outputLabels(outputNames, count: outputs.count)) {
-            text += String(format: "; \(label): R² %.4f, RMSE %.6g, MAE %.6g", output.rSquared, output.rootMeanSquaredError,
-                           output.meanAbsoluteError)
+            text += "; \(label): R² \(rSquaredText(output.rSquared))" + String(format: ", RMSE %.6g, MAE %.6g", output.rootMeanSquaredError,
+                                                                            output.meanAbsoluteError)
         }
         return text
     }
-    if let r2 = metrics.rSquared { text += String(format: ", \(name) R² %.4f", r2) }
+    if let r2 = metrics.rSquared { text += ", \(name) R² \(rSquaredText(r2))" }
     if let rmse = metrics.rootMeanSquaredError { text += String(format: ", RMSE %.6g", rmse) }
     if let mae = metrics.meanAbsoluteError { text += String(format: ", MAE %.6g", mae) }
     return text
+}
+
+/// R² in words: undefined (not a number) for a target that has one value in every example,
+/// which leaves nothing to explain.
+func rSquaredText(_ value: Double) -> String {
+    value.isFinite ? String(format: "%.4f", value) : "undefined (constant target)"
 }
 
 /// `names` when there is one per output, else `y_0`, `y_1`, ….
@@ -693,8 +700,11 @@ func metricsJSON(_ metrics: Metrics, prefix: String, outputNames: [String] = [])
     object["\(prefix)r2"] = metrics.rSquared.flatMap { $0.isFinite ? $0 : nil }
     if let outputs = metrics.outputs {
         object["\(prefix)outputs"] = zip(outputs, outputLabels(outputNames, count: outputs.count)).map { output, name in
-            ["name": name, "mse": output.meanSquaredError, "rmse": output.rootMeanSquaredError, "mae": output.meanAbsoluteError,
-             "r2": output.rSquared.isFinite ? output.rSquared : nil].compactMapValues { $0 }
+            // R² left out where it is undefined (a constant target), as for one output.
+            var entry: [String: Any] = ["name": name, "mse": output.meanSquaredError, "rmse": output.rootMeanSquaredError,
+                                        "mae": output.meanAbsoluteError]
+            if output.rSquared.isFinite { entry["r2"] = output.rSquared }
+            return entry
         }
         return object
     }

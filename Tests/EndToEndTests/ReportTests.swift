@@ -6,6 +6,44 @@ import Testing
 /// figure is measured on.
 @Suite("report figures and axes")
 struct ReportTests {
+    @Test("an output whose test target is constant: its R² is 'undefined', not nan, on the result line and the cards, and left out of the JSON")
+    func constantOutput() throws {
+        let directory = try OwnData.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // y_0 = 2 x₀ + 1 varies; in the test file y_1 is 3 in every example (its training values vary).
+        var random = SplitMix64(seed: 7)
+        func arrays(_ count: Int, constantSecond: Bool) -> (x: [Float], y: [Float]) {
+            var x: [Float] = [], y: [Float] = []
+            for _ in 0..<count {
+                let row = (0..<3).map { _ in Float(random.normal()) }
+                x += row
+                y += [2 * row[0] + 1, constantSecond ? 3 : row[1]]
+            }
+            return (x, y)
+        }
+        let names = ["trainX", "trainY", "testX", "testY"].map { directory.appendingPathComponent("\($0).npy") }
+        let training = arrays(200, constantSecond: false), test = arrays(50, constantSecond: true)
+        try OwnData.npy(shape: [200, 3], floats: training.x).write(to: names[0])
+        try OwnData.npy(shape: [200, 2], floats: training.y).write(to: names[1])
+        try OwnData.npy(shape: [50, 3], floats: test.x).write(to: names[2])
+        try OwnData.npy(shape: [50, 2], floats: test.y).write(to: names[3])
+        let out = directory.appendingPathComponent("run")
+        let run = try OwnData.train(["--data", "npy:\(names[0].path),\(names[1].path)", "--test-data", "npy:\(names[2].path),\(names[3].path)",
+                                     "--model", "3-8:tanh-2", "--epochs", "3", "--out", out.path])
+        #expect(run.status == 0, "\(run.error)")
+        let result = OwnData.lastLine(run.output) ?? ""
+        #expect(result.contains("test R² undefined (mean of 2 outputs, one of whose targets is constant)"), "\(result)")
+        #expect(result.contains("; y_1: R² undefined (constant target), RMSE "), "\(result)")
+        #expect(!result.lowercased().contains("nan"), "\(result)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("undefined (constant target)") && !report.contains(">nan<"))
+        let settings = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any]
+        let outputs = (settings?["result"] as? [String: Any])?["outputs"] as? [[String: Any]]
+        #expect(outputs?.count == 2)
+        #expect(outputs?[0]["r2"] is Double, "y_0's R² is defined")
+        #expect(outputs?[1].keys.contains("r2") == false, "\(String(describing: outputs))")
+    }
+
     @Test("two outputs in different units: R², RMSE and MAE of each on the result line, in evaluate and on the report's cards, a scatter each")
     func outputsApart() throws {
         let directory = try OwnData.scratchDirectory()
