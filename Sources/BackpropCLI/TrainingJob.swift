@@ -69,7 +69,9 @@ extension TrainingSettings {
         reading.modelClassNames = modelClasses?.names.names
         var (training, test) = try source.load(reading)
         if let modelClasses {
+            let notesRead = training.notes.count
             training = try training.classesMatched(to: modelClasses.names, source: modelClasses.source)
+            for added in training.notes.dropFirst(notesRead) { note(added) }
             test = try test?.classesMatched(to: modelClasses.names, source: modelClasses.source, requiringEveryClass: false)
         }
         var imageSize: (width: Int, height: Int)?

@@ -149,18 +149,26 @@ public struct Dataset<Scalar: TensorScalar> {
         let byName = model.lookup(labels: own.names)
         let modelNamesAreIntegers = model.names.allSatisfy { NumericText.canonicalInteger($0) != nil }
         var mapping: [Int]?
+        var note: String?
         if own.names.allSatisfy({ byName[$0] != nil }) {
             mapping = own.names.map { byName[$0]! }
         } else if !modelNamesAreIntegers {
             let positions = own.names.compactMap { NumericText.canonicalInteger($0).flatMap { Int($0) } }
-            if positions.count == own.count && positions.allSatisfy(model.names.indices.contains) { mapping = positions }
+            if positions.count == own.count && positions.allSatisfy(model.names.indices.contains) {
+                mapping = positions
+            } else if let sorted = ClassLabels.namingSortedIntegers(Set(own.names), names: model.names) {
+                // K integers other than 0..<K, as the readers name them with --class-names.
+                mapping = own.names.map { sorted[$0]! }
+                note = ClassLabels.sortedIntegersNote(labels: own.names, names: model.names, file: "the data")
+            }
         }
         guard let mapping, !requiringEveryClass || Set(labels.map { mapping[$0] }).count == model.count else {
-            let integers = modelNamesAreIntegers ? "" : ", or the integers 0..<\(model.count) (label i naming the i-th)"
+            let integers = modelNamesAreIntegers ? "" : ", or the integers 0..<\(model.count) (label i naming the i-th), or \(model.count) other integers (named in numeric order)"
             throw .mismatch("\(source) names the classes \(ClassLabels.shownList(model.names)); the data's labels are \(ClassLabels.shownList(own.names)): the labels must be the model's class names, each of them, in any order\(integers)")
         }
         var result = self
         result.targets = .classes(labels.map { mapping[$0] }, model)
+        if let note { result.notes.append(note) }
         return result
     }
 

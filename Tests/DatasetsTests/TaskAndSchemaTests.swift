@@ -125,11 +125,17 @@ struct TaskAndSchemaTests {
         #expect(text.classes?.names == ["bird", "cat", "dog"])
         #expect(try matched(text) == (["cat", "dog", "bird"], [1, 2, 0, 0]))
         // Other names, a class without examples, integers past the classes: refused, naming both lists.
-        let both = { (data: String) in "model.json names the classes cat, dog, bird; the data's labels are \(data): the labels must be the model's class names, each of them, in any order, or the integers 0..<3 (label i naming the i-th)" }
+        let both = { (data: String) in "model.json names the classes cat, dog, bird; the data's labels are \(data): the labels must be the model's class names, each of them, in any order, or the integers 0..<3 (label i naming the i-th), or 3 other integers (named in numeric order)" }
         for (labels, shownLabels) in [(["cat", "dog", "fish"], "cat, dog, fish"), (["cat", "dog", "dog"], "cat, dog"),
-                                      (["0", "1", "1"], "0, 1"), (["0", "1", "3"], "0, 1, 3")] {
+                                      (["0", "1", "1"], "0, 1"), (["0", "1", "3", "4"], "0, 1, 3, 4")] {
             #expect(throws: DatasetError.mismatch(both(shownLabels)), "\(labels)") { _ = try matched(labelled(labels)) }
         }
+        // K integers other than 0..<K (grades 10, 11, 12; or 0, 1, 3): named in numeric order,
+        // as the readers name them with --class-names and evaluate reads them, with a note.
+        #expect(try matched(labelled(["12", "10", "11", "10"])) == (["cat", "dog", "bird"], [2, 0, 1, 0]))
+        #expect(try matched(labelled(["3", "0", "1"])) == (["cat", "dog", "bird"], [2, 0, 1]))
+        let graded = try labelled(["12", "10", "11"]).classesMatched(to: model, source: "model.json")
+        #expect(graded.notes.last == "the data: the labels are 3 integers, not 0..<3: the class names name them in numeric order (10 → cat, 11 → dog, 12 → bird)")
         // A model whose classes are integers matches them by value only.
         let numbered = ClassLabels(names: ["1", "2", "3"])
         let byValue = try labelled(["3", "1", "2"]).classesMatched(to: numbered, source: "model.json")

@@ -443,7 +443,7 @@ struct OwnClassesTests {
         let out = directory.appendingPathComponent("other")
         let refused = try OwnData.train(["--data", other, "--target", "label", "--model", model.path, "--epochs", "1", "--out", out.path])
         #expect(refused.status != 0 && !refused.crashed)
-        #expect(refused.error == "backprop: --model: \(model.path) names the classes virginica, setosa, versicolor; the data's labels are a, b, c: the labels must be the model's class names, each of them, in any order, or the integers 0..<3 (label i naming the i-th)\n",
+        #expect(refused.error == "backprop: --model: \(model.path) names the classes virginica, setosa, versicolor; the data's labels are a, b, c: the labels must be the model's class names, each of them, in any order, or the integers 0..<3 (label i naming the i-th), or 3 other integers (named in numeric order)\n",
                 "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
