@@ -29,19 +29,11 @@ extension ScalarArrays {
     /// is an ulp off for half the bytes), so that the same images read alike from an IDX
     /// file, a uint8 `.npy` file or a float32 one saved as `x / 255`.
     static func pixels<S: TensorScalar>(_ bytes: some Collection<UInt8>, as _: S.Type = S.self) -> [S] {
-        make(S.self, floats: { divided(bytes, by: Float(255)) }, doubles: { divided(bytes, by: Double(255)) })
-    }
-
-    private static func divided<T: BinaryFloatingPoint>(_ bytes: some Collection<UInt8>, by divisor: T) -> [T] {
-        let count = bytes.count
-        return [T](unsafeUninitializedCapacity: count) { out, initialized in
-            let done: Void? = bytes.withContiguousStorageIfAvailable { bytes in
-                for i in bytes.indices { out[i] = T(bytes[i]) / divisor }
-            }
-            if done == nil {
-                for (i, byte) in bytes.enumerated() { out[i] = T(byte) / divisor }
-            }
-            initialized = count
+        // Concrete loops: generic per-element code here is not specialised (it took 1.5 s
+        // of CPU for Fashion-MNIST's 55 million pixels).
+        func divided(_ bytes: UnsafeBufferPointer<UInt8>) -> [S] {
+            make(S.self, floats: { bytes.map { Float($0) / 255 } }, doubles: { bytes.map { Double($0) / 255 } })
         }
+        return bytes.withContiguousStorageIfAvailable(divided) ?? Array(bytes).withUnsafeBufferPointer(divided)
     }
 }
