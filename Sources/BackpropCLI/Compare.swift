@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelFiles
 import Tensors
 
 /// `backprop compare RUN…`: the learning curves of several runs on one page, with only the
@@ -93,6 +94,9 @@ struct ComparedRun {
     /// The metrics of the final evaluation on the test set (run.json's `result`, when it
     /// is on a test set): `loss`, `accuracy`, `r2`, `rmse`, …
     let test: [String: Double]
+    /// Whether the run's loss is measured on its standardised target (its model.json
+    /// records the target's standardisation): not in the target's units.
+    let lossOnStandardisedTarget: Bool
 
     init(directory: String) throws {
         let url = URL(fileURLWithPath: directory)
@@ -150,6 +154,9 @@ struct ComparedRun {
             }
         }
         self.steps = steps
+        let architecture = (try? read(ModelFile.architectureFileName)).flatMap { $0 }
+            .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        lossOnStandardisedTarget = architecture?["targetPreprocessing"] != nil
     }
 
     /// The epoch (counted from 1) whose weights the run kept under early stopping: the
@@ -173,9 +180,10 @@ struct ComparedRun {
     /// The loss the run was trained with, as far as its files tell: the one asked for, or
     /// cross-entropy for classes (an accuracy was measured) and mean squared error for values.
     var lossKind: String {
-        if let loss = settings["loss"] { return loss }
+        let of = lossOnStandardisedTarget ? " of the standardised target" : ""
+        if let loss = settings["loss"] { return loss + of }
         let classifies = epochs.contains { $0.values["accuracy"]?.isFinite == true }
-        return classifies ? "cross-entropy" : "mean squared error"
+        return (classifies ? "cross-entropy" : "mean squared error") + of
     }
 
     /// Training examples per epoch, from the step records (nil without them).
@@ -247,7 +255,7 @@ struct Comparison {
     func html() -> String {
         let groups = lossGroups
         let lossCharts = groups.flatMap { group in
-            let suffix = groups.count > 1 ? ": \(group.kind)" : ""
+            let suffix = groups.count > 1 || runs.contains(where: \.lossOnStandardisedTarget) ? ": \(group.kind)" : ""
             return [xyChart(title: "Training loss\(suffix)", xLabel: xLabel, series: trainingLossSeries(group.runs), width: 980, height: 380,
                             yLimits: 0...Double.infinity),
                     xyChart(title: "Validation loss (per epoch)\(suffix)", xLabel: xLabel,
@@ -351,18 +359,30 @@ struct Comparison {
             ("steps", { run in run.steps.last.map { "\(Int($0.step))" } ?? "–" }),
         ]
         if runs.contains(where: { $0.keptEpoch != nil }) { columns.append(("kept epoch", { $0.keptEpoch.map(String.init) ?? "–" })) }
-        columns.append(("loss", saved("loss", "%.4f")))
+        // A loss on a standardised target is not in the target's units: the title says so
+        // when every run's is, each value when only some are.
+        let standardised = runs.filter(\.lossOnStandardisedTarget).count
+        let (lossTitle, valueMark) = standardised == 0 ? ("", "") : standardised == runs.count
+            ? (" (standardised target)", "") : ("", " (standardised target)")
+        func loss(_ read: @escaping (ComparedRun) -> String) -> (ComparedRun) -> String {
+            { run in
+                let value = read(run)
+                return value == "–" || !run.lossOnStandardisedTarget ? value : value + valueMark
+            }
+        }
+        columns.append(("loss" + lossTitle, loss(saved("loss", "%.4f"))))
         let keys = Set(runs.flatMap { $0.savedEpoch?.values.filter { !$0.value.isNaN }.keys.map { $0 } ?? [] })
         for (key, title, format) in [("accuracy", "accuracy", "%.4f"), ("validation_loss", "validation loss", "%.4f"),
                                      ("validation_accuracy", "validation accuracy", "%.4f"), ("r2", "R²", "%.4f"),
                                      ("validation_r2", "validation R²", "%.4f")] where keys.contains(key) {
-            columns.append((title, saved(key, format)))
+            columns.append(key == "validation_loss" ? (title + lossTitle, loss(saved(key, format))) : (title, saved(key, format)))
         }
         // The final result on each run's test set (runs without one: –).
         let tested = Set(runs.flatMap(\.test.keys))
         for (key, title) in [("loss", "test loss"), ("accuracy", "test accuracy"), ("r2", "test R²"), ("rmse", "test RMSE")]
             where tested.contains(key) {
-            columns.append((title, { run in run.test[key].map { String(format: key == "rmse" ? "%.6g" : "%.4f", $0) } ?? "–" }))
+            let value: (ComparedRun) -> String = { run in run.test[key].map { String(format: key == "rmse" ? "%.6g" : "%.4f", $0) } ?? "–" }
+            columns.append(key == "loss" ? (title + lossTitle, loss(value)) : (title, value))
         }
         return columns
     }

@@ -669,8 +669,7 @@ func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] 
     var text = String(format: "loss %.4f", metrics.loss) + (lossUnits.map { " (\($0))" } ?? "")
     if let accuracy = metrics.accuracy { text += String(format: ", \(name) accuracy %.4f", accuracy) }
     if let outputs = metrics.outputs {
-        text += ", \(name) R² " + (metrics.rSquared.flatMap { $0.isFinite ? String(format: "%.4f (mean of %d outputs)", $0, outputs.count) : nil }
-            ?? "undefined (mean of \(outputs.count) outputs, one of whose targets is constant)")
+        text += ", \(name) R² " + meanRSquaredText(metrics.rSquared, outputs: outputs.count)
         for (output, label) in zip(outputs, outputLabels(outputNames, count: outputs.count)) {
             text += "; \(label): R² \(rSquaredText(output.rSquared))" + String(format: ", RMSE %.6g, MAE %.6g", output.rootMeanSquaredError,
                                                                             output.meanAbsoluteError)
@@ -687,6 +686,12 @@ func metricsText(_ metrics: Metrics, prefix name: String, outputNames: [String] 
 /// which leaves nothing to explain.
 func rSquaredText(_ value: Double) -> String {
     value.isFinite ? String(format: "%.4f", value) : "undefined (constant target)"
+}
+
+/// The mean R² of several outputs in words: undefined when one of them is.
+func meanRSquaredText(_ value: Double?, outputs: Int) -> String {
+    value.flatMap { $0.isFinite ? String(format: "%.4f (mean of %d outputs)", $0, outputs) : nil }
+        ?? "undefined (mean of \(outputs) outputs, one of whose targets is constant)"
 }
 
 /// `names` when there is one per output, else `y_0`, `y_1`, ….

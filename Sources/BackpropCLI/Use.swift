@@ -152,14 +152,15 @@ struct Evaluate: ParsableCommand {
             if let accuracy = metrics.accuracy { print(String(format: "accuracy %.4f", accuracy)) }
             if let outputs = metrics.outputs {
                 // Outputs in different units: each one's errors apart, never pooled.
-                print(String(format: "r2 %.4f (mean of %d outputs)", metrics.rSquared ?? .nan, outputs.count))
+                print("r2 " + meanRSquaredText(metrics.rSquared, outputs: outputs.count))
                 let names = DataSchema.outputNames(targetName: saved.schema.targetName, count: outputs.count)
                 for (name, output) in zip(names, outputs) {
-                    print("\(name): " + String(format: "mse %.6g, rmse %.6g, mae %.6g, r2 %.4f", output.meanSquaredError,
-                                                output.rootMeanSquaredError, output.meanAbsoluteError, output.rSquared))
+                    print("\(name): " + String(format: "mse %.6g, rmse %.6g, mae %.6g, r2 ", output.meanSquaredError,
+                                                output.rootMeanSquaredError, output.meanAbsoluteError) + rSquaredText(output.rSquared))
                 }
             } else if let mse = metrics.meanSquaredError, let rmse = metrics.rootMeanSquaredError, let mae = metrics.meanAbsoluteError {
-                print(String(format: "mse %.6g\nrmse %.6g\nmae %.6g\nr2 %.4f", mse, rmse, mae, metrics.rSquared ?? .nan))
+                print(String(format: "mse %.6g\nrmse %.6g\nmae %.6g", mse, rmse, mae))
+                if let r2 = metrics.rSquared { print("r2 " + rSquaredText(r2)) }
             }
             if case .classes(let labels, let classes) = targets {
                 let predicted = saved.model.predictedClasses(examples.features)

@@ -6,7 +6,7 @@ import Testing
 /// figure is measured on.
 @Suite("report figures and axes")
 struct ReportTests {
-    @Test("an output whose test target is constant: its R² is 'undefined', not nan, on the result line and the cards, and left out of the JSON")
+    @Test("an output whose test target is constant: its R² is 'undefined', not nan, on the result line, the cards and in evaluate, and left out of the JSON")
     func constantOutput() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -42,6 +42,13 @@ struct ReportTests {
         #expect(outputs?.count == 2)
         #expect(outputs?[0]["r2"] is Double, "y_0's R² is defined")
         #expect(outputs?[1].keys.contains("r2") == false, "\(String(describing: outputs))")
+        // evaluate on the same test file says the same in its own lines.
+        let evaluated = try Run(["evaluate", "--model", out.path, "--data", "npy:\(names[2].path),\(names[3].path)"])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        #expect(evaluated.output.contains("r2 undefined (mean of 2 outputs, one of whose targets is constant)\n"), "\(evaluated.output)")
+        #expect(evaluated.output.contains("y_1: mse ") && evaluated.output.contains(", r2 undefined (constant target)\n"),
+                "\(evaluated.output)")
+        #expect(!evaluated.output.lowercased().contains("nan"), "\(evaluated.output)")
     }
 
     @Test("two outputs in different units: R², RMSE and MAE of each on the result line, in evaluate and on the report's cards, a scatter each")
@@ -306,7 +313,7 @@ struct ReportTests {
         #expect(compared.output.contains("kept epoch") && row.contains(String(kept)), "\(compared.output)")
     }
 
-    @Test("compare: losses of different kinds on separate axes, settings and results in two tables, whole epochs on the x-axis, a run given twice refused")
+    @Test("compare: losses of different kinds on separate axes, a standardised target's named, settings and results in two tables, whole epochs on the x-axis, a run given twice refused")
     func compareApart() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -321,13 +328,19 @@ struct ReportTests {
         #expect(compared.status == 0, "\(compared.error)")
         let html = try String(contentsOf: page, encoding: .utf8)
         let classification = try #require(SVGChart(html, labelled: "Training loss: cross-entropy"))
-        let regression = try #require(SVGChart(html, labelled: "Training loss: mean squared error"))
+        // The house prices are standardised (a linear output): their loss is not in dollars.
+        let regressionTitle = "Training loss: mean squared error of the standardised target"
+        let regression = try #require(SVGChart(html, labelled: regressionTitle))
         func legend(_ title: String) -> String {
             let start = html.range(of: "aria-label=\"\(title)\"")!.upperBound
             return String(html[start...]).components(separatedBy: "</svg>")[0]
         }
         #expect(legend("Training loss: cross-entropy").contains(">moons</text>") && !legend("Training loss: cross-entropy").contains(">house</text>"))
-        #expect(legend("Training loss: mean squared error").contains(">house</text>") && !legend("Training loss: mean squared error").contains(">moons</text>"))
+        #expect(legend(regressionTitle).contains(">house</text>") && !legend(regressionTitle).contains(">moons</text>"))
+        // In the results, only the house run's loss is marked (the moons' is a cross-entropy).
+        let rows = compared.output.split(separator: "\n")
+        let (moonsRow, houseRow) = (rows.first { $0.hasPrefix("moons ") } ?? "", rows.first { $0.hasPrefix("house ") } ?? "")
+        #expect(houseRow.contains(" (standardised target)") && !moonsRow.contains("standardised"), "\(compared.output)")
         #expect(!html.contains("aria-label=\"Training loss\""), "no axis shared by both losses")
         for chart in [classification, regression] {
             #expect(SVGChart.isRoundStep(chart.xTicks) && chart.xTicks.allSatisfy { Int($0) != nil }, "\(chart.xTicks)")
