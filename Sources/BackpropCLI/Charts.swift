@@ -15,17 +15,25 @@ struct ChartSeries {
 /// An SVG line chart with numeric axes on round ticks (``ChartAxis``), axis labels and a
 /// legend under the title; `yLimits` bounds the y-axis to what the quantity can be.
 func xyChart(title: String, xLabel: String, series: [ChartSeries], width: Double = 520, height: Double = 320,
-             yLimits: ClosedRange<Double>? = nil) -> String {
+             yLimits: ClosedRange<Double>? = nil, allowsLogScale: Bool = false) -> String {
     let points = series.flatMap { zip($0.x, $0.y).filter { $0.0.isFinite && $0.1.isFinite } }
     guard !points.isEmpty else { return "" }
     let integerX = points.allSatisfy { $0.0 == $0.0.rounded() }
     let xAxis = ChartAxis(covering: points.map(\.0), intervals: 5, integers: integerX)
-    let yAxis = ChartAxis(covering: points.map(\.1), limits: yLimits, intervals: 5)
+    // Values all above 0 that span two powers of ten or more (a loss whose first steps
+    // dwarf the rest) on a logarithmic axis, which the chart names, as the report does.
+    let ys = points.map(\.1)
+    let logarithmic = allowsLogScale && ys.allSatisfy { $0 > 0 } && ys.max()! >= 100 * ys.min()!
+    let yAxis = logarithmic ? ChartAxis(logarithmicCovering: ys, intervals: 5) : ChartAxis(covering: ys, limits: yLimits, intervals: 5)
     let left = Swift.max(44, yAxis.labelWidth + 14), right = 24.0, bottom = 42.0
     let top = 28.0 + 16.0 * Double((series.filter(\.inLegend).count + 2) / 3)
     func px(_ x: Double) -> Double { xAxis.position(x, from: left, to: width - right) }
-    func py(_ y: Double) -> Double { yAxis.position(y, from: height - bottom, to: top) }
-    var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 16, yAxis: yAxis, py: py)
+    func tickY(_ t: Double) -> Double { yAxis.position(t, from: height - bottom, to: top) }
+    func py(_ y: Double) -> Double { tickY(logarithmic ? Foundation.log10(y) : y) }
+    var svg = chartStart(title: title, width: width, height: height, left: left, right: right, titleY: 16, yAxis: yAxis, py: tickY)
+    if logarithmic {
+        svg += "<text x=\"\(rounded(left + 6))\" y=\"\(top + 12)\" font-size=\"10\" fill=\"#666\">log scale</text>"
+    }
     for (x, label) in zip(xAxis.ticks, xAxis.labels) {
         svg += "<text x=\"\(rounded(px(x)))\" y=\"\(rounded(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\">\(label)</text>"
     }

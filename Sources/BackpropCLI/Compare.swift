@@ -257,10 +257,10 @@ struct Comparison {
         let lossCharts = groups.flatMap { group in
             let suffix = groups.count > 1 || runs.contains(where: \.lossOnStandardisedTarget) ? ": \(group.kind)" : ""
             return [xyChart(title: "Training loss\(suffix)", xLabel: xLabel, series: trainingLossSeries(group.runs), width: 980, height: 380,
-                            yLimits: 0...Double.infinity),
+                            yLimits: 0...Double.infinity, allowsLogScale: true),
                     xyChart(title: "Validation loss (per epoch)\(suffix)", xLabel: xLabel,
                             series: epochSeries("validation_loss").filter { series in group.runs.contains { runs[$0].name == series.name } },
-                            yLimits: 0...Double.infinity)]
+                            yLimits: 0...Double.infinity, allowsLogScale: true)]
         }
         let charts = (lossCharts + [
             xyChart(title: "Training accuracy (per epoch)", xLabel: xLabel, series: epochSeries("accuracy"), yLimits: 0...1),

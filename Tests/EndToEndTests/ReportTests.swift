@@ -115,7 +115,7 @@ struct ReportTests {
         #expect(!report.contains(">RMSE (test set, after training)<b>"), "no card pools the outputs")
     }
 
-    @Test("axes: round ticks (1, 2, 2.5, 5 × 10^k) labelled G for billions and exponents for millionths, inside their charts, within what the quantity can be")
+    @Test("axes: round ticks (1, 2, 2.5, 5 × 10^k) labelled G for billions and exponents for millionths, inside their charts, within what the quantity can be; a loss spanning a hundredfold on a log axis, in the report and in compare")
     func roundAxes() throws {
         let directory = try OwnData.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -164,6 +164,16 @@ struct ReportTests {
         #expect(loss.xTicks == ["1", "2", "4", "6", "8", "10", "12", "14"], "\(loss.xTicks)")
         let dead = try #require(SVGChart(big, labelled: "Dead ReLUs / saturated (%)"))
         #expect(dead.yValues.min() == 0 && dead.yValues.allSatisfy { $0 >= 0 && $0 <= 100 }, "\(dead.yTicks)")
+        // compare draws the two runs' training losses on the same logarithmic axis.
+        let page = directory.appendingPathComponent("compare.html")
+        let compared = try Run(["compare", directory.appendingPathComponent("big").path, directory.appendingPathComponent("tiny").path,
+                                "--out", page.path])
+        #expect(compared.status == 0, "\(compared.error)")
+        let comparison = try String(contentsOf: page, encoding: .utf8)
+        let training = try #require(SVGChart(comparison, labelled: "Training loss: mean squared error of the standardised target"))
+        #expect(training.svg.contains(">log scale</text>"))
+        #expect(training.yValues.count >= 2 && training.yValues.allSatisfy { abs(log10($0) - log10($0).rounded()) < 1e-9 },
+                "\(training.yTicks)")
     }
 
     @Test("a regression trained on its standardised target: its loss says so on the result line, the card, the curve")
